@@ -1,0 +1,179 @@
+"""Twinning agreements: one document co-signed by both spaces (protocol.md §Agreements).
+
+Each party grants the other's members guest days: per member per month, in total per month, for
+some resource kinds, between ``valid_from`` and ``valid_until`` (dates, ``valid_until`` exclusive).
+The agreement id is the SHA-256 of the canonical document without signatures, so both parties
+name it the same before either has signed.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from federation.bodies import RESOURCE_KINDS
+from federation.canonical import canonicalize
+from federation.encoding import sha256_hex
+from federation.errors import AgreementError, BodyError, SignatureError
+from federation.keyring import Keyring
+from federation.keys import NodeKey
+from federation.schema import Obj, array, integer, iso_date, node_id, one_of, req, string
+from federation.signing import Tag, sign, verify
+
+AGREEMENT_TYPE = "spazi.agreement"
+
+GRANT = Obj(
+    {
+        "host": req(node_id),
+        "guest_home": req(node_id),
+        "days_per_member_month": req(integer(1, 31)),
+        "days_total_month": req(integer(1, 100_000)),
+        "resource_kinds": req(array(one_of(*RESOURCE_KINDS), 4, unique=True)),
+    }
+)
+
+_AGREEMENT = Obj(
+    {
+        "type": req(one_of(AGREEMENT_TYPE)),
+        "parties": req(array(node_id, 2, unique=True)),
+        "grants": req(array(GRANT, 2)),
+        "valid_from": req(iso_date),
+        "valid_until": req(iso_date),
+        "nonce": req(string(64, 16, r"[A-Za-z0-9_\-]+")),
+        "created": req(integer(0, 2**53 - 1)),
+        "sigs": req(lambda v, p: None),  # checked below, against the parties
+    }
+)
+
+
+def check_agreement_shape(doc: Any, path: str = "agreement") -> None:
+    """Raise :class:`BodyError` unless ``doc`` is a well-formed, fully signed agreement document."""
+    _AGREEMENT(doc, path)
+    _check_terms(doc, path)
+    sigs = doc["sigs"]
+    if not isinstance(sigs, Mapping) or set(sigs) != set(doc["parties"]):
+        raise BodyError(detail=f"{path}.sigs must hold one signature per party")
+    for party, sig in sigs.items():
+        string(86, 86)(sig, f"{path}.sigs[{party}]")
+
+
+def _check_terms(doc: Mapping[str, Any], path: str) -> None:
+    parties = doc["parties"]
+    if len(parties) != 2:
+        raise BodyError(detail=f"{path}.parties must name two different nodes")
+    directions = {(g["host"], g["guest_home"]) for g in doc["grants"]}
+    a, b = parties
+    if directions != {(a, b), (b, a)} or len(doc["grants"]) != 2:
+        raise BodyError(detail=f"{path}.grants must hold one grant in each direction")
+    if date.fromisoformat(doc["valid_from"]) >= date.fromisoformat(doc["valid_until"]):
+        raise BodyError(detail=f"{path}.valid_from must be before valid_until")
+
+
+def unsigned(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The agreement without its signatures: what each party signs and what the id hashes."""
+    return {k: v for k, v in doc.items() if k != "sigs"}
+
+
+def agreement_id(doc: Mapping[str, Any]) -> str:
+    """The agreement's id: lowercase hex SHA-256 of its canonical unsigned form."""
+    return sha256_hex(canonicalize(unsigned(doc)))
+
+
+def propose(
+    key: NodeKey,
+    counterparty: str,
+    grants: list[dict[str, Any]],
+    valid_from: str,
+    valid_until: str,
+    created_ms: int,
+    nonce: str | None = None,
+) -> dict[str, Any]:
+    """Build an agreement between ``key``'s node and ``counterparty`` and sign it as proposer."""
+    doc: dict[str, Any] = {
+        "type": AGREEMENT_TYPE,
+        "parties": [key.did, counterparty],
+        "grants": grants,
+        "valid_from": valid_from,
+        "valid_until": valid_until,
+        "nonce": nonce or secrets.token_urlsafe(18),
+        "created": created_ms,
+    }
+    _AGREEMENT({**doc, "sigs": {}}, "agreement")
+    _check_terms(doc, "agreement")
+    doc["sigs"] = {key.did: sign(key, Tag.AGREEMENT, doc)}
+    return doc
+
+
+def grant(
+    host: str, guest_home: str, per_member: int, total: int, kinds: list[str]
+) -> dict[str, Any]:
+    """One direction of an agreement's terms."""
+    return {
+        "host": host,
+        "guest_home": guest_home,
+        "days_per_member_month": per_member,
+        "days_total_month": total,
+        "resource_kinds": kinds,
+    }
+
+
+def _verify_party(doc: Mapping[str, Any], party: str, keyring: Keyring) -> None:
+    sig = doc["sigs"].get(party)
+    if sig is None:
+        raise AgreementError("missing-signature", f"{party} has not signed")
+    body = unsigned(doc)
+    # Any key of the party still valid when the agreement was created may sign it: the
+    # counter-signature can come after a rotation.
+    for period in keyring.periods(party):
+        if period.until_ts is not None and period.until_ts <= doc["created"]:
+            continue
+        try:
+            verify(period.public, Tag.AGREEMENT, body, sig)
+            return
+        except SignatureError:
+            continue
+    raise AgreementError("bad-signature", f"the signature of {party} does not verify")
+
+
+def countersign(key: NodeKey, doc: Mapping[str, Any], keyring: Keyring) -> dict[str, Any]:
+    """Check the proposer's signature and add ours; we must be the other party."""
+    parties = doc.get("parties") if isinstance(doc, Mapping) else None
+    if not isinstance(parties, list) or key.did not in parties:
+        raise AgreementError("not-a-party", "this node is not a party to the agreement")
+    proposer = next(p for p in parties if p != key.did)
+    try:
+        _AGREEMENT(doc, "agreement")
+        _check_terms(doc, "agreement")
+    except BodyError as exc:
+        raise AgreementError("bad-terms", exc.detail) from exc
+    _verify_party(doc, proposer, keyring)
+    signed = dict(doc)
+    signed["sigs"] = {**doc["sigs"], key.did: sign(key, Tag.AGREEMENT, unsigned(doc))}
+    return signed
+
+
+def verify_agreement(doc: Any, keyring: Keyring | None = None) -> str:
+    """Verify shape, terms and both signatures; return the agreement id."""
+    ring = keyring if keyring is not None else Keyring()
+    try:
+        check_agreement_shape(doc)
+    except BodyError as exc:
+        raise AgreementError("bad-terms", exc.detail) from exc
+    for party in doc["parties"]:
+        _verify_party(doc, party, ring)
+    return agreement_id(doc)
+
+
+def grant_for(doc: Mapping[str, Any], host: str, guest_home: str) -> dict[str, Any] | None:
+    """The grant in which ``host`` receives members of ``guest_home``, if any."""
+    for item in doc["grants"]:
+        if item["host"] == host and item["guest_home"] == guest_home:
+            return dict(item)
+    return None
+
+
+def is_active(doc: Mapping[str, Any], day: date) -> bool:
+    """True when ``day`` falls within the agreement's validity (``valid_until`` exclusive)."""
+    return date.fromisoformat(doc["valid_from"]) <= day < date.fromisoformat(doc["valid_until"])

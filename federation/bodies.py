@@ -1,0 +1,186 @@
+"""Entry types and the schema of each one's body (protocol.md §Entry types).
+
+Bodies are closed: unknown fields are refused, required ones must be present and every string,
+list and integer is bounded, so a valid entry can always be stored and shown safely.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from federation.errors import BodyError
+from federation.schema import (
+    COUNTRY,
+    CURRENCY,
+    HEX64,
+    IDENT,
+    URL,
+    Obj,
+    array,
+    boolean,
+    clock_time,
+    integer,
+    local_datetime,
+    node_id,
+    one_of,
+    opt,
+    req,
+    string,
+    timezone,
+)
+
+RESOURCE_KINDS = ("hot_desk", "fixed_desk", "meeting_room", "office")
+DAYS = (
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+    "PublicHolidays",
+)
+MAX_MINOR_UNITS = 10**9  # a price in minor units (cents): up to ten million in major units
+
+_TEXT = string(5000)
+_NAME = string(200, 1)
+_KEY = string(64, 44, r"z[1-9A-HJ-NP-Za-km-z]+")
+
+OPENING_HOURS = Obj(
+    {
+        "days": req(array(one_of(*DAYS), 8, unique=True)),
+        "opens": req(clock_time),
+        # closes <= opens means the space closes after midnight (schema.org semantics).
+        "closes": req(clock_time),
+        "valid_from": opt(string(10, 10, r"\d{4}-\d\d-\d\d")),
+        "valid_through": opt(string(10, 10, r"\d{4}-\d\d-\d\d")),
+    }
+)
+
+SPACE_PROFILE = Obj(
+    {
+        "name": req(_NAME),
+        "description": opt(_TEXT),
+        "address": opt(string(500)),
+        "city": opt(string(100)),
+        "country": opt(COUNTRY),
+        "timezone": req(timezone),
+        # Coordinates in millionths of a degree: signed documents carry no floats.
+        "latitude_e6": opt(integer(-90_000_000, 90_000_000)),
+        "longitude_e6": opt(integer(-180_000_000, 180_000_000)),
+        "opening_hours": opt(array(OPENING_HOURS, 50)),
+        "amenities": opt(array(string(50, 1), 50, unique=True)),
+        "contact": opt(
+            Obj(
+                {
+                    "email": opt(string(254, 3, r"[^@\s]+@[^@\s]+")),
+                    "phone": opt(string(40, 3, r"[0-9+() .\-]+")),
+                    "url": opt(URL),
+                }
+            )
+        ),
+        "links": opt(array(Obj({"title": req(string(100, 1)), "url": req(URL)}), 20)),
+    }
+)
+
+RESOURCE_PUT = Obj(
+    {
+        "id": req(IDENT),
+        "kind": req(one_of(*RESOURCE_KINDS)),
+        "name": req(_NAME),
+        "description": opt(_TEXT),
+        "capacity": req(integer(1, 10_000)),
+        "price_hour_minor": opt(integer(0, MAX_MINOR_UNITS)),
+        "price_day_minor": opt(integer(0, MAX_MINOR_UNITS)),
+        "currency": opt(CURRENCY),
+    }
+)
+
+RESOURCE_REMOVE = Obj({"id": req(IDENT)})
+
+EVENT_PUT = Obj(
+    {
+        "id": req(IDENT),
+        "title": req(_NAME),
+        "description": opt(_TEXT),
+        "start": req(local_datetime),
+        "end": req(local_datetime),
+        "timezone": req(timezone),
+        "capacity": opt(integer(1, 100_000)),
+        "tags": opt(array(string(40, 1, r"[^\s,]+"), 20, unique=True)),
+        "price_minor": opt(integer(0, MAX_MINOR_UNITS)),
+        "currency": opt(CURRENCY),
+        "cohosts": opt(array(node_id, 20, unique=True)),
+        "url": opt(URL),
+    }
+)
+
+EVENT_CANCEL = Obj({"id": req(IDENT), "reason": opt(string(500))})
+
+AGREEMENT_TERMINATE = Obj({"id": req(HEX64), "reason": opt(string(500))})
+
+PASS_REVOKE = Obj({"jti_hashes": req(array(HEX64, 1000, unique=True))})
+
+KEY_ROTATE = Obj(
+    {
+        "new_key": req(_KEY),
+        # Signature of the new key over {origin, seq, new_key} (tag key-rotate): proves possession.
+        "new_key_sig": req(string(86, 86)),
+        # Entries signed by the old key at or after this time (ms) are not to be trusted.
+        "compromised_since": opt(integer(0, 2**53 - 1)),
+    }
+)
+
+PEER_ANNOUNCE = Obj(
+    {
+        "peers": req(array(Obj({"id": req(node_id), "url": req(URL)}), 1000)),
+    }
+)
+
+
+def _agreement_publish(value: Any, path: str) -> None:
+    # Imported here: agreements imports bodies' constants, and this keeps the import graph acyclic.
+    from federation.agreements import check_agreement_shape
+
+    Obj({"agreement": req(check_agreement_shape)})(value, path)
+
+
+def _event_times(body: Mapping[str, Any]) -> None:
+    if body["end"] <= body["start"]:
+        raise BodyError(detail="event end must be after its start")
+    if ("price_minor" in body) != ("currency" in body) and body.get("price_minor") != 0:
+        raise BodyError(detail="price_minor and currency go together")
+
+
+def _resource_prices(body: Mapping[str, Any]) -> None:
+    priced = "price_hour_minor" in body or "price_day_minor" in body
+    if priced and "currency" not in body:
+        raise BodyError(detail="a priced resource needs a currency")
+
+
+BODY_SCHEMAS = {
+    "space.profile": (SPACE_PROFILE, None),
+    "resource.put": (RESOURCE_PUT, _resource_prices),
+    "resource.remove": (RESOURCE_REMOVE, None),
+    "event.put": (EVENT_PUT, _event_times),
+    "event.cancel": (EVENT_CANCEL, None),
+    "agreement.publish": (_agreement_publish, None),
+    "agreement.terminate": (AGREEMENT_TERMINATE, None),
+    "pass.revoke": (PASS_REVOKE, None),
+    "key.rotate": (KEY_ROTATE, None),
+    "peer.announce": (PEER_ANNOUNCE, None),
+}
+
+ENTRY_TYPES = frozenset(BODY_SCHEMAS)
+
+
+def validate_body(entry_type: str, body: Any) -> None:
+    """Raise :class:`BodyError` (or ``EntryError`` for an unknown type) unless ``body`` is valid."""
+    try:
+        schema, extra = BODY_SCHEMAS[entry_type]
+    except KeyError:
+        raise BodyError("unknown-entry-type", f"unknown entry type {entry_type!r}") from None
+    schema(body, "")
+    if extra is not None:
+        extra(body)

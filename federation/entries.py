@@ -1,0 +1,184 @@
+"""Feed entries: build, sign, hash and verify one entry.
+
+An entry is ``{origin, seq, prev, ts, type, body, sig}``. ``sig`` is Ed25519 over the ``entry`` tag
+plus the canonical bytes of the entry without ``sig``; the entry hash is SHA-256 of the canonical
+bytes of the whole entry, signature included (protocol.md §Feeds).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from federation.bodies import ENTRY_TYPES, validate_body
+from federation.canonical import check_document, encode_checked
+from federation.encoding import sha256_hex
+from federation.errors import EntryError, ProtocolError, SignatureError
+from federation.keyring import Keyring, rotation_proof_doc
+from federation.keys import NodeKey, is_node_id, verify_raw
+from federation.signing import Tag, decode_signature, sign
+
+MAX_ENTRY_BYTES = 64 * 1024
+MAX_FUTURE_MS = 5 * 60 * 1000
+ENTRY_FIELDS = frozenset({"origin", "seq", "prev", "ts", "type", "body", "sig"})
+MAX_SEQ = 2**53 - 1
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A verified (or freshly signed) entry with its canonical bytes and hash."""
+
+    origin: str
+    seq: int
+    prev: str | None
+    ts: int
+    type: str
+    body: dict[str, Any]
+    sig: str
+    hash: str
+    raw: bytes
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "origin": self.origin,
+            "seq": self.seq,
+            "prev": self.prev,
+            "ts": self.ts,
+            "type": self.type,
+            "body": self.body,
+            "sig": self.sig,
+        }
+
+
+def build_entry(
+    key: NodeKey,
+    origin: str,
+    seq: int,
+    prev: str | None,
+    ts_ms: int,
+    entry_type: str,
+    body: Mapping[str, Any],
+) -> Entry:
+    """Validate and sign a new entry; the caller supplies the position (seq, prev) in its feed."""
+    doc: dict[str, Any] = {
+        "origin": origin,
+        "seq": seq,
+        "prev": prev,
+        "ts": ts_ms,
+        "type": entry_type,
+        "body": dict(body),
+    }
+    check_document(doc)
+    _check_shape({**doc, "sig": "A" * 86}, signature_expected=False)
+    validate_body(entry_type, doc["body"])
+    doc["sig"] = sign(key, Tag.ENTRY, doc)
+    raw = encode_checked(doc)
+    if len(raw) > MAX_ENTRY_BYTES:
+        raise EntryError("entry-too-large", f"entry is {len(raw)} bytes, limit {MAX_ENTRY_BYTES}")
+    return Entry(hash=sha256_hex(raw), raw=raw, **doc)
+
+
+def rotation_body(
+    old_key: NodeKey, new_key: NodeKey, origin: str, seq: int, compromised_since: int | None = None
+) -> dict[str, Any]:
+    """The body of a ``key.rotate`` entry at ``seq``, with the new key's proof of possession."""
+    del old_key  # the old key signs the entry itself; named here so callers pass both keys.
+    body: dict[str, Any] = {
+        "new_key": new_key.kid,
+        "new_key_sig": sign(new_key, Tag.KEY_ROTATE, rotation_proof_doc(origin, seq, new_key.kid)),
+    }
+    if compromised_since is not None:
+        body["compromised_since"] = compromised_since
+    return body
+
+
+def _check_shape(doc: Mapping[str, Any], signature_expected: bool = True) -> None:
+    if not isinstance(doc, Mapping):
+        raise EntryError("malformed-entry", "an entry must be an object")
+    if set(doc) != ENTRY_FIELDS:
+        missing = sorted(ENTRY_FIELDS - set(doc))
+        extra = sorted(set(doc) - ENTRY_FIELDS)
+        raise EntryError("malformed-entry", f"fields missing {missing}, unexpected {extra}")
+    seq, prev, ts = doc["seq"], doc["prev"], doc["ts"]
+    if not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq <= MAX_SEQ:
+        raise EntryError("malformed-entry", "seq must be a positive integer")
+    if seq == 1:
+        if prev is not None:
+            raise EntryError("bad-prev", "the first entry has prev null")
+    elif not (isinstance(prev, str) and len(prev) == 64 and _is_lower_hex(prev)):
+        raise EntryError("malformed-entry", "prev must be a 64-character lowercase hex hash")
+    if not isinstance(ts, int) or isinstance(ts, bool) or not 0 <= ts <= MAX_SEQ:
+        raise EntryError("malformed-entry", "ts must be milliseconds since the epoch")
+    if doc["type"] not in ENTRY_TYPES:
+        raise EntryError("unknown-entry-type", f"unknown entry type {doc['type']!r}")
+    if not isinstance(doc["origin"], str) or not is_node_id(doc["origin"]):
+        raise EntryError("malformed-entry", "origin must be an Ed25519 did:key")
+    if signature_expected and not (isinstance(doc["sig"], str) and len(doc["sig"]) == 86):
+        raise EntryError("bad-signature-encoding", "sig must be 86 base64url characters")
+
+
+_HEX = frozenset("0123456789abcdef")
+
+
+def _is_lower_hex(text: str) -> bool:
+    return set(text) <= _HEX
+
+
+def parse_entry(
+    doc: Mapping[str, Any], keyring: Keyring, now_ms: int | None = None, checked: bool = False
+) -> Entry:
+    """Verify one received entry on its own: shape, size, body, time and origin signature.
+
+    ``checked`` says ``doc`` came from ``parse_strict`` (so the canonical-subset walk is skipped).
+    It does not check the entry's place in a feed; ``federation.feeds.verify_page`` does.
+    """
+    _check_shape(doc)
+    if not checked:
+        check_document(doc)
+    raw = encode_checked(doc)
+    if len(raw) > MAX_ENTRY_BYTES:
+        raise EntryError("entry-too-large", f"entry is {len(raw)} bytes, limit {MAX_ENTRY_BYTES}")
+    if now_ms is not None and doc["ts"] > now_ms + MAX_FUTURE_MS:
+        raise EntryError("future-timestamp", f"entry {doc['seq']} is dated in the future")
+    validate_body(doc["type"], doc["body"])
+    sig = doc["sig"]
+    try:
+        signature = decode_signature(sig)
+    except ProtocolError as exc:
+        raise EntryError("bad-signature-encoding", exc.detail) from exc
+    # The signed bytes are the canonical entry without its sig member. "sig" is never the first
+    # member and only "ts" (an integer) and "type" (a string) follow it, so the last occurrence of
+    # the member in the canonical text is the top-level one; cutting it out saves a second encode.
+    member = b',"sig":"' + sig.encode("ascii") + b'"'
+    cut = raw.rfind(member)
+    if cut < 0:
+        raise EntryError("bad-signature-encoding", "sig is not base64url")
+    unsigned = raw[:cut] + raw[cut + len(member) :]
+    try:
+        period = keyring.key_for_seq(doc["origin"], doc["seq"])
+    except SignatureError as exc:
+        raise EntryError("no-key", exc.detail) from exc
+    if not verify_raw(period.public, signature, Tag.ENTRY.value + unsigned):
+        raise EntryError("bad-signature", f"entry {doc['seq']} is not signed by {period.kid}")
+    return Entry(
+        origin=doc["origin"],
+        seq=doc["seq"],
+        prev=doc["prev"],
+        ts=doc["ts"],
+        type=doc["type"],
+        body=doc["body"],
+        sig=sig,
+        hash=sha256_hex(raw),
+        raw=raw,
+    )
+
+
+def apply_key_change(keyring: Keyring, entry: Entry) -> None:
+    """Feed a verified ``key.rotate`` entry into the keyring (no-op for other types)."""
+    if entry.type != "key.rotate":
+        return
+    try:
+        keyring.apply_rotation(entry.origin, entry.seq, entry.ts, entry.body)
+    except SignatureError as exc:
+        raise EntryError("bad-key-rotation", exc.detail) from exc

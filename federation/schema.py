@@ -1,0 +1,152 @@
+"""A tiny declarative validator for the bodies of signed documents.
+
+``federation`` can't use marshmallow (it stays free of the node's stack), and the checks needed are
+few: exact field sets, types, string lengths, integer ranges, enumerations, nested objects and lists.
+Every failure names the field path so the refusal reason is specific.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from federation.errors import BodyError
+from federation.keys import is_node_id
+
+Check = Callable[[Any, str], None]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of an object: a check and whether it must be present."""
+
+    check: Check
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Obj:
+    """An object with a closed set of fields (unknown fields are refused)."""
+
+    fields: Mapping[str, Field] = field(default_factory=dict)
+
+    def __call__(self, value: Any, path: str) -> None:
+        if not isinstance(value, Mapping):
+            raise BodyError(detail=f"{path or 'body'} must be an object")
+        unknown = set(value) - set(self.fields)
+        if unknown:
+            raise BodyError(detail=f"{path or 'body'} has unknown field(s) {sorted(unknown)}")
+        for name, spec in self.fields.items():
+            sub = f"{path}.{name}" if path else name
+            if name not in value:
+                if spec.required:
+                    raise BodyError(detail=f"{sub} is required")
+                continue
+            spec.check(value[name], sub)
+
+
+def req(check: Check) -> Field:
+    return Field(check, required=True)
+
+
+def opt(check: Check) -> Field:
+    return Field(check, required=False)
+
+
+def string(max_len: int, min_len: int = 0, pattern: str | None = None) -> Check:
+    regex = re.compile(pattern) if pattern else None
+
+    def check(value: Any, path: str) -> None:
+        if not isinstance(value, str):
+            raise BodyError(detail=f"{path} must be a string")
+        if not min_len <= len(value) <= max_len:
+            raise BodyError(detail=f"{path} must be {min_len}..{max_len} characters")
+        if regex is not None and not regex.fullmatch(value):
+            raise BodyError(detail=f"{path} has the wrong format")
+
+    return check
+
+
+def integer(minimum: int, maximum: int) -> Check:
+    def check(value: Any, path: str) -> None:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise BodyError(detail=f"{path} must be an integer")
+        if not minimum <= value <= maximum:
+            raise BodyError(detail=f"{path} must be within {minimum}..{maximum}")
+
+    return check
+
+
+def boolean(value: Any, path: str) -> None:
+    if not isinstance(value, bool):
+        raise BodyError(detail=f"{path} must be true or false")
+
+
+def one_of(*choices: str) -> Check:
+    allowed = frozenset(choices)
+
+    def check(value: Any, path: str) -> None:
+        if value not in allowed:
+            raise BodyError(detail=f"{path} must be one of {sorted(allowed)}")
+
+    return check
+
+
+def array(item: Check, max_items: int, unique: bool = False) -> Check:
+    def check(value: Any, path: str) -> None:
+        if not isinstance(value, list):
+            raise BodyError(detail=f"{path} must be an array")
+        if len(value) > max_items:
+            raise BodyError(detail=f"{path} has more than {max_items} items")
+        for index, element in enumerate(value):
+            item(element, f"{path}[{index}]")
+        if unique and len({repr(v) for v in value}) != len(value):
+            raise BodyError(detail=f"{path} has duplicate items")
+
+    return check
+
+
+def node_id(value: Any, path: str) -> None:
+    if not is_node_id(value):
+        raise BodyError(detail=f"{path} must be an Ed25519 did:key node id")
+
+
+def local_datetime(value: Any, path: str) -> None:
+    """``YYYY-MM-DDTHH:MM[:SS]`` wall-clock time, read in the document's ``timezone``."""
+    string(19, 16, r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?")(value, path)
+    try:
+        datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise BodyError(detail=f"{path} is not a valid date-time") from exc
+
+
+def iso_date(value: Any, path: str) -> None:
+    string(10, 10, r"\d{4}-\d\d-\d\d")(value, path)
+    try:
+        date.fromisoformat(value)
+    except ValueError as exc:
+        raise BodyError(detail=f"{path} is not a valid date") from exc
+
+
+def timezone(value: Any, path: str) -> None:
+    string(64, 1, r"[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*")(value, path)
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise BodyError(detail=f"{path} is not a known IANA time zone") from exc
+
+
+def clock_time(value: Any, path: str) -> None:
+    """``HH:MM``, 00:00 to 24:00 (24:00 closes at the end of the day)."""
+    string(5, 5, r"([01]\d|2[0-3]):[0-5]\d|24:00")(value, path)
+
+
+URL = string(2000, 1, r"https?://[^\s]+")
+IDENT = string(64, 1, r"[A-Za-z0-9][A-Za-z0-9._\-]*")
+HEX64 = string(64, 64, r"[0-9a-f]{64}")
+CURRENCY = string(3, 3, r"[A-Z]{3}")
+COUNTRY = string(2, 2, r"[A-Z]{2}")
