@@ -122,6 +122,8 @@ def parse_strict(data: bytes | str, max_bytes: int | None = None) -> Any:
             raise CanonicalError(detail="not UTF-8") from exc
     else:
         text = data
+        # A str can hold a raw lone surrogate, which bytes input can't (UTF-8 decoding refuses it).
+        _check_string(text)
     try:
         doc = json.loads(
             text,
