@@ -110,7 +110,8 @@ def _check_shape(doc: Mapping[str, Any], signature_expected: bool = True) -> Non
         raise EntryError("malformed-entry", "prev must be a 64-character lowercase hex hash")
     if not isinstance(ts, int) or isinstance(ts, bool) or not 0 <= ts <= MAX_SEQ:
         raise EntryError("malformed-entry", "ts must be milliseconds since the epoch")
-    if doc["type"] not in ENTRY_TYPES:
+    # isinstance first: a list or object as type would make the set lookup raise TypeError.
+    if not isinstance(doc["type"], str) or doc["type"] not in ENTRY_TYPES:
         raise EntryError("unknown-entry-type", f"unknown entry type {doc['type']!r}")
     if not isinstance(doc["origin"], str) or not is_node_id(doc["origin"]):
         raise EntryError("malformed-entry", "origin must be an Ed25519 did:key")
@@ -180,5 +181,7 @@ def apply_key_change(keyring: Keyring, entry: Entry) -> None:
         return
     try:
         keyring.apply_rotation(entry.origin, entry.seq, entry.ts, entry.body)
-    except SignatureError as exc:
+    except ProtocolError as exc:
+        # SignatureError for a bad proof of possession or a reused key, IdentityError for a new_key
+        # that has the right alphabet but is not an Ed25519 multicodec key.
         raise EntryError("bad-key-rotation", exc.detail) from exc
