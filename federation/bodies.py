@@ -7,6 +7,7 @@ list and integer is bounded, so a valid entry can always be stored and shown saf
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from federation.errors import BodyError
@@ -147,7 +148,8 @@ def _agreement_publish(value: Any, path: str) -> None:
 
 
 def _event_times(body: Mapping[str, Any]) -> None:
-    if body["end"] <= body["start"]:
+    # Compare as date-times, not strings: "10:00" and "10:00:00" are the same instant.
+    if datetime.fromisoformat(body["end"]) <= datetime.fromisoformat(body["start"]):
         raise BodyError(detail="event end must be after its start")
     if ("price_minor" in body) != ("currency" in body) and body.get("price_minor") != 0:
         raise BodyError(detail="price_minor and currency go together")
