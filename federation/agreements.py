@@ -142,12 +142,15 @@ def countersign(key: NodeKey, doc: Mapping[str, Any], keyring: Keyring) -> dict[
     parties = doc.get("parties") if isinstance(doc, Mapping) else None
     if not isinstance(parties, list) or key.did not in parties:
         raise AgreementError("not-a-party", "this node is not a party to the agreement")
-    proposer = next(p for p in parties if p != key.did)
     try:
         _AGREEMENT(doc, "agreement")
         _check_terms(doc, "agreement")
     except BodyError as exc:
         raise AgreementError("bad-terms", exc.detail) from exc
+    # Only after the shape check: parties are then two different ids and sigs is an object.
+    if not isinstance(doc["sigs"], Mapping):
+        raise AgreementError("bad-terms", "agreement.sigs must be an object")
+    proposer = next(p for p in parties if p != key.did)
     _verify_party(doc, proposer, keyring)
     signed = dict(doc)
     signed["sigs"] = {**doc["sigs"], key.did: sign(key, Tag.AGREEMENT, unsigned(doc))}
