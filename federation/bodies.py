@@ -19,7 +19,6 @@ from federation.schema import (
     URL,
     Obj,
     array,
-    boolean,
     clock_time,
     integer,
     local_datetime,

@@ -136,7 +136,7 @@ def parse_strict(data: bytes | str, max_bytes: int | None = None) -> Any:
         raise
     except (ValueError, RecursionError) as exc:
         raise CanonicalError(detail=f"malformed JSON: {exc}") from exc
-    # json.loads accepts "\ud800" escapes; a lone surrogate can't be encoded, so re-encoding finds it.
+    # json.loads accepts "\ud800" escapes; a lone surrogate can't be encoded, so the walk finds it.
     if "\\u" in text:
         check_document(doc)
     return doc

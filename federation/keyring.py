@@ -97,7 +97,8 @@ class Keyring:
         """
         new_kid = body["new_key"]
         public = public_key_from_kid(new_kid)
-        verify(public, Tag.KEY_ROTATE, rotation_proof_doc(node_id, seq, new_kid), body["new_key_sig"])
+        proof = rotation_proof_doc(node_id, seq, new_kid)
+        verify(public, Tag.KEY_ROTATE, proof, body["new_key_sig"])
         periods = self.periods(node_id)
         if any(p.kid == new_kid for p in periods):
             raise SignatureError("key-reused", "a rotation must introduce a key never used before")

@@ -1,7 +1,8 @@
 """A tiny declarative validator for the bodies of signed documents.
 
-``federation`` can't use marshmallow (it stays free of the node's stack), and the checks needed are
-few: exact field sets, types, string lengths, integer ranges, enumerations, nested objects and lists.
+``federation`` can't use marshmallow (it stays free of the node's stack), and the checks needed
+are few: exact field sets, types, string lengths, integer ranges, enumerations, nested objects
+and lists.
 Every failure names the field path so the refusal reason is specific.
 """
 
