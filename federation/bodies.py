@@ -6,7 +6,7 @@ list and integer is bounded, so a valid entry can always be stored and shown saf
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ from federation.schema import (
     HEX64,
     IDENT,
     URL,
+    Check,
     Obj,
     array,
     clock_time,
@@ -160,7 +161,8 @@ def _resource_prices(body: Mapping[str, Any]) -> None:
         raise BodyError(detail="a priced resource needs a currency")
 
 
-BODY_SCHEMAS = {
+# Each type: the body schema, then an optional check across fields.
+BODY_SCHEMAS: dict[str, tuple[Check, Callable[[Mapping[str, Any]], None] | None]] = {
     "space.profile": (SPACE_PROFILE, None),
     "resource.put": (RESOURCE_PUT, _resource_prices),
     "resource.remove": (RESOURCE_REMOVE, None),
