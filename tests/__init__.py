@@ -1,0 +1,1 @@
+"""Spazi test suite."""
