@@ -1,0 +1,17 @@
+"""One coworking space's Spazi node: server, storage, jobs and the ``spazi`` CLI."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """The WSGI application (``gunicorn 'node:create_app()'``); see :mod:`node.app`."""
+    from node.app import create_app as _create_app
+
+    return _create_app(config)

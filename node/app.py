@@ -1,0 +1,74 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from flask import Flask
+
+from node.migrate import current_revision, head_revision
+from node.runtime import open_node
+
+
+class NotReady(RuntimeError):
+    """The data dir or database is not in a state the node can serve from."""
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app for the node in ``config['data_dir']`` (or ``SPAZI_DATA_DIR``).
+
+    ``config`` holds setting overrides (lower-case names from ``node.settings``), Flask options
+    (upper-case) and, for tests, ``clock`` (a function returning Unix seconds) and ``key``.
+    """
+    options = dict(config or {})
+    clock = options.pop("clock", None)
+    key = options.pop("key", None)
+    flask_options = {k: v for k, v in options.items() if k.isupper()}
+    overrides = {k: v for k, v in options.items() if not k.isupper()}
+    node = open_node(overrides=overrides, clock=clock, key=key)
+    revision, wanted = current_revision(node.db.engine), head_revision()
+    if revision != wanted:
+        node.close()
+        raise NotReady(
+            f"database is at revision {revision or 'none'}, this version needs {wanted}: "
+            "run `spazi db upgrade`"
+        )
+
+    app = Flask(__name__)
+    settings = node.settings
+    logging.basicConfig(level=settings["log_level"].upper())
+    app.config.update(
+        SECRET_KEY=settings["secret_key"] or secrets.token_urlsafe(32),
+        MAX_CONTENT_LENGTH=settings["max_request_bytes"],
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=node.url.startswith("https://"),
+        JSON_SORT_KEYS=False,
+        SPAZI=settings,
+    )
+    app.config.update(flask_options)
+    app.extensions["spazi"] = node
+
+    from node.http import api, federation_read, problems
+
+    problems.init_app(app)
+    app.register_blueprint(federation_read.bp)
+    app.register_blueprint(api.bp)
+    _init_optional(app)
+    return app
+
+
+def _init_optional(app: Flask) -> None:
+    """Parts that live in their own modules, each with an ``init_app``."""
+    import importlib
+
+    for module_name in ("node.http.wellknown", "node.web", "node.jobs"):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        module.init_app(app)

@@ -1,0 +1,337 @@
+"""``spazi space|resource|event|member|feed``: managing what the space publishes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from federation.canonical import parse_strict
+from federation.errors import ProtocolError
+from federation.feeds import Head, verify_page
+from federation.keyring import Keyring
+from node.cli.output import CliError, Progress, emit_json, table
+from node.cli.parsing import csv_list, format_minor, micro_degrees, minor_units, opening_hours
+from node.feedstore import page_raw
+from node.runtime import Node
+from node.services import events, members, resources, space
+
+
+def _given(args: argparse.Namespace, *names: str) -> dict[str, Any]:
+    return {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
+
+
+# -- space -------------------------------------------------------------------------------------
+
+
+def cmd_space_show(args: argparse.Namespace, node: Node) -> int:
+    with node.db.read() as session:
+        profile = space.get_profile(session, node.node_id)
+    emit_json({**profile, "node_id": node.node_id})
+    return 0
+
+
+def cmd_space_set(args: argparse.Namespace, node: Node) -> int:
+    changes = _given(args, "name", "description", "address", "city", "country", "timezone")
+    if args.lat is not None:
+        changes["latitude_e6"] = micro_degrees(args.lat, "--lat")
+    if args.lon is not None:
+        changes["longitude_e6"] = micro_degrees(args.lon, "--lon")
+    if args.hours is not None:
+        changes["opening_hours"] = opening_hours(args.hours)
+    if args.amenities is not None:
+        changes["amenities"] = csv_list(args.amenities)
+    contact = _given(args, "email", "phone")
+    if args.website:
+        contact["url"] = args.website
+    if contact:
+        changes["contact"] = contact
+    if args.link:
+        links = []
+        for item in args.link:
+            title, sep, url = item.partition("=")
+            if not sep:
+                raise CliError(f"--link {item!r}: use TITLE=URL", 2)
+            links.append({"title": title, "url": url})
+        changes["links"] = links
+    for name in args.unset or []:
+        changes[name.replace("-", "_")] = None
+    if not changes:
+        raise CliError(
+            "nothing to change: give at least one option (see spazi space set --help)", 2
+        )
+    with node.db.write() as session:
+        profile = space.update_profile(session, node, changes)
+    emit_json(profile)
+    return 0
+
+
+# -- resources ---------------------------------------------------------------------------------
+
+
+def _resource_data(args: argparse.Namespace) -> dict[str, Any]:
+    data = _given(args, "id", "kind", "name", "description", "capacity", "currency")
+    if args.price_hour is not None:
+        data["price_hour_minor"] = minor_units(args.price_hour, args.currency, "--price-hour")
+    if args.price_day is not None:
+        data["price_day_minor"] = minor_units(args.price_day, args.currency, "--price-day")
+    return data
+
+
+def cmd_resource_add(args: argparse.Namespace, node: Node) -> int:
+    with node.db.write() as session:
+        body = resources.add_resource(session, node, _resource_data(args))
+    print(f"added resource {body['id']}")
+    return 0
+
+
+def cmd_resource_update(args: argparse.Namespace, node: Node) -> int:
+    data = _resource_data(args)
+    data.pop("id", None)
+    if not data:
+        raise CliError("nothing to change: give at least one option", 2)
+    with node.db.write() as session:
+        resources.update_resource(session, node, args.resource_id, data)
+    print(f"updated resource {args.resource_id}")
+    return 0
+
+
+def cmd_resource_remove(args: argparse.Namespace, node: Node) -> int:
+    with node.db.write() as session:
+        resources.remove_resource(session, node, args.resource_id)
+    print(f"removed resource {args.resource_id}")
+    return 0
+
+
+def cmd_resource_list(args: argparse.Namespace, node: Node) -> int:
+    with node.db.read() as session:
+        rows = [resources.resource_view(r) for r in resources.list_resources(session, node.node_id)]
+    if args.json:
+        emit_json(rows)
+        return 0
+    for row in rows:
+        row["hour"] = format_minor(row.get("price_hour_minor"), row.get("currency"))
+        row["day"] = format_minor(row.get("price_day_minor"), row.get("currency"))
+    table(rows, ["id", "kind", "name", "capacity", "hour", "day"])
+    return 0
+
+
+# -- events ------------------------------------------------------------------------------------
+
+
+def _event_data(args: argparse.Namespace) -> dict[str, Any]:
+    data = _given(
+        args,
+        "id",
+        "title",
+        "description",
+        "start",
+        "end",
+        "timezone",
+        "capacity",
+        "currency",
+        "url",
+    )
+    if args.tags is not None:
+        data["tags"] = csv_list(args.tags)
+    if args.cohost:
+        data["cohosts"] = args.cohost
+    if args.price is not None:
+        data["price_minor"] = minor_units(args.price, args.currency, "--price")
+    return data
+
+
+def cmd_event_add(args: argparse.Namespace, node: Node) -> int:
+    with node.db.write() as session:
+        body = events.add_event(session, node, _event_data(args))
+    print(f"added event {body['id']}")
+    return 0
+
+
+def cmd_event_update(args: argparse.Namespace, node: Node) -> int:
+    data = _event_data(args)
+    data.pop("id", None)
+    if not data:
+        raise CliError("nothing to change: give at least one option", 2)
+    with node.db.write() as session:
+        events.update_event(session, node, args.event_id, data)
+    print(f"updated event {args.event_id}")
+    return 0
+
+
+def cmd_event_cancel(args: argparse.Namespace, node: Node) -> int:
+    with node.db.write() as session:
+        events.cancel_event(session, node, args.event_id, _given(args, "reason"))
+    print(f"cancelled event {args.event_id}")
+    return 0
+
+
+def cmd_event_list(args: argparse.Namespace, node: Node) -> int:
+    filters = events.parse_query({"from": args.date_from, "to": args.date_to, "tag": args.tag})
+    with node.db.read() as session:
+        rows = [events.event_view(e) for e in events.query_events(session, node.node_id, **filters)]
+    if args.json:
+        emit_json(rows)
+        return 0
+    for row in rows:
+        row["status"] = "CANCELLED" if row["cancelled"] else ""
+    table(rows, ["id", "start", "end", "timezone", "title", "status"])
+    return 0
+
+
+# -- members -----------------------------------------------------------------------------------
+
+
+def cmd_member_add(args: argparse.Namespace, node: Node) -> int:
+    with node.db.write() as session:
+        member = members.add_member(session, _given(args, "name", "email", "plan"))
+        print(f"added member {member.id}")
+    return 0
+
+
+def cmd_member_list(args: argparse.Namespace, node: Node) -> int:
+    with node.db.read() as session:
+        rows = [members.member_view(m) for m in members.list_members(session)]
+    if args.json:
+        emit_json(rows)
+    else:
+        table(rows, ["id", "name", "email", "plan"])
+    return 0
+
+
+def cmd_member_remove(args: argparse.Namespace, node: Node) -> int:
+    with node.db.write() as session:
+        members.remove_member(session, args.member_id)
+    print(f"removed member {args.member_id}")
+    return 0
+
+
+# -- feed --------------------------------------------------------------------------------------
+
+
+def cmd_feed_show(args: argparse.Namespace, node: Node) -> int:
+    with node.db.read() as session:
+        raws = page_raw(session, node.node_id, args.after, args.limit)
+    for raw in raws:
+        sys.stdout.write(raw.decode("utf-8") + "\n")
+    return 0
+
+
+def cmd_feed_verify(args: argparse.Namespace, node: Node) -> int:
+    """Re-verify our whole feed from seq 1, page by page, as a peer would."""
+    ring, head, checked = Keyring(), Head(), 0
+    progress = Progress("verifying feed")
+    while True:
+        with node.db.read() as session:
+            raws = page_raw(session, node.node_id, head.seq, 1000)
+        if not raws:
+            break
+        try:
+            docs = [parse_strict(raw) for raw in raws]
+            entries = verify_page(node.node_id, head, docs, ring, node.now_ms(), checked=True)
+        except ProtocolError as exc:
+            progress.finish("FAILED")
+            raise CliError(f"feed entry after seq {head.seq} fails verification: {exc}") from exc
+        checked += len(entries)
+        head = Head(entries[-1].seq, entries[-1].hash)
+        progress.advance(len(entries), f"entries (seq {head.seq})")
+    progress.finish(f"ok, {checked} entries verify")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    def command(
+        parent: argparse._SubParsersAction, name: str, func: Any, help_text: str
+    ) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+        parser = parent.add_parser(name, help=help_text)
+        parser.set_defaults(func=func, needs_node=True)
+        return parser
+
+    sp = sub.add_parser("space", help="show or change the space profile").add_subparsers(
+        dest="sub", required=True
+    )
+    command(sp, "show", cmd_space_show, "print the profile as JSON")
+    p = command(sp, "set", cmd_space_set, "change profile fields")
+    for opt in ("name", "description", "address", "city", "timezone", "email", "phone", "website"):
+        p.add_argument(f"--{opt}")
+    p.add_argument("--country", help="ISO 3166 two-letter code")
+    p.add_argument("--lat", help="latitude in degrees, e.g. 45.4642")
+    p.add_argument("--lon", help="longitude in degrees, e.g. 9.19")
+    p.add_argument("--hours", help="opening hours, e.g. 'Mo-Fr 09:00-19:00; Sa 10:00-01:00'")
+    p.add_argument("--amenities", help="comma-separated, e.g. wifi,coffee,printer")
+    p.add_argument("--link", action="append", help="TITLE=URL (repeatable)")
+    p.add_argument("--unset", action="append", help="remove a field, e.g. --unset address")
+
+    rp = sub.add_parser("resource", help="desks, rooms and offices").add_subparsers(
+        dest="sub", required=True
+    )
+    for name, func in (("add", cmd_resource_add), ("update", cmd_resource_update)):
+        p = command(rp, name, func, f"{name} a resource")
+        if name == "update":
+            p.add_argument("resource_id")
+        else:
+            p.add_argument("--id", help="id (default: from the name)")
+        p.add_argument(
+            "--kind",
+            required=name == "add",
+            choices=["hot_desk", "fixed_desk", "meeting_room", "office"],
+        )
+        p.add_argument("--name", required=name == "add")
+        p.add_argument("--capacity", type=int, required=name == "add")
+        p.add_argument("--description")
+        p.add_argument("--price-hour", help="e.g. 8.50 (with --currency)")
+        p.add_argument("--price-day", help="e.g. 25 (with --currency)")
+        p.add_argument("--currency", help="ISO 4217, e.g. EUR")
+    p = command(rp, "list", cmd_resource_list, "list resources")
+    p.add_argument("--json", action="store_true")
+    p = command(rp, "remove", cmd_resource_remove, "remove a resource")
+    p.add_argument("resource_id")
+
+    ep = sub.add_parser("event", help="events of the space").add_subparsers(
+        dest="sub", required=True
+    )
+    for name, func in (("add", cmd_event_add), ("update", cmd_event_update)):
+        p = command(ep, name, func, f"{name} an event")
+        if name == "update":
+            p.add_argument("event_id")
+        else:
+            p.add_argument("--id", help="id (default: from the title)")
+        p.add_argument("--title", required=name == "add")
+        p.add_argument("--start", required=name == "add", help="local time, e.g. 2026-12-01T18:00")
+        p.add_argument("--end", required=name == "add", help="local time, e.g. 2026-12-01T20:00")
+        p.add_argument("--timezone", help="IANA zone (default: the space's)")
+        p.add_argument("--description")
+        p.add_argument("--capacity", type=int)
+        p.add_argument("--tags", help="comma-separated")
+        p.add_argument("--price", help="e.g. 5 (with --currency)")
+        p.add_argument("--currency")
+        p.add_argument("--cohost", action="append", help="co-host node id (repeatable)")
+        p.add_argument("--url")
+    p = command(ep, "list", cmd_event_list, "list events")
+    p.add_argument("--from", dest="date_from", help="YYYY-MM-DD")
+    p.add_argument("--to", dest="date_to", help="YYYY-MM-DD")
+    p.add_argument("--tag")
+    p.add_argument("--json", action="store_true")
+    p = command(ep, "cancel", cmd_event_cancel, "cancel an event")
+    p.add_argument("event_id")
+    p.add_argument("--reason")
+
+    mp = sub.add_parser("member", help="the space's members (private)").add_subparsers(
+        dest="sub", required=True
+    )
+    p = command(mp, "add", cmd_member_add, "add a member")
+    p.add_argument("--name", required=True)
+    p.add_argument("--email", required=True)
+    p.add_argument("--plan")
+    p = command(mp, "list", cmd_member_list, "list members")
+    p.add_argument("--json", action="store_true")
+    p = command(mp, "remove", cmd_member_remove, "remove a member")
+    p.add_argument("member_id", type=int)
+
+    fp = sub.add_parser("feed", help="this node's signed feed").add_subparsers(
+        dest="sub", required=True
+    )
+    p = command(fp, "show", cmd_feed_show, "print entries as JSON lines")
+    p.add_argument("--after", type=int, default=0)
+    p.add_argument("--limit", type=int, default=1000)
+    command(fp, "verify", cmd_feed_verify, "re-verify the whole feed")

@@ -1,0 +1,82 @@
+"""Entry point of the ``spazi`` command: parsing, opening the node, one-line errors."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from federation.errors import ProtocolError
+from node import __version__
+from node.cli import admin_cmds, content_cmds, setup_cmds
+from node.cli.output import CliError
+from node.errors import NodeError
+from node.settings import SettingsError
+
+COMMAND_MODULES = [setup_cmds, content_cmds, admin_cmds]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="spazi",
+        description="Run and manage a Spazi coworking-space node.",
+        epilog="Every command takes --data-dir or the SPAZI_DATA_DIR variable.",
+    )
+    parser.add_argument("--data-dir", help="the node's data dir (default: $SPAZI_DATA_DIR)")
+    parser.add_argument("--version", action="version", version=f"spazi {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in COMMAND_MODULES:
+        module.register(sub)
+    return parser
+
+
+def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from federation.errors import KeyFileError
+    from node.migrate import current_revision, head_revision
+    from node.runtime import open_node
+    from node.settings import load_settings
+
+    settings = load_settings(args.data_dir)
+    if not settings["data_dir"]:
+        raise CliError("no data dir: pass --data-dir DIR or set SPAZI_DATA_DIR", 2)
+    try:
+        node = open_node(args.data_dir)
+    except KeyFileError as exc:
+        if exc.reason == "key-missing":
+            raise CliError(f"{settings['data_dir']} is not a node: run `spazi init` first") from exc
+        raise
+    revision = current_revision(node.db.engine)
+    if revision != head_revision():
+        node.close()
+        raise CliError(f"database is at revision {revision or 'none'}: run `spazi db upgrade`")
+    return node
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; errors are one line on stderr and a non-zero exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if getattr(args, "needs_node", False):
+            node = _open(args)
+            try:
+                return int(args.func(args, node))
+            finally:
+                node.close()
+        return int(args.func(args))
+    except CliError as exc:
+        print(f"spazi: error: {exc}", file=sys.stderr)
+        return exc.code
+    except NodeError as exc:
+        print(f"spazi: error: {exc.detail}", file=sys.stderr)
+        return 1
+    except (ProtocolError, SettingsError) as exc:
+        print(f"spazi: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("spazi: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

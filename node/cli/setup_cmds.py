@@ -1,0 +1,165 @@
+"""``spazi init``, ``run``, ``settings`` and ``db``: creating and serving a node."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+from pathlib import Path
+
+from federation.keys import NodeKey, fingerprint
+from node.cli.output import CliError, table
+from node.db import Database
+from node.migrate import current_revision, head_revision, upgrade
+from node.runtime import open_node
+from node.settings import SETTINGS, load_settings, render_toml
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """Create a data dir: settings, key (0600), migrated database and the first profile entry."""
+    data_dir = Path(args.data_dir or args.dir or "").expanduser()
+    if not str(data_dir):
+        raise CliError("give the data dir: spazi init DATA_DIR --name … --url …", 2)
+    if (data_dir / "spazi.toml").exists() or (data_dir / "node.key").exists():
+        raise CliError(f"{data_dir} already holds a node; refusing to overwrite it")
+    if not args.url.startswith(("http://", "https://")):
+        raise CliError("--url must start with http:// or https:// (the node's public address)", 2)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(data_dir, 0o700)
+    values = {
+        "url": args.url.rstrip("/"),
+        "secret_key": secrets.token_urlsafe(32),
+        "host": args.host,
+        "port": args.port,
+    }
+    if args.database_url:
+        values["database_url"] = args.database_url
+    toml_path = data_dir / "spazi.toml"
+    fd = os.open(toml_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # holds the secret key
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(render_toml(values))
+    key = NodeKey.generate()
+    settings = load_settings(data_dir)
+    key.save(data_dir / settings["key_file"])
+    db = Database(settings["database_url"])
+    try:
+        upgrade(db.engine)
+    finally:
+        db.dispose()
+    if (data_dir / "spazi.db").exists():
+        os.chmod(data_dir / "spazi.db", 0o600)  # members' names and emails live here
+    node = open_node(str(data_dir))
+    try:
+        from node.services.space import update_profile
+
+        profile = {"name": args.name, "timezone": args.timezone}
+        for option in ("city", "country", "address", "description"):
+            if getattr(args, option):
+                profile[option] = getattr(args, option)
+        with node.db.write() as session:
+            update_profile(session, node, profile)
+    except Exception:
+        # Leave no half-made node behind: the next `spazi init` must be able to start over.
+        node.close()
+        for leftover in (
+            "spazi.toml",
+            settings["key_file"],
+            "spazi.db",
+            "spazi.db-wal",
+            "spazi.db-shm",
+        ):
+            (data_dir / leftover).unlink(missing_ok=True)
+        raise
+    node.close()
+    print(f"Created node {args.name!r} in {data_dir}")
+    print(f"  node id:     {key.did}")
+    print(f"  fingerprint: {fingerprint(key.did)}")
+    print(f"  url:         {values['url']}")
+    print("Next:")
+    print(
+        f"  spazi --data-dir {data_dir} resource add --kind hot_desk --name 'Hot desk' --capacity 10"
+    )
+    print(f"  spazi --data-dir {data_dir} run")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Serve the node with the development server (deploy/ shows gunicorn for production)."""
+    from node.app import create_app
+
+    overrides = {"data_dir": args.data_dir} if args.data_dir else {}
+    app = create_app(overrides)
+    settings = app.config["SPAZI"]
+    host = args.host or settings["host"]
+    port = args.port if args.port is not None else settings["port"]
+    print(
+        f"Serving {settings['url'] or 'node'} on http://{host}:{port} (Ctrl-C stops)",
+        file=sys.stderr,
+    )
+    # threaded: a slow peer must not stall the front desk; no reloader: jobs must run once.
+    app.run(host=host, port=port, threaded=True, use_reloader=False)
+    return 0
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    values = load_settings(args.data_dir)
+    rows = []
+    for setting in SETTINGS:
+        value = values[setting.name]
+        shown = "(set)" if setting.secret and value else value
+        rows.append(
+            {"name": setting.name, "value": shown, "env": setting.env, "help": setting.help}
+        )
+    if args.json:
+        from node.cli.output import emit_json
+
+        emit_json(rows)
+    else:
+        table(rows, ["name", "value", "env", "help"])
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    settings = load_settings(args.data_dir)
+    if not settings["database_url"]:
+        raise CliError("no data dir: pass --data-dir or set SPAZI_DATA_DIR", 2)
+    db = Database(settings["database_url"])
+    try:
+        before = current_revision(db.engine)
+        upgrade(db.engine)
+        after = current_revision(db.engine)
+    finally:
+        db.dispose()
+    print(f"database: {before or 'empty'} -> {after} (newest: {head_revision()})")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("init", help="create a new node in DATA_DIR")
+    p.add_argument("dir", nargs="?", help="the data dir to create (or --data-dir)")
+    p.add_argument("--name", required=True, help="the space's name")
+    p.add_argument("--url", required=True, help="public base URL, e.g. https://thecube.example")
+    p.add_argument("--city")
+    p.add_argument("--country", help="ISO 3166 two-letter code, e.g. IT")
+    p.add_argument("--timezone", default="UTC", help="IANA zone, e.g. Europe/Rome (default UTC)")
+    p.add_argument("--address")
+    p.add_argument("--description")
+    p.add_argument("--host", default="127.0.0.1", help="address `spazi run` listens on")
+    p.add_argument("--port", type=int, default=8080, help="port `spazi run` listens on")
+    p.add_argument("--database-url", help="SQLAlchemy URL (default: SQLite in the data dir)")
+    p.set_defaults(func=cmd_init, needs_node=False)
+
+    p = sub.add_parser("run", help="serve the node over HTTP")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.set_defaults(func=cmd_run, needs_node=False)
+
+    p = sub.add_parser("settings", help="list the settings with their current values")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_settings, needs_node=False)
+
+    p = sub.add_parser("db", help="database maintenance")
+    dbsub = p.add_subparsers(dest="db_command", required=True)
+    q = dbsub.add_parser("upgrade", help="apply pending migrations")
+    q.set_defaults(func=cmd_db_upgrade, needs_node=False)

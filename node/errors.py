@@ -1,0 +1,51 @@
+"""Errors raised by the node's services; the HTTP layer turns them into RFC 9457 problems and
+the CLI into one line on stderr."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class NodeError(Exception):
+    """A refused operation: ``reason`` is stable (``urn:spazi:problem:<reason>``)."""
+
+    status = 400
+    reason = "bad-request"
+    title = "Bad request"
+
+    def __init__(self, detail: str, reason: str | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if reason is not None:
+            self.reason = reason
+        self.extra = extra
+
+
+class InvalidInput(NodeError):
+    status = 422
+    reason = "invalid-input"
+    title = "Invalid input"
+
+
+class NotFound(NodeError):
+    status = 404
+    reason = "not-found"
+    title = "Not found"
+
+
+class Conflict(NodeError):
+    status = 409
+    reason = "conflict"
+    title = "Conflict"
+
+
+class Unauthorized(NodeError):
+    status = 401
+    reason = "unauthorized"
+    title = "Authentication required"
+
+
+class Forbidden(NodeError):
+    status = 403
+    reason = "forbidden"
+    title = "Forbidden"

@@ -1,0 +1,317 @@
+"""Storing feeds: appending to our own feed, storing verified pages, and the published-state
+projection, always inside the caller's transaction.
+
+Every write here happens in the caller's unit of work, so a change and the feed entry that
+publishes it commit together, and a stored page commits together with its cursor (the origin's
+head). A crash at any point leaves either all of it or none of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from federation.agreements import agreement_id, verify_agreement
+from federation.entries import Entry, build_entry
+from federation.errors import ProtocolError
+from federation.feeds import Head
+from federation.keyring import KeyPeriod, Keyring
+from federation.keys import NodeKey, public_key_from_kid
+from node.models import (
+    Agreement,
+    Event,
+    FeedEntry,
+    KeyPeriodRow,
+    Origin,
+    Resource,
+    Revocation,
+    Space,
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def ms_to_dt(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def ensure_origin(
+    session: Session,
+    origin: str,
+    now: datetime,
+    *,
+    is_self: bool = False,
+    relayed_by: str | None = None,
+) -> Origin:
+    """The row of ``origin``, created (empty feed) if this is the first we hear of it."""
+    row = session.get(Origin, origin)
+    if row is None:
+        row = Origin(
+            id=origin,
+            is_self=is_self,
+            head_seq=0,
+            head_hash=None,
+            status="active",
+            first_seen=now,
+            updated=now,
+            relayed_by=relayed_by,
+        )
+        session.add(row)
+        session.flush()
+    return row
+
+
+def lock_origin(session: Session, origin: str) -> Origin | None:
+    """The origin's row, locked for the rest of the transaction (PostgreSQL row lock; SQLite
+    write transactions already hold the database write lock)."""
+    return session.scalars(select(Origin).where(Origin.id == origin).with_for_update()).first()
+
+
+def self_origin(session: Session) -> Origin | None:
+    """Our own origin row (None before ``spazi init`` wrote the first entry)."""
+    return session.scalars(select(Origin).where(Origin.is_self.is_(True))).first()
+
+
+def head(session: Session, origin: str) -> Head:
+    row = session.get(Origin, origin)
+    return Head(row.head_seq, row.head_hash) if row else Head()
+
+
+def keyring(session: Session) -> Keyring:
+    """A keyring holding every rotation we have followed (genesis keys need no row)."""
+    ring = Keyring()
+    rows = session.scalars(
+        select(KeyPeriodRow).order_by(KeyPeriodRow.origin, KeyPeriodRow.from_seq)
+    )
+    grouped: dict[str, list[KeyPeriod]] = {}
+    for row in rows:
+        grouped.setdefault(row.origin, []).append(
+            KeyPeriod(
+                row.kid,
+                public_key_from_kid(row.kid),
+                row.from_seq,
+                row.until_seq,
+                row.from_ts,
+                row.until_ts,
+            )
+        )
+    for origin, periods in grouped.items():
+        ring.set_periods(origin, periods)
+    return ring
+
+
+def _save_key_periods(session: Session, origin: str, ring: Keyring) -> None:
+    """Persist the origin's key periods after a rotation was applied to ``ring``."""
+    existing = {
+        r.kid: r for r in session.scalars(select(KeyPeriodRow).where(KeyPeriodRow.origin == origin))
+    }
+    for period in ring.periods(origin):
+        row = existing.get(period.kid)
+        if row is None:
+            session.add(
+                KeyPeriodRow(
+                    origin=origin,
+                    kid=period.kid,
+                    from_seq=period.from_seq,
+                    until_seq=period.until_seq,
+                    from_ts=period.from_ts,
+                    until_ts=period.until_ts,
+                )
+            )
+        else:
+            row.until_seq, row.until_ts = period.until_seq, period.until_ts
+
+
+def append_own(
+    session: Session, key: NodeKey, node_id: str, entry_type: str, body: dict[str, Any], now_ms: int
+) -> Entry:
+    """Sign and append an entry to our own feed, projecting it, in the caller's transaction."""
+    row = lock_origin(session, node_id)
+    if row is None:
+        row = ensure_origin(session, node_id, ms_to_dt(now_ms), is_self=True)
+    # Timestamps never go backwards within a feed even if the clock does.
+    last_ts = session.scalar(
+        select(FeedEntry.ts).where(FeedEntry.origin == node_id, FeedEntry.seq == row.head_seq)
+    )
+    ts = max(now_ms, last_ts or 0)
+    entry = build_entry(key, node_id, row.head_seq + 1, row.head_hash, ts, entry_type, body)
+    store_verified(session, node_id, [entry], keyring_after=None)
+    return entry
+
+
+def store_verified(
+    session: Session,
+    origin: str,
+    entries: Sequence[Entry],
+    keyring_after: Keyring | None,
+    relayed_by: str | None = None,
+) -> None:
+    """Store entries already verified as the continuation of the origin's head, advance the
+    head and project them; ``keyring_after`` holds rotations the page applied (if any)."""
+    if not entries:
+        return
+    now = utcnow()
+    row = lock_origin(session, origin) or ensure_origin(session, origin, now, relayed_by=relayed_by)
+    if entries[0].seq != row.head_seq + 1 or entries[0].prev != row.head_hash:
+        # The head moved since the page was verified (another sync stored it first).
+        raise ProtocolError("stale-head", f"{origin} is now at seq {row.head_seq}")
+    session.execute(
+        insert(FeedEntry),
+        [
+            {
+                "origin": origin,
+                "seq": e.seq,
+                "hash": e.hash,
+                "ts": e.ts,
+                "type": e.type,
+                "raw": e.raw,
+            }
+            for e in entries
+        ],
+    )
+    last = entries[-1]
+    session.execute(
+        update(Origin)
+        .where(Origin.id == origin)
+        .values(head_seq=last.seq, head_hash=last.hash, updated=now)
+    )
+    rotated = any(e.type == "key.rotate" for e in entries)
+    if rotated:
+        ring = keyring_after
+        if ring is None:
+            ring = keyring(session)
+            for entry in entries:
+                if entry.type == "key.rotate":
+                    ring.apply_rotation(origin, entry.seq, entry.ts, entry.body)
+        _save_key_periods(session, origin, ring)
+    project(session, entries)
+
+
+def _utc(local: str, tz: str) -> datetime:
+    return datetime.fromisoformat(local).replace(tzinfo=ZoneInfo(tz)).astimezone(UTC)
+
+
+def project(session: Session, entries: Iterable[Entry]) -> None:
+    """Apply entries to the published-state tables (latest wins, tombstones kept)."""
+    for entry in entries:
+        body, kind, origin = entry.body, entry.type, entry.origin
+        if kind == "space.profile":
+            values = {
+                "name": body["name"],
+                "city": body.get("city"),
+                "country": body.get("country"),
+                "profile": body,
+                "seq": entry.seq,
+                "ts": entry.ts,
+            }
+            _upsert(session, Space, {"origin": origin}, values)
+        elif kind == "resource.put":
+            values = {"kind": body["kind"], "body": body, "removed": False, "seq": entry.seq}
+            _upsert(session, Resource, {"origin": origin, "id": body["id"]}, values)
+        elif kind == "resource.remove":
+            res = session.get(Resource, (origin, body["id"]))
+            if res is not None:
+                res.removed, res.seq = True, entry.seq
+        elif kind == "event.put":
+            values = {
+                "title": body["title"],
+                "start_utc": _utc(body["start"], body["timezone"]),
+                "end_utc": _utc(body["end"], body["timezone"]),
+                "tags": "," + ",".join(t.lower() for t in body.get("tags", [])) + ",",
+                "body": body,
+                "cancelled": False,
+                "cancel_reason": None,
+                "seq": entry.seq,
+                "ts": entry.ts,
+            }
+            _upsert(session, Event, {"origin": origin, "id": body["id"]}, values)
+        elif kind == "event.cancel":
+            ev = session.get(Event, (origin, body["id"]))
+            if ev is not None:
+                ev.cancelled, ev.cancel_reason = True, body.get("reason")
+                ev.seq, ev.ts = entry.seq, entry.ts
+        elif kind == "agreement.publish":
+            _project_agreement(session, entry)
+        elif kind == "agreement.terminate":
+            agr = session.get(Agreement, body["id"])
+            # Either party may end the agreement; nobody else can.
+            if agr is not None and origin in (agr.party_a, agr.party_b):
+                agr.terminated, agr.seq = True, entry.seq
+        elif kind == "pass.revoke":
+            known = set(
+                session.scalars(
+                    select(Revocation.jti_hash).where(
+                        Revocation.origin == origin, Revocation.jti_hash.in_(body["jti_hashes"])
+                    )
+                )
+            )
+            for jti_hash in body["jti_hashes"]:
+                if jti_hash not in known:
+                    session.add(Revocation(origin=origin, jti_hash=jti_hash, seq=entry.seq))
+        session.flush()
+
+
+def _project_agreement(session: Session, entry: Entry) -> None:
+    doc = entry.body["agreement"]
+    if entry.origin not in doc["parties"]:
+        return  # only a party may publish an agreement; anyone else's copy is ignored
+    try:
+        # Never trust a relayed agreement: both parties' signatures are checked here too.
+        verify_agreement(doc, keyring(session))
+    except ProtocolError:
+        return
+    values = {
+        "party_a": doc["parties"][0],
+        "party_b": doc["parties"][1],
+        "document": doc,
+        "terminated": False,
+        "published_by": entry.origin,
+        "seq": entry.seq,
+    }
+    existing = session.get(Agreement, agreement_id(doc))
+    if existing is not None and existing.terminated:
+        return  # a termination is final; a re-publication does not revive it
+    _upsert(session, Agreement, {"id": agreement_id(doc)}, values)
+
+
+def _upsert(session: Session, model: Any, key: dict[str, Any], values: dict[str, Any]) -> None:
+    pk = tuple(key.values()) if len(key) > 1 else next(iter(key.values()))
+    row = session.get(model, pk)
+    if row is None:
+        session.add(model(**key, **values))
+    else:
+        for name, value in values.items():
+            setattr(row, name, value)
+
+
+def page_raw(session: Session, origin: str, after: int, limit: int) -> list[bytes]:
+    """The canonical bytes of up to ``limit`` entries after ``after``, in seq order."""
+    return list(
+        session.scalars(
+            select(FeedEntry.raw)
+            .where(FeedEntry.origin == origin, FeedEntry.seq > after)
+            .order_by(FeedEntry.seq)
+            .limit(limit)
+        )
+    )
+
+
+def entry_raw(session: Session, origin: str, seq: int) -> bytes | None:
+    return session.scalar(
+        select(FeedEntry.raw).where(FeedEntry.origin == origin, FeedEntry.seq == seq)
+    )
+
+
+def heads(session: Session, include_blocked: bool = False) -> dict[str, Head]:
+    """Head of every origin we serve (blocked origins are not relayed)."""
+    query = select(Origin).where(Origin.head_seq > 0)
+    if not include_blocked:
+        query = query.where(Origin.status != "blocked")
+    return {row.id: Head(row.head_seq, row.head_hash) for row in session.scalars(query)}

@@ -1,0 +1,1 @@
+"""HTTP blueprints: federation endpoints, the JSON API, problem+json errors, OpenAPI."""

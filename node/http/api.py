@@ -1,0 +1,247 @@
+"""The JSON API under ``/api/v1``: public reads and admin writes (bearer token)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from sqlalchemy.orm import Session
+
+from federation.keys import fingerprint
+from node import __version__
+from node.errors import Unauthorized
+from node.http.apidoc import build_spec, operation
+from node.http.context import node
+from node.http.problems import json_body
+from node.schemas import (
+    CancelSchema,
+    EventQuerySchema,
+    EventSchema,
+    MemberSchema,
+    ProfileSchema,
+    ResourceSchema,
+)
+from node.services import events, members, resources, space
+from node.services.admin_auth import check_token
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _admin(session: Session) -> None:
+    """Refuse the request unless it carries a live admin bearer token."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send an admin token: Authorization: Bearer <token>", reason="bad-token")
+    check_token(session, token.strip())
+
+
+def _created(data: Any) -> tuple[Response, int]:
+    return jsonify(data), 201
+
+
+# -- public reads ------------------------------------------------------------------------------
+
+
+@operation(bp, "/space", "GET", "The space's profile, node id and fingerprint")
+def get_space() -> Response:
+    current = node()
+    with current.db.read() as session:
+        profile = space.get_profile(session, current.node_id)
+    return jsonify(
+        {
+            **profile,
+            "node_id": current.node_id,
+            "fingerprint": fingerprint(current.node_id),
+            "url": current.url,
+        }
+    )
+
+
+@operation(bp, "/resources", "GET", "Resources (desks, rooms, offices) of the space")
+def list_resources() -> Response:
+    current = node()
+    with current.db.read() as session:
+        rows = resources.list_resources(session, current.node_id)
+        return jsonify({"resources": [resources.resource_view(r) for r in rows]})
+
+
+@operation(
+    bp, "/resources/<resource_id>", "GET", "One resource", responses={"200": "OK", "404": "Unknown"}
+)
+def get_resource(resource_id: str) -> Response:
+    current = node()
+    with current.db.read() as session:
+        return jsonify(
+            resources.resource_view(resources.get_resource(session, current.node_id, resource_id))
+        )
+
+
+@operation(
+    bp,
+    "/events",
+    "GET",
+    "Events of the space, filtered by date range and tag",
+    query=EventQuerySchema,
+)
+def list_events() -> Response:
+    current = node()
+    filters = events.parse_query(request.args)
+    with current.db.read() as session:
+        rows = events.query_events(session, origin=current.node_id, **filters)
+        return jsonify({"events": [events.event_view(r) for r in rows]})
+
+
+@operation(bp, "/events/<event_id>", "GET", "One event", responses={"200": "OK", "404": "Unknown"})
+def get_event(event_id: str) -> Response:
+    current = node()
+    with current.db.read() as session:
+        return jsonify(events.event_view(events.get_event(session, current.node_id, event_id)))
+
+
+# -- admin writes ------------------------------------------------------------------------------
+
+
+@operation(
+    bp,
+    "/space",
+    "PATCH",
+    "Change the profile (null removes a field)",
+    admin=True,
+    body=ProfileSchema,
+)
+def patch_space() -> Response:
+    current = node()
+    with current.db.write() as session:
+        _admin(session)
+        return jsonify(space.update_profile(session, current, json_body()))
+
+
+@operation(
+    bp,
+    "/resources",
+    "POST",
+    "Add a resource",
+    admin=True,
+    body=ResourceSchema,
+    responses={"201": "Created"},
+)
+def post_resource() -> tuple[Response, int]:
+    current = node()
+    with current.db.write() as session:
+        _admin(session)
+        return _created(resources.add_resource(session, current, json_body()))
+
+
+@operation(
+    bp, "/resources/<resource_id>", "PATCH", "Change a resource", admin=True, body=ResourceSchema
+)
+def patch_resource(resource_id: str) -> Response:
+    current = node()
+    with current.db.write() as session:
+        _admin(session)
+        return jsonify(resources.update_resource(session, current, resource_id, json_body()))
+
+
+@operation(
+    bp,
+    "/resources/<resource_id>",
+    "DELETE",
+    "Remove a resource",
+    admin=True,
+    responses={"204": "Removed"},
+)
+def delete_resource(resource_id: str) -> tuple[str, int]:
+    current = node()
+    with current.db.write() as session:
+        _admin(session)
+        resources.remove_resource(session, current, resource_id)
+    return "", 204
+
+
+@operation(
+    bp,
+    "/events",
+    "POST",
+    "Add an event",
+    admin=True,
+    body=EventSchema,
+    responses={"201": "Created"},
+)
+def post_event() -> tuple[Response, int]:
+    current = node()
+    with current.db.write() as session:
+        _admin(session)
+        return _created(events.add_event(session, current, json_body()))
+
+
+@operation(bp, "/events/<event_id>", "PATCH", "Change an event", admin=True, body=EventSchema)
+def patch_event(event_id: str) -> Response:
+    current = node()
+    with current.db.write() as session:
+        _admin(session)
+        return jsonify(events.update_event(session, current, event_id, json_body()))
+
+
+@operation(
+    bp,
+    "/events/<event_id>/cancel",
+    "POST",
+    "Cancel an event",
+    admin=True,
+    body=CancelSchema,
+    responses={"204": "Cancelled"},
+)
+def cancel_event(event_id: str) -> tuple[str, int]:
+    current = node()
+    with current.db.write() as session:
+        _admin(session)
+        data = json_body() if request.content_length else {}
+        events.cancel_event(session, current, event_id, data)
+    return "", 204
+
+
+@operation(bp, "/members", "GET", "The space's members (private)", admin=True)
+def list_members() -> Response:
+    current = node()
+    with current.db.write() as session:
+        _admin(session)
+        return jsonify({"members": [members.member_view(m) for m in members.list_members(session)]})
+
+
+@operation(
+    bp,
+    "/members",
+    "POST",
+    "Add a member",
+    admin=True,
+    body=MemberSchema,
+    responses={"201": "Created"},
+)
+def post_member() -> tuple[Response, int]:
+    current = node()
+    with current.db.write() as session:
+        _admin(session)
+        return _created(members.member_view(members.add_member(session, json_body())))
+
+
+@operation(
+    bp,
+    "/members/<int:member_id>",
+    "DELETE",
+    "Remove a member",
+    admin=True,
+    responses={"204": "Removed"},
+)
+def delete_member(member_id: int) -> tuple[str, int]:
+    current = node()
+    with current.db.write() as session:
+        _admin(session)
+        members.remove_member(session, member_id)
+    return "", 204
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """The OpenAPI 3 document (itself not an API operation)."""
+    return jsonify(build_spec(__version__))

@@ -1,0 +1,101 @@
+"""Federation read endpoints (protocol.md §HTTP): heads, feed pages, single entries.
+
+Feed pages are assembled from the stored canonical bytes without decoding them: serving a page is
+mostly a copy, which is what keeps a small box able to feed many peers.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, request
+
+from federation.keys import is_node_id
+from node.errors import NodeError, NotFound
+from node.feedstore import entry_raw, page_raw
+from node.http.context import node
+from node.models import Origin
+
+bp = Blueprint("federation_read", __name__)
+
+
+class BadParameter(NodeError):
+    status = 400
+    reason = "bad-parameter"
+    title = "Bad parameter"
+
+
+def _json(data: bytes) -> Response:
+    return Response(data, mimetype="application/json")
+
+
+def _int_arg(name: str, default: int, minimum: int, maximum: int | None = None) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or len(raw) > 16:
+        raise BadParameter(f"{name} must be a non-negative integer")
+    value = int(raw)
+    if value < minimum or (maximum is not None and value > maximum):
+        upper = f"..{maximum}" if maximum is not None else " or more"
+        raise BadParameter(f"{name} must be {minimum}{upper}")
+    return value
+
+
+def _served_origin(session: object, origin: str) -> Origin:
+    if not is_node_id(origin):
+        raise BadParameter("origin must be a did:key node id")
+    row = session.get(Origin, origin)  # type: ignore[attr-defined]
+    if row is None or row.head_seq == 0 or row.status == "blocked":
+        raise NotFound(f"this node holds no feed of {origin}", reason="unknown-origin")
+    return row
+
+
+@bp.get("/federation/v1/heads")
+def heads() -> Response:
+    from node.feedstore import heads as all_heads
+
+    with node().db.read() as session:
+        found = all_heads(session)
+    parts = [
+        b'"'
+        + origin.encode()
+        + b'":{"hash":"'
+        + h.hash.encode()
+        + b'","seq":'
+        + str(h.seq).encode()
+        + b"}"
+        for origin, h in sorted(found.items())
+        if h.hash is not None
+    ]
+    return _json(b'{"heads":{' + b",".join(parts) + b"}}")
+
+
+@bp.get("/federation/v1/feeds/<origin>")
+def feed_page(origin: str) -> Response:
+    settings = current_app.config["SPAZI"]
+    after = _int_arg("after", 0, 0)
+    limit = _int_arg("limit", settings["feed_page_default"], 1, settings["feed_page_max"])
+    with node().db.read() as session:
+        row = _served_origin(session, origin)
+        raws = page_raw(session, origin, after, limit)
+        head_seq, head_hash = row.head_seq, row.head_hash
+    head = b'{"hash":"' + str(head_hash).encode() + b'","seq":' + str(head_seq).encode() + b"}"
+    body = (
+        b'{"entries":['
+        + b",".join(raws)
+        + b'],"head":'
+        + head
+        + b',"origin":"'
+        + origin.encode()
+        + b'"}'
+    )
+    return _json(body)
+
+
+@bp.get("/federation/v1/feeds/<origin>/entries/<int:seq>")
+def one_entry(origin: str, seq: int) -> Response:
+    with node().db.read() as session:
+        _served_origin(session, origin)
+        raw = entry_raw(session, origin, seq)
+    if raw is None:
+        raise NotFound(f"no entry {seq} of {origin}", reason="unknown-entry")
+    return _json(raw)

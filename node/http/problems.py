@@ -1,0 +1,91 @@
+"""RFC 9457 problem details for every HTTP error the node returns.
+
+``type`` is ``urn:spazi:problem:<reason>``; reasons are stable and listed in protocol.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, json, request
+from werkzeug.exceptions import HTTPException
+
+from federation.canonical import parse_strict
+from federation.errors import ProtocolError
+from node.errors import InvalidInput, NodeError
+
+PROBLEM_JSON = "application/problem+json"
+_HTTP_REASONS = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    413: "body-too-large",
+    415: "unsupported-media-type",
+    422: "invalid-input",
+    429: "too-many-requests",
+    500: "internal-error",
+}
+
+
+def problem(status: int, reason: str, title: str, detail: str, **extra: Any) -> Response:
+    """A problem+json response."""
+    doc: dict[str, Any] = {
+        "type": f"urn:spazi:problem:{reason}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
+    if request:
+        doc.setdefault("instance", request.path)
+    response = Response(json.dumps(doc), status=status, mimetype=PROBLEM_JSON)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="spazi-admin"'
+    return response
+
+
+def json_body(max_bytes: int | None = None) -> Any:
+    """The request body parsed strictly as JSON (duplicate keys, floats, NaN refused).
+
+    The size was already capped by ``MAX_CONTENT_LENGTH`` before this reads anything.
+    """
+    mimetype = request.mimetype or ""
+    if mimetype != "application/json" and not mimetype.endswith("+json"):
+        raise InvalidInput("send the body as application/json", reason="unsupported-media-type")
+    data = request.get_data(cache=True)
+    try:
+        return parse_strict(data, max_bytes)
+    except ProtocolError as exc:
+        raise InvalidInput(f"malformed JSON body: {exc.detail}", reason="malformed-json") from exc
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers that turn every error into problem+json."""
+
+    @app.errorhandler(NodeError)
+    def _node_error(exc: NodeError) -> Response:
+        return problem(exc.status, exc.reason, exc.title, exc.detail, **exc.extra)
+
+    @app.errorhandler(ProtocolError)
+    def _protocol_error(exc: ProtocolError) -> Response:
+        return problem(400, exc.reason, "Protocol error", exc.detail)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        reason = _HTTP_REASONS.get(status, "http-error")
+        detail = exc.description or exc.name
+        if status == 413:
+            detail = f"request body is larger than {app.config['MAX_CONTENT_LENGTH']} bytes"
+        response = problem(status, reason, exc.name, detail)
+        if status == 405 and exc.get_response().headers.get("Allow"):
+            response.headers["Allow"] = exc.get_response().headers["Allow"]
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        app.logger.exception("unhandled error")
+        return problem(500, "internal-error", "Internal error", "the node failed; see its log")

@@ -1,0 +1,183 @@
+"""SQLAlchemy models of the node (SQLAlchemy 2.0 declarative idiom).
+
+Feed entries of every origin (our own and the ones we mirror) live in one table as their canonical
+bytes, so serving a page is a copy. The published state (spaces, resources, events, agreements,
+revocations) is a projection of those entries, updated in the same transaction that stores them.
+Members, admin users and tokens are private to this node and never reach a feed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from node.db import Base
+
+DID = String(80)
+HASH = String(64)
+
+
+class Origin(Base):
+    """A feed this node holds: its own or a mirrored one, with its head and standing."""
+
+    __tablename__ = "origins"
+
+    id: Mapped[str] = mapped_column(DID, primary_key=True)
+    is_self: Mapped[bool] = mapped_column(Boolean, default=False)
+    head_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    head_hash: Mapped[str | None] = mapped_column(HASH, nullable=True)
+    # "active", "quarantined" (forked: nothing new accepted) or "blocked" (by an admin).
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Peer we first learned this origin from (None: our own or a direct peer).
+    relayed_by: Mapped[str | None] = mapped_column(DID, nullable=True)
+
+
+class FeedEntry(Base):
+    """One verified entry, stored as its canonical bytes (signature included)."""
+
+    __tablename__ = "feed_entries"
+
+    origin: Mapped[str] = mapped_column(DID, ForeignKey("origins.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(HASH)
+    ts: Mapped[int] = mapped_column(BigInteger)
+    type: Mapped[str] = mapped_column(String(40))
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Space(Base):
+    """The current ``space.profile`` of an origin."""
+
+    __tablename__ = "spaces"
+
+    origin: Mapped[str] = mapped_column(DID, ForeignKey("origins.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    city: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    country: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    profile: Mapped[dict] = mapped_column(JSON)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    ts: Mapped[int] = mapped_column(BigInteger)
+
+
+class Resource(Base):
+    """A desk, room or office published by an origin (removed ones kept as tombstones)."""
+
+    __tablename__ = "resources"
+
+    origin: Mapped[str] = mapped_column(DID, ForeignKey("origins.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    body: Mapped[dict] = mapped_column(JSON)
+    removed: Mapped[bool] = mapped_column(Boolean, default=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class Event(Base):
+    """An event published by an origin; times kept both as published and in UTC for queries."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_start", "start_utc"),)
+
+    origin: Mapped[str] = mapped_column(DID, ForeignKey("origins.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    start_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    end_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    tags: Mapped[str] = mapped_column(Text, default="")  # ",tag1,tag2," for LIKE matching
+    body: Mapped[dict] = mapped_column(JSON)
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    cancel_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    ts: Mapped[int] = mapped_column(BigInteger)
+
+
+class Agreement(Base):
+    """A co-signed twinning agreement published in some origin's feed."""
+
+    __tablename__ = "agreements"
+
+    id: Mapped[str] = mapped_column(HASH, primary_key=True)
+    party_a: Mapped[str] = mapped_column(DID)
+    party_b: Mapped[str] = mapped_column(DID)
+    document: Mapped[dict] = mapped_column(JSON)
+    terminated: Mapped[bool] = mapped_column(Boolean, default=False)
+    published_by: Mapped[str] = mapped_column(DID)
+    seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class Revocation(Base):
+    """A revoked guest pass (hash of its jti) announced by its issuer."""
+
+    __tablename__ = "revocations"
+
+    origin: Mapped[str] = mapped_column(DID, ForeignKey("origins.id"), primary_key=True)
+    jti_hash: Mapped[str] = mapped_column(HASH, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class KeyPeriodRow(Base):
+    """A key of an origin and its validity, as followed from ``key.rotate`` entries."""
+
+    __tablename__ = "key_periods"
+
+    origin: Mapped[str] = mapped_column(DID, ForeignKey("origins.id"), primary_key=True)
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    from_seq: Mapped[int] = mapped_column(BigInteger)
+    until_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    from_ts: Mapped[int] = mapped_column(BigInteger)
+    until_ts: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class Member(Base):
+    """A member of this space: private, never in a feed or on a public page."""
+
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    plan: Mapped[str] = mapped_column(String(100), default="")
+    # Pseudonymous id carried in guest passes instead of name or email.
+    pseudonym: Mapped[str] = mapped_column(String(64), unique=True)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AdminUser(Base):
+    """A person who can log in to the admin pages (password stored hashed)."""
+
+    __tablename__ = "admin_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AdminToken(Base):
+    """A bearer token for the admin API; only its SHA-256 is stored."""
+
+    __tablename__ = "admin_tokens"
+    __table_args__ = (UniqueConstraint("token_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(HASH)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_used: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)

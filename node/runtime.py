@@ -1,0 +1,67 @@
+"""The running node: settings, database, key and clock, shared by the web app, jobs and CLI."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from federation.keys import NodeKey
+from node.db import Database
+from node.feedstore import self_origin
+from node.settings import load_settings
+
+Clock = Callable[[], float]
+
+
+@dataclass
+class Node:
+    """One space's node. ``clock`` returns Unix seconds (tests pass a fake one)."""
+
+    settings: dict[str, Any]
+    db: Database
+    key: NodeKey
+    node_id: str
+    clock: Clock = field(default=time.time)
+
+    def now_ms(self) -> int:
+        return int(self.clock() * 1000)
+
+    @property
+    def url(self) -> str:
+        return str(self.settings["url"]).rstrip("/")
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.settings["data_dir"])
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def key_path(settings: Mapping[str, Any]) -> Path:
+    return Path(settings["data_dir"]) / settings["key_file"]
+
+
+def open_node(
+    data_dir: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    clock: Clock | None = None,
+    key: NodeKey | None = None,
+) -> Node:
+    """Open an initialised node from its data dir (settings, key, database)."""
+    settings = load_settings(data_dir, overrides)
+    if not settings["database_url"]:
+        raise RuntimeError("no data dir: pass --data-dir or set SPAZI_DATA_DIR")
+    if key is None:
+        passphrase = settings["key_passphrase"].encode() or None
+        key = NodeKey.load(key_path(settings), passphrase)
+    db = Database(settings["database_url"])
+    with db.read() as session:
+        own = self_origin(session)
+    # The node id is the did of the genesis key and survives rotation; before the first entry
+    # exists (during init) it is the did of the key itself.
+    node_id = own.id if own is not None else key.did
+    return Node(settings, db, key, node_id, clock or time.time)

@@ -1,0 +1,173 @@
+"""Marshmallow schemas for what people send the node (admin API and CLI share them).
+
+They check types and shapes and give field-by-field messages; the protocol's own body schemas in
+``federation.bodies`` remain the last gate before anything is signed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    validate,
+    validates,
+    validates_schema,
+)
+
+from federation.bodies import DAYS, RESOURCE_KINDS
+from federation.keys import is_node_id
+
+IDENT = validate.Regexp(
+    r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$", error="letters, digits, . _ - (max 64)"
+)
+URL = validate.URL(schemes={"http", "https"}, require_tld=False)
+
+
+class StrictSchema(Schema):
+    """Unknown fields are an error, never silently dropped."""
+
+    class Meta:
+        unknown = RAISE
+
+
+def _timezone(value: str) -> None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError("not a known IANA time zone, e.g. Europe/Rome") from exc
+
+
+def _local_datetime(value: str) -> None:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ValidationError("use YYYY-MM-DDTHH:MM (local time of the event)") from exc
+    if parsed.tzinfo is not None:
+        raise ValidationError("give local time without offset; the time zone is a separate field")
+
+
+def _node_id(value: str) -> None:
+    if not is_node_id(value):
+        raise ValidationError("not a Spazi node id (did:key:z6Mk…)")
+
+
+class OpeningHoursSchema(StrictSchema):
+    days = fields.List(fields.String(validate=validate.OneOf(DAYS)), required=True)
+    opens = fields.String(required=True, validate=validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$"))
+    closes = fields.String(
+        required=True, validate=validate.Regexp(r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$")
+    )
+    valid_from = fields.Date(format="iso")
+    valid_through = fields.Date(format="iso")
+
+
+class ContactSchema(StrictSchema):
+    email = fields.Email()
+    phone = fields.String(validate=validate.Regexp(r"^[0-9+() .\-]{3,40}$"))
+    url = fields.String(validate=URL)
+
+
+class LinkSchema(StrictSchema):
+    title = fields.String(required=True, validate=validate.Length(1, 100))
+    url = fields.String(required=True, validate=URL)
+
+
+class ProfileSchema(StrictSchema):
+    """A change to the space profile; a field given as null is removed."""
+
+    name = fields.String(validate=validate.Length(1, 200))
+    description = fields.String(allow_none=True, validate=validate.Length(max=5000))
+    address = fields.String(allow_none=True, validate=validate.Length(max=500))
+    city = fields.String(allow_none=True, validate=validate.Length(max=100))
+    country = fields.String(allow_none=True, validate=validate.Regexp(r"^[A-Z]{2}$"))
+    timezone = fields.String(validate=_timezone)
+    latitude_e6 = fields.Integer(
+        strict=True, allow_none=True, validate=validate.Range(-90_000_000, 90_000_000)
+    )
+    longitude_e6 = fields.Integer(
+        strict=True, allow_none=True, validate=validate.Range(-180_000_000, 180_000_000)
+    )
+    opening_hours = fields.List(fields.Nested(OpeningHoursSchema), allow_none=True)
+    amenities = fields.List(fields.String(validate=validate.Length(1, 50)), allow_none=True)
+    contact = fields.Nested(ContactSchema, allow_none=True)
+    links = fields.List(fields.Nested(LinkSchema), allow_none=True)
+
+
+class ResourceSchema(StrictSchema):
+    id = fields.String(validate=IDENT)
+    kind = fields.String(required=True, validate=validate.OneOf(RESOURCE_KINDS))
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    description = fields.String(allow_none=True, validate=validate.Length(max=5000))
+    capacity = fields.Integer(strict=True, required=True, validate=validate.Range(1, 10_000))
+    price_hour_minor = fields.Integer(
+        strict=True, allow_none=True, validate=validate.Range(0, 10**9)
+    )
+    price_day_minor = fields.Integer(
+        strict=True, allow_none=True, validate=validate.Range(0, 10**9)
+    )
+    currency = fields.String(allow_none=True, validate=validate.Regexp(r"^[A-Z]{3}$"))
+
+
+class EventSchema(StrictSchema):
+    id = fields.String(validate=IDENT)
+    title = fields.String(required=True, validate=validate.Length(1, 200))
+    description = fields.String(allow_none=True, validate=validate.Length(max=5000))
+    start = fields.String(required=True, validate=_local_datetime)
+    end = fields.String(required=True, validate=_local_datetime)
+    timezone = fields.String(validate=_timezone)
+    capacity = fields.Integer(strict=True, allow_none=True, validate=validate.Range(1, 100_000))
+    tags = fields.List(
+        fields.String(validate=validate.Regexp(r"^[^\s,]{1,40}$")),
+        allow_none=True,
+        validate=validate.Length(max=20),
+    )
+    price_minor = fields.Integer(strict=True, allow_none=True, validate=validate.Range(0, 10**9))
+    currency = fields.String(allow_none=True, validate=validate.Regexp(r"^[A-Z]{3}$"))
+    cohosts = fields.List(
+        fields.String(validate=_node_id), allow_none=True, validate=validate.Length(max=20)
+    )
+    url = fields.String(allow_none=True, validate=URL)
+
+    @validates_schema
+    def _end_after_start(self, data: dict[str, Any], **_: Any) -> None:
+        if "start" in data and "end" in data:
+            try:
+                if datetime.fromisoformat(data["end"]) <= datetime.fromisoformat(data["start"]):
+                    raise ValidationError("end must be after start", "end")
+            except ValueError:
+                return  # the field validators already reported the format
+
+
+class CancelSchema(StrictSchema):
+    reason = fields.String(validate=validate.Length(max=500))
+
+
+class MemberSchema(StrictSchema):
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    email = fields.Email(required=True)
+    plan = fields.String(load_default="", validate=validate.Length(max=100))
+
+
+class TokenSchema(StrictSchema):
+    name = fields.String(required=True, validate=validate.Length(1, 100))
+
+
+class EventQuerySchema(StrictSchema):
+    """Filters of the events list (query string)."""
+
+    start = fields.Date(data_key="from")
+    end = fields.Date(data_key="to")
+    tag = fields.String(validate=validate.Length(1, 40))
+    city = fields.String(validate=validate.Length(1, 100))
+    include_cancelled = fields.Boolean(load_default=True)
+
+    @validates("tag")
+    def _lower(self, value: str, **_: Any) -> None:
+        if "," in value:
+            raise ValidationError("one tag at a time")

@@ -1,0 +1,31 @@
+"""Publishing to our own feed: every public change goes through :func:`publish`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from federation.entries import Entry
+from federation.errors import BodyError, EntryError
+from node.errors import InvalidInput
+from node.feedstore import append_own
+from node.runtime import Node
+
+
+def publish(session: Session, node: Node, entry_type: str, body: dict[str, Any]) -> Entry:
+    """Sign ``body`` as the next entry of our feed and project it, in the caller's transaction."""
+    try:
+        entry = append_own(session, node.key, node.node_id, entry_type, body, node.now_ms())
+    except (BodyError, EntryError) as exc:
+        raise InvalidInput(exc.detail, reason=exc.reason) from exc
+    # Other subsystems (push hints to peers) hook in here; see node.hooks.
+    from node import hooks
+
+    hooks.after_publish(session, node, entry)
+    return entry
+
+
+def drop_none(data: dict[str, Any]) -> dict[str, Any]:
+    """Remove fields explicitly set to null (null means "clear this field")."""
+    return {k: v for k, v in data.items() if v is not None}

@@ -1,0 +1,63 @@
+"""Desks, rooms and offices of the space (``resource.put`` / ``resource.remove`` entries)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from node.errors import Conflict, NotFound
+from node.models import Resource
+from node.runtime import Node
+from node.schemas import ResourceSchema
+from node.services.ids import new_id
+from node.services.publishing import drop_none, publish
+from node.services.validation import load
+
+
+def resource_view(row: Resource) -> dict[str, Any]:
+    """The public JSON shape of a resource."""
+    return {**row.body, "origin": row.origin, "removed": row.removed}
+
+
+def list_resources(session: Session, origin: str, include_removed: bool = False) -> list[Resource]:
+    query = select(Resource).where(Resource.origin == origin)
+    if not include_removed:
+        query = query.where(Resource.removed.is_(False))
+    return list(session.scalars(query.order_by(Resource.kind, Resource.id)))
+
+
+def get_resource(session: Session, origin: str, resource_id: str) -> Resource:
+    row = session.get(Resource, (origin, resource_id))
+    if row is None or row.removed:
+        raise NotFound(f"no resource {resource_id!r}", reason="unknown-resource")
+    return row
+
+
+def add_resource(session: Session, node: Node, data: Any) -> dict[str, Any]:
+    """Validate and publish a new resource; returns its body (with the id given or chosen)."""
+    body = drop_none(load(ResourceSchema(), data))
+    body.setdefault("id", new_id(body["name"]))
+    existing = session.get(Resource, (node.node_id, body["id"]))
+    if existing is not None and not existing.removed:
+        raise Conflict(f"resource {body['id']!r} already exists", reason="resource-exists")
+    publish(session, node, "resource.put", body)
+    return body
+
+
+def update_resource(session: Session, node: Node, resource_id: str, changes: Any) -> dict[str, Any]:
+    """Change fields of a resource (null clears an optional field) and publish it again."""
+    row = get_resource(session, node.node_id, resource_id)
+    data = load(ResourceSchema(), changes, partial=True)
+    if "id" in data and data["id"] != resource_id:
+        raise Conflict("a resource's id cannot change", reason="id-immutable")
+    merged = {**row.body, **data}
+    body = drop_none(merged)
+    publish(session, node, "resource.put", body)
+    return body
+
+
+def remove_resource(session: Session, node: Node, resource_id: str) -> None:
+    get_resource(session, node.node_id, resource_id)
+    publish(session, node, "resource.remove", {"id": resource_id})
