@@ -50,9 +50,10 @@ def open_node(
     overrides: Mapping[str, Any] | None = None,
     clock: Clock | None = None,
     key: NodeKey | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> Node:
     """Open an initialised node from its data dir (settings, key, database)."""
-    settings = load_settings(data_dir, overrides)
+    settings = load_settings(data_dir, overrides, environ)
     if not settings["database_url"]:
         raise RuntimeError("no data dir: pass --data-dir or set SPAZI_DATA_DIR")
     if key is None:

@@ -3,83 +3,50 @@
 from __future__ import annotations
 
 import argparse
-import os
-import secrets
 import sys
 from pathlib import Path
 
-from federation.keys import NodeKey, fingerprint
+from federation.keys import fingerprint
+from node.bootstrap import AlreadyInitialised, init_node
 from node.cli.output import CliError, table
 from node.db import Database
 from node.migrate import current_revision, head_revision, upgrade
-from node.runtime import open_node
-from node.settings import SETTINGS, load_settings, render_toml
+from node.settings import SETTINGS, load_settings
 
 
 def cmd_init(args: argparse.Namespace) -> int:
     """Create a data dir: settings, key (0600), migrated database and the first profile entry."""
-    data_dir = Path(args.data_dir or args.dir or "").expanduser()
-    if not str(data_dir):
+    target = args.dir or args.data_dir
+    if not target:
         raise CliError("give the data dir: spazi init DATA_DIR --name … --url …", 2)
-    if (data_dir / "spazi.toml").exists() or (data_dir / "node.key").exists():
-        raise CliError(f"{data_dir} already holds a node; refusing to overwrite it")
     if not args.url.startswith(("http://", "https://")):
         raise CliError("--url must start with http:// or https:// (the node's public address)", 2)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    os.chmod(data_dir, 0o700)
-    values = {
-        "url": args.url.rstrip("/"),
-        "secret_key": secrets.token_urlsafe(32),
-        "host": args.host,
-        "port": args.port,
-    }
+    data_dir = Path(target).expanduser()
+    settings: dict[str, object] = {"host": args.host, "port": args.port}
     if args.database_url:
-        values["database_url"] = args.database_url
-    toml_path = data_dir / "spazi.toml"
-    fd = os.open(toml_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # holds the secret key
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(render_toml(values))
-    key = NodeKey.generate()
-    settings = load_settings(data_dir)
-    key.save(data_dir / settings["key_file"])
-    db = Database(settings["database_url"])
+        settings["database_url"] = args.database_url
+    profile = {
+        option: getattr(args, option)
+        for option in ("city", "country", "address", "description")
+        if getattr(args, option)
+    }
     try:
-        upgrade(db.engine)
-    finally:
-        db.dispose()
-    if (data_dir / "spazi.db").exists():
-        os.chmod(data_dir / "spazi.db", 0o600)  # members' names and emails live here
-    node = open_node(str(data_dir))
-    try:
-        from node.services.space import update_profile
-
-        profile = {"name": args.name, "timezone": args.timezone}
-        for option in ("city", "country", "address", "description"):
-            if getattr(args, option):
-                profile[option] = getattr(args, option)
-        with node.db.write() as session:
-            update_profile(session, node, profile)
-    except Exception:
-        # Leave no half-made node behind: the next `spazi init` must be able to start over.
-        node.close()
-        for leftover in (
-            "spazi.toml",
-            settings["key_file"],
-            "spazi.db",
-            "spazi.db-wal",
-            "spazi.db-shm",
-        ):
-            (data_dir / leftover).unlink(missing_ok=True)
-        raise
-    node.close()
+        node_id = init_node(
+            data_dir,
+            args.name,
+            args.url,
+            timezone=args.timezone,
+            profile=profile,
+            settings=settings,
+        )
+    except AlreadyInitialised as exc:
+        raise CliError(str(exc)) from exc
     print(f"Created node {args.name!r} in {data_dir}")
-    print(f"  node id:     {key.did}")
-    print(f"  fingerprint: {fingerprint(key.did)}")
-    print(f"  url:         {values['url']}")
+    print(f"  node id:     {node_id}")
+    print(f"  fingerprint: {fingerprint(node_id)}")
+    print(f"  url:         {args.url.rstrip('/')}")
     print("Next:")
-    print(
-        f"  spazi --data-dir {data_dir} resource add --kind hot_desk --name 'Hot desk' --capacity 10"
-    )
+    print(f"  spazi --data-dir {data_dir} resource add --kind hot_desk --name Desk --capacity 10")
     print(f"  spazi --data-dir {data_dir} run")
     return 0
 

@@ -1,0 +1,106 @@
+"""The JSON API through the Flask test client, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from federation.canonical import parse_strict
+from federation.feeds import Head, verify_page
+from federation.keyring import Keyring
+from tests.support import SpaceNode
+
+DESK = {
+    "kind": "hot_desk",
+    "name": "Hot desk",
+    "capacity": 12,
+    "price_day_minor": 2500,
+    "currency": "GBP",
+}
+EVENT = {
+    "title": "Community breakfast",
+    "start": "2026-12-01T09:00",
+    "end": "2026-12-01T10:30",
+    "tags": ["food", "Community"],
+}
+
+
+def _feed(space: SpaceNode) -> list:
+    page = parse_strict(space.client.get(f"/federation/v1/feeds/{space.id}?limit=1000").data)
+    return verify_page(
+        space.id, Head(), page["entries"], Keyring(), space.node.now_ms(), checked=True
+    )
+
+
+def test_space_profile_is_public(space: SpaceNode) -> None:
+    response = space.client.get("/api/v1/space")
+    assert response.status_code == 200
+    data = response.get_json()
+    assert data["name"] == "TheCube"
+    assert data["node_id"] == space.id
+    assert data["timezone"] == "Europe/London"
+
+
+def test_resource_lifecycle_publishes_signed_entries(space: SpaceNode) -> None:
+    created = space.client.post("/api/v1/resources", json=DESK, headers=space.auth())
+    assert created.status_code == 201, created.get_json()
+    rid = created.get_json()["id"]
+    assert rid.startswith("hot-desk-")
+
+    listed = space.client.get("/api/v1/resources").get_json()["resources"]
+    assert [r["id"] for r in listed] == [rid]
+
+    patched = space.client.patch(
+        f"/api/v1/resources/{rid}", json={"capacity": 20}, headers=space.auth()
+    )
+    assert patched.status_code == 200
+    assert space.client.get(f"/api/v1/resources/{rid}").get_json()["capacity"] == 20
+
+    assert space.client.delete(f"/api/v1/resources/{rid}", headers=space.auth()).status_code == 204
+    assert space.client.get("/api/v1/resources").get_json()["resources"] == []
+    assert space.client.get(f"/api/v1/resources/{rid}").status_code == 404
+
+    types = [e.type for e in _feed(space)]
+    assert types == ["space.profile", "resource.put", "resource.put", "resource.remove"]
+
+
+def test_events_filter_by_date_and_tag_and_cancel(space: SpaceNode) -> None:
+    first = space.client.post("/api/v1/events", json=EVENT, headers=space.auth()).get_json()
+    later = {
+        **EVENT,
+        "title": "Demo night",
+        "start": "2026-12-10T18:00",
+        "end": "2026-12-10T21:00",
+        "tags": ["tech"],
+    }
+    second = space.client.post("/api/v1/events", json=later, headers=space.auth()).get_json()
+    assert first["timezone"] == "Europe/London"  # defaulted from the space
+
+    def ids(query: str) -> list[str]:
+        response = space.client.get(f"/api/v1/events{query}")
+        assert response.status_code == 200, response.get_json()
+        return [e["id"] for e in response.get_json()["events"]]
+
+    assert ids("") == [first["id"], second["id"]]
+    assert ids("?from=2026-12-05") == [second["id"]]
+    assert ids("?to=2026-12-01") == [first["id"]]
+    assert ids("?tag=community") == [first["id"]]
+    assert ids("?tag=tech") == [second["id"]]
+
+    cancel = space.client.post(
+        f"/api/v1/events/{first['id']}/cancel", json={"reason": "snow"}, headers=space.auth()
+    )
+    assert cancel.status_code == 204
+    event = space.client.get(f"/api/v1/events/{first['id']}").get_json()
+    assert event["cancelled"] is True and event["cancel_reason"] == "snow"
+    assert ids("?include_cancelled=false") == [second["id"]]
+    assert _feed(space)[-1].type == "event.cancel"
+
+
+def test_members_are_private(space: SpaceNode) -> None:
+    response = space.client.post(
+        "/api/v1/members", json={"name": "Ada", "email": "ada@example.org"}, headers=space.auth()
+    )
+    assert response.status_code == 201
+    assert space.client.get("/api/v1/members").status_code == 401
+    listed = space.client.get("/api/v1/members", headers=space.auth()).get_json()["members"]
+    assert [m["email"] for m in listed] == ["ada@example.org"]
+    feed_bytes = space.client.get(f"/federation/v1/feeds/{space.id}").data
+    assert b"ada@example.org" not in feed_bytes and b"Ada" not in feed_bytes
