@@ -22,6 +22,7 @@ from federation.schema import (
     array,
     clock_time,
     integer,
+    iso_date,
     local_datetime,
     node_id,
     one_of,
@@ -54,8 +55,8 @@ OPENING_HOURS = Obj(
         "opens": req(clock_time),
         # closes <= opens means the space closes after midnight (schema.org semantics).
         "closes": req(clock_time),
-        "valid_from": opt(string(10, 10, r"\d{4}-\d\d-\d\d")),
-        "valid_through": opt(string(10, 10, r"\d{4}-\d\d-\d\d")),
+        "valid_from": opt(iso_date),
+        "valid_through": opt(iso_date),
     }
 )
 
