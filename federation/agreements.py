@@ -100,8 +100,12 @@ def propose(
         "nonce": nonce or secrets.token_urlsafe(18),
         "created": created_ms,
     }
-    _AGREEMENT({**doc, "sigs": {}}, "agreement")
-    _check_terms(doc, "agreement")
+    # Same refusal as countersign and verify_agreement give for bad terms.
+    try:
+        _AGREEMENT({**doc, "sigs": {}}, "agreement")
+        _check_terms(doc, "agreement")
+    except BodyError as exc:
+        raise AgreementError("bad-terms", exc.detail) from exc
     doc["sigs"] = {key.did: sign(key, Tag.AGREEMENT, doc)}
     return doc
 
