@@ -89,11 +89,17 @@ def propose(
     valid_until: str,
     created_ms: int,
     nonce: str | None = None,
+    node_id: str | None = None,
 ) -> dict[str, Any]:
-    """Build an agreement between ``key``'s node and ``counterparty`` and sign it as proposer."""
+    """Build an agreement between our node and ``counterparty`` and sign it as proposer.
+
+    ``node_id`` is our node's id; it defaults to ``key.did``, which is only right until the
+    node's first key rotation (after it, the current key's did is not the node id).
+    """
+    me = node_id or key.did
     doc: dict[str, Any] = {
         "type": AGREEMENT_TYPE,
-        "parties": [key.did, counterparty],
+        "parties": [me, counterparty],
         "grants": grants,
         "valid_from": valid_from,
         "valid_until": valid_until,
@@ -106,7 +112,7 @@ def propose(
         _check_terms(doc, "agreement")
     except BodyError as exc:
         raise AgreementError("bad-terms", exc.detail) from exc
-    doc["sigs"] = {key.did: sign(key, Tag.AGREEMENT, doc)}
+    doc["sigs"] = {me: sign(key, Tag.AGREEMENT, doc)}
     return doc
 
 
@@ -141,10 +147,16 @@ def _verify_party(doc: Mapping[str, Any], party: str, keyring: Keyring) -> None:
     raise AgreementError("bad-signature", f"the signature of {party} does not verify")
 
 
-def countersign(key: NodeKey, doc: Mapping[str, Any], keyring: Keyring) -> dict[str, Any]:
-    """Check the proposer's signature and add ours; we must be the other party."""
+def countersign(
+    key: NodeKey, doc: Mapping[str, Any], keyring: Keyring, node_id: str | None = None
+) -> dict[str, Any]:
+    """Check the proposer's signature and add ours; we must be the other party.
+
+    ``node_id`` is our node's id (default ``key.did``; see :func:`propose`).
+    """
+    me = node_id or key.did
     parties = doc.get("parties") if isinstance(doc, Mapping) else None
-    if not isinstance(parties, list) or key.did not in parties:
+    if not isinstance(parties, list) or me not in parties:
         raise AgreementError("not-a-party", "this node is not a party to the agreement")
     try:
         _AGREEMENT(doc, "agreement")
@@ -154,10 +166,10 @@ def countersign(key: NodeKey, doc: Mapping[str, Any], keyring: Keyring) -> dict[
     # Only after the shape check: parties are then two different ids and sigs is an object.
     if not isinstance(doc["sigs"], Mapping):
         raise AgreementError("bad-terms", "agreement.sigs must be an object")
-    proposer = next(p for p in parties if p != key.did)
+    proposer = next(p for p in parties if p != me)
     _verify_party(doc, proposer, keyring)
     signed = dict(doc)
-    signed["sigs"] = {**doc["sigs"], key.did: sign(key, Tag.AGREEMENT, unsigned(doc))}
+    signed["sigs"] = {**doc["sigs"], me: sign(key, Tag.AGREEMENT, unsigned(doc))}
     return signed
 
 
