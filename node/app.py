@@ -51,11 +51,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(flask_options)
     app.extensions["spazi"] = node
 
-    from node.http import api, federation_read, problems
+    from node.http import api, federation_read, problems, wellknown
 
     problems.init_app(app)
     app.register_blueprint(federation_read.bp)
     app.register_blueprint(api.bp)
+    wellknown.init_app(app)
     _init_optional(app)
     return app
 
@@ -64,7 +65,7 @@ def _init_optional(app: Flask) -> None:
     """Parts that live in their own modules, each with an ``init_app``."""
     import importlib
 
-    for module_name in ("node.http.wellknown", "node.web", "node.jobs"):
+    for module_name in ("node.web", "node.jobs"):
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:

@@ -1,0 +1,65 @@
+"""``/.well-known/spazi`` (the signed node descriptor) and ``/.well-known/jwks.json``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, Response, json
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from federation.canonical import parse_strict
+from federation.descriptor import build_descriptor
+from federation.passes import jwks
+from node.feedstore import keyring
+from node.http.context import node
+from node.models import FeedEntry, Space
+from node.runtime import Node
+
+bp = Blueprint("wellknown", __name__)
+
+
+def own_key_entries(session: Session, node_id: str) -> list[dict[str, Any]]:
+    """Our ``key.rotate`` entries in seq order (what a newcomer needs to follow our keys)."""
+    raws = session.scalars(
+        select(FeedEntry.raw)
+        .where(FeedEntry.origin == node_id, FeedEntry.type == "key.rotate")
+        .order_by(FeedEntry.seq)
+    )
+    return [parse_strict(raw) for raw in raws]
+
+
+def descriptor_for(session: Session, current: Node) -> dict[str, Any]:
+    """Our descriptor, signed now with the current key."""
+    space = session.get(Space, current.node_id)
+    name = space.name if space is not None else current.node_id
+    return build_descriptor(
+        current.key,
+        current.node_id,
+        name,
+        current.url,
+        own_key_entries(session, current.node_id),
+        current.now_ms(),
+    )
+
+
+@bp.get("/.well-known/spazi")
+def descriptor() -> Response:
+    current = node()
+    with current.db.read() as session:
+        doc = descriptor_for(session, current)
+    return Response(json.dumps(doc), mimetype="application/json")
+
+
+@bp.get("/.well-known/jwks.json")
+def jwks_document() -> Response:
+    current = node()
+    with current.db.read() as session:
+        periods = keyring(session).periods(current.node_id)
+    response = Response(json.dumps(jwks(periods)), mimetype="application/jwk-set+json")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

@@ -1,0 +1,39 @@
+"""The OpenAPI document describes every /api/v1 route, from the same schemas."""
+
+from __future__ import annotations
+
+import re
+
+from tests.support import SpaceNode
+
+
+def test_every_api_route_is_in_the_openapi_document(space: SpaceNode) -> None:
+    doc = space.client.get("/api/v1/openapi.json").get_json()
+    assert doc["openapi"].startswith("3.")
+    documented = {(path, method) for path, item in doc["paths"].items() for method in item}
+    routes = set()
+    for rule in space.app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/") or rule.rule == "/api/v1/openapi.json":
+            continue
+        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            routes.add((path, method.lower()))
+    assert routes, "no API routes found"
+    assert routes == documented
+
+
+def test_request_bodies_come_from_the_marshmallow_schemas(space: SpaceNode) -> None:
+    doc = space.client.get("/api/v1/openapi.json").get_json()
+    body = doc["paths"]["/api/v1/resources"]["post"]["requestBody"]["content"]["application/json"]
+    ref = body["schema"]["$ref"].rsplit("/", 1)[-1]
+    schema = doc["components"]["schemas"][ref]
+    assert set(schema["required"]) == {"kind", "name", "capacity"}
+    assert schema["properties"]["kind"]["enum"] == [
+        "hot_desk",
+        "fixed_desk",
+        "meeting_room",
+        "office",
+    ]
+    assert schema["additionalProperties"] is False
+    assert doc["paths"]["/api/v1/resources"]["post"]["security"] == [{"bearer": []}]
+    assert "security" not in doc["paths"]["/api/v1/resources"]["get"]
