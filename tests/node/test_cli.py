@@ -1,4 +1,4 @@
-"""The ``spazi`` CLI, run in-process: results, one-line errors, non-zero exits, no changes on error."""
+"""The ``spazi`` CLI in-process: output, one-line errors, exit codes, no change on error."""
 
 from __future__ import annotations
 
@@ -199,7 +199,7 @@ def test_bad_input_is_one_line_nonzero_and_changes_nothing(
 ) -> None:
     before = cli_node.counts()
     code, out, err = run(capsys, "--data-dir", str(cli_node.data_dir), *argv)
-    assert code != 0
+    assert code != 0 and out == ""
     assert err.startswith("spazi: error: ") and err.count("\n") == 1
     assert message in err
     assert cli_node.counts() == before
@@ -241,7 +241,7 @@ def test_admin_user_password_from_environment(cli_node: SpaceNode, capsys, monke
     code, out, _ = run(
         capsys, "--data-dir", str(cli_node.data_dir), "admin", "create-user", "ada@example.org"
     )
-    assert code == 0
+    assert code == 0 and "ada@example.org" in out
     from node.services.admin_auth import check_login
 
     with cli_node.node.db.read() as session:
@@ -258,6 +258,7 @@ def test_settings_lists_every_setting_and_hides_secrets(cli_node: SpaceNode, cap
     from node.settings import SETTINGS
 
     code, out, _ = run(capsys, "--data-dir", str(cli_node.data_dir), "settings", "--json")
+    assert code == 0
     rows = {row["name"]: row for row in json.loads(out)}
     assert set(rows) == {s.name for s in SETTINGS}
     assert rows["secret_key"]["value"] == "(set)"
