@@ -54,7 +54,7 @@ DESCRIPTOR_REASONS: Final = {
 }
 """Every reason ``verify_descriptor`` can refuse with."""
 
-# Absolute-path references only: an endpoint can never point at another host ("//host/...").
+# A path under the node's url, starting with exactly one "/": never a way to name another host.
 _ENDPOINT = re.compile(r"/(?!/)[A-Za-z0-9._~!$&'()*+,;=:@%/\-]*")
 
 
@@ -79,9 +79,8 @@ class Descriptor:
     doc: dict[str, Any]
 
     def endpoint_url(self, name: str) -> str:
-        """Absolute URL of endpoint ``name``: its path on the origin (scheme, host) of ``url``."""
-        parts = urlsplit(self.url)
-        return f"{parts.scheme}://{parts.netloc}{self.endpoints[name]}"
+        """Absolute URL of endpoint ``name``: ``url`` without a trailing ``/``, then the path."""
+        return self.url.rstrip("/") + self.endpoints[name]
 
 
 def _malformed(detail: str) -> DescriptorError:
@@ -113,10 +112,9 @@ def check_url(url: Any) -> None:
 
 
 def _check_name(name: Any) -> None:
+    # The same rule as a space.profile name, which is where the node takes it from.
     if not isinstance(name, str) or not 1 <= len(name) <= MAX_NAME_CHARS:
         raise _malformed(f"name must be 1..{MAX_NAME_CHARS} characters")
-    if not name.isprintable() or name != name.strip():
-        raise _malformed("name must be printable, without surrounding white space")
 
 
 def _check_endpoints(endpoints: Any) -> None:
