@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import gzip
 import io
 import ipaddress
 import json
@@ -482,6 +483,22 @@ def test_endless_body_is_cut_at_the_cap(server: LoopServer) -> None:
     assert "262144" in err.detail
     assert stopped.wait(5)
     assert sent["bytes"] < 200 * 1024 * 1024  # the client hung up long before the end
+
+
+def test_compressed_body_is_capped_after_decompression(server: LoopServer) -> None:
+    bomb = gzip.compress(b"0" * (16 * 1024 * 1024), 1)  # 16 MiB of zeros in about 70 KiB
+
+    def route(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Encoding", "gzip")
+        handler.send_header("Content-Length", str(len(bomb)))
+        handler.end_headers()
+        handler.wfile.write(bomb)
+
+    server.routes["/federation/v1/heads"] = route
+    with client(allow_private=True, max_response_bytes=1024 * 1024) as c:
+        refused("response-too-large", lambda: c.get_heads(server.url))
 
 
 def test_slow_server_times_out(server: LoopServer) -> None:
