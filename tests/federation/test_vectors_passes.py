@@ -8,6 +8,7 @@ import base64
 import hashlib
 import importlib.util
 import json
+import re
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -237,3 +238,28 @@ def test_descriptor_signing_input_is_tag_plus_canonical_json() -> None:
     assert v["b_signing_input"].startswith("spazi/v1/descriptor\n{")
     public = MAKER.KEY_B.public
     assert verify_raw(public, b64u_decode(v["b"]["sig"]), v["b_signing_input"].encode())
+
+
+# --- protocol.md shows the same bytes ---------------------------------------------------------
+
+_MARKER = re.compile(r"<!-- vector: ([a-z_]+\.json)#([a-z_]+) -->")
+
+
+def test_protocol_md_examples_equal_the_vectors() -> None:
+    """Each fenced block after a marker for one of these files holds exactly the vector string."""
+    spec = VECTORS.parents[1] / "protocol.md"
+    if not spec.exists():
+        pytest.skip("protocol.md is not written yet")
+    lines = spec.read_text(encoding="utf-8").split("\n")
+    checked = 0
+    for index, line in enumerate(lines):
+        match = _MARKER.fullmatch(line.strip())
+        if match is None or match.group(1) not in MAKER.FILES:
+            continue
+        assert lines[index + 1].startswith("```"), f"no fenced block after {line}"
+        end = lines.index("```", index + 2)
+        block = "\n".join(lines[index + 2 : end])
+        assert block == vector(match.group(1))[match.group(2)], line
+        checked += 1
+    if checked == 0:
+        pytest.skip("protocol.md has no pass/JWKS/httpsig/descriptor examples yet")
