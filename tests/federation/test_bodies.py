@@ -132,6 +132,9 @@ REFUSALS: list[tuple[str, Change, str]] = [
     ("space.profile", _set("opening_hours.0.days", ["Monday", "Monday"]), "duplicate items"),
     ("space.profile", _set("opening_hours.0.opens", "25:00"), "opens has the wrong format"),
     ("space.profile", _set("opening_hours.0.closes", "08.00"), "closes has the wrong format"),
+    # Digits of other scripts (U+0663 ARABIC-INDIC DIGIT THREE) are not ASCII digits.
+    ("space.profile", _set("opening_hours.0.opens", "0\u0663:00"), "opens has the wrong format"),
+    ("space.profile", _set("opening_hours.0.valid_from", "2026-01-0\u0663"), "wrong format"),
     ("space.profile", _set("opening_hours.0.valid_from", "2026/01/01"), "wrong format"),
     ("space.profile", _set("opening_hours.0.valid_from", "2026-02-30"), "not a valid date"),
     ("space.profile", _set("opening_hours.0.valid_through", "2026-13-01"), "not a valid date"),
@@ -161,6 +164,7 @@ REFUSALS: list[tuple[str, Change, str]] = [
     ("event.put", _set("end", "2026-03-04T08:00"), "event end must be after its start"),
     ("event.put", _set("start", "2026-02-30T09:00"), "start is not a valid date-time"),
     ("event.put", _set("start", "2026-03-04 09:00"), "start has the wrong format"),
+    ("event.put", _set("start", "2026-03-04T0\u0669:00"), "start has the wrong format"),
     ("event.put", _set("start", "2026-03-04T09:00Z"), "start has the wrong format"),
     ("event.put", _set("end", "2026-03-04T10:30+01:00"), "end must be 16..19 characters"),
     ("event.put", _set("tags", ["a b"]), "tags[0] has the wrong format"),
