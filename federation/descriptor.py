@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from federation import PROTOCOL_VERSION
 from federation.canonical import canonicalize
 from federation.entries import MAX_FUTURE_MS, Entry, apply_key_change, parse_entry
-from federation.errors import CanonicalError, EntryError, ProtocolError, SignatureError
+from federation.errors import CanonicalError, ProtocolError, SignatureError
 from federation.keyring import KeyPeriod, Keyring
 from federation.keys import NodeKey, is_node_id
 from federation.signing import Tag, sign, verify
@@ -160,7 +160,7 @@ def rebuild_keyring(
         try:
             entry = parse_entry(doc, ring, now_ms)
             apply_key_change(ring, entry)
-        except (EntryError, CanonicalError) as exc:
+        except ProtocolError as exc:  # EntryError, CanonicalError, IdentityError…
             raise DescriptorError(
                 "bad-key-entry", f"key_entries[{index}] (seq {seq}): {exc.reason}: {exc.detail}"
             ) from exc

@@ -42,7 +42,7 @@ from http_message_signatures.exceptions import HTTPMessageSignaturesException
 
 from federation.encoding import sha256_hex
 from federation.errors import HttpSignatureError
-from federation.keylookup import find_key
+from federation.keylookup import find_key, valid_during_second
 from federation.keyring import Keyring
 from federation.keys import NodeKey, is_node_id
 
@@ -255,7 +255,7 @@ class _SpaziVerifier(HTTPMessageVerifier):
             raise HttpSignatureError("expired", f"created {created} is older than {self.max_age}s")
         node_id, kid = parse_keyid(params["keyid"])
         period = find_key(self.keyring, node_id, kid)
-        if period is None or not period.valid_at(self.now * 1000):
+        if period is None or not valid_during_second(period, self.now):
             raise HttpSignatureError("unknown-key", f"{kid} is not a current key of {node_id}")
         self._check_digest_field()
         self.resolver.public = period.public

@@ -38,3 +38,16 @@ def find_key(keyring: Keyring, node_id: str, kid: str) -> KeyPeriod | None:
         if period.kid == kid:
             return period
     return None
+
+
+def valid_during_second(period: KeyPeriod, seconds: int) -> bool:
+    """True when ``period`` was valid at some instant of the Unix second ``seconds``.
+
+    Passes and HTTP signatures count whole seconds while key periods count milliseconds; a key
+    that took over in the middle of a second is valid for that second (and the key it replaced
+    too, until its end).
+    """
+    start_ms = seconds * 1000
+    return period.from_ts < start_ms + 1000 and (
+        period.until_ts is None or start_ms < period.until_ts
+    )

@@ -29,7 +29,7 @@ from federation.agreements import grant_for, is_active
 from federation.canonical import canonicalize, parse_strict
 from federation.encoding import b64u_decode, b64u_encode, sha256_hex
 from federation.errors import CanonicalError, PassError, ProtocolError
-from federation.keylookup import find_key
+from federation.keylookup import find_key, valid_during_second
 from federation.keyring import KeyPeriod, Keyring
 from federation.keys import NodeKey, is_node_id, key_id
 
@@ -203,6 +203,7 @@ def read_unverified(token: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     parts = token.split(".")
     if len(parts) != 3:
         raise _malformed("a pass has three dot-separated parts")
+    _decode_segment(parts[2], "signature")  # one spelling per token: no padding, no stray bits
     header = _parse_json_segment(parts[0], "header")
     if not isinstance(header, dict):
         raise _malformed("the header must be a JSON object")
@@ -250,7 +251,7 @@ def verify_pass(
     period = find_key(keyring, iss, kid)
     if period is None:
         raise PassError("unknown-issuer", f"{kid} is not a key of {iss}")
-    if not period.valid_at(claims["iat"] * 1000):
+    if not valid_during_second(period, claims["iat"]):
         raise PassError("unknown-issuer", f"{kid} was not a valid key of {iss} at iat")
     try:
         _JWS.decode_complete(token.strip(), key=period.public, algorithms=[PASS_ALG])

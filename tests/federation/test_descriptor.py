@@ -6,6 +6,7 @@ import contextlib
 import copy
 from typing import Any
 
+import base58
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -413,3 +414,12 @@ def test_reasons_are_the_documented_set() -> None:
         "future-timestamp",
         "stale-descriptor",
     }
+
+
+def test_rotation_to_a_non_ed25519_key_is_bad_key_entry() -> None:
+    x25519 = "z" + base58.b58encode(b"\xec\x01" + bytes(32)).decode()
+    body = {"new_key": x25519, "new_key_sig": "A" * 86}
+    entry = build_entry(KEY_B, B, 1, None, T0_MS, "key.rotate", body)
+    doc = descriptor_b()
+    doc["key_entries"] = [entry.to_dict()]
+    refused("bad-key-entry", resign(doc, KEY_B), B)

@@ -678,3 +678,28 @@ def test_duplicate_key_in_jwks_is_refused() -> None:
 def test_single_key_jwks_matches_the_genesis_period() -> None:
     (period,) = keys_from_jwks(jwks(Keyring().periods(B)))
     assert period == KeyPeriod(KEY_B.kid, KEY_B.public, from_seq=1)
+
+
+def test_padded_signature_segment_is_malformed() -> None:
+    header, payload, signature = issue().split(".")
+    refused(f"{header}.{payload}.{signature}==", "malformed")
+
+
+def test_keys_are_judged_per_second_around_a_rotation_inside_a_second() -> None:
+    # A rotates at 500 ms into second S; passes count whole seconds, so during S both keys
+    # are valid, after S only the new one.
+    s = NOW - 3600
+    profile = build_entry(
+        KEY_A, A, 1, None, T0_MS, "space.profile", {"name": "A", "timezone": "UTC"}
+    )
+    rotate = build_entry(
+        KEY_A, A, 2, profile.hash, s * 1000 + 500, "key.rotate", rotation_body(KEY_A, KEY_A2, A, 2)
+    )
+    ring = Keyring()
+    apply_key_change(ring, rotate)
+    new_at_s = issue(key=KEY_A2, issuer=A, now=s, ttl=7200)
+    old_at_s = issue(key=KEY_A, now=s, ttl=7200)
+    old_after = issue(key=KEY_A, now=s + 1, ttl=7200)
+    assert check(new_at_s, keyring=ring)["iat"] == s
+    assert check(old_at_s, keyring=ring)["iat"] == s
+    refused(old_after, "unknown-issuer", keyring=ring)
