@@ -148,6 +148,8 @@ class SyncReport:
     forks: list[dict[str, Any]] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     peer_error: SyncIssue | None = None
+    # The heads the peer advertised at the start of the round (for lag and progress reports).
+    heads: dict[str, Head] = field(default_factory=dict)
 
     @property
     def total_stored(self) -> int:
@@ -193,6 +195,7 @@ def sync_from_peer(
     except ProtocolError as exc:
         report.peer_error = _issue(exc)
         return report
+    report.heads = heads
     for origin in sorted(heads):
         skip = _skip_reason(store, origin, peer_id)
         if skip is not None:

@@ -51,25 +51,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(flask_options)
     app.extensions["spazi"] = node
 
-    from node.http import api, federation_read, problems, wellknown
+    from node import jobs, web
+    from node.http import api, federation_read, inbox, problems, wellknown
+    from node.services.keys import finish_pending_rotation
 
+    finish_pending_rotation(node)
     problems.init_app(app)
     app.register_blueprint(federation_read.bp)
+    app.register_blueprint(inbox.bp)
     app.register_blueprint(api.bp)
     wellknown.init_app(app)
-    _init_optional(app)
+    web.init_app(app)
+    jobs.init_app(app)
     return app
-
-
-def _init_optional(app: Flask) -> None:
-    """Parts that live in their own modules, each with an ``init_app``."""
-    import importlib
-
-    for module_name in ("node.web", "node.jobs"):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        module.init_app(app)

@@ -27,6 +27,7 @@ from node.models import (
     Event,
     FeedEntry,
     KeyPeriodRow,
+    NodeAddress,
     Origin,
     Resource,
     Revocation,
@@ -36,6 +37,11 @@ from node.models import (
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes for timezone-aware columns; they are stored as UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def ms_to_dt(ms: int) -> datetime:
@@ -244,6 +250,19 @@ def project(session: Session, entries: Iterable[Entry]) -> None:
             # Either party may end the agreement; nobody else can.
             if agr is not None and origin in (agr.party_a, agr.party_b):
                 agr.terminated, agr.seq = True, entry.seq
+        elif kind == "peer.announce":
+            for item in body["peers"]:
+                # Direct knowledge beats hearsay: the first announcer keeps the address
+                # unless the node announces itself (it never does) or the announcer repeats.
+                address = session.get(NodeAddress, item["id"])
+                if address is None:
+                    session.add(
+                        NodeAddress(
+                            node_id=item["id"], url=item["url"], announced_by=origin, seq=entry.seq
+                        )
+                    )
+                elif address.announced_by == origin:
+                    address.url, address.seq = item["url"], entry.seq
         elif kind == "pass.revoke":
             known = set(
                 session.scalars(

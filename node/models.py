@@ -181,3 +181,105 @@ class AdminToken(Base):
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_used: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Peer(Base):
+    """A node we peer with (or that asked to), with sync health. States: see node.peering."""
+
+    __tablename__ = "peers"
+
+    id: Mapped[str] = mapped_column(DID, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    state: Mapped[str] = mapped_column(String(16))
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    state_changed: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_attempt: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_success: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    next_try: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Entries the peer had that we did not, at the last look at its heads.
+    lag: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Invite(Base):
+    """A one-time invite code; only the SHA-256 of its secret is kept."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    secret_hash: Mapped[str] = mapped_column(HASH, unique=True)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    used_by: Mapped[str | None] = mapped_column(DID, nullable=True)
+
+
+class OutboxMessage(Base):
+    """A signed inbox message waiting to be delivered to a peer (durable, retried with backoff)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "done", "next_try"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    peer_id: Mapped[str] = mapped_column(DID)
+    url: Mapped[str] = mapped_column(String(2000))
+    kind: Mapped[str] = mapped_column(String(40))
+    message: Mapped[dict] = mapped_column(JSON)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    next_try: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ForkProof(Base):
+    """Proof that an origin signed two different entries at one seq."""
+
+    __tablename__ = "fork_proofs"
+
+    origin: Mapped[str] = mapped_column(DID, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    proof: Mapped[dict] = mapped_column(JSON)
+    found: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Block(Base):
+    """A node an admin blocked: no sync, no relay, no inbox."""
+
+    __tablename__ = "blocks"
+
+    node_id: Mapped[str] = mapped_column(DID, primary_key=True)
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SeenSignature(Base):
+    """Signatures of inbox requests already accepted, kept until they expire (replay window)."""
+
+    __tablename__ = "seen_signatures"
+
+    id: Mapped[str] = mapped_column(HASH, primary_key=True)
+    expires: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class JobLease(Base):
+    """Who runs a scheduled job right now, so it never runs twice at once across processes."""
+
+    __tablename__ = "job_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(100))
+    expires: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class NodeAddress(Base):
+    """Where a node can be reached, as announced in some origin's ``peer.announce`` entry."""
+
+    __tablename__ = "node_addresses"
+
+    node_id: Mapped[str] = mapped_column(DID, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    announced_by: Mapped[str] = mapped_column(DID)
+    seq: Mapped[int] = mapped_column(BigInteger)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +26,16 @@ class Node:
     key: NodeKey
     node_id: str
     clock: Clock = field(default=time.time)
+    # Origin ("http://b.test") -> requests adapter: in-process networks in tests route peers'
+    # URLs to their Flask apps. Empty in production.
+    local_routes: dict[str, Any] = field(default_factory=dict)
 
     def now_ms(self) -> int:
         return int(self.clock() * 1000)
+
+    def now(self) -> datetime:
+        """The node's clock as an aware UTC datetime."""
+        return datetime.fromtimestamp(self.clock(), UTC)
 
     @property
     def url(self) -> str:

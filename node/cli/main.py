@@ -8,12 +8,12 @@ from collections.abc import Sequence
 
 from federation.errors import ProtocolError
 from node import __version__
-from node.cli import admin_cmds, content_cmds, setup_cmds
+from node.cli import admin_cmds, content_cmds, network_cmds, setup_cmds
 from node.cli.output import CliError
 from node.errors import NodeError
 from node.settings import SettingsError
 
-COMMAND_MODULES = [setup_cmds, content_cmds, admin_cmds]
+COMMAND_MODULES = [setup_cmds, content_cmds, network_cmds, admin_cmds]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,6 +49,9 @@ def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     if revision != head_revision():
         node.close()
         raise CliError(f"database is at revision {revision or 'none'}: run `spazi db upgrade`")
+    from node.services.keys import finish_pending_rotation
+
+    finish_pending_rotation(node)
     return node
 
 

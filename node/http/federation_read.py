@@ -99,3 +99,16 @@ def one_entry(origin: str, seq: int) -> Response:
     if raw is None:
         raise NotFound(f"no entry {seq} of {origin}", reason="unknown-entry")
     return _json(raw)
+
+
+@bp.get("/federation/v1/forks")
+def forks() -> Response:
+    """Every fork proof we hold, so peers can verify them and quarantine the origins too."""
+    from sqlalchemy import select
+
+    from federation.canonical import canonicalize
+    from node.models import ForkProof
+
+    with node().db.read() as session:
+        proofs = [row.proof for row in session.scalars(select(ForkProof).order_by(ForkProof.found))]
+    return _json(canonicalize({"forks": proofs}))

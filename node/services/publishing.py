@@ -10,6 +10,7 @@ from federation.entries import Entry
 from federation.errors import BodyError, EntryError
 from node.errors import InvalidInput
 from node.feedstore import append_own
+from node.network.outbox import queue_heads_hint
 from node.runtime import Node
 
 
@@ -19,10 +20,9 @@ def publish(session: Session, node: Node, entry_type: str, body: dict[str, Any])
         entry = append_own(session, node.key, node.node_id, entry_type, body, node.now_ms())
     except (BodyError, EntryError) as exc:
         raise InvalidInput(exc.detail, reason=exc.reason) from exc
-    # Other subsystems (push hints to peers) hook in here; see node.hooks.
-    from node import hooks
-
-    hooks.after_publish(session, node, entry)
+    # The push hint to peers is queued in this same transaction: it exists exactly when the
+    # entry does, and a crash cannot lose it.
+    queue_heads_hint(session, node, entry)
     return entry
 
 

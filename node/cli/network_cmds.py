@@ -1,0 +1,338 @@
+"""``spazi peer|sync|key|worker|network``: the federation, for network admins."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from federation.keys import fingerprint
+from node.cli.output import CliError, Progress, emit_json, table
+from node.feedstore import aware
+from node.network import blocking, joining, peering
+from node.runtime import Node
+
+_DURATION = re.compile(r"^(\d+)([mhd])$")
+
+
+def parse_duration(text: str) -> timedelta:
+    """``30m``, ``12h``, ``7d``."""
+    match = _DURATION.match(text.strip())
+    if not match:
+        raise CliError(f"--expires {text!r}: use a number and m, h or d, e.g. 7d", 2)
+    amount, unit = int(match.group(1)), match.group(2)
+    if unit == "m":
+        return timedelta(minutes=amount)
+    if unit == "h":
+        return timedelta(hours=amount)
+    return timedelta(days=amount)
+
+
+def _ago(value: datetime | None, now: datetime) -> str:
+    if value is None:
+        return "never"
+    seconds = int((now - aware(value)).total_seconds())
+    if seconds < 0:
+        return "in " + _ago(now, aware(value)).removesuffix(" ago")
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
+        if seconds >= size:
+            return f"{seconds // size}{unit} ago"
+    return f"{seconds}s ago"
+
+
+def cmd_peer_invite(args: argparse.Namespace, node: Node) -> int:
+    code = joining.create_invite(node, parse_duration(args.expires))
+    print(f"One-time invite, valid {args.expires}; give it to the other admin:", file=sys.stderr)
+    print(code)
+    return 0
+
+
+def cmd_peer_join(args: argparse.Namespace, node: Node) -> int:
+    peer = joining.join(node, args.code)
+    print(f"peered with {peer.name or peer.id} ({fingerprint(peer.id)}) at {peer.url}")
+    return 0
+
+
+def _confirm(question: str, assume_yes: bool) -> None:
+    if assume_yes:
+        return
+    if not sys.stdin.isatty():
+        raise CliError("no terminal to confirm on: check the fingerprint and pass --yes", 2)
+    if input(f"{question} [y/N] ").strip().lower() not in {"y", "yes"}:
+        raise CliError("cancelled; nothing was sent")
+
+
+def cmd_peer_add(args: argparse.Namespace, node: Node) -> int:
+    descriptor = joining.discover(node, args.url, args.expect_id)
+    print(f"{descriptor.name} at {descriptor.url}", file=sys.stderr)
+    print(f"  node id:     {descriptor.id}", file=sys.stderr)
+    print(f"  fingerprint: {fingerprint(descriptor.id)}", file=sys.stderr)
+    _confirm("Is this the fingerprint the other admin gave you?", args.yes)
+    peer = joining.request(node, descriptor)
+    print(f"peering request sent; {descriptor.name} is now {peer.state}")
+    return 0
+
+
+def cmd_peer_requests(args: argparse.Namespace, node: Node) -> int:
+    with node.db.read() as session:
+        rows = [
+            {
+                "id": p.id,
+                "name": p.name,
+                "url": p.url,
+                "fingerprint": fingerprint(p.id),
+                "since": _ago(p.state_changed, node.now()),
+            }
+            for p in peering.all_peers(session)
+            if p.state == "pending"
+        ]
+    table(rows, ["id", "name", "url", "fingerprint", "since"])
+    return 0
+
+
+def cmd_peer_approve(args: argparse.Namespace, node: Node) -> int:
+    peer = joining.approve(node, args.peer_id)
+    print(f"approved {peer.name or peer.id}; it is now active")
+    return 0
+
+
+def cmd_peer_reject(args: argparse.Namespace, node: Node) -> int:
+    peer = joining.reject(node, args.peer_id)
+    print(f"rejected {peer.name or peer.id}")
+    return 0
+
+
+def peer_rows(node: Node) -> list[dict[str, Any]]:
+    """What ``spazi peer list`` shows (also used by the admin page)."""
+    from node.models import Origin
+
+    now = node.now()
+    with node.db.read() as session:
+        rows = []
+        for p in peering.all_peers(session):
+            origin = session.get(Origin, p.id)
+            rows.append(
+                {
+                    "id": p.id,
+                    "name": p.name,
+                    "url": p.url,
+                    "state": p.state if not origin or origin.status == "active" else origin.status,
+                    "last_sync": _ago(p.last_success, now),
+                    "lag": p.lag,
+                    "failures": p.failures,
+                    "next_try": _ago(p.next_try, now) if p.state == "active" else "",
+                    "last_error": p.last_error or "",
+                }
+            )
+    return rows
+
+
+def cmd_peer_list(args: argparse.Namespace, node: Node) -> int:
+    rows = peer_rows(node)
+    if args.json:
+        emit_json(rows)
+        return 0
+    table(rows, ["id", "name", "url", "state", "last_sync", "lag", "failures", "next_try"])
+    forks = _quarantined(node)
+    if forks:
+        print("\nQuarantined (signed two different histories; proofs in /federation/v1/forks):")
+        table(forks, ["origin", "seq", "found"])
+    return 0
+
+
+def _quarantined(node: Node) -> list[dict[str, Any]]:
+    from sqlalchemy import select
+
+    from node.models import ForkProof
+
+    with node.db.read() as session:
+        return [
+            {"origin": f.origin, "seq": f.seq, "found": _ago(f.found, node.now())}
+            for f in session.scalars(select(ForkProof).order_by(ForkProof.found))
+        ]
+
+
+def cmd_peer_block(args: argparse.Namespace, node: Node) -> int:
+    with node.db.write() as session:
+        blocking.block(session, node, args.node_id, args.reason or "")
+    print(f"blocked {args.node_id}; what we mirrored of it was dropped")
+    return 0
+
+
+def cmd_peer_unblock(args: argparse.Namespace, node: Node) -> int:
+    with node.db.write() as session:
+        blocking.unblock(session, node, args.node_id)
+    print(f"unblocked {args.node_id}")
+    return 0
+
+
+def cmd_blocklist_export(args: argparse.Namespace, node: Node) -> int:
+    with node.db.read() as session:
+        text = blocking.export_csv(blocking.list_blocks(session))
+    if args.file == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.file).write_text(text, encoding="utf-8")
+        print(f"wrote {text.count(chr(10)) - 1} blocked nodes to {args.file}")
+    return 0
+
+
+def cmd_blocklist_import(args: argparse.Namespace, node: Node) -> int:
+    try:
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"cannot read {args.file}: {exc}") from exc
+    with node.db.write() as session:
+        added = blocking.import_csv(session, node, text)
+    print(f"blocked {added} more nodes")
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace, node: Node) -> int:
+    from node.network.syncing import sync_due
+
+    bars: dict[str, Progress] = {}
+
+    def on_page(peer_id: str, step: Any) -> None:
+        bar = bars.setdefault(
+            f"{peer_id}/{step.origin}",
+            Progress(f"sync {step.origin[-12:]} via {peer_id[-12:]}", step.target),
+        )
+        bar.done = step.seq
+        bar.advance(0, f"(+{step.stored})")
+
+    result = sync_due(node, force=True, only=args.peer, progress=on_page)
+    if not result.reports:
+        raise CliError("no active peer to sync with (see spazi peer list)")
+    failed = 0
+    for peer_id, report in result.reports.items():
+        if report.peer_failed and report.peer_error:
+            failed += 1
+            print(
+                f"{peer_id}: FAILED {report.peer_error.reason}: {report.peer_error.detail}",
+                file=sys.stderr,
+            )
+            continue
+        print(f"{peer_id}: stored {report.total_stored} entries in {report.pages} pages")
+        for origin, issue in report.errors.items():
+            print(f"  {origin}: refused ({issue.reason}: {issue.detail})", file=sys.stderr)
+    if result.forks_recorded:
+        print(f"{result.forks_recorded} forked origins quarantined", file=sys.stderr)
+    return 1 if failed == len(result.reports) else 0
+
+
+def _parse_time(text: str) -> int:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise CliError(f"{text!r} is not a time like 2026-11-20T08:00Z", 2) from exc
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return int(value.timestamp() * 1000)
+
+
+def cmd_key_rotate(args: argparse.Namespace, node: Node) -> int:
+    from node.services.keys import rotate
+
+    since = _parse_time(args.compromised_since) if args.compromised_since else None
+    old = node.key.kid
+    new = rotate(node, since)
+    print(f"rotated key {old} -> {new.kid}; peers follow it at their next sync")
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace, node: Node) -> int:
+    from node.jobs import run_worker
+
+    print("worker running sync, outbox and prune jobs (Ctrl-C stops)", file=sys.stderr)
+    run_worker(node)
+    return 0
+
+
+def cmd_network_spaces(args: argparse.Namespace, node: Node) -> int:
+    from node.services.network import list_spaces
+
+    with node.db.read() as session:
+        rows = list_spaces(session, node, city=args.city, country=args.country)
+    if args.json:
+        emit_json(rows)
+    else:
+        table(rows, ["name", "city", "country", "url", "origin", "updated"])
+    return 0
+
+
+def cmd_network_events(args: argparse.Namespace, node: Node) -> int:
+    from node.services import events
+    from node.services.network import event_rows
+
+    filters = events.parse_query(
+        {"from": args.date_from, "to": args.date_to, "tag": args.tag, "city": args.city}
+    )
+    with node.db.read() as session:
+        rows = event_rows(session, node, **filters)
+    if args.json:
+        emit_json(rows)
+    else:
+        table(rows, ["start", "title", "space", "city", "status"])
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    def command(parent: Any, name: str, func: Any, help_text: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = parent.add_parser(name, help=help_text)
+        parser.set_defaults(func=func, needs_node=True)
+        return parser
+
+    pp = sub.add_parser("peer", help="peering with other nodes")
+    peer_sub = pp.add_subparsers(dest="sub", required=True)
+    p = command(peer_sub, "invite", cmd_peer_invite, "print a one-time invite code")
+    p.add_argument("--expires", default="7d", help="how long the code is valid (30m, 12h, 7d)")
+    p = command(peer_sub, "join", cmd_peer_join, "peer both ways using an invite code")
+    p.add_argument("code")
+    p = command(peer_sub, "add", cmd_peer_add, "send a peering request to the node at URL")
+    p.add_argument("url")
+    p.add_argument("--expect-id", help="refuse unless the node at URL has this id")
+    p.add_argument("--yes", action="store_true", help="skip the fingerprint confirmation")
+    command(peer_sub, "requests", cmd_peer_requests, "peering requests waiting for you")
+    p = command(peer_sub, "approve", cmd_peer_approve, "approve a peering request")
+    p.add_argument("peer_id")
+    p = command(peer_sub, "reject", cmd_peer_reject, "reject a peering request")
+    p.add_argument("peer_id")
+    p = command(peer_sub, "list", cmd_peer_list, "peers with their sync health")
+    p.add_argument("--json", action="store_true")
+    p = command(peer_sub, "block", cmd_peer_block, "block a node and drop its mirrored data")
+    p.add_argument("node_id")
+    p.add_argument("--reason")
+    p = command(peer_sub, "unblock", cmd_peer_unblock, "unblock a node")
+    p.add_argument("node_id")
+    bl = peer_sub.add_parser("blocklist", help="import or export the block list as CSV")
+    bl_sub = bl.add_subparsers(dest="blocklist_command", required=True)
+    p = command(bl_sub, "export", cmd_blocklist_export, "write the block list (- for stdout)")
+    p.add_argument("file")
+    p = command(bl_sub, "import", cmd_blocklist_import, "block every node in a CSV file")
+    p.add_argument("file")
+
+    p = command(sub, "sync", cmd_sync, "pull from peers now, with progress")
+    p.add_argument("--peer", help="only this peer (node id)")
+
+    kp = sub.add_parser("key", help="the node key").add_subparsers(dest="sub", required=True)
+    p = command(kp, "rotate", cmd_key_rotate, "replace the node key (peers follow)")
+    p.add_argument("--compromised-since", help="time from which the old key is untrusted (UTC)")
+
+    command(sub, "worker", cmd_worker, "run scheduled jobs in this process (no web server)")
+
+    np_ = sub.add_parser("network", help="spaces and events across the network")
+    net_sub = np_.add_subparsers(dest="sub", required=True)
+    p = command(net_sub, "spaces", cmd_network_spaces, "every known space")
+    p.add_argument("--city")
+    p.add_argument("--country")
+    p.add_argument("--json", action="store_true")
+    p = command(net_sub, "events", cmd_network_events, "events across the network")
+    p.add_argument("--city")
+    p.add_argument("--tag")
+    p.add_argument("--from", dest="date_from", help="YYYY-MM-DD")
+    p.add_argument("--to", dest="date_to", help="YYYY-MM-DD")
+    p.add_argument("--json", action="store_true")

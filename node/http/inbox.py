@@ -1,0 +1,26 @@
+"""``POST /federation/v1/inbox``: signed messages from other nodes."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request
+
+from node.http.context import node
+from node.network.inbox import Delivery, receive
+
+bp = Blueprint("inbox", __name__)
+
+
+@bp.post("/federation/v1/inbox")
+def inbox() -> tuple[Response, int]:
+    current = node()
+    # The sender signed our public URL; behind a reverse proxy request.url is the inner one.
+    target = current.url + request.path
+    if request.query_string:
+        target += "?" + request.query_string.decode("latin-1")
+    delivery = Delivery(
+        method=request.method,
+        url=target,
+        headers=list(request.headers.items()),
+        body=request.get_data(cache=False),
+    )
+    return jsonify(receive(current, delivery)), 202

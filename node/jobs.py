@@ -1,0 +1,113 @@
+"""Scheduled work: pulling from peers, draining the outbox, pruning old rows.
+
+APScheduler runs the jobs in the node process by default (``scheduler = true``) or in ``spazi
+worker``. Each run first takes a lease row in the database, so a job never runs twice at once
+even with several gunicorn workers plus a worker process. The job functions only call the
+functions tests call directly (``sync_due``, ``drain``, ``prune``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Callable
+from datetime import timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+from sqlalchemy import select
+
+from node.feedstore import aware
+from node.models import JobLease
+from node.runtime import Node
+
+log = logging.getLogger("spazi.jobs")
+HOLDER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def take_lease(node: Node, name: str, ttl: timedelta, holder: str = HOLDER) -> bool:
+    """Take (or renew) the lease ``name`` for ``holder``; False if someone else holds it."""
+    now = node.now()
+    with node.db.write() as session:
+        lease = session.scalar(select(JobLease).where(JobLease.name == name).with_for_update())
+        if lease is None:
+            session.add(JobLease(name=name, holder=holder, expires=now + ttl))
+            return True
+        if lease.holder != holder and aware(lease.expires) > now:
+            return False
+        lease.holder, lease.expires = holder, now + ttl
+        return True
+
+
+def release_lease(node: Node, name: str, holder: str = HOLDER) -> None:
+    with node.db.write() as session:
+        lease = session.get(JobLease, name)
+        if lease is not None and lease.holder == holder:
+            lease.expires = node.now()
+
+
+def run_exclusive(node: Node, name: str, work: Callable[[], object], ttl: timedelta) -> bool:
+    """Run ``work`` under the lease ``name``; False when another process holds it."""
+    if not take_lease(node, name, ttl):
+        return False
+    try:
+        work()
+    except Exception:  # a failing job must not kill the scheduler; it logs and runs next time
+        log.exception("job %s failed", name)
+    finally:
+        release_lease(node, name)
+    return True
+
+
+def sync_job(node: Node) -> None:
+    from node.network.syncing import sync_due
+
+    run_exclusive(node, "sync", lambda: sync_due(node), timedelta(minutes=10))
+
+
+def outbox_job(node: Node) -> None:
+    from node.network.outbox import drain
+
+    run_exclusive(node, "outbox", lambda: drain(node), timedelta(minutes=5))
+
+
+def prune_job(node: Node) -> None:
+    from node.network.outbox import prune
+
+    def work() -> None:
+        with node.db.write() as session:
+            prune(session, node)
+
+    run_exclusive(node, "prune", work, timedelta(minutes=5))
+
+
+def add_jobs(scheduler: BaseScheduler, node: Node) -> None:
+    """The node's jobs; ``max_instances=1`` and ``coalesce`` keep one run at a time here."""
+    tick = max(1, min(5, int(node.settings["sync_interval"])))
+    common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
+    scheduler.add_job(sync_job, "interval", seconds=tick, args=[node], id="sync", **common)
+    scheduler.add_job(outbox_job, "interval", seconds=2, args=[node], id="outbox", **common)
+    scheduler.add_job(prune_job, "interval", hours=1, args=[node], id="prune", **common)
+
+
+def init_app(app: Flask) -> None:
+    """Start the in-process scheduler unless disabled (setting) or testing."""
+    node: Node = app.extensions["spazi"]
+    if not node.settings["scheduler"] or app.testing:
+        return
+    scheduler = BackgroundScheduler(daemon=True)
+    add_jobs(scheduler, node)
+    scheduler.start()
+    app.extensions["spazi_scheduler"] = scheduler
+    log.info("scheduler started (sync, outbox, prune)")
+
+
+def run_worker(node: Node) -> None:
+    """``spazi worker``: run the jobs in the foreground until interrupted."""
+    scheduler = BlockingScheduler()
+    add_jobs(scheduler, node)
+    log.info("worker started as %s", HOLDER)
+    scheduler.start()

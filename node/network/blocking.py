@@ -1,0 +1,122 @@
+"""Blocking nodes: no sync from them, nothing of theirs relayed, no inbox messages accepted.
+
+Blocking drops everything mirrored of the node (its entries and what they published), so the
+node stops serving it to others at once; unblocking lets a later sync fetch it afresh.
+Block lists travel between admins as CSV (``node_id,reason,created``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from federation.keys import is_node_id
+from node.errors import Conflict, InvalidInput, NotFound
+from node.feedstore import aware
+from node.models import (
+    Block,
+    Event,
+    FeedEntry,
+    KeyPeriodRow,
+    Origin,
+    Peer,
+    Resource,
+    Revocation,
+    Space,
+)
+from node.network import peering
+from node.runtime import Node
+
+CSV_FIELDS = ("node_id", "reason", "created")
+
+
+def block(session: Session, node: Node, node_id: str, reason: str = "") -> Block:
+    """Block ``node_id`` and drop what we mirrored of it."""
+    if not is_node_id(node_id):
+        raise InvalidInput(f"{node_id!r} is not a node id (did:key:z6Mk…)", reason="bad-node-id")
+    if node_id == node.node_id:
+        raise Conflict("a node cannot block itself", reason="self-block")
+    existing = session.get(Block, node_id)
+    if existing is not None:
+        return existing
+    row = Block(node_id=node_id, reason=reason[:500], created=node.now())
+    session.add(row)
+    if session.get(Peer, node_id) is not None:
+        peering.apply(session, node_id, "block", node.now(), node=node)
+    _drop_mirror(session, node_id)
+    origin = session.get(Origin, node_id)
+    if origin is not None:
+        origin.status, origin.head_seq, origin.head_hash = "blocked", 0, None
+    session.flush()
+    return row
+
+
+def _drop_mirror(session: Session, node_id: str) -> None:
+    for model in (Event, Resource, Space, Revocation, KeyPeriodRow, FeedEntry):
+        session.execute(delete(model).where(model.origin == node_id))
+
+
+def unblock(session: Session, node: Node, node_id: str) -> None:
+    row = session.get(Block, node_id)
+    if row is None:
+        raise NotFound(f"{node_id} is not blocked", reason="not-blocked")
+    session.delete(row)
+    if session.get(Peer, node_id) is not None:
+        peering.apply(session, node_id, "unblock", node.now(), node=node)
+    origin = session.get(Origin, node_id)
+    if origin is not None:
+        origin.status = "active"
+
+
+def list_blocks(session: Session) -> list[Block]:
+    return list(session.scalars(select(Block).order_by(Block.created, Block.node_id)))
+
+
+def export_csv(blocks: Iterable[Block]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_FIELDS)
+    for row in blocks:
+        writer.writerow(
+            [row.node_id, row.reason, aware(row.created).strftime("%Y-%m-%dT%H:%M:%SZ")]
+        )
+    return out.getvalue()
+
+
+def parse_csv(text: str) -> list[tuple[str, str]]:
+    """Rows of a block list; the first bad line refuses the whole file (no half imports)."""
+    reader = csv.reader(io.StringIO(text))
+    rows: list[tuple[str, str]] = []
+    header = next(reader, None)
+    if header is None or [h.strip() for h in header[:2]] != ["node_id", "reason"]:
+        raise InvalidInput(
+            "a block list starts with the header node_id,reason,created", reason="bad-csv"
+        )
+    for number, fields in enumerate(reader, start=2):
+        if not fields or not "".join(fields).strip():
+            continue
+        node_id = fields[0].strip()
+        if not is_node_id(node_id):
+            raise InvalidInput(f"line {number}: {node_id!r} is not a node id", reason="bad-csv")
+        reason = fields[1].strip() if len(fields) > 1 else ""
+        if len(reason) > 500:
+            raise InvalidInput(
+                f"line {number}: reason longer than 500 characters", reason="bad-csv"
+            )
+        rows.append((node_id, reason))
+    return rows
+
+
+def import_csv(session: Session, node: Node, text: str) -> int:
+    """Block every node in the CSV (ourselves excepted); returns how many were new."""
+    added = 0
+    for node_id, reason in parse_csv(text):
+        if node_id == node.node_id or session.get(Block, node_id) is not None:
+            continue
+        block(session, node, node_id, reason)
+        added += 1
+    return added

@@ -1,0 +1,92 @@
+"""One-time invite codes: ``spazi-invite:`` + base64url of a small canonical JSON document.
+
+The code carries the inviting node's URL and id (so the joiner can check it reached the right
+node) and a random secret; the inviting node keeps only the secret's SHA-256.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from federation.canonical import canonicalize, parse_strict
+from federation.encoding import b64u_decode, b64u_encode, sha256_hex
+from federation.errors import ProtocolError
+from federation.keys import is_node_id
+from node.errors import Forbidden, InvalidInput
+from node.feedstore import aware
+from node.models import Invite
+from node.runtime import Node
+
+PREFIX = "spazi-invite:"
+MAX_TTL = timedelta(days=90)
+
+
+def create_invite(session: Session, node: Node, ttl: timedelta) -> str:
+    """A new one-time invite code valid for ``ttl``."""
+    if not timedelta(minutes=1) <= ttl <= MAX_TTL:
+        raise InvalidInput("an invite lasts between 1 minute and 90 days", reason="bad-expiry")
+    now = node.now()
+    secret = secrets.token_urlsafe(24)
+    expires = now + ttl
+    session.add(Invite(secret_hash=sha256_hex(secret.encode()), created=now, expires=expires))
+    session.flush()
+    doc = {
+        "v": 1,
+        "id": node.node_id,
+        "url": node.url,
+        "secret": secret,
+        "exp": int(expires.timestamp()),
+    }
+    return PREFIX + b64u_encode(canonicalize(doc))
+
+
+def parse_invite(code: str) -> dict[str, Any]:
+    """Decode an invite code; :class:`InvalidInput` if it is not one."""
+    text = code.strip()
+    if not text.startswith(PREFIX):
+        raise InvalidInput(
+            "not a Spazi invite code (it starts with spazi-invite:)", reason="bad-invite"
+        )
+    try:
+        doc = parse_strict(b64u_decode(text[len(PREFIX) :]), max_bytes=4096)
+    except ProtocolError as exc:
+        raise InvalidInput(
+            "the invite code is damaged; copy it again", reason="bad-invite"
+        ) from exc
+    ok = (
+        isinstance(doc, dict)
+        and set(doc) == {"v", "id", "url", "secret", "exp"}
+        and doc["v"] == 1
+        and is_node_id(doc["id"])
+        and isinstance(doc["url"], str)
+        and doc["url"].startswith(("http://", "https://"))
+        and isinstance(doc["secret"], str)
+        and 16 <= len(doc["secret"]) <= 64
+        and isinstance(doc["exp"], int)
+    )
+    if not ok:
+        raise InvalidInput("the invite code is damaged; copy it again", reason="bad-invite")
+    return doc
+
+
+def redeem(session: Session, secret: str, joiner: str, now: datetime) -> None:
+    """Use up the invite with ``secret`` for ``joiner``; refuse unknown, used or expired codes."""
+    if not isinstance(secret, str) or not secret:
+        raise Forbidden("no invite secret", reason="invite-unknown")
+    row = session.scalar(
+        select(Invite).where(Invite.secret_hash == sha256_hex(secret.encode())).with_for_update()
+    )
+    if row is None:
+        raise Forbidden("this invite code is not known here", reason="invite-unknown")
+    if row.used_at is not None:
+        raise Forbidden(
+            "this invite code was already used; ask for a new one", reason="invite-used"
+        )
+    if aware(row.expires) <= now:
+        raise Forbidden("this invite code has expired; ask for a new one", reason="invite-expired")
+    row.used_at, row.used_by = now, joiner

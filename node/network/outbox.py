@@ -1,0 +1,130 @@
+"""The durable outbox: inbox messages to peers, delivered with retries and backoff.
+
+Messages are rows written in the same transaction as whatever caused them (a feed append queues
+"heads changed" hints), so a crash never loses one. :func:`drain` sends what is due; tests call it
+directly and the scheduler job only calls it.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from federation.backoff import next_delay
+from federation.entries import Entry
+from federation.errors import ProtocolError
+from federation.transport.client import PeerClient
+from node.feedstore import aware
+from node.models import OutboxMessage, Peer, SeenSignature
+from node.network.peering import active_peers
+from node.network.transport import peer_client, signer
+from node.runtime import Node
+
+MAX_TRIES = 12
+BASE_MS = 2_000
+CAP_MS = 60 * 60 * 1000
+_rng = random.SystemRandom()
+
+
+def enqueue(session: Session, node: Node, peer: Peer, kind: str, extra: dict[str, Any]) -> None:
+    """Queue a message for ``peer``; a newer "heads changed" replaces an unsent older one."""
+    message = {"type": kind, "from": node.node_id, "to": peer.id, **extra}
+    now = node.now()
+    if kind == "heads.changed":
+        waiting = session.scalar(
+            select(OutboxMessage).where(
+                OutboxMessage.peer_id == peer.id,
+                OutboxMessage.kind == kind,
+                OutboxMessage.done.is_(False),
+            )
+        )
+        if waiting is not None:
+            waiting.message = message
+            return
+    session.add(
+        OutboxMessage(
+            peer_id=peer.id,
+            url=peer.url,
+            kind=kind,
+            message=message,
+            created=now,
+            tries=0,
+            next_try=now,
+            done=False,
+        )
+    )
+
+
+def queue_heads_hint(session: Session, node: Node, entry: Entry) -> None:
+    """After an own-feed append: tell every active peer our head moved (same transaction)."""
+    hint = {"heads": {entry.origin: {"seq": entry.seq, "hash": entry.hash}}}
+    for peer in active_peers(session):
+        enqueue(session, node, peer, "heads.changed", hint)
+
+
+@dataclass
+class DrainReport:
+    sent: int = 0
+    failed: int = 0
+    gave_up: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def drain(node: Node, client: PeerClient | None = None, limit: int = 100) -> DrainReport:
+    """Send every due message once; failures are rescheduled with jittered exponential backoff."""
+    report = DrainReport()
+    owned = client is None
+    client = client or peer_client(node)
+    try:
+        with node.db.read() as session:
+            due = list(
+                session.scalars(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.done.is_(False), OutboxMessage.next_try <= node.now())
+                    .order_by(OutboxMessage.next_try, OutboxMessage.id)
+                    .limit(limit)
+                )
+            )
+        sign = signer(node)
+        for row in due:
+            error: str | None = None
+            try:
+                client.post_inbox(row.url, row.message, sign)
+            except ProtocolError as exc:
+                error = f"{exc.reason}: {exc.detail}"[:500]
+            with node.db.write() as session:
+                current = session.get(OutboxMessage, row.id)
+                if current is None or current.done:
+                    continue
+                if error is None:
+                    current.done = True
+                    report.sent += 1
+                    continue
+                current.tries += 1
+                current.last_error = error
+                report.errors.append(f"{row.kind} to {row.peer_id}: {error}")
+                if current.tries >= MAX_TRIES:
+                    current.done = True  # kept as a record of what never arrived
+                    report.gave_up += 1
+                else:
+                    delay = next_delay(current.tries, BASE_MS, CAP_MS, _rng)
+                    current.next_try = aware(node.now()) + timedelta(milliseconds=delay)
+                    report.failed += 1
+    finally:
+        if owned:
+            client.close()
+    return report
+
+
+def prune(session: Session, node: Node) -> None:
+    """Forget delivered messages after a week and replay-window signatures once expired."""
+    week_ago = node.now() - timedelta(days=7)
+    session.execute(
+        delete(OutboxMessage).where(OutboxMessage.done.is_(True), OutboxMessage.created < week_ago)
+    )
+    session.execute(delete(SeenSignature).where(SeenSignature.expires < int(node.clock())))

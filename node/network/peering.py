@@ -1,0 +1,133 @@
+"""Peering as an explicit state machine, plus the peer table's queries.
+
+A peer row moves only through :data:`TRANSITIONS`; anything else is refused with a message that
+names the state it is in, so the CLI, the admin pages and the inbox all obey the same rules.
+
+States
+    ``requested``  we sent a peering request and wait for their admin
+    ``pending``    they sent us one and wait for ours
+    ``active``     peered both ways: we sync from each other and exchange hints
+    ``rejected``   a request was turned down (either side may ask again later)
+    ``blocked``    an admin blocked the node (see :mod:`node.network.blocking`)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Final
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from node.errors import Conflict, NotFound
+from node.models import Peer
+
+if TYPE_CHECKING:
+    from node.runtime import Node
+
+NEW: Final = "new"  # no row yet
+
+# (state, event) -> next state
+TRANSITIONS: Final[dict[tuple[str, str], str]] = {
+    (NEW, "send_request"): "requested",
+    ("rejected", "send_request"): "requested",
+    (NEW, "receive_request"): "pending",
+    ("rejected", "receive_request"): "pending",
+    ("pending", "receive_request"): "pending",
+    # Both admins asked each other: that is consent on both sides.
+    ("requested", "receive_request"): "active",
+    ("pending", "approve"): "active",
+    ("pending", "reject"): "rejected",
+    ("requested", "receive_accept"): "active",
+    ("requested", "receive_reject"): "rejected",
+    # An invite code is consent given in advance by the inviting admin.
+    (NEW, "invite_used"): "active",
+    ("requested", "invite_used"): "active",
+    ("pending", "invite_used"): "active",
+    ("rejected", "invite_used"): "active",
+    (NEW, "join"): "active",
+    ("requested", "join"): "active",
+    ("pending", "join"): "active",
+    ("rejected", "join"): "active",
+    ("active", "join"): "active",
+    ("active", "invite_used"): "active",
+    ("active", "receive_request"): "active",
+    ("active", "receive_accept"): "active",
+}
+for _state in (NEW, "requested", "pending", "active", "rejected"):
+    TRANSITIONS[(_state, "block")] = "blocked"
+TRANSITIONS[("blocked", "unblock")] = "rejected"
+
+
+def next_state(state: str, event: str) -> str:
+    """The state after ``event``, or :class:`Conflict` if the machine does not allow it."""
+    try:
+        return TRANSITIONS[(state, event)]
+    except KeyError:
+        raise Conflict(
+            f"cannot {event.replace('_', ' ')} a peer that is {state}", reason="bad-peer-state"
+        ) from None
+
+
+def apply(
+    session: Session,
+    peer_id: str,
+    event: str,
+    now: datetime,
+    *,
+    url: str | None = None,
+    name: str | None = None,
+    node: Node | None = None,
+) -> Peer:
+    """Move ``peer_id`` through ``event`` (creating its row on the first event).
+
+    With ``node`` given, a peer entering or leaving ``active`` makes the node publish its new
+    peer list (``peer.announce``) in the same transaction, so the network learns addresses.
+    """
+    peer = session.get(Peer, peer_id)
+    state = peer.state if peer is not None else NEW
+    new_state = next_state(state, event)
+    if peer is None:
+        if url is None:
+            raise NotFound(f"no peer {peer_id}", reason="unknown-peer")
+        peer = Peer(
+            id=peer_id,
+            url=url,
+            name=name or "",
+            state=new_state,
+            created=now,
+            state_changed=now,
+            failures=0,
+            lag=0,
+        )
+        session.add(peer)
+    else:
+        if new_state != peer.state:
+            peer.state, peer.state_changed = new_state, now
+        if url:
+            peer.url = url
+        if name:
+            peer.name = name
+    if new_state == "active" and peer.next_try is None:
+        peer.next_try = now  # sync at once
+    session.flush()
+    if node is not None and (state == "active") != (new_state == "active"):
+        from node.services.network import announce_peers  # late: publishing imports us
+
+        announce_peers(session, node)
+    return peer
+
+
+def get_peer(session: Session, peer_id: str) -> Peer:
+    peer = session.get(Peer, peer_id)
+    if peer is None:
+        raise NotFound(f"no peer {peer_id}", reason="unknown-peer")
+    return peer
+
+
+def active_peers(session: Session) -> list[Peer]:
+    return list(session.scalars(select(Peer).where(Peer.state == "active").order_by(Peer.id)))
+
+
+def all_peers(session: Session) -> list[Peer]:
+    return list(session.scalars(select(Peer).order_by(Peer.state, Peer.id)))

@@ -1,0 +1,35 @@
+"""Outbound calls of this node: the safe peer client and the RFC 9421 request signer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import requests
+
+from federation.httpsig import sign_request
+from federation.transport.client import PeerClient
+from node.runtime import Node
+
+
+def peer_client(node: Node) -> PeerClient:
+    """A :class:`PeerClient` with the node's safety settings (and test routes, if any)."""
+    timeout = float(node.settings["outbound_timeout"])
+    client = PeerClient(
+        allow_private=bool(node.settings["allow_private_peers"]),
+        connect_timeout=min(timeout, 5.0),
+        read_timeout=timeout,
+        total_timeout=timeout * 3,
+        max_response_bytes=int(node.settings["max_response_bytes"]),
+    )
+    for prefix, adapter in node.local_routes.items():
+        client.mount_local(prefix, adapter)
+    return client
+
+
+def signer(node: Node) -> Callable[[requests.PreparedRequest], None]:
+    """Signs each outgoing inbox request as this node, with the current key, at send time."""
+
+    def sign(request: requests.PreparedRequest) -> None:
+        sign_request(request, node.key, node.node_id, int(node.clock()))
+
+    return sign

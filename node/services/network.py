@@ -1,0 +1,96 @@
+"""The network as people see it: every known space and the events across it, with where each
+came from (origin node) and how fresh our copy is."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from federation.keys import fingerprint
+from node.feedstore import aware, ms_to_dt
+from node.models import Block, NodeAddress, Origin, Peer, Space
+from node.runtime import Node
+from node.services.events import event_view, query_events
+from node.services.publishing import publish
+
+
+def node_url(session: Session, node: Node, origin: str) -> str | None:
+    """Best known address of ``origin``: ourselves, a direct peer, or an announcement."""
+    if origin == node.node_id:
+        return node.url
+    peer = session.get(Peer, origin)
+    if peer is not None:
+        return peer.url
+    address = session.get(NodeAddress, origin)
+    return address.url if address is not None else None
+
+
+def list_spaces(
+    session: Session, node: Node, city: str | None = None, country: str | None = None
+) -> list[dict[str, Any]]:
+    """Every space whose profile we hold (ours first), with origin and freshness."""
+    query = (
+        select(Space, Origin)
+        .join(Origin, Origin.id == Space.origin)
+        .where(Origin.status == "active")
+        .where(Space.origin.not_in(select(Block.node_id)))
+    )
+    if city:
+        query = query.where(Space.city.ilike(city))
+    if country:
+        query = query.where(Space.country == country.upper())
+    rows = []
+    for space, origin in session.execute(query.order_by(Space.name, Space.origin)):
+        rows.append(
+            {
+                "name": space.name,
+                "city": space.city or "",
+                "country": space.country or "",
+                "amenities": space.profile.get("amenities", []),
+                "url": node_url(session, node, space.origin) or "",
+                "origin": space.origin,
+                "fingerprint": fingerprint(space.origin),
+                "is_self": origin.is_self,
+                "profile_updated": ms_to_dt(space.ts).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "updated": aware(origin.updated).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            }
+        )
+    rows.sort(key=lambda r: (not r["is_self"], r["name"].lower()))
+    return rows
+
+
+def event_rows(
+    session: Session,
+    node: Node,
+    start: date | None = None,
+    end: date | None = None,
+    tag: str | None = None,
+    city: str | None = None,
+    include_cancelled: bool = True,
+) -> list[dict[str, Any]]:
+    """Events across every origin we hold, each with its space and origin."""
+    names = {s.origin: s for s in session.scalars(select(Space))}
+    blocked = set(session.scalars(select(Block.node_id)))
+    rows = []
+    for event in query_events(session, None, start, end, tag, city, include_cancelled):
+        if event.origin in blocked:
+            continue
+        view = event_view(event)
+        space = names.get(event.origin)
+        view["space"] = space.name if space else event.origin
+        view["city"] = (space.city or "") if space else ""
+        view["space_url"] = node_url(session, node, event.origin) or ""
+        view["status"] = "CANCELLED" if event.cancelled else ""
+        view["published"] = ms_to_dt(event.ts).strftime("%Y-%m-%dT%H:%M:%SZ")
+        rows.append(view)
+    return rows
+
+
+def announce_peers(session: Session, node: Node) -> None:
+    """Publish our active peers (ids and URLs) so others can find the whole network."""
+    peers = session.scalars(select(Peer).where(Peer.state == "active").order_by(Peer.id))
+    body = {"peers": [{"id": p.id, "url": p.url} for p in peers]}
+    publish(session, node, "peer.announce", body)
