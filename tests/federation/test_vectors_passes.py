@@ -263,3 +263,12 @@ def test_protocol_md_examples_equal_the_vectors() -> None:
         checked += 1
     if checked == 0:
         pytest.skip("protocol.md has no pass/JWKS/httpsig/descriptor examples yet")
+
+
+def test_pass_refers_to_the_agreement_of_the_agreement_vectors() -> None:
+    """protocol.md's pass example names the agreement its §Agreements example shows."""
+    if not (VECTORS / "agreement.json").exists():
+        pytest.skip("agreement.json is not generated yet")
+    agreement = vector("agreement.json")
+    assert vector("pass.json")["agreement"] == agreement["agreement"]
+    assert vector("pass.json")["agreement_id"] == agreement["id"]
