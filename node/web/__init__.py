@@ -1,0 +1,28 @@
+"""The people-facing web part of the node: public pages, admin pages, ICS and Atom feeds.
+
+CSRF protection covers the admin pages only. The JSON API and the federation endpoints
+authenticate every request with a bearer token or an HTTP message signature, which a cross-site
+form cannot send, and their clients never hold a CSRF token; so the check is switched off as the
+app-wide default and the admin blueprint asks for it on each of its own requests.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+csrf = CSRFProtect()
+
+
+def init_app(app: Flask) -> None:
+    """Register the web blueprints, CSRF protection and the HTML error pages on ``app``."""
+    from node.web import admin_pages, atom, calendar, error_pages, pages, rendering
+
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    csrf.init_app(app)
+    rendering.init_app(app)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(calendar.bp)
+    app.register_blueprint(atom.bp)
+    app.register_blueprint(admin_pages.bp)
+    error_pages.init_app(app)

@@ -1,0 +1,341 @@
+"""Admin pages behind a password login: edit the profile, resources and events.
+
+They call the same services as the JSON API and the CLI, one ``db.write()`` unit of work per
+change, so a change and the signed feed entry that publishes it commit together, and a refused
+change leaves nothing behind. Every POST carries a CSRF token (checked here, see ``node.web``).
+The session cookie holds only the admin user's id; passwords never reach a log.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import available_timezones
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    request,
+    session,
+    url_for,
+)
+from werkzeug.wrappers import Response as BaseResponse
+
+from federation.bodies import RESOURCE_KINDS
+from federation.keys import fingerprint
+from node.errors import InvalidInput, NodeError, Unauthorized
+from node.feedstore import head
+from node.http.context import node
+from node.models import AdminUser
+from node.services import admin_auth, events, listing, resources, space
+from node.web import csrf, forms
+from node.web.formatting import RESOURCE_KIND_LABEL
+from node.web.rendering import render
+
+bp = Blueprint("admin_pages", __name__, url_prefix="/admin")
+log = logging.getLogger(__name__)
+
+SESSION_USER = "admin_user_id"
+SESSION_EMAIL = "admin_email"
+PUBLIC_ENDPOINTS = {"admin_pages.login"}
+# The dashboard lists events from this far back, so recent ones can still be corrected.
+RECENT_DAYS = 30
+
+PageResult = tuple[str, int] | BaseResponse
+
+
+@bp.before_request
+def _guard() -> BaseResponse | None:
+    """CSRF check on every POST, then the login check on every page but the login form."""
+    if request.method == "POST" and current_app.config.get("WTF_CSRF_ENABLED", True):
+        csrf.protect()
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    user_id = session.get(SESSION_USER)
+    if isinstance(user_id, int):
+        with node().db.read() as db_session:
+            if db_session.get(AdminUser, user_id) is not None:
+                return None
+    # Unknown or deleted user: forget the session and ask for a login.
+    session.pop(SESSION_USER, None)
+    session.pop(SESSION_EMAIL, None)
+    target = request.full_path.rstrip("?") if request.method == "GET" else None
+    return redirect(url_for("admin_pages.login", next=target))
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    # Admin pages show private state and hold CSRF tokens: never keep them in a cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
+    context.setdefault("noindex", True)
+    context.setdefault("admin_email", session.get(SESSION_EMAIL))
+    return render(template, status=status, **context)
+
+
+def _safe_next(target: str | None) -> str:
+    """Where to go after login: only a path inside the admin pages (no open redirect)."""
+    base = url_for("admin_pages.dashboard")
+    if (
+        target
+        and target.startswith(base)
+        and "//" not in target
+        and "\\" not in target
+        and all(c.isprintable() for c in target)
+    ):
+        return target
+    return base
+
+
+# -- login --------------------------------------------------------------------------------------
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> PageResult:
+    """Email and password; the same answer for an unknown email and a wrong password."""
+    next_url = request.values.get("next") or ""
+    if request.method == "GET":
+        return _page("admin/login.html", form={"email": ""}, next=next_url)
+    email = request.form.get("email", "")
+    password = request.form.get("password", "")
+    try:
+        with node().db.read() as db_session:
+            user = admin_auth.check_login(db_session, email, password)
+            user_id, user_email = user.id, user.email
+    except Unauthorized as exc:
+        # 403: credentials were given and are not good enough (401 would need a WWW-Authenticate
+        # scheme, which a form login does not have). The email in the log helps an admin spot
+        # guessing; the password is never logged.
+        log.info("admin login refused for %r from %s", email[:254], request.remote_addr)
+        return _page(
+            "admin/login.html", status=403, form={"email": email}, next=next_url, error=exc.detail
+        )
+    # A fresh session on login, so nothing set before it (by anyone) carries over.
+    session.clear()
+    session[SESSION_USER] = user_id
+    session[SESSION_EMAIL] = user_email
+    log.info("admin %s logged in from %s", user_email, request.remote_addr)
+    return redirect(_safe_next(next_url))
+
+
+@bp.post("/logout")
+def logout() -> BaseResponse:
+    session.clear()
+    flash("You are logged out.")
+    return redirect(url_for("pages.home"))
+
+
+# -- dashboard ----------------------------------------------------------------------------------
+
+
+@bp.get("")
+def dashboard() -> tuple[str, int]:
+    """The space at a glance: profile, resources, recent and upcoming events, feed head."""
+    current = node()
+    since = datetime.fromtimestamp(current.now_ms() / 1000, UTC) - timedelta(days=RECENT_DAYS)
+    with current.db.read() as db_session:
+        profile = space.get_profile(db_session, current.node_id)
+        resource_bodies = [r.body for r in resources.list_resources(db_session, current.node_id)]
+        event_rows = listing.events_between(db_session, current.node_id, since, limit=500)
+        event_items = [
+            {"id": e.id, "body": e.body, "cancelled": e.cancelled, "seq": e.seq} for e in event_rows
+        ]
+        feed_head = head(db_session, current.node_id)
+    return _page(
+        "admin/dashboard.html",
+        profile=profile,
+        resources=resource_bodies,
+        events=event_items,
+        node_id=current.node_id,
+        fingerprint=fingerprint(current.node_id),
+        feed_head=feed_head,
+    )
+
+
+# -- shared form handling -------------------------------------------------------------------------
+
+
+def _submit(
+    template: str,
+    convert: Callable[[Any], dict[str, Any]],
+    apply: Callable[[Any, dict[str, Any]], Any],
+    done: str,
+    **context: Any,
+) -> PageResult:
+    """Turn the posted form into service input and apply it in one unit of work; on refusal
+    render the form again with what was typed and the messages next to their fields."""
+    try:
+        data = convert(request.form)
+        with node().db.write() as db_session:
+            apply(db_session, data)
+    except forms.FormErrors as exc:
+        return _form_again(template, exc.errors, "Check the fields marked below.", **context)
+    except InvalidInput as exc:
+        errors = forms.service_errors(exc.extra.get("errors"))
+        return _form_again(template, errors, exc.detail, **context)
+    except NodeError as exc:
+        if exc.status == 404:
+            raise
+        return _form_again(template, {}, exc.detail, status=exc.status, **context)
+    flash(done)
+    return redirect(url_for("admin_pages.dashboard"))
+
+
+def _form_again(
+    template: str, errors: dict[str, str], message: str, status: int = 422, **context: Any
+) -> tuple[str, int]:
+    return _page(
+        template, status=status, form=request.form, errors=errors, message=message, **context
+    )
+
+
+def _present(data: dict[str, Any]) -> dict[str, Any]:
+    """For a new record an empty optional field is just absent (null means "clear" in a change)."""
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def _timezones() -> list[str]:
+    return sorted(available_timezones())
+
+
+# -- profile ------------------------------------------------------------------------------------
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+def profile() -> PageResult:
+    current = node()
+    context = {"timezones": _timezones(), "hours_help": forms.HOURS_HELP}
+    if request.method == "POST":
+        return _submit(
+            "admin/profile.html",
+            forms.profile_changes,
+            lambda s, data: space.update_profile(s, current, data),
+            "Profile saved and published.",
+            **context,
+        )
+    with current.db.read() as db_session:
+        form = forms.profile_form(space.get_profile(db_session, current.node_id))
+    return _page("admin/profile.html", form=form, errors={}, **context)
+
+
+# -- resources ----------------------------------------------------------------------------------
+
+
+def _resource_context(**extra: Any) -> dict[str, Any]:
+    kinds = [(k, RESOURCE_KIND_LABEL.get(k, k)) for k in RESOURCE_KINDS]
+    return {"kinds": kinds, **extra}
+
+
+@bp.route("/resources/new", methods=["GET", "POST"])
+def resource_new() -> PageResult:
+    current = node()
+    context = _resource_context(resource_id=None)
+    if request.method == "POST":
+        return _submit(
+            "admin/resource_form.html",
+            forms.resource_data,
+            lambda s, data: resources.add_resource(s, current, _present(data)),
+            "Resource added and published.",
+            **context,
+        )
+    return _page("admin/resource_form.html", form={"capacity": "1"}, errors={}, **context)
+
+
+@bp.route("/resources/<resource_id>/edit", methods=["GET", "POST"])
+def resource_edit(resource_id: str) -> PageResult:
+    current = node()
+    with current.db.read() as db_session:
+        body = resources.get_resource(db_session, current.node_id, resource_id).body
+    context = _resource_context(resource_id=resource_id, name=body["name"])
+    if request.method == "POST":
+        return _submit(
+            "admin/resource_form.html",
+            forms.resource_data,
+            lambda s, data: resources.update_resource(s, current, resource_id, data),
+            "Resource saved and published.",
+            **context,
+        )
+    return _page("admin/resource_form.html", form=forms.resource_form(body), errors={}, **context)
+
+
+@bp.route("/resources/<resource_id>/remove", methods=["GET", "POST"])
+def resource_remove(resource_id: str) -> PageResult:
+    current = node()
+    with current.db.read() as db_session:
+        body = resources.get_resource(db_session, current.node_id, resource_id).body
+    if request.method == "POST":
+        with current.db.write() as db_session:
+            resources.remove_resource(db_session, current, resource_id)
+        flash(f"Removed {body['name']}.")
+        return redirect(url_for("admin_pages.dashboard"))
+    return _page("admin/resource_remove.html", resource=body)
+
+
+# -- events -------------------------------------------------------------------------------------
+
+
+@bp.route("/events/new", methods=["GET", "POST"])
+def event_new() -> PageResult:
+    current = node()
+    context = {"timezones": _timezones(), "event_id": None}
+    if request.method == "POST":
+        return _submit(
+            "admin/event_form.html",
+            forms.event_data,
+            lambda s, data: events.add_event(s, current, _present(data)),
+            "Event added and published.",
+            **context,
+        )
+    with current.db.read() as db_session:
+        timezone = space.get_profile(db_session, current.node_id)["timezone"]
+    return _page("admin/event_form.html", form={"timezone": timezone}, errors={}, **context)
+
+
+@bp.route("/events/<event_id>/edit", methods=["GET", "POST"])
+def event_edit(event_id: str) -> PageResult:
+    current = node()
+    with current.db.read() as db_session:
+        row = events.get_event(db_session, current.node_id, event_id)
+        body, cancelled = row.body, row.cancelled
+    context = {
+        "timezones": _timezones(),
+        "event_id": event_id,
+        "title": body["title"],
+        "cancelled": cancelled,
+    }
+    if request.method == "POST":
+        return _submit(
+            "admin/event_form.html",
+            forms.event_data,
+            lambda s, data: events.update_event(s, current, event_id, data),
+            "Event saved and published.",
+            **context,
+        )
+    return _page("admin/event_form.html", form=forms.event_form(body), errors={}, **context)
+
+
+@bp.route("/events/<event_id>/cancel", methods=["GET", "POST"])
+def event_cancel(event_id: str) -> PageResult:
+    current = node()
+    with current.db.read() as db_session:
+        row = events.get_event(db_session, current.node_id, event_id)
+        body, cancelled = row.body, row.cancelled
+    context = {"event": body, "cancelled": cancelled}
+    if request.method == "POST":
+        reason = (request.form.get("reason") or "").strip()
+        return _submit(
+            "admin/event_cancel.html",
+            lambda form: {"reason": reason} if reason else {},
+            lambda s, data: events.cancel_event(s, current, event_id, data),
+            f"Cancelled {body['title']}.",
+            **context,
+        )
+    return _page("admin/event_cancel.html", form={}, errors={}, **context)

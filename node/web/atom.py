@@ -1,0 +1,114 @@
+"""The space's events as an Atom 1.0 feed (RFC 4287) for feed readers: ``/feed.atom``.
+
+Written with ``xml.etree`` so every text and attribute is escaped by the serializer. Entry ids are
+``urn:spazi:<node fingerprint>:event:<event id>``: stable across edits, key rotation and a
+change of the node's URL, which is what readers use to tell an update from a new item.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from federation.keys import fingerprint
+from node import __version__
+from node.http.context import node
+from node.models import Event, Space
+from node.services import listing, space
+from node.web.formatting import format_span, rfc3339_ms
+from node.web.rendering import absolute_url
+
+bp = Blueprint("atom", __name__)
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+ATOM_MIMETYPE = "application/atom+xml"
+MAX_ENTRIES = 50
+SUMMARY_CHARS = 1000
+# Characters XML 1.0 cannot carry at all (even escaped); published text may hold them.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _text(value: str) -> str:
+    return _NOT_XML.sub("\ufffd", value)
+
+
+def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+    element = ET.SubElement(parent, tag, {k: _text(v) for k, v in attrs.items()})
+    if text is not None:
+        element.text = _text(text)
+    return element
+
+
+def feed_id(node_id: str) -> str:
+    return f"urn:spazi:{fingerprint(node_id)}:events"
+
+
+def entry_id(node_id: str, event_id: str) -> str:
+    return f"urn:spazi:{fingerprint(node_id)}:event:{event_id}"
+
+
+def _summary(row: Event) -> str:
+    body = row.body
+    lines = [f"{format_span(body['start'], body['end'])} ({body['timezone']})"]
+    if row.cancelled:
+        lines.append("Cancelled." + (f" {row.cancel_reason}" if row.cancel_reason else ""))
+    description = body.get("description") or ""
+    if len(description) > SUMMARY_CHARS:
+        description = description[:SUMMARY_CHARS].rstrip() + "…"
+    if description:
+        lines.append(description)
+    return "\n\n".join(lines)
+
+
+def build_feed(node_id: str, profile: dict[str, Any], updated_ms: int, rows: list[Event]) -> bytes:
+    """The Atom document for ``rows`` (newest change first)."""
+    # Plain names under a default namespace declared on the root: Atom's attributes are
+    # unqualified, which ElementTree's default_namespace option cannot express.
+    root = ET.Element("feed", {"xmlns": ATOM_NS})
+    _sub(root, "id", feed_id(node_id))
+    _sub(root, "title", f"{profile['name']}: events")
+    if profile.get("description"):
+        _sub(root, "subtitle", profile["description"][:SUMMARY_CHARS])
+    newest = max([updated_ms, *(r.ts for r in rows)])
+    _sub(root, "updated", rfc3339_ms(newest))
+    _sub(root, "link", rel="self", type=ATOM_MIMETYPE, href=absolute_url("atom.feed"))
+    _sub(root, "link", rel="alternate", type="text/html", href=absolute_url("pages.event_list"))
+    author = _sub(root, "author")
+    _sub(author, "name", profile["name"])
+    _sub(author, "uri", absolute_url("pages.home"))
+    _sub(root, "generator", "Spazi", version=__version__)
+    for row in rows:
+        entry = _sub(root, "entry")
+        _sub(entry, "id", entry_id(node_id, row.id))
+        _sub(entry, "title", ("Cancelled: " if row.cancelled else "") + row.body["title"])
+        _sub(entry, "updated", rfc3339_ms(row.ts))
+        _sub(
+            entry,
+            "link",
+            rel="alternate",
+            type="text/html",
+            href=absolute_url("pages.event", event_id=row.id),
+        )
+        _sub(entry, "summary", _summary(row), type="text")
+        for tag in row.body.get("tags", []):
+            _sub(entry, "category", term=tag)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+@bp.get("/feed.atom")
+def feed() -> Response:
+    """The most recently changed events, newest change first."""
+    current = node()
+    with current.db.read() as session:
+        profile = space.get_profile(session, current.node_id)
+        row = session.get(Space, current.node_id)
+        updated = row.ts if row is not None else 0
+        rows = listing.recently_changed_events(session, current.node_id, MAX_ENTRIES)
+        data = build_feed(current.node_id, profile, updated, rows)
+    response = Response(data, mimetype=ATOM_MIMETYPE)
+    response.headers["Content-Type"] = f"{ATOM_MIMETYPE}; charset=utf-8"
+    response.add_etag()
+    return response.make_conditional(request)

@@ -1,0 +1,132 @@
+"""The space's events as iCalendar (RFC 5545): ``/events.ics`` to subscribe to, and one file
+per event for "add to my calendar".
+
+Each event keeps one UID for its whole life (event id @ node fingerprint: the fingerprint follows
+the node id, which survives key rotation and a change of URL), and its SEQUENCE is the feed seq of
+its latest change, so every edit or cancellation makes calendar apps replace what they hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from flask import Blueprint, Response, request
+from icalendar import Calendar, vCalAddress, vText
+from icalendar import Event as VEvent
+
+from federation.keys import fingerprint
+from node import __version__
+from node.http.context import node
+from node.models import Event
+from node.services import events, listing, space
+from node.web.formatting import event_instant
+from node.web.rendering import absolute_url
+
+bp = Blueprint("calendar", __name__)
+
+ICS_MIMETYPE = "text/calendar"
+PRODID = f"-//Spazi//Spazi node {__version__}//EN"
+# Subscribers also see events of the recent past; older ones drop out of the file.
+PAST_DAYS = 90
+MAX_EVENTS = 1000
+REFRESH = timedelta(hours=1)  # how often subscribers should fetch again
+
+
+def event_uid(node_id: str, event_id: str) -> str:
+    """The iCalendar UID of an event: the same across every edit and cancellation."""
+    return f"{event_id}@{fingerprint(node_id).lower()}.spazi"
+
+
+def _location(profile: dict[str, Any]) -> str:
+    parts = [profile.get(k) for k in ("name", "address", "city", "country")]
+    return ", ".join(str(p) for p in parts if p)
+
+
+def _vevent(row: Event, node_id: str, profile: dict[str, Any]) -> VEvent:
+    body = row.body
+    tz = body["timezone"]
+    page = absolute_url("pages.event", event_id=row.id)
+    item = VEvent()
+    item.add("uid", event_uid(node_id, row.id))
+    # The time of the change this version reflects, so an unchanged event serialises the same.
+    item.add("dtstamp", datetime.fromtimestamp(row.ts // 1000, UTC))
+    item.add("last-modified", datetime.fromtimestamp(row.ts // 1000, UTC))
+    item.add("dtstart", event_instant(body["start"], tz))
+    item.add("dtend", event_instant(body["end"], tz))
+    item.add("summary", ("Cancelled: " if row.cancelled else "") + body["title"])
+    # Many calendar apps ignore URL, so the link also ends the description.
+    text = [t for t in (row.cancel_reason if row.cancelled else None, body.get("description")) if t]
+    item.add("description", "\n\n".join([*text, page]))
+    item.add("url", page)
+    item.add("location", _location(profile))
+    if profile.get("latitude_e6") is not None and profile.get("longitude_e6") is not None:
+        item.add("geo", (profile["latitude_e6"] / 1e6, profile["longitude_e6"] / 1e6))
+    if body.get("tags"):
+        item.add("categories", list(body["tags"]))
+    item.add("sequence", row.seq)
+    item.add("status", "CANCELLED" if row.cancelled else "CONFIRMED")
+    contact = profile.get("contact") or {}
+    if contact.get("email"):
+        organizer = vCalAddress(f"mailto:{contact['email']}")
+        organizer.params["cn"] = vText(str(profile["name"]))
+        item.add("organizer", organizer)
+    return item
+
+
+def build_calendar(node_id: str, profile: dict[str, Any], rows: Iterable[Event]) -> Calendar:
+    """A VCALENDAR holding ``rows`` and a VTIMEZONE for every time zone they use."""
+    cal = Calendar()
+    name = f"{profile['name']}: events"
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", name)
+    cal.add("name", name)
+    cal.add("x-wr-timezone", str(profile["timezone"]))
+    cal.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", "PT1H")  # the older spelling of REFRESH-INTERVAL
+    years: list[int] = []
+    for row in rows:
+        cal.add_component(_vevent(row, node_id, profile))
+        years += [int(row.body["start"][:4]), int(row.body["end"][:4])]
+    if years:
+        # Whole years around the events: the time-zone rules cover every event, and the output
+        # does not change each time an event is added within the same years.
+        cal.add_missing_timezones(
+            first_date=date(min(years), 1, 1), last_date=date(max(years) + 1, 1, 1)
+        )
+    return cal
+
+
+def _ics_response(cal: Calendar, filename: str | None = None) -> Response:
+    response = Response(cal.to_ical(), mimetype=ICS_MIMETYPE)
+    response.headers["Content-Type"] = f"{ICS_MIMETYPE}; charset=utf-8"
+    if filename:
+        response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+@bp.get("/events.ics")
+def events_ics() -> Response:
+    """Every event of the space from the recent past on, cancelled ones marked CANCELLED."""
+    current = node()
+    since = datetime.fromtimestamp(current.now_ms() / 1000, UTC) - timedelta(days=PAST_DAYS)
+    with current.db.read() as session:
+        profile = space.get_profile(session, current.node_id)
+        rows = listing.events_between(session, current.node_id, since, limit=MAX_EVENTS)
+        cal = build_calendar(current.node_id, profile, rows)
+    return _ics_response(cal)
+
+
+@bp.get("/events/<event_id>/calendar.ics")
+def event_ics(event_id: str) -> Response:
+    """One event as a calendar file (same UID as in the subscription, so they never double)."""
+    current = node()
+    with current.db.read() as session:
+        profile = space.get_profile(session, current.node_id)
+        row = events.get_event(session, current.node_id, event_id)
+        cal = build_calendar(current.node_id, profile, [row])
+    return _ics_response(cal, f"{row.id}.ics")

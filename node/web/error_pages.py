@@ -1,0 +1,82 @@
+"""HTML error pages for people, problem+json for machines.
+
+``node.http.problems`` turns every error into ``application/problem+json``. On the paths people
+open in a browser (everything outside ``/api/``, ``/federation/`` and ``/.well-known/``) an error
+is shown as a page instead; elsewhere the handler registered before this one still answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, Response, current_app, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from federation.errors import ProtocolError
+from node.errors import NodeError
+from node.web.rendering import is_page_path, render
+
+Handler = Callable[[Any], Any]
+
+_FRIENDLY = {
+    404: "There is nothing at this address. It may have moved, or the link may be mistyped.",
+    405: "This address does not accept that kind of request.",
+    413: "What you sent is too large.",
+    500: "Something went wrong on this node. The space's admins can find the details in its log.",
+}
+
+
+def error_page(status: int, title: str, detail: str, message: str | None = None) -> Response:
+    """An HTML error page with ``status``."""
+    body, _ = render(
+        "error.html",
+        status=status,
+        title=title,
+        detail=detail,
+        message=message if message is not None else _FRIENDLY.get(status, ""),
+        noindex=True,
+    )
+    return Response(body, status=status, mimetype="text/html")
+
+
+def _for_page(exc: Exception) -> Response:
+    if isinstance(exc, CSRFError):
+        response = error_page(
+            400,
+            "Form refused",
+            exc.description or "",
+            "This form has expired or was not sent from this site. "
+            "Go back, reload the page and try again.",
+        )
+    elif isinstance(exc, HTTPException):
+        status = exc.code or 500
+        response = error_page(status, exc.name, exc.description or "")
+        allow = exc.get_response().headers.get("Allow")
+        if allow:
+            response.headers["Allow"] = allow
+    elif isinstance(exc, NodeError):
+        response = error_page(exc.status, exc.title, exc.detail)
+    elif isinstance(exc, ProtocolError):
+        response = error_page(400, "Bad request", exc.detail)
+    else:
+        current_app.logger.exception("unhandled error on page %s", request.path)
+        response = error_page(500, "Internal error", "")
+    return response
+
+
+def _wrap(previous: Handler | None) -> Handler:
+    def handle(exc: Exception) -> Any:
+        if is_page_path(request.path) or previous is None:
+            return _for_page(exc)
+        return previous(exc)
+
+    return handle
+
+
+def init_app(app: Flask) -> None:
+    """Put HTML pages in front of the problem+json handlers for page paths."""
+    app_handlers = app.error_handler_spec[None][None]
+    for exc_class in (HTTPException, NodeError, ProtocolError, Exception):
+        app.register_error_handler(exc_class, _wrap(app_handlers.get(exc_class)))

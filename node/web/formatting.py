@@ -1,0 +1,239 @@
+"""Turning published records into words for people: dates, prices and opening hours.
+
+Month and day names are spelled out here rather than taken from ``strftime`` so the pages read the
+same whatever locale the server runs in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from federation.bodies import DAYS
+
+WEEKDAYS = DAYS[:7]
+SHORT_DAY = {
+    "Monday": "Mon",
+    "Tuesday": "Tue",
+    "Wednesday": "Wed",
+    "Thursday": "Thu",
+    "Friday": "Fri",
+    "Saturday": "Sat",
+    "Sunday": "Sun",
+    "PublicHolidays": "Public holidays",
+}
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+RESOURCE_KIND_LABEL = {
+    "hot_desk": "Hot desk",
+    "fixed_desk": "Fixed desk",
+    "meeting_room": "Meeting room",
+    "office": "Office",
+}
+
+# ISO 4217 currencies whose minor unit is not a hundredth; every other code has two decimals.
+_EXPONENTS = {
+    **dict.fromkeys(
+        [
+            "BIF",
+            "CLP",
+            "DJF",
+            "GNF",
+            "ISK",
+            "JPY",
+            "KMF",
+            "KRW",
+            "PYG",
+            "RWF",
+            "UGX",
+            "UYI",
+            "VND",
+            "VUV",
+            "XAF",
+            "XOF",
+            "XPF",
+        ],
+        0,
+    ),
+    **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
+    **dict.fromkeys(["CLF", "UYW"], 4),
+}
+
+
+def currency_exponent(currency: str | None) -> int:
+    """Decimal places of ``currency``'s minor unit (2 when unknown or not given)."""
+    return _EXPONENTS.get(currency or "", 2)
+
+
+def minor_to_major(minor: int, currency: str | None) -> Decimal:
+    """``2550, "EUR"`` → ``Decimal("25.50")``."""
+    exponent = currency_exponent(currency)
+    return (Decimal(minor) / (Decimal(10) ** exponent)).quantize(Decimal(1).scaleb(-exponent))
+
+
+def format_money(minor: int | None, currency: str | None) -> str:
+    """A price from minor units: ``2550, "EUR"`` → ``"25.50 EUR"``; 0 is ``"free"``."""
+    if minor is None:
+        return ""
+    if minor == 0:
+        return "free"
+    amount = f"{minor_to_major(minor, currency):,}"
+    return f"{amount} {currency}" if currency else amount
+
+
+def resource_prices(body: dict[str, Any]) -> list[str]:
+    """``["4.00 GBP per hour", "25.00 GBP per day"]`` for the prices a resource has."""
+    currency = body.get("currency")
+    out = []
+    if body.get("price_hour_minor") is not None:
+        out.append(f"{format_money(body['price_hour_minor'], currency)} per hour")
+    if body.get("price_day_minor") is not None:
+        out.append(f"{format_money(body['price_day_minor'], currency)} per day")
+    return out
+
+
+# -- dates and times ---------------------------------------------------------------------------
+
+
+def event_instant(local: str, timezone: str) -> datetime:
+    """An event's published wall-clock time as an aware datetime in its own time zone."""
+    return datetime.fromisoformat(local).replace(tzinfo=ZoneInfo(timezone))
+
+
+def iso_with_offset(local: str, timezone: str) -> str:
+    """``"2026-12-01T09:00", "Europe/Rome"`` → ``"2026-12-01T09:00:00+01:00"``."""
+    return event_instant(local, timezone).isoformat()
+
+
+def format_date(day: date) -> str:
+    """``Tue 1 Dec 2026``."""
+    return f"{SHORT_DAY[WEEKDAYS[day.weekday()]]} {day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def format_span(start: str, end: str) -> str:
+    """Start and end of an event in its own wall-clock time, the date said once if shared."""
+    first, last = datetime.fromisoformat(start), datetime.fromisoformat(end)
+    if first.date() == last.date():
+        return f"{format_date(first.date())}, {first:%H:%M}–{last:%H:%M}"
+    return f"{format_date(first.date())}, {first:%H:%M} – {format_date(last.date())}, {last:%H:%M}"
+
+
+def rfc3339_ms(ms: int) -> str:
+    """Unix milliseconds as ``2026-11-18T10:00:00Z`` (whole seconds)."""
+    return datetime.fromtimestamp(ms // 1000, ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# -- opening hours (schema.org OpeningHoursSpecification) ----------------------------------------
+
+
+@dataclass(frozen=True)
+class HoursRow:
+    """One line of the opening-hours table: a label (days or a day) and its hours."""
+
+    label: str
+    hours: list[str]
+
+
+def hours_label(spec: dict[str, Any]) -> str:
+    """The hours of one specification in words, following schema.org's conventions:
+    ``00:00``–``00:00`` is closed all day, ``00:00``–``23:59``/``24:00`` open all day, and a
+    closing time at or before the opening time closes after midnight."""
+    opens, closes = spec["opens"], spec["closes"]
+    if opens == closes == "00:00":
+        return "closed"
+    if opens == "00:00" and closes in ("23:59", "24:00"):
+        return "open 24 hours"
+    text = f"{opens}–{closes}"
+    if closes != "24:00" and closes <= opens:
+        text += " (next day)"
+    return text
+
+
+def day_list(days: list[str], names: Mapping[str, str] = SHORT_DAY, dash: str = "–") -> str:
+    """``["Monday", …, "Friday", "Sunday"]`` → ``"Mon–Fri, Sun"`` (runs of weekdays collapsed)."""
+    ordered = [d for d in DAYS if d in days]
+    parts: list[str] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if len(run) >= 3:
+            parts.append(f"{names[run[0]]}{dash}{names[run[-1]]}")
+        else:
+            parts.extend(names[d] for d in run)
+        run.clear()
+
+    for day in ordered:
+        if run and (day == "PublicHolidays" or DAYS.index(day) != DAYS.index(run[-1]) + 1):
+            flush()
+        run.append(day)
+    flush()
+    return ", ".join(parts)
+
+
+def _is_regular(spec: dict[str, Any], today: date) -> bool:
+    starts = spec.get("valid_from")
+    return spec.get("valid_through") is None and (starts is None or starts <= today.isoformat())
+
+
+def weekly_hours(specs: list[dict[str, Any]], today: date) -> list[HoursRow]:
+    """The regular week, one row per day (Mon–Sun, public holidays if given), for the
+    specifications in force today with no end date. Empty if there are none."""
+    regular = [s for s in specs if _is_regular(s, today)]
+    if not regular:
+        return []
+    rows = []
+    for day in DAYS:
+        matching = sorted((s for s in regular if day in s["days"]), key=lambda s: s["opens"])
+        if day == "PublicHolidays" and not matching:
+            continue
+        labels = [hours_label(s) for s in matching]
+        open_labels = [label for label in labels if label != "closed"]
+        rows.append(HoursRow(SHORT_DAY[day], open_labels or ["closed"]))
+    return rows
+
+
+def special_hours(specs: list[dict[str, Any]], today: date) -> list[HoursRow]:
+    """Specifications bounded by dates that have not ended yet (holidays, seasons)."""
+    rows = []
+    for spec in specs:
+        if _is_regular(spec, today):
+            continue
+        until = spec.get("valid_through")
+        if until is not None and until < today.isoformat():
+            continue  # over: no longer worth showing
+        rows.append(HoursRow(f"{day_list(spec['days'])}, {_validity(spec)}", [hours_label(spec)]))
+    return rows
+
+
+def _validity(spec: dict[str, Any]) -> str:
+    starts, until = spec.get("valid_from"), spec.get("valid_through")
+    if starts and until:
+        if starts == until:
+            return format_date(date.fromisoformat(starts))
+        return (
+            f"{format_date(date.fromisoformat(starts))} – {format_date(date.fromisoformat(until))}"
+        )
+    if starts:
+        return f"From {format_date(date.fromisoformat(starts))}"
+    return f"Until {format_date(date.fromisoformat(until or ''))}"
+
+
+def local_today(timezone: str, now_ms: int) -> date:
+    """Today's date at the space."""
+    return (
+        datetime.fromtimestamp(now_ms / 1000, ZoneInfo("UTC")).astimezone(ZoneInfo(timezone))
+    ).date()
+
+
+def local_day_start(day: date, timezone: str) -> datetime:
+    """Midnight starting ``day`` at the space, as an aware UTC datetime."""
+    midnight = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(timezone))
+    return midnight.astimezone(ZoneInfo("UTC"))
+
+
+def local_day_end(day: date, timezone: str) -> datetime:
+    """Midnight ending ``day`` at the space, as an aware UTC datetime."""
+    return local_day_start(day + timedelta(days=1), timezone)

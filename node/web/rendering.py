@@ -1,0 +1,96 @@
+"""Shared helpers of the web pages: rendering with the site's name, absolute links, filters and
+the security headers every HTML page carries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, g, render_template, request, url_for
+from markupsafe import Markup
+
+from node.http.context import node
+from node.models import Space
+from node.web import formatting
+
+# Paths served as JSON to machines; everything else is a page for people.
+MACHINE_PREFIXES = ("/api/", "/federation/", "/.well-known/")
+
+# No script runs on these pages and nothing is loaded from elsewhere; JSON-LD blocks are data,
+# which CSP does not treat as script.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def is_page_path(path: str) -> bool:
+    """True for paths people open in a browser (errors there are HTML pages)."""
+    return not path.startswith(MACHINE_PREFIXES)
+
+
+def site_name() -> str:
+    """The space's name for page headers (read once per request)."""
+    if "spazi_site_name" not in g:
+        current = node()
+        try:
+            with current.db.read() as session:
+                row = session.get(Space, current.node_id)
+            g.spazi_site_name = row.name if row is not None else "Spazi"
+        except Exception:  # an error page must render even when the database is down
+            g.spazi_site_name = "Spazi"
+    return str(g.spazi_site_name)
+
+
+def render(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
+    """Render ``template`` with the site name available to the layout."""
+    context.setdefault("site_name", site_name())
+    return render_template(template, **context), status
+
+
+def absolute_url(endpoint: str, **values: Any) -> str:
+    """The public URL of a route under the node's configured base URL (not the request host,
+    which a proxy or a visitor may have spelled differently)."""
+    path = url_for(endpoint, **values)
+    root = request.script_root if request else ""
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    return node().url + path
+
+
+def safe_href(url: Any) -> str:
+    """``url`` if it is an http(s) link, else ``""`` — a link target never runs script."""
+    text = str(url or "")
+    return text if text.lower().startswith(("https://", "http://")) else ""
+
+
+def paragraphs(text: str | None) -> Markup:
+    """Plain text as escaped ``<p>`` blocks, split at blank lines (line breaks kept by CSS)."""
+    if not text:
+        return Markup("")
+    blocks = [b.strip() for b in text.replace("\r\n", "\n").split("\n\n") if b.strip()]
+    return Markup("").join(Markup("<p>{}</p>").format(b) for b in blocks)
+
+
+def _harden(response: Response) -> Response:
+    if is_page_path(request.path) and response.mimetype == "text/html":
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Template filters and the response hook adding security headers to pages."""
+    app.jinja_env.filters.update(
+        money=formatting.format_money,
+        prices=formatting.resource_prices,
+        date=formatting.format_date,
+        span=formatting.format_span,
+        days=formatting.day_list,
+        hours=formatting.hours_label,
+        kind=lambda kind: formatting.RESOURCE_KIND_LABEL.get(kind, kind),
+        href=safe_href,
+        paragraphs=paragraphs,
+    )
+    app.after_request(_harden)
