@@ -106,22 +106,27 @@ def receive(node: Node, delivery: Delivery) -> dict[str, Any]:
             raise Forbidden("this node does not accept messages from you", reason="blocked")
         ring = stored_keyring(session)
     descriptor_ring: Keyring | None = None
+    checked_url: str | None = None
     try:
         signed_by, signature_id, expires = _verify(node, delivery, ring)
     except SignatureRefused as exc:
-        # A newcomer that has rotated its key since genesis: learn its keys from its own
-        # descriptor, which proves them from the id itself, then check again. The URL comes
-        # from the unauthenticated message, but nothing from it is trusted that the id does not
-        # vouch for (DESIGN §3.2).
-        if exc.reason != "unknown-key" or message["type"] != "peer.request":
+        # The sender signed with a key we have not seen: a newcomer that rotated since genesis,
+        # or a peer that rotated moments ago (its hint arrives before we synced the rotation).
+        # Learn its keys from its own descriptor, which proves them from the id itself, then
+        # check again. The URL is the peer's stored one, or for a first request the one in the
+        # message; nothing from it is trusted that the id does not vouch for (DESIGN §3.2).
+        url = _known_url(node, sender) or (
+            message.get("url") if message["type"] == "peer.request" else None
+        )
+        if exc.reason != "unknown-key" or url is None:
             raise
-        descriptor_ring = _descriptor_keyring(node, message["url"], sender)
+        descriptor_ring, checked_url = _descriptor_keyring(node, url, sender), url
         signed_by, signature_id, expires = _verify(node, delivery, descriptor_ring)
     try:
         check_sender(message, signed_by, node.node_id)
     except HttpSignatureError as exc:
         raise SignatureRefused(exc.detail, reason=exc.reason) from exc
-    if message["type"] == "peer.request" and descriptor_ring is None:
+    if message["type"] == "peer.request" and checked_url != message["url"]:
         # Make sure the URL the sender gives really serves the sender's id before we ever
         # sync from it (otherwise anyone could point us at someone else's node).
         _descriptor_keyring(node, message["url"], sender)
@@ -130,6 +135,12 @@ def receive(node: Node, delivery: Delivery) -> dict[str, Any]:
             raise SignatureRefused("this request was already received", reason="replayed")
         session.add(SeenSignature(id=signature_id, expires=expires))
         return _dispatch(session, node, message)
+
+
+def _known_url(node: Node, node_id: str) -> str | None:
+    with node.db.read() as session:
+        peer = session.get(Peer, node_id)
+        return peer.url if peer is not None and peer.state != "blocked" else None
 
 
 def _descriptor_keyring(node: Node, url: str, expected_id: str) -> Keyring:
