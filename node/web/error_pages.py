@@ -1,8 +1,10 @@
 """HTML error pages for people, problem+json for machines.
 
-``node.http.problems`` turns every error into ``application/problem+json``. On the paths people
-open in a browser (everything outside ``/api/``, ``/federation/`` and ``/.well-known/``) an error
-is shown as a page instead; elsewhere the handler registered before this one still answers.
+``node.http.problems`` turns every error into ``application/problem+json``. An error on one of the
+web pages (their blueprints below) is shown as an HTML page instead, and so is an error on an
+address no route matched when the client prefers HTML (a browser); the JSON API, the federation
+endpoints and clients asking for JSON or anything (``*/*``) keep getting problem+json from the
+handler registered before this one.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from werkzeug.exceptions import HTTPException
 from federation.errors import ProtocolError
 from node.errors import NodeError
 from node.web.rendering import is_page_path, render
+
+# Blueprints whose routes are pages for people (node.web registers them).
+PAGE_BLUEPRINTS = frozenset({"pages", "calendar", "atom", "admin_pages"})
 
 Handler = Callable[[Any], Any]
 
@@ -66,9 +71,19 @@ def _for_page(exc: Exception) -> Response:
     return response
 
 
+def wants_page() -> bool:
+    """Whether the error of the current request should be an HTML page."""
+    if request.blueprint is not None:
+        return request.blueprint in PAGE_BLUEPRINTS
+    if not is_page_path(request.path):
+        return False
+    best = request.accept_mimetypes.best_match(["application/problem+json", "text/html"])
+    return best == "text/html"
+
+
 def _wrap(previous: Handler | None) -> Handler:
     def handle(exc: Exception) -> Any:
-        if is_page_path(request.path) or previous is None:
+        if previous is None or wants_page():
             return _for_page(exc)
         return previous(exc)
 
