@@ -149,8 +149,14 @@ def _agreement_publish(value: Any, path: str) -> None:
 
 
 def _event_times(body: Mapping[str, Any]) -> None:
-    # Compare as date-times, not strings: "10:00" and "10:00:00" are the same instant.
-    if datetime.fromisoformat(body["end"]) <= datetime.fromisoformat(body["start"]):
+    start, end = body["start"], body["end"]
+    # Same length means same form, which compares correctly as text; otherwise compare as
+    # date-times ("10:00" and "10:00:00" are the same instant).
+    if len(start) == len(end):
+        ended_first = end <= start
+    else:
+        ended_first = datetime.fromisoformat(end) <= datetime.fromisoformat(start)
+    if ended_first:
         raise BodyError(detail="event end must be after its start")
     if ("price_minor" in body) != ("currency" in body) and body.get("price_minor") != 0:
         raise BodyError(detail="price_minor and currency go together")

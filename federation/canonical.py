@@ -17,6 +17,7 @@ encoder when the output has no such character and fall back to ``rfc8785`` other
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,7 +26,14 @@ import rfc8785
 from federation.errors import CanonicalError
 
 MAX_SAFE_INTEGER = 2**53 - 1
-_FAST_PATH_LIMIT = "\ue000"
+# Characters from U+E000 up sort differently by UTF-16 code units than by code points.
+_NEEDS_UTF16_ORDER = re.compile("[\ue000-\U0010ffff]")
+# One encoder built once: json.dumps with options builds a new one per call. No circular check:
+# documents given to encode_checked come from parse_strict or passed check_document, whose depth
+# limit already refuses a cycle, so tracking every container's id would be wasted work.
+_FAST_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False
+)
 
 
 def check_document(doc: Any, _depth: int = 0) -> None:
@@ -67,8 +75,9 @@ def encode_checked(doc: Any) -> bytes:
     Callers that got ``doc`` from :func:`parse_strict` (which enforces the subset) use this to skip
     the structural walk on the hot verification path; everyone else calls :func:`canonicalize`.
     """
-    text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    if text and max(text) >= _FAST_PATH_LIMIT:
+    text = _FAST_ENCODER.encode(doc)
+    # isascii() is O(1) on CPython (a flag of the string), so ASCII documents skip the scan.
+    if not text.isascii() and _NEEDS_UTF16_ORDER.search(text):
         return rfc8785.dumps(doc)
     try:
         return text.encode("utf-8")

@@ -48,7 +48,7 @@ def verify_page(
     expected_seq, expected_prev = head.seq + 1, head.hash
     verified: list[Entry] = []
     for doc in entries:
-        if not isinstance(doc, Mapping):
+        if type(doc) is not dict and not isinstance(doc, Mapping):  # the ABC check is slow
             raise EntryError("malformed-entry", "an entry must be an object")
         if doc.get("origin") != origin:
             raise EntryError("wrong-origin", f"entry of {doc.get('origin')!r} in {origin}'s feed")
@@ -57,7 +57,8 @@ def verify_page(
         if doc.get("prev") != expected_prev:
             raise EntryError("bad-prev", f"entry {expected_seq} does not follow {expected_prev}")
         entry = parse_entry(doc, staged, now_ms, checked=checked)
-        apply_key_change(staged, entry)
+        if entry.type == "key.rotate":  # test here: a call per entry shows in the sync rate
+            apply_key_change(staged, entry)
         verified.append(entry)
         expected_seq, expected_prev = entry.seq + 1, entry.hash
     keyring.set_periods(origin, staged.periods(origin))

@@ -8,6 +8,7 @@ protocol: it is the ``kid`` of passes and JWKS entries and the key field of ``ke
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import os
 import stat
@@ -23,6 +24,7 @@ from federation.errors import IdentityError, KeyFileError
 
 _ED25519_MULTICODEC = b"\xed\x01"
 DID_KEY_PREFIX = "did:key:"
+_MAX_DID_LENGTH = len(DID_KEY_PREFIX) + 64
 
 
 def key_id(public: Ed25519PublicKey) -> str:
@@ -35,6 +37,13 @@ def public_key_from_kid(kid: str) -> Ed25519PublicKey:
     """Parse a ``z6Mk…`` key name back to an Ed25519 public key."""
     if not isinstance(kid, str) or not kid.startswith("z") or len(kid) > 64:
         raise IdentityError(detail=f"not a multibase base58btc key: {kid!r}")
+    return _parse_kid(kid)
+
+
+# Every entry names its origin, so the same few ids are parsed over and over; base58 in pure
+# Python costs about a sixth of a signature check. Keys are immutable and failures aren't cached.
+@functools.lru_cache(maxsize=4096)
+def _parse_kid(kid: str) -> Ed25519PublicKey:
     try:
         data = base58.b58decode(kid[1:])
     except ValueError as exc:
@@ -61,8 +70,15 @@ def public_key_from_did(did: str) -> Ed25519PublicKey:
 
 def is_node_id(value: object) -> bool:
     """True when ``value`` is a well-formed Ed25519 ``did:key``."""
+    # The length bound keeps junk out of the cache: no valid id is longer (kids are ≤ 64).
+    return isinstance(value, str) and len(value) <= _MAX_DID_LENGTH and _is_node_id(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_node_id(value: str) -> bool:
+    # Cached like _parse_kid: every entry's origin (and cohost, peer…) ids go through here.
     try:
-        public_key_from_did(value)  # type: ignore[arg-type]
+        public_key_from_did(value)
     except IdentityError:
         return False
     return True

@@ -8,7 +8,6 @@ Every failure names the field path so the refusal reason is specific.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -37,25 +36,31 @@ class Obj:
     fields: Mapping[str, Field] = field(default_factory=dict)
     # Derived once: every received entry's body passes through here (the sync hot path).
     _names: frozenset[str] = field(init=False, repr=False, compare=False)
-    _items: tuple[tuple[str, Field], ...] = field(init=False, repr=False, compare=False)
+    _required: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _checks: Mapping[str, Check] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_names", frozenset(self.fields))
-        object.__setattr__(self, "_items", tuple(self.fields.items()))
+        required = tuple(name for name, spec in self.fields.items() if spec.required)
+        object.__setattr__(self, "_required", required)
+        object.__setattr__(self, "_checks", {n: spec.check for n, spec in self.fields.items()})
 
     def __call__(self, value: Any, path: str) -> None:
-        if not isinstance(value, Mapping):
+        # type() first: an isinstance check against the Mapping ABC is slow, and it's nearly
+        # always a plain dict.
+        if type(value) is not dict and not isinstance(value, Mapping):
             raise BodyError(detail=f"{path or 'body'} must be an object")
         if not self._names.issuperset(value):
             unknown = set(value) - self._names
             raise BodyError(detail=f"{path or 'body'} has unknown field(s) {sorted(unknown)}")
-        for name, spec in self._items:
-            sub = f"{path}.{name}" if path else name
+        for name in self._required:
             if name not in value:
-                if spec.required:
-                    raise BodyError(detail=f"{sub} is required")
-                continue
-            spec.check(value[name], sub)
+                sub = f"{path}.{name}" if path else name
+                raise BodyError(detail=f"{sub} is required")
+        # Only the fields present: all are known (checked above).
+        checks = self._checks
+        for name, item in value.items():
+            checks[name](item, f"{path}.{name}" if path else name)
 
 
 def req(check: Check) -> Field:
@@ -113,10 +118,18 @@ def array(item: Check, max_items: int, unique: bool = False) -> Check:
             raise BodyError(detail=f"{path} has more than {max_items} items")
         for index, element in enumerate(value):
             item(element, f"{path}[{index}]")
-        if unique and len({repr(v) for v in value}) != len(value):
+        if unique and _distinct(value) != len(value):
             raise BodyError(detail=f"{path} has duplicate items")
 
     return check
+
+
+def _distinct(items: list[Any]) -> int:
+    """How many different items (already checked to be of one type) a list holds."""
+    try:
+        return len(set(items))  # strings and integers, the common case
+    except TypeError:
+        return len({repr(v) for v in items})  # objects and lists are unhashable
 
 
 def node_id(value: Any, path: str) -> None:
@@ -150,20 +163,20 @@ def iso_date(value: Any, path: str) -> None:
 _ZONE_NAME = string(64, 1, r"[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*")
 
 
-@functools.lru_cache(maxsize=1024)
-def _zone_exists(name: str) -> bool:
-    # Cached: a feed names the same few zones again and again.
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
+# Zones already found valid. A feed names the same few again and again, and the set can't grow
+# beyond the zones that exist (a few hundred), so no bound is needed.
+_KNOWN_ZONES: set[str] = set()
 
 
 def timezone(value: Any, path: str) -> None:
+    if type(value) is str and value in _KNOWN_ZONES:
+        return
     _ZONE_NAME(value, path)
-    if not _zone_exists(value):
-        raise BodyError(detail=f"{path} is not a known IANA time zone")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise BodyError(detail=f"{path} is not a known IANA time zone") from exc
+    _KNOWN_ZONES.add(value)
 
 
 def clock_time(value: Any, path: str) -> None:
