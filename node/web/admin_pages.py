@@ -212,7 +212,7 @@ def _timezones() -> list[str]:
 @bp.route("/profile", methods=["GET", "POST"])
 def profile() -> PageResult:
     current = node()
-    context = {"timezones": _timezones(), "hours_help": forms.HOURS_HELP}
+    context: dict[str, Any] = {"timezones": _timezones(), "hours_help": forms.HOURS_HELP}
     if request.method == "POST":
         return _submit(
             "admin/profile.html",
@@ -285,7 +285,7 @@ def resource_remove(resource_id: str) -> PageResult:
 @bp.route("/events/new", methods=["GET", "POST"])
 def event_new() -> PageResult:
     current = node()
-    context = {"timezones": _timezones(), "event_id": None}
+    context: dict[str, Any] = {"timezones": _timezones(), "event_id": None}
     if request.method == "POST":
         return _submit(
             "admin/event_form.html",
@@ -305,7 +305,7 @@ def event_edit(event_id: str) -> PageResult:
     with current.db.read() as db_session:
         row = events.get_event(db_session, current.node_id, event_id)
         body, cancelled = row.body, row.cancelled
-    context = {
+    context: dict[str, Any] = {
         "timezones": _timezones(),
         "event_id": event_id,
         "title": body["title"],
@@ -328,7 +328,7 @@ def event_cancel(event_id: str) -> PageResult:
     with current.db.read() as db_session:
         row = events.get_event(db_session, current.node_id, event_id)
         body, cancelled = row.body, row.cancelled
-    context = {"event": body, "cancelled": cancelled}
+    context: dict[str, Any] = {"event": body, "cancelled": cancelled}
     if request.method == "POST":
         reason = (request.form.get("reason") or "").strip()
         return _submit(

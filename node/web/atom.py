@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from flask import Blueprint, Response, request
+from werkzeug.wrappers import Response as BaseResponse
 
 from federation.keys import fingerprint
 from node import __version__
@@ -99,7 +100,7 @@ def build_feed(node_id: str, profile: dict[str, Any], updated_ms: int, rows: lis
 
 
 @bp.get("/feed.atom")
-def feed() -> Response:
+def feed() -> BaseResponse:
     """The most recently changed events, newest change first."""
     current = node()
     with current.db.read() as session:

@@ -15,6 +15,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 from icalendar import Calendar, vCalAddress, vText
 from icalendar import Event as VEvent
+from werkzeug.wrappers import Response as BaseResponse
 
 from federation.keys import fingerprint
 from node import __version__
@@ -100,7 +101,7 @@ def build_calendar(node_id: str, profile: dict[str, Any], rows: Iterable[Event])
     return cal
 
 
-def _ics_response(cal: Calendar, filename: str | None = None) -> Response:
+def _ics_response(cal: Calendar, filename: str | None = None) -> BaseResponse:
     response = Response(cal.to_ical(), mimetype=ICS_MIMETYPE)
     response.headers["Content-Type"] = f"{ICS_MIMETYPE}; charset=utf-8"
     if filename:
@@ -110,7 +111,7 @@ def _ics_response(cal: Calendar, filename: str | None = None) -> Response:
 
 
 @bp.get("/events.ics")
-def events_ics() -> Response:
+def events_ics() -> BaseResponse:
     """Every event of the space from the recent past on, cancelled ones marked CANCELLED."""
     current = node()
     since = datetime.fromtimestamp(current.now_ms() / 1000, UTC) - timedelta(days=PAST_DAYS)
@@ -122,7 +123,7 @@ def events_ics() -> Response:
 
 
 @bp.get("/events/<event_id>/calendar.ics")
-def event_ics(event_id: str) -> Response:
+def event_ics(event_id: str) -> BaseResponse:
     """One event as a calendar file (same UID as in the subscription, so they never double)."""
     current = node()
     with current.db.read() as session:

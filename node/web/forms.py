@@ -83,6 +83,8 @@ def money_text(minor: int | None, currency: str | None) -> str:
 _DAY_NAMES = {
     **{d.lower(): d for d in DAYS},
     **{SHORT_DAY[d].lower(): d for d in DAYS[:7]},
+    # The two-letter names `spazi space set --hours` takes (Mo-Fr), so either spelling works.
+    **{d[:2].lower(): d for d in DAYS[:7]},
     "ph": "PublicHolidays",
     "holidays": "PublicHolidays",
     "public holidays": "PublicHolidays",
@@ -109,9 +111,13 @@ def _days(text: str) -> list[str]:
             raise ValueError(f"unknown day {part!r}")
         if len(ends) == 2:
             first, last = DAYS.index(str(names[0])), DAYS.index(str(names[1]))
-            if last < first or last > 6:
-                raise ValueError(f"day range {part!r} must run forward within Monday-Sunday")
-            days.extend(DAYS[first : last + 1])
+            if max(first, last) > 6:
+                raise ValueError(f"day range {part!r} must be between days of the week")
+            week = list(DAYS[:7])
+            # Sat-Mon wraps over the weekend, as in the CLI.
+            days.extend(
+                week[first : last + 1] if first <= last else week[first:] + week[: last + 1]
+            )
         else:
             days.append(str(names[0]))
     return [d for d in DAYS if d in days]  # week order, each once
@@ -120,17 +126,17 @@ def _days(text: str) -> list[str]:
 def parse_opening_hours(text: str) -> list[dict[str, Any]]:
     """Text lines → OpeningHoursSpecification-like dicts (the service checks times and dates)."""
     specs, problems = [], []
-    for number, line in enumerate((t.strip() for t in text.splitlines()), start=1):
-        if not line:
-            continue
+    # One rule per line; ";" also separates rules, so the CLI's --hours text can be pasted.
+    rules = [rule.strip() for line in text.splitlines() for rule in line.split(";")]
+    for number, line in enumerate((r for r in rules if r), start=1):
         match = _HOURS_LINE.fullmatch(line)
         if match is None:
-            problems.append(f"line {number}: write days then hours, e.g. Mon-Fri 08:00-20:00")
+            problems.append(f"rule {number}: write days then hours, e.g. Mon-Fri 08:00-20:00")
             continue
         try:
             days = _days(match["days"])
         except ValueError as exc:
-            problems.append(f"line {number}: {exc}")
+            problems.append(f"rule {number}: {exc}")
             continue
         if match["closed"]:
             opens, closes = "00:00", "00:00"  # schema.org's way of saying closed all day
@@ -331,20 +337,21 @@ _FIELD_NAMES = {
 }
 
 
-def _words(messages: Any, prefix: str = "") -> list[str]:
-    """Nested marshmallow messages as text; list positions become line numbers."""
+def _words(messages: Any, prefix: str = "", item: str = "line") -> list[str]:
+    """Nested marshmallow messages as text; list positions become line (or rule) numbers."""
     if isinstance(messages, Mapping):
         out = []
         for key, value in messages.items():
-            label = f"line {key + 1}" if isinstance(key, int) else str(key)
-            out += _words(value, f"{prefix}{label}: ")
+            label = f"{item} {key + 1}" if isinstance(key, int) else str(key)
+            out += _words(value, f"{prefix}{label}: ", item)
         return out
     if isinstance(messages, list):
         out = []
-        for item in messages:
-            out += (
-                _words(item, prefix) if isinstance(item, Mapping | list) else [prefix + str(item)]
-            )
+        for entry in messages:
+            if isinstance(entry, Mapping | list):
+                out += _words(entry, prefix, item)
+            else:
+                out.append(prefix + str(entry))
         return out
     return [prefix + str(messages)]
 
@@ -359,5 +366,6 @@ def service_errors(messages: Any) -> dict[str, str]:
             for sub, sub_messages in value.items():
                 out[f"contact_{sub}"] = " ".join(_words(sub_messages))
             continue
-        out[_FIELD_NAMES.get(str(key), str(key))] = " ".join(_words(value))
+        item = "rule" if key == "opening_hours" else "line"
+        out[_FIELD_NAMES.get(str(key), str(key))] = " ".join(_words(value, item=item))
     return out
