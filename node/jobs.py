@@ -36,10 +36,29 @@ def take_lease(node: Node, name: str, ttl: timedelta, holder: str = HOLDER) -> b
         if lease is None:
             session.add(JobLease(name=name, holder=holder, expires=now + ttl))
             return True
-        if lease.holder != holder and aware(lease.expires) > now:
+        if lease.holder != holder and aware(lease.expires) > now and _holder_alive(lease.holder):
             return False
         lease.holder, lease.expires = holder, now + ttl
         return True
+
+
+def _holder_alive(holder: str) -> bool:
+    """False only when the holder was a process on this machine that no longer exists.
+
+    A process killed mid-job never releases its lease; on the same host we can tell it is gone
+    and take over at once instead of waiting for the lease to run out. Other hosts' holders are
+    trusted until their lease expires.
+    """
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    return True
 
 
 def release_lease(node: Node, name: str, holder: str = HOLDER) -> None:
@@ -100,6 +119,8 @@ def init_app(app: Flask) -> None:
         return
     scheduler = BackgroundScheduler(daemon=True)
     add_jobs(scheduler, node)
+    # One line per job run every few seconds would drown the log; failures still show.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     scheduler.start()
     app.extensions["spazi_scheduler"] = scheduler
     log.info("scheduler started (sync, outbox, prune)")
@@ -107,6 +128,7 @@ def init_app(app: Flask) -> None:
 
 def run_worker(node: Node) -> None:
     """``spazi worker``: run the jobs in the foreground until interrupted."""
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     scheduler = BlockingScheduler()
     add_jobs(scheduler, node)
     log.info("worker started as %s", HOLDER)

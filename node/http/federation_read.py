@@ -73,7 +73,10 @@ def heads() -> Response:
 def feed_page(origin: str) -> Response:
     settings = current_app.config["SPAZI"]
     after = _int_arg("after", 0, 0)
-    limit = _int_arg("limit", settings["feed_page_default"], 1, settings["feed_page_max"])
+    most = settings["feed_page_max"]
+    # A limit above our maximum is reduced to it rather than refused: nodes with different
+    # settings must still be able to page through each other's feeds.
+    limit = min(_int_arg("limit", settings["feed_page_default"], 1), most)
     with node().db.read() as session:
         row = _served_origin(session, origin)
         raws = page_raw(session, origin, after, limit)

@@ -248,7 +248,7 @@ def test_bad_event_filters(space: SpaceNode, query: str, mentions: str) -> None:
         ("/federation/v1/feeds/{id}?after=-1", 400, "bad-parameter"),
         ("/federation/v1/feeds/{id}?after=abc", 400, "bad-parameter"),
         ("/federation/v1/feeds/{id}?limit=0", 400, "bad-parameter"),
-        ("/federation/v1/feeds/{id}?limit=100000", 400, "bad-parameter"),
+        ("/federation/v1/feeds/{id}?limit=99999999999999999", 400, "bad-parameter"),
         ("/federation/v1/feeds/not-a-did", 400, "bad-parameter"),
         (
             "/federation/v1/feeds/did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp",
@@ -266,3 +266,16 @@ def test_federation_read_errors(space: SpaceNode, path: str, status: int, reason
 def test_wrong_method_is_a_problem(space: SpaceNode) -> None:
     response = space.client.put("/api/v1/resources", json=GOOD_DESK, headers=space.auth())
     _problem(response, 405, "method-not-allowed")
+
+
+def test_a_feed_page_limit_above_the_maximum_is_reduced(space: SpaceNode) -> None:
+    for number in range(3):
+        space.client.post(
+            "/api/v1/resources",
+            json={**GOOD_DESK, "id": f"d{number}"},
+            headers=space.auth(),
+        )
+    space.node.settings["feed_page_max"] = 2
+    page = space.client.get(f"/federation/v1/feeds/{space.id}?after=0&limit=1000").get_json()
+    assert [e["seq"] for e in page["entries"]] == [1, 2]
+    assert page["head"]["seq"] == 4

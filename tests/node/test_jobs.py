@@ -1,0 +1,52 @@
+"""Job leases: one run at a time across processes, and no wait for a crashed holder."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from datetime import timedelta
+
+from node.jobs import release_lease, run_exclusive, take_lease
+from tests.support import SpaceNode
+
+
+def test_a_lease_excludes_other_holders_until_released(space: SpaceNode) -> None:
+    node = space.node
+    me = f"{socket.gethostname()}:1"  # pid 1 always exists
+    assert take_lease(node, "sync", timedelta(minutes=5), holder=me)
+    assert not take_lease(node, "sync", timedelta(minutes=5), holder="other-host:42")
+    assert take_lease(node, "sync", timedelta(minutes=5), holder=me)  # renewal
+    release_lease(node, "sync", holder=me)
+    assert take_lease(node, "sync", timedelta(minutes=5), holder="other-host:42")
+
+
+def test_an_expired_lease_can_be_taken(space: SpaceNode, clock) -> None:
+    node = space.node
+    assert take_lease(node, "outbox", timedelta(seconds=30), holder="other-host:42")
+    assert not take_lease(node, "outbox", timedelta(seconds=30), holder="third-host:7")
+    clock.advance(31)
+    assert take_lease(node, "outbox", timedelta(seconds=30), holder="third-host:7")
+
+
+def test_a_dead_local_holder_does_not_block_the_job(space: SpaceNode) -> None:
+    node = space.node
+    finished = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead = f"{socket.gethostname()}:{finished.stdout.strip()}"
+    assert take_lease(node, "sync", timedelta(minutes=10), holder=dead)
+    ran = []
+    assert run_exclusive(node, "sync", lambda: ran.append(1), timedelta(minutes=10))
+    assert ran == [1]
+
+
+def test_a_failing_job_releases_its_lease(space: SpaceNode) -> None:
+    def boom() -> None:
+        raise RuntimeError("job failed")
+
+    assert run_exclusive(space.node, "prune", boom, timedelta(minutes=5))
+    assert take_lease(space.node, "prune", timedelta(minutes=5), holder="other-host:1")
