@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -42,7 +43,7 @@ def test_chains_and_rings_of_six_converge(tmp_path: Path, clock: FakeClock, shap
     with network(tmp_path, clock) as net:
         for name in names:
             net.add(name)
-        links = list(zip(names, names[1:], strict=False))
+        links = list(itertools.pairwise(names))
         if shape == "ring":
             links.append(("f", "a"))
         for left, right in links:
