@@ -24,6 +24,7 @@ from flask import (
     session,
     url_for,
 )
+from marshmallow import Schema
 from werkzeug.wrappers import Response as BaseResponse
 
 from federation.bodies import RESOURCE_KINDS
@@ -32,7 +33,10 @@ from node.errors import InvalidInput, NodeError, Unauthorized
 from node.feedstore import head
 from node.http.context import node
 from node.models import AdminUser
+from node.schemas import EventSchema, ProfileSchema, ResourceSchema
 from node.services import admin_auth, events, listing, resources, space
+from node.services.publishing import drop_none
+from node.services.validation import load
 from node.web import csrf, forms
 from node.web.formatting import RESOURCE_KIND_LABEL
 from node.web.rendering import render
@@ -168,6 +172,7 @@ def _submit(
     convert: Callable[[Any], dict[str, Any]],
     apply: Callable[[Any, dict[str, Any]], Any],
     done: str,
+    schema: type[Schema] | None = None,
     **context: Any,
 ) -> PageResult:
     """Turn the posted form into service input and apply it in one unit of work; on refusal
@@ -177,7 +182,16 @@ def _submit(
         with node().db.write() as db_session:
             apply(db_session, data)
     except forms.FormErrors as exc:
-        return _form_again(template, exc.errors, "Check the fields marked below.", **context)
+        errors = dict(exc.errors)
+        if schema is not None:
+            # Also check the other fields with the service's schema (nothing is written), so
+            # every mistake shows at once rather than one per attempt.
+            try:
+                load(schema(), drop_none(exc.data), partial=True)
+            except InvalidInput as more:
+                for name, message in forms.service_errors(more.extra.get("errors")).items():
+                    errors.setdefault(name, message)
+        return _form_again(template, errors, "Check the fields marked below.", **context)
     except InvalidInput as exc:
         errors = forms.service_errors(exc.extra.get("errors"))
         return _form_again(template, errors, exc.detail, **context)
@@ -219,6 +233,7 @@ def profile() -> PageResult:
             forms.profile_changes,
             lambda s, data: space.update_profile(s, current, data),
             "Profile saved and published.",
+            ProfileSchema,
             **context,
         )
     with current.db.read() as db_session:
@@ -244,6 +259,7 @@ def resource_new() -> PageResult:
             forms.resource_data,
             lambda s, data: resources.add_resource(s, current, _present(data)),
             "Resource added and published.",
+            ResourceSchema,
             **context,
         )
     return _page("admin/resource_form.html", form={"capacity": "1"}, errors={}, **context)
@@ -261,6 +277,7 @@ def resource_edit(resource_id: str) -> PageResult:
             forms.resource_data,
             lambda s, data: resources.update_resource(s, current, resource_id, data),
             "Resource saved and published.",
+            ResourceSchema,
             **context,
         )
     return _page("admin/resource_form.html", form=forms.resource_form(body), errors={}, **context)
@@ -292,6 +309,7 @@ def event_new() -> PageResult:
             forms.event_data,
             lambda s, data: events.add_event(s, current, _present(data)),
             "Event added and published.",
+            EventSchema,
             **context,
         )
     with current.db.read() as db_session:
@@ -317,6 +335,7 @@ def event_edit(event_id: str) -> PageResult:
             forms.event_data,
             lambda s, data: events.update_event(s, current, event_id, data),
             "Event saved and published.",
+            EventSchema,
             **context,
         )
     return _page("admin/event_form.html", form=forms.event_form(body), errors={}, **context)

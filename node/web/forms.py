@@ -21,11 +21,13 @@ FormData = Mapping[str, str]
 
 
 class FormErrors(Exception):
-    """Fields the form layer could not turn into service input: ``{field: message}``."""
+    """Fields the form layer could not turn into service input: ``{field: message}``, with
+    ``data``, the service input made of the other fields (so they can be checked too)."""
 
-    def __init__(self, errors: dict[str, str]) -> None:
+    def __init__(self, errors: dict[str, str], data: dict[str, Any]) -> None:
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = errors
+        self.data = {k: v for k, v in data.items() if _FIELD_NAMES.get(k, k) not in errors}
 
 
 def _text(form: FormData, name: str) -> str:
@@ -220,7 +222,7 @@ def profile_changes(form: FormData) -> dict[str, Any]:
         links.append({"title": title.strip(), "url": url.strip()})
     changes["links"] = links or None
     if errors:
-        raise FormErrors(errors)
+        raise FormErrors(errors, changes)
     return changes
 
 
@@ -256,7 +258,7 @@ def resource_data(form: FormData) -> dict[str, Any]:
         "price_day_minor": _money(form, "price_day", currency, errors),
     }
     if errors:
-        raise FormErrors(errors)
+        raise FormErrors(errors, data)
     return data
 
 
@@ -304,7 +306,7 @@ def event_data(form: FormData) -> dict[str, Any]:
         "url": _optional(form, "url"),
     }
     if errors:
-        raise FormErrors(errors)
+        raise FormErrors(errors, data)
     return data
 
 

@@ -371,6 +371,21 @@ def test_bad_form_input_shows_the_error_and_changes_nothing(
     assert admin.counts() == before
 
 
+def test_every_mistake_in_a_form_shows_at_once(admin: SpaceNode) -> None:
+    login(admin)
+    before = admin.counts()
+    bad = {**EVENT_FORM, "price": "lots", "end": "2026-12-05T13:00"}
+    errors = field_errors(post_form(admin, "/admin/events/new", bad))
+    assert errors.keys() == {"price", "end"}
+    bad = {**EVENT_FORM, "price": "lots", "capacity": "many", "cohosts": "did:web:x"}
+    errors = field_errors(post_form(admin, "/admin/events/new", bad))
+    assert errors.keys() == {"price", "capacity", "cohosts"}
+    profile = {**PROFILE_FORM, "latitude": "north", "contact_email": "nope", "country": "GBR"}
+    errors = field_errors(post_form(admin, "/admin/profile", profile))
+    assert errors.keys() == {"latitude", "contact_email", "country"}
+    assert admin.counts() == before
+
+
 def test_refusals_that_are_not_field_errors_show_the_reason(admin: SpaceNode) -> None:
     login(admin)
     post_form(admin, "/admin/events/new", {**EVENT_FORM, "title": "Once"})
