@@ -117,10 +117,10 @@ def init_app(app: Flask) -> None:
     node: Node = app.extensions["spazi"]
     if not node.settings["scheduler"] or app.testing:
         return
-    scheduler = BackgroundScheduler(daemon=True)
-    add_jobs(scheduler, node)
     # One line per job run every few seconds would drown the log; failures still show.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    scheduler = BackgroundScheduler(daemon=True)
+    add_jobs(scheduler, node)
     scheduler.start()
     app.extensions["spazi_scheduler"] = scheduler
     log.info("scheduler started (sync, outbox, prune)")

@@ -69,7 +69,6 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("outbound_timeout", 10, "Seconds before an outbound call to a peer times out."),
     Setting("max_response_bytes", 8_388_608, "Largest response read from a peer."),
-    Setting("pass_ttl_hours", 24, "Lifetime of a guest pass issued by this node."),
     Setting("log_level", "INFO", "Python logging level."),
 )
 

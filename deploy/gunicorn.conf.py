@@ -1,0 +1,19 @@
+"""gunicorn settings for a Spazi node: `gunicorn -c deploy/gunicorn.conf.py 'node:create_app()'`.
+
+Threads rather than many processes: a node is I/O-bound (SQLite, peers) and a small box has little
+memory. Scheduled jobs start in each worker but take a lease row first, so each runs once.
+"""
+
+import os
+
+bind = os.environ.get("SPAZI_BIND", "127.0.0.1:8080")
+workers = int(os.environ.get("SPAZI_WORKERS", "2"))
+worker_class = "gthread"
+threads = int(os.environ.get("SPAZI_THREADS", "4"))
+timeout = 60
+graceful_timeout = 30
+# Request bodies are capped by the node (max_request_bytes) before parsing; also cap headers.
+limit_request_field_size = 16384
+accesslog = "-"
+errorlog = "-"
+forwarded_allow_ips = "127.0.0.1"

@@ -1,0 +1,57 @@
+"""Settings: every one documented, read from spazi.toml then SPAZI_* variables, bad values refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from node.settings import SETTINGS, SettingsError, load_settings
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    text = README.read_text("utf-8")
+    section = text[text.index("## Settings") :]
+    for setting in SETTINGS:
+        assert f"| `{setting.name}` | `{setting.env}` |" in section, setting.name
+
+
+def test_file_then_environment_then_overrides(tmp_path: Path) -> None:
+    (tmp_path / "spazi.toml").write_text('port = 9000\nsync_interval = 30\ngossip = "peers"\n')
+    values = load_settings(tmp_path, {"sync_interval": 5}, environ={"SPAZI_PORT": "9100"})
+    assert values["port"] == 9100
+    assert values["sync_interval"] == 5
+    assert values["gossip"] == "peers"
+    assert values["database_url"] == f"sqlite:///{tmp_path.resolve()}/spazi.db"
+
+
+@pytest.mark.parametrize(
+    ("toml", "environ", "message"),
+    [
+        ("colour = 1\n", {}, "unknown setting 'colour'"),
+        ("port = 'x'\n", {}, "port must be a int"),
+        ("", {"SPAZI_ALLOW_PRIVATE_PEERS": "perhaps"}, "allow_private_peers must be a bool"),
+        ("", {"SPAZI_GOSSIP": "everyone"}, "gossip must be"),
+        ("port = \n", {}, "not valid TOML"),
+    ],
+)
+def test_bad_settings_are_refused(tmp_path: Path, toml: str, environ: dict, message: str) -> None:
+    (tmp_path / "spazi.toml").write_text(toml)
+    with pytest.raises(SettingsError, match=message):
+        load_settings(tmp_path, environ=environ)
+
+
+def test_gunicorn_loads_the_app_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gunicorn.util import import_app
+
+    from node.bootstrap import init_node
+
+    init_node(tmp_path / "n", "Loft", "http://loft.example")
+    monkeypatch.setenv("SPAZI_DATA_DIR", str(tmp_path / "n"))
+    monkeypatch.setenv("SPAZI_SCHEDULER", "false")
+    app = import_app("node:create_app()")
+    response = app.test_client().get("/api/v1/space")
+    assert response.get_json()["name"] == "Loft"
+    app.extensions["spazi"].close()
