@@ -1,4 +1,4 @@
-"""Settings: every one documented, read from spazi.toml then SPAZI_* variables, bad values refused."""
+"""Settings: all documented, read from spazi.toml then SPAZI_* variables, bad values refused."""
 
 from __future__ import annotations
 
