@@ -69,6 +69,19 @@ def heads() -> Response:
     return _json(b'{"heads":{' + b",".join(parts) + b"}}")
 
 
+MAX_PAGE_BYTES = 8 * 1024 * 1024 - 4096  # protocol.md §Size limits, less room for the envelope
+
+
+def _within_budget(raws: list[bytes]) -> list[bytes]:
+    """As many entries as fit the 8 MiB page limit (always at least one)."""
+    total = 0
+    for index, raw in enumerate(raws):
+        total += len(raw) + 1
+        if total > MAX_PAGE_BYTES and index > 0:
+            return raws[:index]
+    return raws
+
+
 @bp.get("/federation/v1/feeds/<origin>")
 def feed_page(origin: str) -> Response:
     settings = current_app.config["SPAZI"]
@@ -79,7 +92,7 @@ def feed_page(origin: str) -> Response:
     limit = min(_int_arg("limit", settings["feed_page_default"], 1), most)
     with node().db.read() as session:
         row = _served_origin(session, origin)
-        raws = page_raw(session, origin, after, limit)
+        raws = _within_budget(page_raw(session, origin, after, limit))
         head_seq, head_hash = row.head_seq, row.head_hash
     head = b'{"hash":"' + str(head_hash).encode() + b'","seq":' + str(head_seq).encode() + b"}"
     body = (

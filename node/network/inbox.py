@@ -69,7 +69,20 @@ def _check_shape(message: Any) -> dict[str, Any]:
         raise InvalidInput("name must be a string of at most 200 characters", reason="bad-message")
     if kind == "peer.request" and url is None:
         raise InvalidInput("a peering request carries the sender's url", reason="bad-message")
+    if kind == "heads.changed" and not _heads_shape(message.get("heads")):
+        raise InvalidInput("heads must map node ids to {seq, hash}", reason="bad-message")
     return message
+
+
+def _heads_shape(heads: Any) -> bool:
+    if not isinstance(heads, dict) or len(heads) > 1000:
+        return False
+    for origin, head in heads.items():
+        if not is_node_id(origin) or not isinstance(head, dict) or set(head) != {"seq", "hash"}:
+            return False
+        if not isinstance(head["seq"], int) or not isinstance(head["hash"], str):
+            return False
+    return True
 
 
 def _verify(node: Node, delivery: Delivery, ring: Keyring) -> tuple[str, str, int]:

@@ -279,3 +279,21 @@ def test_a_feed_page_limit_above_the_maximum_is_reduced(space: SpaceNode) -> Non
     page = space.client.get(f"/federation/v1/feeds/{space.id}?after=0&limit=1000").get_json()
     assert [e["seq"] for e in page["entries"]] == [1, 2]
     assert page["head"]["seq"] == 4
+
+
+def test_a_feed_page_stays_within_the_response_size_limit(
+    space: SpaceNode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from node.http import federation_read
+
+    for number in range(4):
+        space.client.post(
+            "/api/v1/resources",
+            json={**GOOD_DESK, "id": f"big{number}", "description": "x" * 3000},
+            headers=space.auth(),
+        )
+    monkeypatch.setattr(federation_read, "MAX_PAGE_BYTES", 7000)
+    page = space.client.get(f"/federation/v1/feeds/{space.id}?after=1").get_json()
+    assert [e["seq"] for e in page["entries"]] == [2, 3]
+    single = space.client.get(f"/federation/v1/feeds/{space.id}?after=4").get_json()
+    assert [e["seq"] for e in single["entries"]] == [5]  # one entry even if over the budget

@@ -274,3 +274,22 @@ def test_a_crash_mid_sync_resumes_without_loss_or_duplicates(
             )
             assert seqs == list(range(1, total + 1))
             assert session.get(Peer, net["a"].id).state == "active"
+
+
+@pytest.mark.parametrize(
+    "heads",
+    [None, [], {"not-a-did": {"seq": 1, "hash": "ab"}}, {"x": 1}],
+)
+def test_a_malformed_hint_is_refused(tmp_path: Path, clock: FakeClock, heads) -> None:
+    with network(tmp_path, clock) as net:
+        net.add("a")
+        net.add("b")
+        net.peer("a", "b")
+        before = net["b"].counts()
+        message = {"type": "heads.changed", "from": net["a"].id, "to": net["b"].id}
+        if heads is not None:
+            message["heads"] = heads
+        response = _post(net["b"], _signed_inbox_request(net["a"], "http://b.test", message))
+        assert response.status_code == 422
+        assert response.get_json()["type"] == "urn:spazi:problem:bad-message"
+        assert net["b"].counts() == before
