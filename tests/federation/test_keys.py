@@ -200,3 +200,20 @@ def test_load_refuses_garbage(tmp_path: Path) -> None:
     with pytest.raises(KeyFileError) as info:
         NodeKey.load(path)
     assert info.value.reason == "key-unreadable"
+
+
+def test_over_long_ids_are_refused_without_parsing() -> None:
+    """No valid id is longer than did:key: + 64; longer strings are refused (and not cached)."""
+    did = NodeKey.from_seed(bytes(32)).did
+    assert is_node_id(did)
+    assert not is_node_id(did + "x" * 100_000)
+    assert not is_node_id("did:key:z" + "1" * 65)
+
+
+def test_results_do_not_depend_on_the_cache() -> None:
+    did = NodeKey.from_seed(bytes(32)).did
+    for _ in range(3):  # the second and later answers come from the cache
+        assert is_node_id(did)
+        assert not is_node_id(did[:-1] + "X")
+        with pytest.raises(IdentityError):
+            public_key_from_did(did[:-1] + "X")
