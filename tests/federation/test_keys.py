@@ -214,6 +214,6 @@ def test_results_do_not_depend_on_the_cache() -> None:
     did = NodeKey.from_seed(bytes(32)).did
     for _ in range(3):  # the second and later answers come from the cache
         assert is_node_id(did)
-        assert not is_node_id(did[:-1] + "X")
+        assert not is_node_id(did[:-1])
         with pytest.raises(IdentityError):
-            public_key_from_did(did[:-1] + "X")
+            public_key_from_did(did[:-1])
