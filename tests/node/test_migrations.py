@@ -1,0 +1,57 @@
+"""Migrations build exactly the models' schema and go down and up again, on both databases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+
+from node.db import Base, Database
+from node.migrate import current_revision, head_revision, upgrade
+from tests.support import PostgresSchema, postgres_url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_db(request: pytest.FixtureRequest, tmp_path: Path):
+    if request.param == "sqlite":
+        db = Database(f"sqlite:///{tmp_path / 'm.db'}")
+        yield db
+        db.dispose()
+        return
+    base = postgres_url()
+    if base is None:
+        pytest.skip("SPAZI_TEST_POSTGRES_URL is not set: PostgreSQL variant skipped")
+    schema = PostgresSchema(base)
+    db = Database(schema.url)
+    try:
+        yield db
+    finally:
+        db.dispose()
+        schema.drop()
+
+
+def test_migrations_build_the_models_schema(empty_db: Database) -> None:
+    assert current_revision(empty_db.engine) is None
+    upgrade(empty_db.engine)
+    assert current_revision(empty_db.engine) == head_revision()
+    with empty_db.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert diff == []
+
+
+def test_downgrade_and_upgrade_again(empty_db: Database) -> None:
+    from alembic import command
+
+    from node.migrate import alembic_config
+
+    upgrade(empty_db.engine)
+    config = alembic_config()
+    with empty_db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0001")
+    assert "peers" not in inspect(empty_db.engine).get_table_names()
+    upgrade(empty_db.engine)
+    assert "peers" in inspect(empty_db.engine).get_table_names()
