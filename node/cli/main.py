@@ -55,10 +55,30 @@ def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return node
 
 
+def hoist_data_dir(argv: Sequence[str]) -> list[str]:
+    """Accept ``--data-dir`` anywhere (``spazi run --data-dir X`` as well as before the command)."""
+    rest, hoisted = list(argv), []
+    index = 0
+    while index < len(rest):
+        arg = rest[index]
+        if arg == "--":
+            break
+        if arg == "--data-dir" and index + 1 < len(rest):
+            hoisted += rest[index : index + 2]
+            del rest[index : index + 2]
+            continue
+        if arg.startswith("--data-dir="):
+            hoisted.append(arg)
+            del rest[index]
+            continue
+        index += 1
+    return hoisted + rest
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; errors are one line on stderr and a non-zero exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(hoist_data_dir(sys.argv[1:] if argv is None else argv))
     try:
         if getattr(args, "needs_node", False):
             node = _open(args)

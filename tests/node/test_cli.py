@@ -263,3 +263,10 @@ def test_settings_lists_every_setting_and_hides_secrets(cli_node: SpaceNode, cap
     assert set(rows) == {s.name for s in SETTINGS}
     assert rows["secret_key"]["value"] == "(set)"
     assert rows["url"]["value"] == "http://a.test"
+
+
+def test_data_dir_is_accepted_after_the_command(cli_node: SpaceNode, capsys) -> None:
+    code, out, _ = run(capsys, "resource", "list", "--json", "--data-dir", str(cli_node.data_dir))
+    assert code == 0 and json.loads(out) == []
+    code, out, _ = run(capsys, "space", "show", f"--data-dir={cli_node.data_dir}")
+    assert code == 0 and json.loads(out)["name"] == "TheCube"
