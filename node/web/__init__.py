@@ -16,7 +16,15 @@ csrf = CSRFProtect()
 
 def init_app(app: Flask) -> None:
     """Register the web blueprints, CSRF protection and the HTML error pages on ``app``."""
-    from node.web import admin_pages, atom, calendar, error_pages, pages, rendering
+    from node.web import (
+        admin_pages,
+        atom,
+        calendar,
+        error_pages,
+        network_pages,
+        pages,
+        rendering,
+    )
 
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     csrf.init_app(app)
@@ -25,4 +33,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(calendar.bp)
     app.register_blueprint(atom.bp)
     app.register_blueprint(admin_pages.bp)
+    app.register_blueprint(network_pages.bp)
     error_pages.init_app(app)

@@ -1,0 +1,415 @@
+"""The network for people: every known space, the events across the network and a calendar of
+them. Each item says which node published it (origin) and how fresh our copy is.
+
+Mirrored spaces and events live in the same tables as our own, keyed by origin, so these pages
+read them through :mod:`node.services.network`, as ``spazi network spaces|events`` does.
+A mirrored event has its page on its own node, so links and calendar URLs point there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from flask import Blueprint, Response, request
+from icalendar import Calendar, vCalAddress, vText
+from icalendar import Event as VEvent
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as BaseResponse
+
+from federation.errors import ProtocolError
+from federation.keys import fingerprint
+from node.errors import InvalidInput, NodeError
+from node.http.context import node
+from node.models import Event, Space
+from node.services import events, network, space
+from node.web import calendar, formatting, jsonld
+from node.web.error_pages import _for_page, error_page
+from node.web.rendering import absolute_url, render
+
+bp = Blueprint("network_pages", __name__, url_prefix="/network")
+
+SPACE_FILTERS = ("city", "country")
+EVENT_FILTERS = ("from", "to", "tag", "city")
+MAX_CITY = 100
+
+
+def html_errors(blueprint: Blueprint) -> None:
+    """Show errors on ``blueprint``'s routes as HTML pages, like the other page blueprints.
+
+    ``node.web.error_pages`` does this for the blueprints named in its ``PAGE_BLUEPRINTS``;
+    handlers on the blueprint itself come first, so these pages get the same treatment without
+    that list having to know about them.
+    """
+    for exc_class in (HTTPException, NodeError, ProtocolError, Exception):
+        blueprint.register_error_handler(exc_class, _for_page)
+
+
+html_errors(bp)
+
+
+# -- freshness ----------------------------------------------------------------------------------
+
+
+def ago(stamp: str | datetime | None, now: datetime) -> str:
+    """``"5 min ago"`` for an RFC 3339 UTC time (``2026-11-18T10:00:00Z``) or a datetime.
+
+    A time slightly ahead of ours (another node's clock) reads "just now", not "in 2 min".
+    """
+    if stamp is None or stamp == "":
+        return "never"
+    when = datetime.fromisoformat(stamp.replace("Z", "+00:00")) if isinstance(stamp, str) else stamp
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    seconds = int((now - when).total_seconds())
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600} h ago"
+    days = seconds // 86400
+    return f"{days} day{'s' if days != 1 else ''} ago"
+
+
+# -- spaces -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SpaceCard:
+    """What the network page shows of one space."""
+
+    name: str
+    city: str
+    country: str
+    amenities: list[str]
+    url: str
+    origin: str
+    fingerprint: str
+    is_self: bool
+    updated: str
+    updated_ago: str
+    profile_ago: str
+
+
+def _space_filters(raw: Mapping[str, str]) -> str | None:
+    """The problem with the spaces filters, or None when they can be used."""
+    problems = []
+    if len(raw["city"]) > MAX_CITY:
+        problems.append(f"city: at most {MAX_CITY} characters")
+    country = raw["country"]
+    if country and not (len(country) == 2 and country.isascii() and country.isalpha()):
+        problems.append("country: a two-letter country code, such as IT")
+    return "; ".join(problems) or None
+
+
+def _place(session: Session, row: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The space as a schema.org ``Place`` (None if its profile is gone)."""
+    stored = session.get(Space, row["origin"])
+    if stored is None:
+        return None
+    doc = jsonld.place(dict(stored.profile), row["url"], with_context=False)
+    if not row["url"]:
+        # No known address: an "@id" or "url" made of a bare "/" would point at this node.
+        doc.pop("@id", None)
+        doc.pop("url", None)
+    return doc
+
+
+@bp.get("")
+def spaces() -> tuple[str, int]:
+    """Every space known to this node, ours first, with ?city= and ?country= filters."""
+    current = node()
+    now = current.now()
+    raw = {k: request.args.get(k, "").strip() for k in SPACE_FILTERS}
+    error = _space_filters(raw)
+    cards: list[SpaceCard] = []
+    places: list[dict[str, Any]] = []
+    if error is None:
+        with current.db.read() as session:
+            rows = network.list_spaces(
+                session, current, city=raw["city"] or None, country=raw["country"] or None
+            )
+            for row in rows:
+                cards.append(
+                    SpaceCard(
+                        name=row["name"],
+                        city=row["city"],
+                        country=row["country"],
+                        amenities=list(row["amenities"]),
+                        url=row["url"],
+                        origin=row["origin"],
+                        fingerprint=row["fingerprint"],
+                        is_self=row["is_self"],
+                        updated=row["updated"],
+                        updated_ago=ago(row["updated"], now),
+                        profile_ago=ago(row["profile_updated"], now),
+                    )
+                )
+                place = _place(session, row)
+                if place is not None:
+                    places.append(place)
+    doc = {
+        "@context": jsonld.CONTEXT,
+        "@type": "ItemList",
+        "name": "Spaces in the Spazi network",
+        "numberOfItems": len(places),
+        "itemListElement": [
+            {"@type": "ListItem", "position": number, "item": place}
+            for number, place in enumerate(places, start=1)
+        ],
+    }
+    return render(
+        "network/spaces.html",
+        status=400 if error else 200,
+        spaces=cards,
+        filters=raw,
+        filtered=any(raw.values()),
+        error=error,
+        jsonld=jsonld.script_tag(doc),
+        canonical=absolute_url("network_pages.spaces"),
+    )
+
+
+# -- events -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NetworkEvent:
+    """What the network events page shows of one event."""
+
+    id: str
+    title: str
+    when: str
+    start_iso: str
+    timezone: str
+    cancelled: bool
+    cancel_reason: str | None
+    tags: list[str]
+    space: str
+    city: str
+    space_url: str
+    page_url: str
+    origin: str
+    fingerprint: str
+    is_self: bool
+    published_ago: str
+    synced_ago: str
+
+
+def parse_event_filters(args: Mapping[str, str]) -> tuple[dict[str, str], dict[str, Any]]:
+    """The filters as typed and as checked by ``services.events.parse_query``.
+
+    Raises :class:`InvalidInput` with a message for people when a filter cannot be used.
+    """
+    raw = {k: (args.get(k) or "").strip() for k in EVENT_FILTERS}
+    filters = events.parse_query(raw)
+    start, end = filters.get("start"), filters.get("end")
+    if start is not None and end is not None and start > end:
+        raise InvalidInput("from: the first day is after the last one (to)")
+    return raw, filters
+
+
+def event_page_url(origin: str, event_id: str, space_url: str) -> str:
+    """Where people read an event: our page for ours, its own node's page for the others."""
+    if origin == node().node_id:
+        return absolute_url("pages.event", event_id=event_id)
+    return f"{space_url}/events/{quote(event_id, safe='')}" if space_url else ""
+
+
+def _network_events(
+    session: Session, filters: Mapping[str, Any], default_start: date
+) -> list[dict[str, Any]]:
+    """``services.network.event_rows`` for the filters; no ``from`` means ``default_start``."""
+    return network.event_rows(
+        session,
+        node(),
+        start=filters.get("start") or default_start,
+        end=filters.get("end"),
+        tag=filters.get("tag"),
+        city=filters.get("city"),
+    )
+
+
+def _event_card(view: Mapping[str, Any], synced: Mapping[str, str], now: datetime) -> NetworkEvent:
+    origin = view["origin"]
+    return NetworkEvent(
+        id=view["id"],
+        title=view["title"],
+        when=formatting.format_span(view["start"], view["end"]),
+        start_iso=formatting.iso_with_offset(view["start"], view["timezone"]),
+        timezone=view["timezone"],
+        cancelled=bool(view["cancelled"]),
+        cancel_reason=view.get("cancel_reason"),
+        tags=list(view.get("tags", [])),
+        space=view["space"],
+        city=view["city"],
+        space_url=view["space_url"],
+        page_url=event_page_url(origin, view["id"], view["space_url"]),
+        origin=origin,
+        fingerprint=fingerprint(origin),
+        is_self=origin == node().node_id,
+        published_ago=ago(view["published"], now),
+        synced_ago=ago(synced.get(origin), now) if origin in synced else "",
+    )
+
+
+def _event_jsonld(session: Session, card: NetworkEvent) -> dict[str, Any] | None:
+    stored = session.get(Space, card.origin)
+    # event_rows loaded the row in this session: get() reads its identity map.
+    row = session.get(Event, (card.origin, card.id))
+    if stored is None or row is None or not card.page_url or not card.space_url:
+        return None  # no profile or no address to name as its place and page
+    return jsonld.event(
+        row.body,
+        cancelled=card.cancelled,
+        page_url=card.page_url,
+        profile=dict(stored.profile),
+        space_url=card.space_url,
+        with_context=False,
+    )
+
+
+def _our_today(session: Session) -> date:
+    current = node()
+    timezone = space.get_profile(session, current.node_id)["timezone"]
+    return formatting.local_today(timezone, current.now_ms())
+
+
+@bp.get("/events")
+def network_events() -> tuple[str, int]:
+    """Events across the network from today on (or the ?from= day), with ?city= ?tag= ?to=."""
+    current = node()
+    now = current.now()
+    error = None
+    try:
+        raw, filters = parse_event_filters(request.args)
+    except InvalidInput as exc:
+        raw = {k: request.args.get(k, "").strip() for k in EVENT_FILTERS}
+        filters, error = {}, exc.detail
+    cards: list[NetworkEvent] = []
+    items: list[dict[str, Any]] = []
+    if error is None:
+        with current.db.read() as session:
+            synced = {s["origin"]: s["updated"] for s in network.list_spaces(session, current)}
+            for view in _network_events(session, filters, _our_today(session)):
+                card = _event_card(view, synced, now)
+                cards.append(card)
+                item = _event_jsonld(session, card)
+                if item is not None:
+                    items.append(item)
+    doc = jsonld.graph(items)
+    return render(
+        "network/events.html",
+        status=400 if error else 200,
+        events=cards,
+        filters=raw,
+        filtered=any(raw.values()),
+        error=error,
+        ics_query={k: v for k, v in raw.items() if v},
+        jsonld=jsonld.script_tag(doc),
+        canonical=absolute_url("network_pages.network_events"),
+    )
+
+
+# -- calendar -------------------------------------------------------------------------------------
+#
+# ``node.web.calendar`` builds the VEVENTs of our own events only: its event URL is this node's
+# page and one profile serves for every event. The network calendar needs the event's own node
+# and space per event, so the VEVENT is built here the same way (same UID, SEQUENCE and STATUS
+# rules), reusing the calendar module's UID function and constants.
+
+
+def _location(profile: Mapping[str, Any]) -> str:
+    parts = [profile.get(k) for k in ("name", "address", "city", "country")]
+    return ", ".join(str(p) for p in parts if p)
+
+
+def network_vevent(row: Event, profile: Mapping[str, Any], page_url: str) -> VEvent:
+    """One event of any origin as a VEVENT; its UID is the one its own node's calendar uses."""
+    body = row.body
+    tz = body["timezone"]
+    item = VEvent()
+    item.add("uid", calendar.event_uid(row.origin, row.id))
+    # The time of the change this version reflects, so an unchanged event serialises the same.
+    item.add("dtstamp", datetime.fromtimestamp(row.ts // 1000, UTC))
+    item.add("last-modified", datetime.fromtimestamp(row.ts // 1000, UTC))
+    item.add("dtstart", formatting.event_instant(body["start"], tz))
+    item.add("dtend", formatting.event_instant(body["end"], tz))
+    item.add("summary", ("Cancelled: " if row.cancelled else "") + body["title"])
+    text = [t for t in (row.cancel_reason if row.cancelled else None, body.get("description")) if t]
+    if page_url:
+        text.append(page_url)  # many calendar apps ignore URL
+        item.add("url", page_url)
+    if text:
+        item.add("description", "\n\n".join(text))
+    if profile:
+        item.add("location", _location(profile))
+        if profile.get("latitude_e6") is not None and profile.get("longitude_e6") is not None:
+            item.add("geo", (profile["latitude_e6"] / 1e6, profile["longitude_e6"] / 1e6))
+    if body.get("tags"):
+        item.add("categories", list(body["tags"]))
+    item.add("sequence", row.seq)
+    item.add("status", "CANCELLED" if row.cancelled else "CONFIRMED")
+    contact = profile.get("contact") or {}
+    if contact.get("email"):
+        organizer = vCalAddress(f"mailto:{contact['email']}")
+        organizer.params["cn"] = vText(str(profile["name"]))
+        item.add("organizer", organizer)
+    return item
+
+
+def network_calendar(
+    name: str, items: Iterable[tuple[Event, Mapping[str, Any], str]], timezone: str
+) -> Calendar:
+    """A VCALENDAR of (event, its space's profile, its page) with every VTIMEZONE they use."""
+    cal = Calendar()
+    cal.add("prodid", calendar.PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", name)
+    cal.add("name", name)
+    cal.add("x-wr-timezone", timezone)
+    cal.add("refresh-interval", calendar.REFRESH, parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", "PT1H")  # the older spelling of REFRESH-INTERVAL
+    years: list[int] = []
+    for row, profile, page_url in items:
+        cal.add_component(network_vevent(row, profile, page_url))
+        years += [int(row.body["start"][:4]), int(row.body["end"][:4])]
+    if years:
+        # Whole years around the events, as in node.web.calendar: stable output within a year.
+        cal.add_missing_timezones(
+            first_date=date(min(years), 1, 1), last_date=date(max(years) + 1, 1, 1)
+        )
+    return cal
+
+
+@bp.get("/events.ics")
+def network_events_ics() -> BaseResponse:
+    """The network events page's events (same filters) as iCalendar; without ?from= it starts
+    ``calendar.PAST_DAYS`` back, like the space's own calendar."""
+    current = node()
+    try:
+        _, filters = parse_event_filters(request.args)
+    except InvalidInput as exc:
+        return error_page(400, "These filters cannot be used", exc.detail, exc.detail)
+    since = (current.now() - timedelta(days=calendar.PAST_DAYS)).date()
+    with current.db.read() as session:
+        ours = space.get_profile(session, current.node_id)
+        items = []
+        for view in _network_events(session, filters, since):
+            row = session.get(Event, (view["origin"], view["id"]))
+            stored = session.get(Space, view["origin"])
+            if row is None:
+                continue
+            profile = dict(stored.profile) if stored is not None else {}
+            items.append((row, profile, event_page_url(row.origin, row.id, view["space_url"])))
+        cal = network_calendar(f"{ours['name']}: network events", items, ours["timezone"])
+    response = Response(cal.to_ical(), mimetype=calendar.ICS_MIMETYPE)
+    response.headers["Content-Type"] = f"{calendar.ICS_MIMETYPE}; charset=utf-8"
+    response.add_etag()
+    return response.make_conditional(request)
