@@ -17,6 +17,7 @@ csrf = CSRFProtect()
 def init_app(app: Flask) -> None:
     """Register the web blueprints, CSRF protection and the HTML error pages on ``app``."""
     from node.web import (
+        admin_network,
         admin_pages,
         atom,
         calendar,
@@ -34,4 +35,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(atom.bp)
     app.register_blueprint(admin_pages.bp)
     app.register_blueprint(network_pages.bp)
+    app.register_blueprint(admin_network.bp)
     error_pages.init_app(app)

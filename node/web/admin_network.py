@@ -1,0 +1,150 @@
+"""The admin page of the federation: peers and their sync health, peering requests to approve
+or reject, quarantined (forked) origins with their proofs, and the block list.
+
+It sits behind the same login and CSRF check as the other admin pages (their ``before_request``
+guard is registered here too) and calls the same functions as ``spazi peer …``. A refused action
+(a request no longer pending, a malformed node id…) shows the service's message on the page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, request, url_for
+from sqlalchemy import select
+
+from federation.keys import fingerprint, is_node_id
+from node.cli.network_cmds import _quarantined, peer_rows
+from node.errors import NodeError
+from node.http.context import node
+from node.models import Peer
+from node.network import blocking, joining
+from node.web.admin_pages import PageResult, _guard, _no_store, _page
+from node.web.network_pages import ago, html_errors
+
+bp = Blueprint("admin_network", __name__, url_prefix="/admin/network")
+bp.before_request(_guard)
+bp.after_request(_no_store)
+html_errors(bp)
+
+MAX_REASON = 500
+
+
+def _pending(now: Any) -> list[dict[str, Any]]:
+    """Peering requests waiting for our admin (what ``spazi peer requests`` lists)."""
+    with node().db.read() as session:
+        rows = session.scalars(
+            select(Peer).where(Peer.state == "pending").order_by(Peer.state_changed, Peer.id)
+        )
+        return [
+            {
+                "id": p.id,
+                "name": p.name,
+                "url": p.url,
+                "fingerprint": fingerprint(p.id),
+                "since": ago(p.state_changed, now),
+            }
+            for p in rows
+        ]
+
+
+def _blocks(now: Any) -> list[dict[str, Any]]:
+    with node().db.read() as session:
+        return [
+            {
+                "node_id": b.node_id,
+                "fingerprint": fingerprint(b.node_id) if is_node_id(b.node_id) else "",
+                "reason": b.reason,
+                "since": ago(b.created, now),
+            }
+            for b in blocking.list_blocks(session)
+        ]
+
+
+def _network_page(
+    status: int = 200, message: str | None = None, form: dict[str, str] | None = None
+) -> tuple[str, int]:
+    current = node()
+    now = current.now()
+    forks = [{**f, "fingerprint": fingerprint(f["origin"])} for f in _quarantined(current)]
+    return _page(
+        "admin/network.html",
+        status=status,
+        message=message,
+        form=form or {"node_id": "", "reason": ""},
+        peers=peer_rows(current),
+        pending=_pending(now),
+        forks=forks,
+        blocks=_blocks(now),
+        node_id=current.node_id,
+        fingerprint=fingerprint(current.node_id),
+    )
+
+
+@bp.get("")
+def page() -> tuple[str, int]:
+    """Peers, requests, quarantined origins and blocks on one page."""
+    return _network_page()
+
+
+def _node_id_field() -> str:
+    return (request.form.get("node_id") or "").strip()
+
+
+@bp.post("/approve")
+def approve() -> PageResult:
+    """Approve a pending peering request: the peer becomes active and is told so."""
+    peer_id = _node_id_field()
+    try:
+        peer = joining.approve(node(), peer_id)
+    except NodeError as exc:
+        return _network_page(exc.status, exc.detail)
+    flash(f"Approved {peer.name or peer.id}; it is now an active peer.")
+    return redirect(url_for("admin_network.page"))
+
+
+@bp.post("/reject")
+def reject() -> PageResult:
+    """Reject a pending peering request (the other node is told)."""
+    peer_id = _node_id_field()
+    try:
+        peer = joining.reject(node(), peer_id)
+    except NodeError as exc:
+        return _network_page(exc.status, exc.detail)
+    flash(f"Rejected the request of {peer.name or peer.id}.")
+    return redirect(url_for("admin_network.page"))
+
+
+@bp.post("/block")
+def block() -> PageResult:
+    """Block a node: stop syncing with it, drop what we mirrored of it, refuse its requests."""
+    current = node()
+    node_id = _node_id_field()
+    reason = (request.form.get("reason") or "").strip()
+    if len(reason) > MAX_REASON:
+        return _network_page(
+            422,
+            f"reason: at most {MAX_REASON} characters",
+            {"node_id": node_id, "reason": reason},
+        )
+    try:
+        with current.db.write() as session:
+            blocking.block(session, current, node_id, reason)
+    except NodeError as exc:
+        return _network_page(exc.status, exc.detail, {"node_id": node_id, "reason": reason})
+    flash(f"Blocked {node_id}; what this node mirrored of it was dropped.")
+    return redirect(url_for("admin_network.page"))
+
+
+@bp.post("/unblock")
+def unblock() -> PageResult:
+    """Unblock a node; a later sync fetches its feed afresh."""
+    current = node()
+    node_id = _node_id_field()
+    try:
+        with current.db.write() as session:
+            blocking.unblock(session, current, node_id)
+    except NodeError as exc:
+        return _network_page(exc.status, exc.detail)
+    flash(f"Unblocked {node_id}.")
+    return redirect(url_for("admin_network.page"))
