@@ -73,6 +73,11 @@ def cancel_event(session: Session, node: Node, event_id: str, data: Any = None) 
     publish(session, node, "event.cancel", body)
 
 
+def like_literal(text: str) -> str:
+    """``text`` for a LIKE pattern that matches it literally (``%`` and ``_`` are not wildcards)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def parse_query(args: Any) -> dict[str, Any]:
     """Validate event filters from a query string or CLI options."""
     return load(EventQuerySchema(), {k: v for k, v in dict(args).items() if v not in (None, "")})
@@ -101,7 +106,9 @@ def query_events(
     if tag:
         query = query.where(Event.tags.contains("," + tag.lower() + ",", autoescape=True))
     if city:
-        query = query.join(Space, Space.origin == Event.origin).where(Space.city.ilike(city))
+        query = query.join(Space, Space.origin == Event.origin).where(
+            Space.city.ilike(like_literal(city), escape="\\")
+        )
     if not include_cancelled:
         query = query.where(Event.cancelled.is_(False))
     return list(session.scalars(query.order_by(Event.start_utc, Event.id).limit(limit)))

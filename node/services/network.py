@@ -13,7 +13,7 @@ from federation.keys import fingerprint
 from node.feedstore import aware, ms_to_dt
 from node.models import Block, NodeAddress, Origin, Peer, Space
 from node.runtime import Node
-from node.services.events import event_view, query_events
+from node.services.events import event_view, like_literal, query_events
 from node.services.publishing import publish
 
 
@@ -39,7 +39,7 @@ def list_spaces(
         .where(Space.origin.not_in(select(Block.node_id)))
     )
     if city:
-        query = query.where(Space.city.ilike(city))
+        query = query.where(Space.city.ilike(like_literal(city), escape="\\"))
     if country:
         query = query.where(Space.country == country.upper())
     rows = []
@@ -73,10 +73,14 @@ def event_rows(
 ) -> list[dict[str, Any]]:
     """Events across every origin we hold, each with its space and origin."""
     names = {s.origin: s for s in session.scalars(select(Space))}
-    blocked = set(session.scalars(select(Block.node_id)))
+    # Like list_spaces: nothing from blocked or quarantined origins (a forked origin's history
+    # cannot be trusted, whichever branch we hold).
+    hidden = set(session.scalars(select(Block.node_id))) | set(
+        session.scalars(select(Origin.id).where(Origin.status != "active"))
+    )
     rows = []
     for event in query_events(session, None, start, end, tag, city, include_cancelled):
-        if event.origin in blocked:
+        if event.origin in hidden:
             continue
         view = event_view(event)
         space = names.get(event.origin)

@@ -82,6 +82,13 @@ def test_a_newcomer_peering_with_one_member_learns_the_whole_network(
         by_origin = {s["origin"]: s for s in spaces}
         assert by_origin[net["a"].id]["url"] == "http://a.test"
         assert by_origin[net["c"].id]["city"] == "Milano"
+        with net["z"].node.db.read() as session:
+            # city filters match case-insensitively and literally (no LIKE wildcards)
+            assert [s["origin"] for s in list_spaces(session, net["z"].node, city="milano")] == [
+                net["c"].id
+            ]
+            assert list_spaces(session, net["z"].node, city="%") == []
+            assert list_spaces(session, net["z"].node, city="M_lano") == []
 
 
 def test_gossip_limited_to_direct_peers(tmp_path: Path, clock: FakeClock) -> None:
