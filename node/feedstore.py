@@ -148,7 +148,7 @@ def append_own(
     )
     ts = max(now_ms, last_ts or 0)
     entry = build_entry(key, node_id, row.head_seq + 1, row.head_hash, ts, entry_type, body)
-    store_verified(session, node_id, [entry], keyring_after=None)
+    store_verified(session, node_id, [entry], keyring_after=None, now=ms_to_dt(now_ms))
     return entry
 
 
@@ -158,12 +158,16 @@ def store_verified(
     entries: Sequence[Entry],
     keyring_after: Keyring | None,
     relayed_by: str | None = None,
+    now: datetime | None = None,
 ) -> None:
     """Store entries already verified as the continuation of the origin's head, advance the
-    head and project them; ``keyring_after`` holds rotations the page applied (if any)."""
+    head and project them; ``keyring_after`` holds rotations the page applied (if any).
+
+    ``now`` is the node's clock (what "updated" shows people); the real clock if not given.
+    """
     if not entries:
         return
-    now = utcnow()
+    now = now or utcnow()
     row = lock_origin(session, origin) or ensure_origin(session, origin, now, relayed_by=relayed_by)
     if entries[0].seq != row.head_seq + 1 or entries[0].prev != row.head_hash:
         # The head moved since the page was verified (another sync stored it first).

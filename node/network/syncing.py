@@ -64,7 +64,9 @@ class NodeSyncStore:
                 raise ProtocolError("origin-not-active", f"{origin} is {row.status}")
             if session.get(Block, origin) is not None:
                 raise ProtocolError("origin-not-active", f"{origin} is blocked")
-            feedstore.store_verified(session, origin, entries, None, relayed_by=self.relayed_by)
+            feedstore.store_verified(
+                session, origin, entries, None, relayed_by=self.relayed_by, now=self.node.now()
+            )
 
     def record_fork(self, proof: Mapping[str, Any]) -> None:
         with self.node.db.write() as session:

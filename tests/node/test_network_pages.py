@@ -98,22 +98,10 @@ def _build(net: Network) -> dict[str, str]:
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Network, dict[str, str]]]:
     """One settled network shared by the read-only tests (nothing below changes it)."""
     clock = FakeClock()
-    with (
-        pytest.MonkeyPatch.context() as patch,
-        network(tmp_path_factory.mktemp("net"), clock) as net,
-    ):
-        _follow_the_fake_clock(patch, clock)
+    with network(tmp_path_factory.mktemp("net"), clock) as net:
         ids = _build(net)
         clock.advance(5 * 60)  # every copy is now five minutes old
         yield net, ids
-
-
-def _follow_the_fake_clock(patch: pytest.MonkeyPatch, clock: FakeClock) -> None:
-    """``node.feedstore.store_verified`` dates an origin's "updated" by the wall clock rather
-    than the node's clock; make that the fake clock too, so freshness reads the same each run."""
-    import node.feedstore
-
-    patch.setattr(node.feedstore, "utcnow", lambda: datetime.fromtimestamp(clock(), UTC))
 
 
 @pytest.fixture
@@ -127,9 +115,8 @@ def ids(built: tuple[Network, dict[str, str]]) -> dict[str, str]:
 
 
 @pytest.fixture
-def fresh(tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[Network]:
+def fresh(tmp_path: Path, clock: FakeClock) -> Iterator[Network]:
     """A network of its own for the tests that change things."""
-    _follow_the_fake_clock(monkeypatch, clock)
     with network(tmp_path, clock) as new:
         yield new
 
