@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from federation.bodies import ENTRY_TYPES, validate_body
 from federation.canonical import check_document, encode_checked
@@ -27,11 +26,13 @@ MAX_SEQ = 2**53 - 1
 _ENTRY_TAG = Tag.ENTRY.value  # an Enum attribute lookup costs more than it looks, per entry
 
 
-# slots: a sync page creates thousands of these; without a __dict__ each is half the objects
-# for the garbage collector to track and smaller in memory.
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """A verified (or freshly signed) entry with its canonical bytes and hash."""
+class Entry(NamedTuple):
+    """A verified (or freshly signed) entry with its canonical bytes and hash.
+
+    Immutable like a frozen dataclass, but a named tuple: a sync page builds thousands of these,
+    and a frozen dataclass's ``__init__`` (one ``object.__setattr__`` per field) costs about 2%
+    of an Ed25519 verification per entry, against a fifth of that for a tuple.
+    """
 
     origin: str
     seq: int
@@ -167,17 +168,11 @@ def parse_entry(
         raise EntryError("no-key", exc.detail) from exc
     if not verify_raw(period.public, signature, message):
         raise EntryError("bad-signature", f"entry {doc['seq']} is not signed by {period.kid}")
+    # Positional: keyword arguments cost more, and this runs once per received entry.
     return Entry(
-        origin=doc["origin"],
-        seq=doc["seq"],
-        prev=doc["prev"],
-        ts=doc["ts"],
-        type=doc["type"],
-        body=doc["body"],
-        sig=sig,
-        hash=sha256_hex(raw),
-        raw=raw,
-    )
+        doc["origin"], doc["seq"], doc["prev"], doc["ts"], doc["type"], doc["body"], sig,
+        sha256_hex(raw), raw,
+    )  # fmt: skip
 
 
 def apply_key_change(keyring: Keyring, entry: Entry) -> None:
