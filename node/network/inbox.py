@@ -196,9 +196,10 @@ def _dispatch(session: Session, node: Node, message: Mapping[str, Any]) -> dict[
                 node=node,
             )
         return {"state": _their_view(peer.state)}
-    peer = session.get(Peer, sender)
-    if peer is None:
+    known = session.get(Peer, sender)
+    if known is None:
         raise Forbidden("we are not peered with you", reason="not-a-peer")
+    peer = known
     if kind == "peer.accept":
         peering.apply(session, sender, "receive_accept", now, node=node)
     elif kind == "peer.reject":

@@ -19,13 +19,12 @@ from node.errors import NodeError
 from node.http.context import node
 from node.models import Peer
 from node.network import blocking, joining
-from node.web.admin_pages import PageResult, _guard, _no_store, _page
-from node.web.network_pages import ago, html_errors
+from node.web.admin_pages import PageResult, admin_page, no_store, require_login
+from node.web.network_pages import ago
 
 bp = Blueprint("admin_network", __name__, url_prefix="/admin/network")
-bp.before_request(_guard)
-bp.after_request(_no_store)
-html_errors(bp)
+bp.before_request(require_login)
+bp.after_request(no_store)
 
 MAX_REASON = 500
 
@@ -67,7 +66,7 @@ def _network_page(
     current = node()
     now = current.now()
     forks = [{**f, "fingerprint": fingerprint(f["origin"])} for f in _quarantined(current)]
-    return _page(
+    return admin_page(
         "admin/network.html",
         status=status,
         message=message,

@@ -54,7 +54,7 @@ PageResult = tuple[str, int] | BaseResponse
 
 
 @bp.before_request
-def _guard() -> BaseResponse | None:
+def require_login() -> BaseResponse | None:
     """CSRF check on every POST, then the login check on every page but the login form."""
     if request.method == "POST" and current_app.config.get("WTF_CSRF_ENABLED", True):
         csrf.protect()
@@ -73,13 +73,13 @@ def _guard() -> BaseResponse | None:
 
 
 @bp.after_request
-def _no_store(response: Response) -> Response:
+def no_store(response: Response) -> Response:
     # Admin pages show private state and hold CSRF tokens: never keep them in a cache.
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-def _page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
+def admin_page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
     context.setdefault("noindex", True)
     context.setdefault("admin_email", session.get(SESSION_EMAIL))
     return render(template, status=status, **context)
@@ -107,7 +107,7 @@ def login() -> PageResult:
     """Email and password; the same answer for an unknown email and a wrong password."""
     next_url = request.values.get("next") or ""
     if request.method == "GET":
-        return _page("admin/login.html", form={"email": ""}, next=next_url)
+        return admin_page("admin/login.html", form={"email": ""}, next=next_url)
     email = request.form.get("email", "")
     password = request.form.get("password", "")
     try:
@@ -119,7 +119,7 @@ def login() -> PageResult:
         # scheme, which a form login does not have). The email in the log helps an admin spot
         # guessing; the password is never logged.
         log.info("admin login refused for %r from %s", email[:254], request.remote_addr)
-        return _page(
+        return admin_page(
             "admin/login.html", status=403, form={"email": email}, next=next_url, error=exc.detail
         )
     # A fresh session on login, so nothing set before it (by anyone) carries over.
@@ -153,7 +153,7 @@ def dashboard() -> tuple[str, int]:
             {"id": e.id, "body": e.body, "cancelled": e.cancelled, "seq": e.seq} for e in event_rows
         ]
         feed_head = head(db_session, current.node_id)
-    return _page(
+    return admin_page(
         "admin/dashboard.html",
         profile=profile,
         resources=resource_bodies,
@@ -206,7 +206,7 @@ def _submit(
 def _form_again(
     template: str, errors: dict[str, str], message: str, status: int = 422, **context: Any
 ) -> tuple[str, int]:
-    return _page(
+    return admin_page(
         template, status=status, form=request.form, errors=errors, message=message, **context
     )
 
@@ -238,7 +238,7 @@ def profile() -> PageResult:
         )
     with current.db.read() as db_session:
         form = forms.profile_form(space.get_profile(db_session, current.node_id))
-    return _page("admin/profile.html", form=form, errors={}, **context)
+    return admin_page("admin/profile.html", form=form, errors={}, **context)
 
 
 # -- resources ----------------------------------------------------------------------------------
@@ -262,7 +262,7 @@ def resource_new() -> PageResult:
             ResourceSchema,
             **context,
         )
-    return _page("admin/resource_form.html", form={"capacity": "1"}, errors={}, **context)
+    return admin_page("admin/resource_form.html", form={"capacity": "1"}, errors={}, **context)
 
 
 @bp.route("/resources/<resource_id>/edit", methods=["GET", "POST"])
@@ -280,7 +280,9 @@ def resource_edit(resource_id: str) -> PageResult:
             ResourceSchema,
             **context,
         )
-    return _page("admin/resource_form.html", form=forms.resource_form(body), errors={}, **context)
+    return admin_page(
+        "admin/resource_form.html", form=forms.resource_form(body), errors={}, **context
+    )
 
 
 @bp.route("/resources/<resource_id>/remove", methods=["GET", "POST"])
@@ -293,7 +295,7 @@ def resource_remove(resource_id: str) -> PageResult:
             resources.remove_resource(db_session, current, resource_id)
         flash(f"Removed {body['name']}.")
         return redirect(url_for("admin_pages.dashboard"))
-    return _page("admin/resource_remove.html", resource=body)
+    return admin_page("admin/resource_remove.html", resource=body)
 
 
 # -- events -------------------------------------------------------------------------------------
@@ -314,7 +316,7 @@ def event_new() -> PageResult:
         )
     with current.db.read() as db_session:
         timezone = space.get_profile(db_session, current.node_id)["timezone"]
-    return _page("admin/event_form.html", form={"timezone": timezone}, errors={}, **context)
+    return admin_page("admin/event_form.html", form={"timezone": timezone}, errors={}, **context)
 
 
 @bp.route("/events/<event_id>/edit", methods=["GET", "POST"])
@@ -338,7 +340,7 @@ def event_edit(event_id: str) -> PageResult:
             EventSchema,
             **context,
         )
-    return _page("admin/event_form.html", form=forms.event_form(body), errors={}, **context)
+    return admin_page("admin/event_form.html", form=forms.event_form(body), errors={}, **context)
 
 
 @bp.route("/events/<event_id>/cancel", methods=["GET", "POST"])
@@ -357,4 +359,4 @@ def event_cancel(event_id: str) -> PageResult:
             f"Cancelled {body['title']}.",
             **context,
         )
-    return _page("admin/event_cancel.html", form={}, errors={}, **context)
+    return admin_page("admin/event_cancel.html", form={}, errors={}, **context)

@@ -8,7 +8,7 @@ its latest change, so every edit or cancellation makes calendar apps replace wha
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -40,30 +40,33 @@ def event_uid(node_id: str, event_id: str) -> str:
     return f"{event_id}@{fingerprint(node_id).lower()}.spazi"
 
 
-def _location(profile: dict[str, Any]) -> str:
+def _location(profile: Mapping[str, Any]) -> str:
     parts = [profile.get(k) for k in ("name", "address", "city", "country")]
     return ", ".join(str(p) for p in parts if p)
 
 
-def _vevent(row: Event, node_id: str, profile: dict[str, Any]) -> VEvent:
+def vevent(row: Event, profile: Mapping[str, Any], page_url: str) -> VEvent:
+    """One event of any origin as a VEVENT; its UID is the one its own node's calendar uses."""
     body = row.body
     tz = body["timezone"]
-    page = absolute_url("pages.event", event_id=row.id)
     item = VEvent()
-    item.add("uid", event_uid(node_id, row.id))
+    item.add("uid", event_uid(row.origin, row.id))
     # The time of the change this version reflects, so an unchanged event serialises the same.
     item.add("dtstamp", datetime.fromtimestamp(row.ts // 1000, UTC))
     item.add("last-modified", datetime.fromtimestamp(row.ts // 1000, UTC))
     item.add("dtstart", event_instant(body["start"], tz))
     item.add("dtend", event_instant(body["end"], tz))
     item.add("summary", ("Cancelled: " if row.cancelled else "") + body["title"])
-    # Many calendar apps ignore URL, so the link also ends the description.
     text = [t for t in (row.cancel_reason if row.cancelled else None, body.get("description")) if t]
-    item.add("description", "\n\n".join([*text, page]))
-    item.add("url", page)
-    item.add("location", _location(profile))
-    if profile.get("latitude_e6") is not None and profile.get("longitude_e6") is not None:
-        item.add("geo", (profile["latitude_e6"] / 1e6, profile["longitude_e6"] / 1e6))
+    if page_url:
+        text.append(page_url)  # many calendar apps ignore URL, so the link also ends the text
+        item.add("url", page_url)
+    if text:
+        item.add("description", "\n\n".join(text))
+    if profile:
+        item.add("location", _location(profile))
+        if profile.get("latitude_e6") is not None and profile.get("longitude_e6") is not None:
+            item.add("geo", (profile["latitude_e6"] / 1e6, profile["longitude_e6"] / 1e6))
     if body.get("tags"):
         item.add("categories", list(body["tags"]))
     item.add("sequence", row.seq)
@@ -76,21 +79,22 @@ def _vevent(row: Event, node_id: str, profile: dict[str, Any]) -> VEvent:
     return item
 
 
-def build_calendar(node_id: str, profile: dict[str, Any], rows: Iterable[Event]) -> Calendar:
-    """A VCALENDAR holding ``rows`` and a VTIMEZONE for every time zone they use."""
+def calendar_document(
+    name: str, timezone: str, items: Iterable[tuple[Event, Mapping[str, Any], str]]
+) -> Calendar:
+    """A VCALENDAR of (event, its space's profile, its page URL) with every VTIMEZONE used."""
     cal = Calendar()
-    name = f"{profile['name']}: events"
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", name)
     cal.add("name", name)
-    cal.add("x-wr-timezone", str(profile["timezone"]))
+    cal.add("x-wr-timezone", timezone)
     cal.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", "PT1H")  # the older spelling of REFRESH-INTERVAL
     years: list[int] = []
-    for row in rows:
-        cal.add_component(_vevent(row, node_id, profile))
+    for row, profile, page_url in items:
+        cal.add_component(vevent(row, profile, page_url))
         years += [int(row.body["start"][:4]), int(row.body["end"][:4])]
     if years:
         # Whole years around the events: the time-zone rules cover every event, and the output
@@ -101,7 +105,14 @@ def build_calendar(node_id: str, profile: dict[str, Any], rows: Iterable[Event])
     return cal
 
 
-def _ics_response(cal: Calendar, filename: str | None = None) -> BaseResponse:
+def build_calendar(node_id: str, profile: dict[str, Any], rows: Iterable[Event]) -> Calendar:
+    """The space's own calendar: its events, each linking to its page here."""
+    del node_id  # each row carries its origin, which is ours
+    items = ((row, profile, absolute_url("pages.event", event_id=row.id)) for row in rows)
+    return calendar_document(f"{profile['name']}: events", str(profile["timezone"]), items)
+
+
+def ics_response(cal: Calendar, filename: str | None = None) -> BaseResponse:
     response = Response(cal.to_ical(), mimetype=ICS_MIMETYPE)
     response.headers["Content-Type"] = f"{ICS_MIMETYPE}; charset=utf-8"
     if filename:
@@ -119,7 +130,7 @@ def events_ics() -> BaseResponse:
         profile = space.get_profile(session, current.node_id)
         rows = listing.events_between(session, current.node_id, since, limit=MAX_EVENTS)
         cal = build_calendar(current.node_id, profile, rows)
-    return _ics_response(cal)
+    return ics_response(cal)
 
 
 @bp.get("/events/<event_id>/calendar.ics")
@@ -130,4 +141,4 @@ def event_ics(event_id: str) -> BaseResponse:
         profile = space.get_profile(session, current.node_id)
         row = events.get_event(session, current.node_id, event_id)
         cal = build_calendar(current.node_id, profile, [row])
-    return _ics_response(cal, f"{row.id}.ics")
+    return ics_response(cal, f"{row.id}.ics")

@@ -21,7 +21,9 @@ from node.errors import NodeError
 from node.web.rendering import is_page_path, render
 
 # Blueprints whose routes are pages for people (node.web registers them).
-PAGE_BLUEPRINTS = frozenset({"pages", "calendar", "atom", "admin_pages"})
+PAGE_BLUEPRINTS = frozenset(
+    {"pages", "calendar", "atom", "admin_pages", "network_pages", "admin_network"}
+)
 
 Handler = Callable[[Any], Any]
 

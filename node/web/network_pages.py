@@ -8,27 +8,23 @@ A mirrored event has its page on its own node, so links and calendar URLs point 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, request
-from icalendar import Calendar, vCalAddress, vText
-from icalendar import Event as VEvent
+from flask import Blueprint, request
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
-from federation.errors import ProtocolError
 from federation.keys import fingerprint
-from node.errors import InvalidInput, NodeError
+from node.errors import InvalidInput
 from node.http.context import node
 from node.models import Event, Space
 from node.services import events, network, space
 from node.web import calendar, formatting, jsonld
-from node.web.error_pages import _for_page, error_page
+from node.web.error_pages import error_page
 from node.web.rendering import absolute_url, render
 
 bp = Blueprint("network_pages", __name__, url_prefix="/network")
@@ -36,20 +32,6 @@ bp = Blueprint("network_pages", __name__, url_prefix="/network")
 SPACE_FILTERS = ("city", "country")
 EVENT_FILTERS = ("from", "to", "tag", "city")
 MAX_CITY = 100
-
-
-def html_errors(blueprint: Blueprint) -> None:
-    """Show errors on ``blueprint``'s routes as HTML pages, like the other page blueprints.
-
-    ``node.web.error_pages`` does this for the blueprints named in its ``PAGE_BLUEPRINTS``;
-    handlers on the blueprint itself come first, so these pages get the same treatment without
-    that list having to know about them.
-    """
-    for exc_class in (HTTPException, NodeError, ProtocolError, Exception):
-        blueprint.register_error_handler(exc_class, _for_page)
-
-
-html_errors(bp)
 
 
 # -- freshness ----------------------------------------------------------------------------------
@@ -317,75 +299,8 @@ def network_events() -> tuple[str, int]:
 
 
 # -- calendar -------------------------------------------------------------------------------------
-#
-# ``node.web.calendar`` builds the VEVENTs of our own events only: its event URL is this node's
-# page and one profile serves for every event. The network calendar needs the event's own node
-# and space per event, so the VEVENT is built here the same way (same UID, SEQUENCE and STATUS
-# rules), reusing the calendar module's UID function and constants.
-
-
-def _location(profile: Mapping[str, Any]) -> str:
-    parts = [profile.get(k) for k in ("name", "address", "city", "country")]
-    return ", ".join(str(p) for p in parts if p)
-
-
-def network_vevent(row: Event, profile: Mapping[str, Any], page_url: str) -> VEvent:
-    """One event of any origin as a VEVENT; its UID is the one its own node's calendar uses."""
-    body = row.body
-    tz = body["timezone"]
-    item = VEvent()
-    item.add("uid", calendar.event_uid(row.origin, row.id))
-    # The time of the change this version reflects, so an unchanged event serialises the same.
-    item.add("dtstamp", datetime.fromtimestamp(row.ts // 1000, UTC))
-    item.add("last-modified", datetime.fromtimestamp(row.ts // 1000, UTC))
-    item.add("dtstart", formatting.event_instant(body["start"], tz))
-    item.add("dtend", formatting.event_instant(body["end"], tz))
-    item.add("summary", ("Cancelled: " if row.cancelled else "") + body["title"])
-    text = [t for t in (row.cancel_reason if row.cancelled else None, body.get("description")) if t]
-    if page_url:
-        text.append(page_url)  # many calendar apps ignore URL
-        item.add("url", page_url)
-    if text:
-        item.add("description", "\n\n".join(text))
-    if profile:
-        item.add("location", _location(profile))
-        if profile.get("latitude_e6") is not None and profile.get("longitude_e6") is not None:
-            item.add("geo", (profile["latitude_e6"] / 1e6, profile["longitude_e6"] / 1e6))
-    if body.get("tags"):
-        item.add("categories", list(body["tags"]))
-    item.add("sequence", row.seq)
-    item.add("status", "CANCELLED" if row.cancelled else "CONFIRMED")
-    contact = profile.get("contact") or {}
-    if contact.get("email"):
-        organizer = vCalAddress(f"mailto:{contact['email']}")
-        organizer.params["cn"] = vText(str(profile["name"]))
-        item.add("organizer", organizer)
-    return item
-
-
-def network_calendar(
-    name: str, items: Iterable[tuple[Event, Mapping[str, Any], str]], timezone: str
-) -> Calendar:
-    """A VCALENDAR of (event, its space's profile, its page) with every VTIMEZONE they use."""
-    cal = Calendar()
-    cal.add("prodid", calendar.PRODID)
-    cal.add("version", "2.0")
-    cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", name)
-    cal.add("name", name)
-    cal.add("x-wr-timezone", timezone)
-    cal.add("refresh-interval", calendar.REFRESH, parameters={"VALUE": "DURATION"})
-    cal.add("x-published-ttl", "PT1H")  # the older spelling of REFRESH-INTERVAL
-    years: list[int] = []
-    for row, profile, page_url in items:
-        cal.add_component(network_vevent(row, profile, page_url))
-        years += [int(row.body["start"][:4]), int(row.body["end"][:4])]
-    if years:
-        # Whole years around the events, as in node.web.calendar: stable output within a year.
-        cal.add_missing_timezones(
-            first_date=date(min(years), 1, 1), last_date=date(max(years) + 1, 1, 1)
-        )
-    return cal
+# The VEVENTs come from node.web.calendar: each links to its own node's page and carries the UID
+# that node's calendar uses, so subscribers of both never see an event twice.
 
 
 @bp.get("/events.ics")
@@ -408,8 +323,5 @@ def network_events_ics() -> BaseResponse:
                 continue
             profile = dict(stored.profile) if stored is not None else {}
             items.append((row, profile, event_page_url(row.origin, row.id, view["space_url"])))
-        cal = network_calendar(f"{ours['name']}: network events", items, ours["timezone"])
-    response = Response(cal.to_ical(), mimetype=calendar.ICS_MIMETYPE)
-    response.headers["Content-Type"] = f"{calendar.ICS_MIMETYPE}; charset=utf-8"
-    response.add_etag()
-    return response.make_conditional(request)
+        cal = calendar.calendar_document(f"{ours['name']}: network events", ours["timezone"], items)
+    return calendar.ics_response(cal)
