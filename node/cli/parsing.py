@@ -8,9 +8,8 @@ from typing import Any
 
 from federation.bodies import DAYS
 from node.cli.output import CliError
+from node.services.money import currency_exponent
 
-# ISO 4217 currencies without minor units; everything else here uses cents.
-_ZERO_DECIMAL = {"JPY", "KRW", "ISK", "CLP", "VND", "XOF", "XAF", "UGX", "PYG", "RWF"}
 _DAY_ABBR = {d[:2].lower(): d for d in DAYS[:7]} | {"ph": "PublicHolidays"}
 
 
@@ -18,7 +17,7 @@ def minor_units(amount: str, currency: str | None, option: str) -> int:
     """``"12.50"`` EUR → 1250; refuses more decimals than the currency has."""
     if not currency:
         raise CliError(f"{option} needs --currency (e.g. EUR)", 2)
-    exponent = 0 if currency.upper() in _ZERO_DECIMAL else 2
+    exponent = currency_exponent(currency.upper())
     try:
         value = Decimal(amount)
     except InvalidOperation:
@@ -32,7 +31,7 @@ def minor_units(amount: str, currency: str | None, option: str) -> int:
 def format_minor(amount: int | None, currency: str | None) -> str:
     if amount is None or not currency:
         return ""
-    exponent = 0 if currency in _ZERO_DECIMAL else 2
+    exponent = currency_exponent(currency)
     return f"{Decimal(amount) / (10**exponent):.{exponent}f} {currency}"
 
 

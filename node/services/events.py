@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from node.errors import Conflict, InvalidInput, NotFound
+from node.feedstore import aware
 from node.models import Event, Space
 from node.runtime import Node
 from node.schemas import CancelSchema, EventQuerySchema, EventSchema
@@ -22,8 +23,9 @@ def event_view(row: Event) -> dict[str, Any]:
     view = {**row.body, "origin": row.origin, "cancelled": row.cancelled}
     if row.cancel_reason:
         view["cancel_reason"] = row.cancel_reason
-    view["start_utc"] = row.start_utc.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    view["end_utc"] = row.end_utc.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # aware(): SQLite returns these UTC columns naive; astimezone() would read them as local time.
+    view["start_utc"] = aware(row.start_utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    view["end_utc"] = aware(row.end_utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return view
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from federation.bodies import DAYS
+from node.services.money import currency_exponent
 
 WEEKDAYS = DAYS[:7]
 SHORT_DAY = {
@@ -33,40 +34,6 @@ RESOURCE_KIND_LABEL = {
     "meeting_room": "Meeting room",
     "office": "Office",
 }
-
-# ISO 4217 currencies whose minor unit is not a hundredth; every other code has two decimals.
-_EXPONENTS = {
-    **dict.fromkeys(
-        [
-            "BIF",
-            "CLP",
-            "DJF",
-            "GNF",
-            "ISK",
-            "JPY",
-            "KMF",
-            "KRW",
-            "PYG",
-            "RWF",
-            "UGX",
-            "UYI",
-            "VND",
-            "VUV",
-            "XAF",
-            "XOF",
-            "XPF",
-        ],
-        0,
-    ),
-    **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
-    **dict.fromkeys(["CLF", "UYW"], 4),
-}
-
-
-def currency_exponent(currency: str | None) -> int:
-    """Decimal places of ``currency``'s minor unit (2 when unknown or not given)."""
-    return _EXPONENTS.get(currency or "", 2)
-
 
 def minor_to_major(minor: int, currency: str | None) -> Decimal:
     """``2550, "EUR"`` → ``Decimal("25.50")``."""

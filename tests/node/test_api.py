@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from federation.canonical import parse_strict
 from federation.feeds import Head, verify_page
 from federation.keyring import Keyring
@@ -104,3 +106,19 @@ def test_members_are_private(space: SpaceNode) -> None:
     assert [m["email"] for m in listed] == ["ada@example.org"]
     feed_bytes = space.client.get(f"/federation/v1/feeds/{space.id}").data
     assert b"ada@example.org" not in feed_bytes and b"Ada" not in feed_bytes
+
+
+def test_event_times_in_utc_do_not_depend_on_the_servers_zone(
+    space: SpaceNode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        created = space.client.post("/api/v1/events", json=EVENT, headers=space.auth()).get_json()
+        event = space.client.get(f"/api/v1/events/{created['id']}").get_json()
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    assert event["start_utc"] == "2026-12-01T09:00:00Z"  # London is UTC+0 in December

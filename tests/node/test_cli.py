@@ -270,3 +270,47 @@ def test_data_dir_is_accepted_after_the_command(cli_node: SpaceNode, capsys) -> 
     assert code == 0 and json.loads(out) == []
     code, out, _ = run(capsys, "space", "show", f"--data-dir={cli_node.data_dir}")
     assert code == 0 and json.loads(out)["name"] == "TheCube"
+
+
+def test_prices_use_each_currencys_decimals(cli_node: SpaceNode, capsys) -> None:
+    d = str(cli_node.data_dir)
+    code, _, _ = run(
+        capsys,
+        "--data-dir",
+        d,
+        "resource",
+        "add",
+        "--id",
+        "kw",
+        "--kind",
+        "office",
+        "--name",
+        "Office",
+        "--capacity",
+        "2",
+        "--price-day",
+        "12.125",
+        "--currency",
+        "KWD",
+    )
+    assert code == 0
+    code, _, err = run(
+        capsys,
+        "--data-dir",
+        d,
+        "resource",
+        "add",
+        "--kind",
+        "office",
+        "--name",
+        "O",
+        "--capacity",
+        "2",
+        "--price-day",
+        "1.5",
+        "--currency",
+        "JPY",
+    )
+    assert code == 2 and "at most 0 decimals" in err
+    code, out, _ = run(capsys, "--data-dir", d, "resource", "list")
+    assert "12.125 KWD" in out
