@@ -8,6 +8,7 @@ directly and the scheduler job only calls it.
 from __future__ import annotations
 
 import random
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from federation.backoff import next_delay
 from federation.entries import Entry
 from federation.errors import ProtocolError
+from federation.feeds import Head
 from federation.transport.client import PeerClient
 from node.feedstore import aware
 from node.models import OutboxMessage, Peer, SeenSignature
@@ -62,8 +64,18 @@ def enqueue(session: Session, node: Node, peer: Peer, kind: str, extra: dict[str
 
 def queue_heads_hint(session: Session, node: Node, entry: Entry) -> None:
     """After an own-feed append: tell every active peer our head moved (same transaction)."""
-    hint = {"heads": {entry.origin: {"seq": entry.seq, "hash": entry.hash}}}
+    queue_heads_changed(session, node, {entry.origin: Head(entry.seq, entry.hash)})
+
+
+def queue_heads_changed(
+    session: Session, node: Node, heads: Mapping[str, Head], skip: Collection[str] = ()
+) -> None:
+    """Tell active peers that feeds we serve moved, except the peers in ``skip`` and a peer the
+    news is only about its own feed (it is the author)."""
+    hint = {"heads": {o: {"seq": h.seq, "hash": h.hash} for o, h in sorted(heads.items())}}
     for peer in active_peers(session):
+        if peer.id in skip or heads.keys() == {peer.id}:
+            continue
         enqueue(session, node, peer, "heads.changed", hint)
 
 

@@ -25,6 +25,7 @@ from federation.sync import ProgressCallback, SyncReport, ingest_fork_proofs, sy
 from federation.transport.client import PeerClient
 from node import feedstore
 from node.models import Block, ForkProof, Origin, Peer
+from node.network.outbox import queue_heads_changed
 from node.network.transport import peer_client
 from node.runtime import Node
 
@@ -150,7 +151,20 @@ def sync_peer(
             )
             row.next_try = now + timedelta(seconds=int(node.settings["sync_interval"]))
             row.lag = _lag(session, report)
+        if report.total_stored:
+            _relay_hints(session, node, report, source=peer.id)
     return report, forks
+
+
+def _relay_hints(session: Any, node: Node, report: SyncReport, source: str) -> None:
+    """Pass the push hint on: our other peers learn that feeds we relay moved.
+
+    Without this only the author's direct peers pull early and everyone further away waits for
+    a periodic pull at every hop; with it a new entry crosses the network at the pace of hints.
+    A round that stores nothing sends nothing, so hints die out once everyone holds the entry.
+    """
+    moved = {o: feedstore.head(session, o) for o, count in report.stored.items() if count}
+    queue_heads_changed(session, node, moved, skip={source})
 
 
 def _backoff_ms(node: Node, failures: int) -> float:
