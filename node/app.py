@@ -53,7 +53,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from node import jobs, web
     from node.http import api, federation_read, inbox, problems, wellknown
-    from node.services.keys import finish_pending_rotation
+    from node.keystore import finish_pending_rotation
 
     finish_pending_rotation(node)
     problems.init_app(app)

@@ -49,7 +49,7 @@ def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     if revision != head_revision():
         node.close()
         raise CliError(f"database is at revision {revision or 'none'}: run `spazi db upgrade`")
-    from node.services.keys import finish_pending_rotation
+    from node.keystore import finish_pending_rotation
 
     finish_pending_rotation(node)
     return node

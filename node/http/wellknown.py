@@ -13,6 +13,7 @@ from federation.descriptor import build_descriptor
 from federation.passes import jwks
 from node.feedstore import keyring
 from node.http.context import node
+from node.keystore import current_key
 from node.models import FeedEntry, Space
 from node.runtime import Node
 
@@ -34,7 +35,7 @@ def descriptor_for(session: Session, current: Node) -> dict[str, Any]:
     space = session.get(Space, current.node_id)
     name = space.name if space is not None else current.node_id
     return build_descriptor(
-        current.key,
+        current_key(session, current),
         current.node_id,
         name,
         current.url,

@@ -8,6 +8,7 @@ import requests
 
 from federation.httpsig import sign_request
 from federation.transport.client import PeerClient
+from node.keystore import current_key
 from node.runtime import Node
 
 
@@ -30,6 +31,9 @@ def signer(node: Node) -> Callable[[requests.PreparedRequest], None]:
     """Signs each outgoing inbox request as this node, with the current key, at send time."""
 
     def sign(request: requests.PreparedRequest) -> None:
-        sign_request(request, node.key, node.node_id, int(node.clock()))
+        # The key may have been rotated by another process since this one started.
+        with node.db.read() as session:
+            key = current_key(session, node)
+        sign_request(request, key, node.node_id, int(node.clock()))
 
     return sign

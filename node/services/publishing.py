@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 from federation.entries import Entry
 from federation.errors import BodyError, EntryError
 from node.errors import InvalidInput
-from node.feedstore import append_own
+from node.feedstore import append_own, lock_origin
+from node.keystore import current_key
 from node.network.outbox import queue_heads_hint
 from node.runtime import Node
 
@@ -17,7 +18,11 @@ from node.runtime import Node
 def publish(session: Session, node: Node, entry_type: str, body: dict[str, Any]) -> Entry:
     """Sign ``body`` as the next entry of our feed and project it, in the caller's transaction."""
     try:
-        entry = append_own(session, node.key, node.node_id, entry_type, body, node.now_ms())
+        # Lock our feed's row before asking which key signs: a rotation committed by another
+        # process in between would otherwise leave us signing with the retired key.
+        lock_origin(session, node.node_id)
+        key = current_key(session, node)
+        entry = append_own(session, key, node.node_id, entry_type, body, node.now_ms())
     except (BodyError, EntryError) as exc:
         raise InvalidInput(exc.detail, reason=exc.reason) from exc
     # The push hint to peers is queued in this same transaction: it exists exactly when the

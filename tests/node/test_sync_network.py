@@ -207,3 +207,37 @@ def test_key_rotation_is_followed_by_peers(tmp_path: Path, clock: FakeClock) -> 
         # a still sends signed messages with its new key: the hint is accepted by b
         _add_event(net, "a", title="After rotation")
         assert net.deliver() >= 1
+
+
+def test_a_rotation_by_another_process_is_picked_up_by_the_running_node(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    from federation.canonical import parse_strict
+    from federation.descriptor import verify_descriptor
+    from federation.feeds import Head, verify_page
+    from federation.keyring import Keyring
+    from node.runtime import open_node
+    from node.services.keys import rotate
+
+    with network(tmp_path, clock) as net:
+        net.add("a")
+        net.add("b")
+        net.peer("a", "b")
+        net.settle()
+        cli = open_node(str(net["a"].data_dir), clock=clock, environ={})
+        try:
+            new_key = rotate(cli)  # `spazi key rotate` while the server runs
+        finally:
+            cli.close()
+        assert net["a"].node.key.kid != new_key.kid  # the server still holds the old key
+        event_id = _add_event(net, "a")
+        assert net["a"].node.key.kid == new_key.kid  # ...until it signs again
+        page = parse_strict(net["a"].client.get(f"/federation/v1/feeds/{net['a'].id}").data)
+        entries = verify_page(
+            net["a"].id, Head(), page["entries"], Keyring(), net["a"].node.now_ms()
+        )
+        assert entries[-1].type == "event.put"
+        descriptor = net["a"].client.get("/.well-known/spazi").get_json()
+        verify_descriptor(descriptor, net["a"].id, net["a"].node.now_ms())
+        net.settle()
+        assert _holds(net, "b", net["a"].id, event_id)
