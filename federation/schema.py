@@ -104,7 +104,8 @@ def one_of(*choices: str) -> Check:
     allowed = frozenset(choices)
 
     def check(value: Any, path: str) -> None:
-        if value not in allowed:
+        # The type test first: a list or object would make the set lookup raise TypeError.
+        if type(value) is not str or value not in allowed:
             raise BodyError(detail=f"{path} must be one of {sorted(allowed)}")
 
     return check
