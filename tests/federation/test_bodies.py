@@ -148,6 +148,8 @@ REFUSALS: list[tuple[str, Change, str]] = [
     ("space.profile", _set("links.0", {"url": "https://x.example"}), "title is required"),
     # resource.put
     ("resource.put", _set("kind", "sofa"), "kind must be one of"),
+    ("resource.put", _set("kind", ["office"]), "kind must be one of"),  # unhashable value
+    ("agreement.publish", _set("agreement.grants.0.resource_kinds", [{}]), "must be one of"),
     ("resource.put", _set("id", "-desk"), "id has the wrong format"),
     ("resource.put", _set("id", "d" * 65), "id must be 1..64 characters"),
     ("resource.put", _set("capacity", 0), "capacity must be within 1..10000"),
