@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from federation.canonical import parse_strict
-from federation.descriptor import verify_descriptor
+from federation.descriptor import rebuild_keyring, verify_descriptor
 from federation.errors import HttpSignatureError, ProtocolError
 from federation.httpsig import check_sender, verify_request_details
-from federation.keyring import Keyring
+from federation.keyring import KeyPeriod, Keyring
 from federation.keys import is_node_id
 from node.errors import Conflict, Forbidden, InvalidInput, NodeError
 from node.feedstore import keyring as stored_keyring
@@ -36,6 +36,12 @@ class SignatureRefused(NodeError):
     status = 401
     reason = "bad-http-signature"
     title = "Signature refused"
+
+
+class MessageTooLarge(NodeError):
+    status = 413
+    reason = "body-too-large"
+    title = "Message too large"
 
 
 @dataclass
@@ -56,7 +62,7 @@ def _check_shape(message: Any) -> dict[str, Any]:
         raise InvalidInput(f"unknown message type {kind!r}", reason="unknown-message-type")
     if not is_node_id(message.get("from")) or not is_node_id(message.get("to")):
         raise InvalidInput("from and to must be node ids", reason="bad-message")
-    allowed = {"type", "from", "to", "url", "name", "invite", "heads"}
+    allowed = {"type", "from", "to", "url", "name", "invite", "heads", "keys"}
     if set(message) - allowed:
         raise InvalidInput(f"unknown fields {sorted(set(message) - allowed)}", reason="bad-message")
     url = message.get("url")
@@ -69,6 +75,11 @@ def _check_shape(message: Any) -> dict[str, Any]:
         raise InvalidInput("name must be a string of at most 200 characters", reason="bad-message")
     if kind == "peer.request" and url is None:
         raise InvalidInput("a peering request carries the sender's url", reason="bad-message")
+    keys = message.get("keys")
+    if keys is not None and not (
+        kind == "peer.request" and isinstance(keys, list) and len(keys) <= 256
+    ):
+        raise InvalidInput("keys: a list of key.rotate entries, in peer.request", "bad-message")
     if kind == "heads.changed" and not _heads_shape(message.get("heads")):
         raise InvalidInput("heads must map node ids to {seq, hash}", reason="bad-message")
     return message
@@ -87,9 +98,13 @@ def _heads_shape(heads: Any) -> bool:
 
 def _verify(node: Node, delivery: Delivery, ring: Keyring) -> tuple[str, str, int]:
     """Verify the signature; return (sender, signature id, expiry) without recording it yet."""
+    keep: list[int] = []
     with node.db.read() as session:
 
-        def seen(signature_id: str, _expires: int) -> bool:
+        def seen(signature_id: str, keep_until: int) -> bool:
+            # Recorded for real in the write transaction below; kept until the end of the
+            # window the verifier accepts the signature in (its expiry plus clock skew).
+            keep.append(keep_until)
             return session.get(SeenSignature, signature_id) is not None
 
         try:
@@ -104,13 +119,15 @@ def _verify(node: Node, delivery: Delivery, ring: Keyring) -> tuple[str, str, in
             )
         except HttpSignatureError as exc:
             raise SignatureRefused(exc.detail, reason=exc.reason) from exc
-    return verified.node_id, verified.signature_id, verified.expires
+    return verified.node_id, verified.signature_id, keep[-1] if keep else verified.expires
 
 
 def receive(node: Node, delivery: Delivery) -> dict[str, Any]:
     """Verify and act on one inbox message; return the JSON answer for the sender."""
+    if len(delivery.body) > MAX_MESSAGE_BYTES:
+        raise MessageTooLarge(f"an inbox message is at most {MAX_MESSAGE_BYTES} bytes")
     try:
-        message = _check_shape(parse_strict(delivery.body, MAX_MESSAGE_BYTES))
+        message = _check_shape(parse_strict(delivery.body))
     except ProtocolError as exc:
         raise InvalidInput(f"malformed message: {exc.detail}", reason="malformed-json") from exc
     sender = message["from"]
@@ -118,36 +135,70 @@ def receive(node: Node, delivery: Delivery) -> dict[str, Any]:
         if session.get(Block, sender) is not None:
             raise Forbidden("this node does not accept messages from you", reason="blocked")
         ring = stored_keyring(session)
-    descriptor_ring: Keyring | None = None
-    checked_url: str | None = None
     try:
-        signed_by, signature_id, expires = _verify(node, delivery, ring)
+        signed_by, signature_id, keep_until = _verify(node, delivery, ring)
     except SignatureRefused as exc:
-        # The sender signed with a key we have not seen: a newcomer that rotated since genesis,
-        # or a peer that rotated moments ago (its hint arrives before we synced the rotation).
-        # Learn its keys from its own descriptor, which proves them from the id itself, then
-        # check again. The URL is the peer's stored one, or for a first request the one in the
-        # message; nothing from it is trusted that the id does not vouch for (DESIGN §3.2).
-        url = _known_url(node, sender) or (
-            message.get("url") if message["type"] == "peer.request" else None
-        )
-        if exc.reason != "unknown-key" or url is None:
+        if exc.reason != "unknown-key":
             raise
-        descriptor_ring, checked_url = _descriptor_keyring(node, url, sender), url
-        signed_by, signature_id, expires = _verify(node, delivery, descriptor_ring)
+        # Signed with a key we have not seen. Learn the sender's keys only from sources bound to
+        # its id and never from a URL the unauthenticated request names (DESIGN §3.2): a peer's
+        # descriptor at the URL we stored when peering (it rotated moments ago and its hint
+        # arrived before we synced the rotation), or the key.rotate entries a first request
+        # carries. Either must extend what we already know of its keys.
+        learned = _learn_keys(node, sender, message)
+        if learned is None:
+            raise
+        signed_by, signature_id, keep_until = _verify(node, delivery, learned)
     try:
         check_sender(message, signed_by, node.node_id)
     except HttpSignatureError as exc:
-        raise SignatureRefused(exc.detail, reason=exc.reason) from exc
-    if message["type"] == "peer.request" and checked_url != message["url"]:
-        # Make sure the URL the sender gives really serves the sender's id before we ever
-        # sync from it (otherwise anyone could point us at someone else's node).
+        raise Forbidden(exc.detail, reason=exc.reason) from exc
+    if message["type"] == "peer.request":
+        # Authenticated now; make sure the URL the sender gives really serves the sender's id
+        # before we ever sync from it (otherwise anyone could point us at someone else's node).
         _descriptor_keyring(node, message["url"], sender)
     with node.db.write() as session:
         if session.get(SeenSignature, signature_id) is not None:
             raise SignatureRefused("this request was already received", reason="replayed")
-        session.add(SeenSignature(id=signature_id, expires=expires))
+        session.add(SeenSignature(id=signature_id, expires=keep_until))
         return _dispatch(session, node, message)
+
+
+def _learn_keys(node: Node, sender: str, message: Mapping[str, Any]) -> Keyring | None:
+    """The sender's keys from a source bound to its id, if they extend what we know; else None."""
+    url = _known_url(node, sender)
+    if url is not None:
+        learned = _descriptor_keyring(node, url, sender)
+    elif message["type"] == "peer.request" and message.get("keys"):
+        try:
+            learned, _ = rebuild_keyring(sender, message["keys"], node.now_ms())
+        except ProtocolError as exc:
+            raise SignatureRefused(f"keys: {exc.detail}", reason="bad-key-entry") from exc
+    else:
+        return None
+    with node.db.read() as session:
+        known = stored_keyring(session).periods(sender)
+    if not _extends(known, learned.periods(sender)):
+        # A chain that forgets a rotation we followed (for instance one marking the old key
+        # compromised) is a downgrade attempt, not news.
+        raise SignatureRefused("those keys contradict the rotations we know", "unknown-key")
+    return learned
+
+
+def _extends(known: list[KeyPeriod], learned: list[KeyPeriod]) -> bool:
+    """True when ``learned`` is ``known`` plus later rotations (same keys, same spans)."""
+    if len(learned) < len(known):
+        return False
+    for index, old in enumerate(known):
+        new = learned[index]
+        if (old.kid, old.from_seq) != (new.kid, new.from_seq):
+            return False
+        if old.until_seq is not None and (old.until_seq, old.until_ts) != (
+            new.until_seq,
+            new.until_ts,
+        ):
+            return False
+    return True
 
 
 def _known_url(node: Node, node_id: str) -> str | None:
@@ -156,8 +207,11 @@ def _known_url(node: Node, node_id: str) -> str | None:
         return peer.url if peer is not None and peer.state != "blocked" else None
 
 
+INBOX_FETCH_TIMEOUT = 3.0  # seconds: the sender is waiting for our answer, keep it short
+
+
 def _descriptor_keyring(node: Node, url: str, expected_id: str) -> Keyring:
-    client = peer_client(node)
+    client = peer_client(node, timeout=min(INBOX_FETCH_TIMEOUT, node.settings["outbound_timeout"]))
     try:
         doc = client.get_descriptor(url)
         _, ring = verify_descriptor(doc, expected_id, node.now_ms())

@@ -9,6 +9,7 @@ from federation.descriptor import Descriptor, verify_descriptor
 from federation.errors import ProtocolError
 from federation.transport.client import PeerHTTPError
 from node.errors import Conflict, NodeError
+from node.http.wellknown import own_key_entries
 from node.models import Peer, Space
 from node.network import invites, peering
 from node.network.outbox import enqueue
@@ -58,6 +59,11 @@ def _send_request(node: Node, url: str, to: str, invite: str | None = None) -> d
     }
     if invite is not None:
         message["invite"] = invite
+    with node.db.read() as session:
+        keys = own_key_entries(session, node.node_id)
+    if keys:
+        # Lets the other node check our signature without fetching anything first.
+        message["keys"] = keys
     client = peer_client(node)
     try:
         answer = client.post_inbox(url, message, signer(node))

@@ -12,9 +12,13 @@ from node.keystore import current_key
 from node.runtime import Node
 
 
-def peer_client(node: Node) -> PeerClient:
-    """A :class:`PeerClient` with the node's safety settings (and test routes, if any)."""
-    timeout = float(node.settings["outbound_timeout"])
+def peer_client(node: Node, timeout: float | None = None) -> PeerClient:
+    """A :class:`PeerClient` with the node's safety settings (and test routes, if any).
+
+    ``timeout`` shortens the node's ``outbound_timeout`` for calls made while someone waits,
+    such as checking a sender's descriptor inside an inbox request.
+    """
+    timeout = float(node.settings["outbound_timeout"] if timeout is None else timeout)
     client = PeerClient(
         allow_private=bool(node.settings["allow_private_peers"]),
         connect_timeout=min(timeout, 5.0),

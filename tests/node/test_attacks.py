@@ -11,6 +11,8 @@ from sqlalchemy import func, select, update
 
 from federation.canonical import canonicalize, parse_strict
 from federation.entries import build_entry
+from federation.httpsig import sign_request
+from federation.keys import NodeKey
 from node.errors import NodeError
 from node.models import FeedEntry, ForkProof, Origin, Peer, SeenSignature
 from node.network import joining
@@ -126,7 +128,7 @@ def test_a_request_signed_by_a_key_not_bound_to_its_sender(
         # c signs (as itself) a message that claims to come from a
         message = {"type": "heads.changed", "from": net["a"].id, "to": net["b"].id, "heads": {}}
         response = _post(net["b"], _signed_inbox_request(net["c"], "http://b.test", message))
-        assert response.status_code == 401
+        assert response.status_code == 403
         assert response.get_json()["type"] == "urn:spazi:problem:sender-mismatch"
         # c's key presented as a key of a
         request = _signed_inbox_request(net["c"], "http://b.test", message)
@@ -138,6 +140,7 @@ def test_a_request_signed_by_a_key_not_bound_to_its_sender(
         # a message for another node is refused too
         wrong = {"type": "heads.changed", "from": net["a"].id, "to": net["c"].id, "heads": {}}
         response = _post(net["b"], _signed_inbox_request(net["a"], "http://b.test", wrong))
+        assert response.status_code == 403
         assert response.get_json()["type"] == "urn:spazi:problem:wrong-recipient"
         with net["b"].node.db.read() as session:
             assert session.scalar(select(func.count()).select_from(SeenSignature)) == 0
@@ -293,3 +296,64 @@ def test_a_malformed_hint_is_refused(tmp_path: Path, clock: FakeClock, heads) ->
         assert response.status_code == 422
         assert response.get_json()["type"] == "urn:spazi:problem:bad-message"
         assert net["b"].counts() == before
+
+
+def test_an_unknown_key_never_makes_the_node_fetch_the_url_in_the_request(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """DESIGN §3.2: a peer.request signed by a key we cannot bind to its claimed id is refused
+    before anything is fetched from the URL it names."""
+    with network(tmp_path, clock) as net:
+        net.add("a")
+        net.add("b")
+        victim = FlaskAdapter(Flask("victim"))
+        net.adapters["http://victim.test"] = victim
+        stranger = NodeKey.generate()  # claims a's id but holds another key
+        message = {
+            "type": "peer.request",
+            "from": net["a"].id,
+            "to": net["b"].id,
+            "url": "http://victim.test/anything",
+        }
+        request = requests.Request(
+            "POST",
+            "http://b.test/federation/v1/inbox",
+            data=canonicalize(message),
+            headers={"Content-Type": "application/json"},
+        ).prepare()
+        sign_request(request, stranger, net["a"].id, int(clock()))
+        before = net["b"].counts()
+        response = _post(net["b"], request)
+        assert response.status_code == 401
+        assert response.get_json()["type"] == "urn:spazi:problem:unknown-key"
+        assert victim.calls == 0
+        assert net["b"].counts() == before
+
+
+def test_a_newcomer_that_rotated_its_key_can_still_peer(tmp_path: Path, clock: FakeClock) -> None:
+    """Its first request carries its key.rotate entries, checked from its id alone."""
+    from node.services.keys import rotate
+
+    with network(tmp_path, clock) as net:
+        net.add("a")
+        net.add("b")
+        rotate(net["b"].node)
+        peer = joining.request(net["b"].node, joining.discover(net["b"].node, "http://a.test"))
+        assert peer.state == "requested"
+        with net["a"].node.db.read() as session:
+            assert session.get(Peer, net["b"].id).state == "pending"
+
+
+def test_an_inbox_message_must_be_json_and_small(tmp_path: Path, clock: FakeClock) -> None:
+    with network(tmp_path, clock) as net:
+        net.add("b")
+        response = net["b"].client.post(
+            "/federation/v1/inbox", data="hello", headers={"Content-Type": "text/plain"}
+        )
+        assert response.status_code == 415
+        big = b'{"type":"heads.changed","pad":"' + b"x" * 70_000 + b'"}'
+        response = net["b"].client.post(
+            "/federation/v1/inbox", data=big, headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 413
+        assert response.get_json()["type"] == "urn:spazi:problem:body-too-large"
