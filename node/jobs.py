@@ -18,14 +18,19 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from node.feedstore import aware
-from node.models import JobLease
+from node.models import Block, JobLease, OutboxMessage, Peer
 from node.runtime import Node
 
 log = logging.getLogger("spazi.jobs")
 HOLDER = f"{socket.gethostname()}:{os.getpid()}"
+# A push hint waits for one outbox tick at its sender and one sync tick at its receiver, so the
+# ticks bound how long a new entry takes per hop of the network (the target is 2 s per hop).
+# A tick with nothing due only reads: it takes no lease and writes nothing.
+SYNC_TICK_S = 1
+OUTBOX_TICK_S = 1
 
 
 def take_lease(node: Node, name: str, ttl: timedelta, holder: str = HOLDER) -> bool:
@@ -81,15 +86,46 @@ def run_exclusive(node: Node, name: str, work: Callable[[], object], ttl: timede
     return True
 
 
+def peers_due(node: Node) -> bool:
+    """True when some active, unblocked peer's next pull has come (a read, no lease)."""
+    with node.db.read() as session:
+        query = select(Peer.id).where(
+            Peer.state == "active",
+            or_(Peer.next_try.is_(None), Peer.next_try <= node.now()),
+            Peer.id.not_in(select(Block.node_id)),
+        )
+        return session.scalar(query.limit(1)) is not None
+
+
+def messages_due(node: Node) -> bool:
+    """True when the outbox holds a message due for (re)sending (a read, no lease)."""
+    with node.db.read() as session:
+        query = select(OutboxMessage.id).where(
+            OutboxMessage.done.is_(False), OutboxMessage.next_try <= node.now()
+        )
+        return session.scalar(query.limit(1)) is not None
+
+
 def sync_job(node: Node) -> None:
     from node.network.syncing import sync_due
 
-    run_exclusive(node, "sync", lambda: sync_due(node), timedelta(minutes=10))
+    if not peers_due(node):
+        return
+
+    def work() -> None:
+        if sync_due(node).stored:
+            # The round queued relayed hints: send them now rather than at the next outbox
+            # tick, so each further hop waits for one tick, not two.
+            outbox_job(node)
+
+    run_exclusive(node, "sync", work, timedelta(minutes=10))
 
 
 def outbox_job(node: Node) -> None:
     from node.network.outbox import drain
 
+    if not messages_due(node):
+        return
     run_exclusive(node, "outbox", lambda: drain(node), timedelta(minutes=5))
 
 
@@ -105,10 +141,11 @@ def prune_job(node: Node) -> None:
 
 def add_jobs(scheduler: BaseScheduler, node: Node) -> None:
     """The node's jobs; ``max_instances=1`` and ``coalesce`` keep one run at a time here."""
-    tick = max(1, min(5, int(node.settings["sync_interval"])))
     common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
-    scheduler.add_job(sync_job, "interval", seconds=tick, args=[node], id="sync", **common)
-    scheduler.add_job(outbox_job, "interval", seconds=2, args=[node], id="outbox", **common)
+    scheduler.add_job(sync_job, "interval", seconds=SYNC_TICK_S, args=[node], id="sync", **common)
+    scheduler.add_job(
+        outbox_job, "interval", seconds=OUTBOX_TICK_S, args=[node], id="outbox", **common
+    )
     scheduler.add_job(prune_job, "interval", hours=1, args=[node], id="prune", **common)
 
 
