@@ -11,7 +11,7 @@ import csv
 import io
 from collections.abc import Iterable
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from federation.keys import is_node_id
@@ -21,8 +21,11 @@ from node.models import (
     Block,
     Event,
     FeedEntry,
+    ForkProof,
     KeyPeriodRow,
+    NodeAddress,
     Origin,
+    OutboxMessage,
     Peer,
     Resource,
     Revocation,
@@ -51,6 +54,17 @@ def block(session: Session, node: Node, node_id: str, reason: str = "") -> Block
     origin = session.get(Origin, node_id)
     if origin is not None:
         origin.status, origin.head_seq, origin.head_hash = "blocked", 0, None
+    # Nothing more goes out to it, and its word on other nodes' addresses no longer counts.
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.peer_id == node_id, OutboxMessage.done.is_(False))
+        .values(done=True, last_error="blocked")
+    )
+    session.execute(
+        delete(NodeAddress).where(
+            (NodeAddress.announced_by == node_id) | (NodeAddress.node_id == node_id)
+        )
+    )
     session.flush()
     return row
 
@@ -69,7 +83,9 @@ def unblock(session: Session, node: Node, node_id: str) -> None:
         peering.apply(session, node_id, "unblock", node.now(), node=node)
     origin = session.get(Origin, node_id)
     if origin is not None:
-        origin.status = "active"
+        # A proven fork outlives a block: unblocking does not make a forked origin trusted.
+        forked = session.scalar(select(ForkProof).where(ForkProof.origin == node_id).limit(1))
+        origin.status = "quarantined" if forked is not None else "active"
 
 
 def list_blocks(session: Session) -> list[Block]:

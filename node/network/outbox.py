@@ -27,7 +27,11 @@ from node.network.peering import active_peers
 from node.network.transport import peer_client, signer
 from node.runtime import Node
 
+# A push hint is worth little after a day of failures (the periodic pull catches up anyway), so
+# it is dropped after MAX_TRIES; peering messages (accept, reject) are retried at the capped
+# interval until they arrive, or a peering would stay half done.
 MAX_TRIES = 12
+KEEP_TRYING = frozenset({"peer.accept", "peer.reject"})
 BASE_MS = 2_000
 CAP_MS = 60 * 60 * 1000
 _rng = random.SystemRandom()
@@ -97,6 +101,9 @@ def drain(node: Node, client: PeerClient | None = None, limit: int = 100) -> Dra
             due = list(
                 session.scalars(
                     select(OutboxMessage)
+                    .join(Peer, Peer.id == OutboxMessage.peer_id)
+                    # Nothing goes to a blocked node, whatever was queued before.
+                    .where(Peer.state != "blocked")
                     .where(OutboxMessage.done.is_(False), OutboxMessage.next_try <= node.now())
                     .order_by(OutboxMessage.next_try, OutboxMessage.id)
                     .limit(limit)
@@ -120,7 +127,7 @@ def drain(node: Node, client: PeerClient | None = None, limit: int = 100) -> Dra
                 current.tries += 1
                 current.last_error = error
                 report.errors.append(f"{row.kind} to {row.peer_id}: {error}")
-                if current.tries >= MAX_TRIES:
+                if current.tries >= MAX_TRIES and current.kind not in KEEP_TRYING:
                     current.done = True  # kept as a record of what never arrived
                     report.gave_up += 1
                 else:

@@ -241,3 +241,31 @@ def test_a_rotation_by_another_process_is_picked_up_by_the_running_node(
         verify_descriptor(descriptor, net["a"].id, net["a"].node.now_ms())
         net.settle()
         assert _holds(net, "b", net["a"].id, event_id)
+
+
+def test_blocking_cancels_queued_messages_and_forgets_its_announcements(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    from node.models import NodeAddress, OutboxMessage
+    from node.network.outbox import drain
+
+    with network(tmp_path, clock) as net:
+        for name in "abc":
+            net.add(name)
+        net.peer("a", "b")
+        net.peer("b", "c")
+        net.settle()
+        with net["a"].node.db.read() as session:
+            assert session.get(NodeAddress, net["c"].id).announced_by == net["b"].id
+        _add_event(net, "a")  # queues a hint for b
+        with net["a"].node.db.write() as session:
+            blocking.block(session, net["a"].node, net["b"].id, "gone rogue")
+        calls = net.adapters["http://b.test"].calls
+        assert drain(net["a"].node).sent == 0
+        assert net.adapters["http://b.test"].calls == calls
+        with net["a"].node.db.read() as session:
+            assert session.get(NodeAddress, net["c"].id) is None
+            pending = session.scalars(
+                select(OutboxMessage).where(OutboxMessage.done.is_(False))
+            ).all()
+            assert pending == []
