@@ -17,7 +17,6 @@ encoder when the output has no such character and fall back to ``rfc8785`` other
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -26,8 +25,10 @@ import rfc8785
 from federation.errors import CanonicalError
 
 MAX_SAFE_INTEGER = 2**53 - 1
-# Characters from U+E000 up sort differently by UTF-16 code units than by code points.
-_NEEDS_UTF16_ORDER = re.compile("[\ue000-\U0010ffff]")
+# Characters from U+E000 up sort differently by UTF-16 code units than by code points. In UTF-8
+# they, and only they, start with a byte 0xEE or above: deleting every byte below leaves nothing
+# exactly when the text holds none.
+_BELOW_U_E000 = bytes(range(0xEE))
 # One encoder built once: json.dumps with options builds a new one per call. No circular check:
 # documents given to encode_checked come from parse_strict or passed check_document, whose depth
 # limit already refuses a cycle, so tracking every container's id would be wasted work.
@@ -103,13 +104,16 @@ def encode_checked(doc: Any) -> bytes:
     the structural walk on the hot verification path; everyone else calls :func:`canonicalize`.
     """
     text = _encode(doc)
-    # isascii() is O(1) on CPython (a flag of the string), so ASCII documents skip the scan.
-    if not text.isascii() and _NEEDS_UTF16_ORDER.search(text):
-        return rfc8785.dumps(doc)
     try:
-        return text.encode("utf-8")
+        data = text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise CanonicalError(detail="lone surrogate in string") from exc
+    # isascii() is O(1) on CPython (a flag of the string), so ASCII documents skip the scan.
+    # Characters from U+E000 up are those whose UTF-8 begins with a byte 0xEE..0xF4; deleting all
+    # lower bytes is a plain C loop, several times faster than a regex over the text.
+    if not text.isascii() and data.translate(None, _BELOW_U_E000):
+        return rfc8785.dumps(doc)
+    return data
 
 
 def canonicalize(doc: Any) -> bytes:
