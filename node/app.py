@@ -38,9 +38,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app = Flask(__name__)
     settings = node.settings
+    if not settings["secret_key"] and not flask_options.get("TESTING"):
+        node.close()
+        # A per-process random secret would break logins and CSRF under several workers.
+        raise NotReady(
+            "no secret_key in spazi.toml: add one, e.g. the output of "
+            "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+        )
     logging.basicConfig(level=settings["log_level"].upper())
     app.config.update(
-        SECRET_KEY=settings["secret_key"] or secrets.token_urlsafe(32),
+        SECRET_KEY=settings["secret_key"] or secrets.token_urlsafe(32),  # tests only
         MAX_CONTENT_LENGTH=settings["max_request_bytes"],
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

@@ -85,7 +85,10 @@ class ProfileSchema(StrictSchema):
     description = fields.String(allow_none=True, validate=validate.Length(max=5000))
     address = fields.String(allow_none=True, validate=validate.Length(max=500))
     city = fields.String(allow_none=True, validate=validate.Length(max=100))
-    country = fields.String(allow_none=True, validate=validate.Regexp(r"^[A-Z]{2}$"))
+    country = fields.String(
+        allow_none=True,
+        validate=validate.Regexp(r"^[A-Z]{2}$", error="use an ISO 3166 code in capitals, e.g. IT"),
+    )
     timezone = fields.String(validate=_timezone)
     latitude_e6 = fields.Integer(
         strict=True, allow_none=True, validate=validate.Range(-90_000_000, 90_000_000)
@@ -111,7 +114,10 @@ class ResourceSchema(StrictSchema):
     price_day_minor = fields.Integer(
         strict=True, allow_none=True, validate=validate.Range(0, 10**9)
     )
-    currency = fields.String(allow_none=True, validate=validate.Regexp(r"^[A-Z]{3}$"))
+    currency = fields.String(
+        allow_none=True,
+        validate=validate.Regexp(r"^[A-Z]{3}$", error="use an ISO 4217 code in capitals, e.g. EUR"),
+    )
 
 
 class EventSchema(StrictSchema):
@@ -128,7 +134,10 @@ class EventSchema(StrictSchema):
         validate=validate.Length(max=20),
     )
     price_minor = fields.Integer(strict=True, allow_none=True, validate=validate.Range(0, 10**9))
-    currency = fields.String(allow_none=True, validate=validate.Regexp(r"^[A-Z]{3}$"))
+    currency = fields.String(
+        allow_none=True,
+        validate=validate.Regexp(r"^[A-Z]{3}$", error="use an ISO 4217 code in capitals, e.g. EUR"),
+    )
     cohosts = fields.List(
         fields.String(validate=_node_id), allow_none=True, validate=validate.Length(max=20)
     )
@@ -161,8 +170,8 @@ class TokenSchema(StrictSchema):
 class EventQuerySchema(StrictSchema):
     """Filters of the events list (query string)."""
 
-    start = fields.Date(data_key="from")
-    end = fields.Date(data_key="to")
+    start = fields.Date(data_key="from", error_messages={"invalid": "use a date like 2026-12-01"})
+    end = fields.Date(data_key="to", error_messages={"invalid": "use a date like 2026-12-31"})
     tag = fields.String(validate=validate.Length(1, 40))
     city = fields.String(validate=validate.Length(1, 100))
     include_cancelled = fields.Boolean(load_default=True)

@@ -39,6 +39,7 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "SQLAlchemy URL; empty means SQLite at DATA_DIR/spazi.db. "
         "PostgreSQL: postgresql+psycopg://user@host/dbname",
+        True,  # may hold a database password
     ),
     Setting("url", "", "Public base URL of this node, e.g. https://thecube.example."),
     Setting("host", "127.0.0.1", "Address `spazi run` listens on."),

@@ -231,7 +231,7 @@ def cmd_feed_verify(args: argparse.Namespace, node: Node) -> int:
             entries = verify_page(node.node_id, head, docs, ring, node.now_ms(), checked=True)
         except ProtocolError as exc:
             progress.finish("FAILED")
-            raise CliError(f"feed entry after seq {head.seq} fails verification: {exc}") from exc
+            raise CliError(f"the feed fails verification after seq {head.seq}: {exc}") from exc
         checked += len(entries)
         head = Head(entries[-1].seq, entries[-1].hash)
         progress.advance(len(entries), f"entries (seq {head.seq})")

@@ -135,7 +135,10 @@ def cmd_peer_list(args: argparse.Namespace, node: Node) -> int:
     if args.json:
         emit_json(rows)
         return 0
-    table(rows, ["id", "name", "url", "state", "last_sync", "lag", "failures", "next_try"])
+    table(
+        rows,
+        ["id", "name", "url", "state", "last_sync", "lag", "failures", "next_try", "last_error"],
+    )
     forks = _quarantined(node)
     if forks:
         print("\nQuarantined (signed two different histories; proofs in /federation/v1/forks):")
@@ -176,7 +179,8 @@ def cmd_blocklist_export(args: argparse.Namespace, node: Node) -> int:
         sys.stdout.write(text)
     else:
         Path(args.file).write_text(text, encoding="utf-8")
-        print(f"wrote {text.count(chr(10)) - 1} blocked nodes to {args.file}")
+        count = text.count("\n") - 1
+        print(f"wrote {count} blocked node{'' if count == 1 else 's'} to {args.file}")
     return 0
 
 
@@ -204,7 +208,17 @@ def cmd_sync(args: argparse.Namespace, node: Node) -> int:
         bar.done = step.seq
         bar.advance(0, f"(+{step.stored})")
 
-    result = sync_due(node, force=True, only=args.peer, progress=on_page)
+    from node.jobs import HOLDER, release_lease, take_lease
+
+    # The scheduler of a running node takes the same lease: two syncs never run at once.
+    if not take_lease(node, "sync", timedelta(minutes=10), holder=HOLDER):
+        raise CliError(
+            "a sync is running in another process (the node's scheduler); try again in a minute"
+        )
+    try:
+        result = sync_due(node, force=True, only=args.peer, progress=on_page)
+    finally:
+        release_lease(node, "sync", holder=HOLDER)
     if not result.reports:
         raise CliError("no active peer to sync with (see spazi peer list)")
     failed = 0
@@ -221,7 +235,8 @@ def cmd_sync(args: argparse.Namespace, node: Node) -> int:
             print(f"  {origin}: refused ({issue.reason}: {issue.detail})", file=sys.stderr)
     if result.forks_recorded:
         print(f"{result.forks_recorded} forked origins quarantined", file=sys.stderr)
-    return 1 if failed == len(result.reports) else 0
+    refused = any(report.errors for report in result.reports.values())
+    return 1 if failed or refused else 0
 
 
 def _parse_time(text: str) -> int:

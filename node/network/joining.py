@@ -41,7 +41,12 @@ def discover(node: Node, url: str, expected_id: str | None = None) -> Descriptor
                 f"the node at {url} is not {expected_id}; the invite or URL is wrong",
                 reason="wrong-node-id",
             ) from exc
-        raise PeerUnreachable(f"{url}: {exc.reason}: {exc.detail}") from exc
+        hint = (
+            " (for nodes on a local network set SPAZI_ALLOW_PRIVATE_PEERS=true on both nodes)"
+            if exc.reason == "private-address"
+            else ""
+        )
+        raise PeerUnreachable(f"{url}: {exc.reason}: {exc.detail}{hint}") from exc
     finally:
         client.close()
     if descriptor.id == node.node_id:

@@ -8,6 +8,7 @@ stores an entry twice.
 from __future__ import annotations
 
 import contextlib
+import logging
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ from node.network.transport import peer_client
 from node.runtime import Node
 
 _rng = random.SystemRandom()
+log = logging.getLogger("spazi.sync")
+MAX_NEW_ORIGINS_PER_ROUND = 100
 BASE_MS = 5_000
 
 
@@ -41,6 +44,8 @@ class NodeSyncStore:
         self.relayed_by = relayed_by
         with node.db.read() as session:
             self._peers = set(session.scalars(select(Peer.id).where(Peer.state == "active")))
+            self._known = set(session.scalars(select(Origin.id)))
+        self._new_origins = 0
 
     def head(self, origin: str) -> Head:
         with self.node.db.read() as session:
@@ -92,9 +97,16 @@ class NodeSyncStore:
     def wanted(self, origin: str, relayed_by: str) -> bool:
         if origin == self.node.node_id:
             return False  # nobody else is an authority on our own feed
-        if self.node.settings["gossip"] == "network":
+        if self.node.settings["gossip"] != "network":
+            return origin in self._peers
+        if origin in self._known or origin in self._peers:
             return True
-        return origin in self._peers
+        # A hostile peer could mint node ids without end; take a bounded number of origins we
+        # have never seen per round, the rest come in later rounds.
+        if self._new_origins >= MAX_NEW_ORIGINS_PER_ROUND:
+            return False
+        self._new_origins += 1
+        return True
 
 
 @dataclass
@@ -126,6 +138,17 @@ def sync_peer(
         page_limit=int(node.settings["feed_page_max"]),
         progress=progress,
     )
+    if report.peer_failed and report.peer_error is not None:
+        log.warning(
+            "sync from %s failed: %s: %s",
+            peer.url,
+            report.peer_error.reason,
+            report.peer_error.detail,
+        )
+    for origin, issue in report.errors.items():
+        log.warning(
+            "refused %s's feed from %s: %s: %s", origin, peer.url, issue.reason, issue.detail
+        )
     forks = 0
     if not report.peer_failed:
         # Forks are a best-effort extra: the feed round itself already succeeded.

@@ -55,3 +55,17 @@ def test_gunicorn_loads_the_app_factory(tmp_path: Path, monkeypatch: pytest.Monk
     response = app.test_client().get("/api/v1/space")
     assert response.get_json()["name"] == "Loft"
     app.extensions["spazi"].close()
+
+
+def test_a_node_without_a_session_secret_refuses_to_start(tmp_path: Path) -> None:
+    from node import create_app
+    from node.app import NotReady
+    from node.bootstrap import init_node
+
+    init_node(tmp_path / "n", "Loft", "http://loft.example")
+    toml = tmp_path / "n" / "spazi.toml"
+    toml.write_text(
+        "\n".join(line for line in toml.read_text().splitlines() if "secret_key" not in line)
+    )
+    with pytest.raises(NotReady, match="secret_key"):
+        create_app({"data_dir": str(tmp_path / "n"), "scheduler": False})

@@ -269,3 +269,29 @@ def test_blocking_cancels_queued_messages_and_forgets_its_announcements(
                 select(OutboxMessage).where(OutboxMessage.done.is_(False))
             ).all()
             assert pending == []
+
+
+def test_new_origins_per_round_are_bounded(
+    tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from node.network import syncing
+
+    monkeypatch.setattr(syncing, "MAX_NEW_ORIGINS_PER_ROUND", 1)
+    with network(tmp_path, clock) as net:
+        for name in "abcd":
+            net.add(name)
+        for other in "bcd":
+            net.peer("a", other)
+        net.settle()  # a now carries four feeds
+        net.add("z")
+        net.peer("a", "z")
+        with net["z"].node.db.read() as session:
+            before = set(session.scalars(select(Origin.id)))
+        sync_due(net["z"].node, force=True, only=net["a"].id)
+        with net["z"].node.db.read() as session:
+            after = set(session.scalars(select(Origin.id)))
+        # a's own feed (a direct peer) plus at most one origin z had never seen
+        assert len(after - before - {net["a"].id}) == 1
+        net.settle()
+        with net["z"].node.db.read() as session:
+            assert len(set(session.scalars(select(Origin.id)))) == 5
