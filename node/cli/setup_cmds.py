@@ -55,7 +55,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Serve the node with the development server (deploy/ shows gunicorn for production)."""
     from node.app import create_app
 
-    overrides = {"data_dir": args.data_dir} if args.data_dir else {}
+    overrides: dict[str, object] = {"data_dir": args.data_dir} if args.data_dir else {}
+    if getattr(args, "url_override", None):
+        overrides["url"] = args.url_override
     app = create_app(overrides)
     settings = app.config["SPAZI"]
     host = args.host or settings["host"]
@@ -137,7 +139,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
         finally:
             node.close()
         print(f"Created a demo node in {data_dir}", file=sys.stderr)
+        print(
+            f"  admin pages: spazi --data-dir {data_dir} admin create-user YOU@EXAMPLE.ORG, "
+            f"then {url}/admin",
+            file=sys.stderr,
+        )
     args.data_dir, args.host = str(data_dir), "127.0.0.1"
+    # Links in pages and feeds follow the port actually served, even on a later run.
+    args.url_override = url
     return cmd_run(args)
 
 

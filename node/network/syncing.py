@@ -145,9 +145,9 @@ def sync_peer(
             report.peer_error.reason,
             report.peer_error.detail,
         )
-    for origin, issue in report.errors.items():
+    for origin, refusal in report.errors.items():
         log.warning(
-            "refused %s's feed from %s: %s: %s", origin, peer.url, issue.reason, issue.detail
+            "refused %s's feed from %s: %s: %s", origin, peer.url, refusal.reason, refusal.detail
         )
     forks = 0
     if not report.peer_failed:
