@@ -11,8 +11,9 @@ from typing import Any
 
 from federation.keys import fingerprint
 from node.cli.output import CliError, Progress, emit_json, table
-from node.feedstore import aware
 from node.network import blocking, joining, peering
+from node.network.status import ago as _ago
+from node.network.status import peer_rows, quarantined
 from node.runtime import Node
 
 _DURATION = re.compile(r"^(\d+)([mhd])$")
@@ -29,18 +30,6 @@ def parse_duration(text: str) -> timedelta:
     if unit == "h":
         return timedelta(hours=amount)
     return timedelta(days=amount)
-
-
-def _ago(value: datetime | None, now: datetime) -> str:
-    if value is None:
-        return "never"
-    seconds = int((now - aware(value)).total_seconds())
-    if seconds < 0:
-        return "in " + _ago(now, aware(value)).removesuffix(" ago")
-    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
-        if seconds >= size:
-            return f"{seconds // size}{unit} ago"
-    return f"{seconds}s ago"
 
 
 def cmd_peer_invite(args: argparse.Namespace, node: Node) -> int:
@@ -105,31 +94,6 @@ def cmd_peer_reject(args: argparse.Namespace, node: Node) -> int:
     return 0
 
 
-def peer_rows(node: Node) -> list[dict[str, Any]]:
-    """What ``spazi peer list`` shows (also used by the admin page)."""
-    from node.models import Origin
-
-    now = node.now()
-    with node.db.read() as session:
-        rows = []
-        for p in peering.all_peers(session):
-            origin = session.get(Origin, p.id)
-            rows.append(
-                {
-                    "id": p.id,
-                    "name": p.name,
-                    "url": p.url,
-                    "state": p.state if not origin or origin.status == "active" else origin.status,
-                    "last_sync": _ago(p.last_success, now),
-                    "lag": p.lag,
-                    "failures": p.failures,
-                    "next_try": _ago(p.next_try, now) if p.state == "active" else "",
-                    "last_error": p.last_error or "",
-                }
-            )
-    return rows
-
-
 def cmd_peer_list(args: argparse.Namespace, node: Node) -> int:
     rows = peer_rows(node)
     if args.json:
@@ -139,23 +103,11 @@ def cmd_peer_list(args: argparse.Namespace, node: Node) -> int:
         rows,
         ["id", "name", "url", "state", "last_sync", "lag", "failures", "next_try", "last_error"],
     )
-    forks = _quarantined(node)
+    forks = quarantined(node)
     if forks:
         print("\nQuarantined (signed two different histories; proofs in /federation/v1/forks):")
         table(forks, ["origin", "seq", "found"])
     return 0
-
-
-def _quarantined(node: Node) -> list[dict[str, Any]]:
-    from sqlalchemy import select
-
-    from node.models import ForkProof
-
-    with node.db.read() as session:
-        return [
-            {"origin": f.origin, "seq": f.seq, "found": _ago(f.found, node.now())}
-            for f in session.scalars(select(ForkProof).order_by(ForkProof.found))
-        ]
 
 
 def cmd_peer_block(args: argparse.Namespace, node: Node) -> int:

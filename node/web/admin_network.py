@@ -14,11 +14,11 @@ from flask import Blueprint, flash, redirect, request, url_for
 from sqlalchemy import select
 
 from federation.keys import fingerprint, is_node_id
-from node.cli.network_cmds import _quarantined, peer_rows
 from node.errors import NodeError
 from node.http.context import node
 from node.models import Peer
 from node.network import blocking, joining
+from node.network.status import peer_rows, quarantined
 from node.web.admin_pages import PageResult, admin_page, no_store, require_login
 from node.web.network_pages import ago
 
@@ -65,7 +65,7 @@ def _network_page(
 ) -> tuple[str, int]:
     current = node()
     now = current.now()
-    forks = [{**f, "fingerprint": fingerprint(f["origin"])} for f in _quarantined(current)]
+    forks = [{**f, "fingerprint": fingerprint(f["origin"])} for f in quarantined(current)]
     return admin_page(
         "admin/network.html",
         status=status,

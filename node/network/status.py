@@ -1,0 +1,60 @@
+"""What network admins look at: peers with their sync health, and quarantined origins.
+
+Shared by ``spazi peer list`` and the admin network page.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from node.feedstore import aware
+from node.models import ForkProof, Origin
+from node.network import peering
+from node.runtime import Node
+
+
+def ago(value: datetime | None, now: datetime) -> str:
+    """``"5m ago"``, ``"in 2h"`` or ``"never"``: how a person reads a sync time."""
+    if value is None:
+        return "never"
+    seconds = int((now - aware(value)).total_seconds())
+    if seconds < 0:
+        return "in " + ago(now, aware(value)).removesuffix(" ago")
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
+        if seconds >= size:
+            return f"{seconds // size}{unit} ago"
+    return f"{seconds}s ago"
+
+
+def peer_rows(node: Node) -> list[dict[str, Any]]:
+    """What ``spazi peer list`` shows (also used by the admin page)."""
+    now = node.now()
+    with node.db.read() as session:
+        rows = []
+        for p in peering.all_peers(session):
+            origin = session.get(Origin, p.id)
+            rows.append(
+                {
+                    "id": p.id,
+                    "name": p.name,
+                    "url": p.url,
+                    "state": p.state if not origin or origin.status == "active" else origin.status,
+                    "last_sync": ago(p.last_success, now),
+                    "lag": p.lag,
+                    "failures": p.failures,
+                    "next_try": ago(p.next_try, now) if p.state == "active" else "",
+                    "last_error": p.last_error or "",
+                }
+            )
+    return rows
+
+
+def quarantined(node: Node) -> list[dict[str, Any]]:
+    with node.db.read() as session:
+        return [
+            {"origin": f.origin, "seq": f.seq, "found": ago(f.found, node.now())}
+            for f in session.scalars(select(ForkProof).order_by(ForkProof.found))
+        ]
