@@ -17,6 +17,7 @@ and the origin quarantined (no new entries accepted from it).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -49,6 +50,8 @@ class SyncSource(Protocol):
     Entry documents must come from ``parse_strict`` (or be built in process): pages are verified
     with ``checked=True``, which skips the walk for floats and other non-canonical values.
     Failures are raised as :class:`~federation.errors.ProtocolError` (usually ``TransportError``).
+    ``get_feed_page`` may be called from a background thread (the next page is fetched while the
+    current one is verified and stored), but never by two threads at once.
     """
 
     def get_heads(self, url: str) -> Mapping[str, Head]:
@@ -256,28 +259,82 @@ def _sync_origin(
                 _confirm_fork(source, peer_url, store, now_ms, mine, keyring, report)
         return
     pages = 0
-    while ours.seq < theirs.seq and (max_pages is None or pages < max_pages):
-        page = source.get_feed_page(peer_url, origin, ours.seq, limit)
-        if page.origin != origin:
-            raise TransportError("bad-response", "feed page is for another origin")
-        if not page.entries:
-            return  # the peer has less than it advertised; nothing more this round
-        if _diverges(page.entries[0], ours):
-            mine = store.entry_at(origin, ours.seq)
-            if mine is None:
-                raise EntryError("bad-prev", f"entry {ours.seq + 1} does not follow our head")
-            _confirm_fork(source, peer_url, store, now_ms, mine, keyring, report)
-            return
-        verified = verify_page(
-            origin, ours, page.entries, keyring, now_ms, checked=True, max_entries=limit
+    fetcher = _PageFetcher(source, peer_url, origin, limit)
+    try:
+        while ours.seq < theirs.seq and (max_pages is None or pages < max_pages):
+            page = fetcher.get(ours.seq)
+            if page.origin != origin:
+                raise TransportError("bad-response", "feed page is for another origin")
+            if not page.entries:
+                return  # the peer has less than it advertised; nothing more this round
+            if _diverges(page.entries[0], ours):
+                mine = store.entry_at(origin, ours.seq)
+                if mine is None:
+                    raise EntryError("bad-prev", f"entry {ours.seq + 1} does not follow our head")
+                _confirm_fork(source, peer_url, store, now_ms, mine, keyring, report)
+                return
+            last = page.entries[-1].get("seq") if isinstance(page.entries[-1], Mapping) else None
+            more = max_pages is None or pages + 1 < max_pages
+            if isinstance(last, int) and ours.seq < last < theirs.seq and more:
+                # A guess from unverified data, used only if this page verifies and ends there.
+                fetcher.prefetch(last)
+            verified = verify_page(
+                origin, ours, page.entries, keyring, now_ms, checked=True, max_entries=limit
+            )
+            store.store_page(origin, verified)
+            pages += 1
+            report.pages += 1
+            report.stored[origin] = report.stored.get(origin, 0) + len(verified)
+            ours = Head(verified[-1].seq, verified[-1].hash)
+            if progress is not None:
+                progress(SyncProgress(peer_url, origin, len(verified), ours.seq, theirs.seq))
+    finally:
+        fetcher.close()
+
+
+class _PageFetcher:
+    """Fetches the feed pages of one origin, the next one in the background on request.
+
+    While a page is verified and stored (CPU and database work), the request for the next one is
+    already out, so the peer assembles and sends it meanwhile instead of after. At most one
+    request is in flight and the source is never used by two threads at once: a prefetch is only
+    started after the current page arrived, and waited for before any other call.
+    """
+
+    def __init__(self, source: SyncSource, peer_url: str, origin: str, limit: int) -> None:
+        self._source, self._url, self._origin, self._limit = source, peer_url, origin, limit
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: tuple[int, Future[FeedPage]] | None = None
+
+    def get(self, after: int) -> FeedPage:
+        """The page after ``after``: the prefetched one if it was asked for that, else fetched."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            wanted, future = pending
+            if wanted == after:
+                return future.result()  # its transport error, if any, is raised here
+            future.exception()  # a wrong guess: wait for it to finish, ignore it
+        return self._source.get_feed_page(self._url, self._origin, after, self._limit)
+
+    def prefetch(self, after: int) -> None:
+        """Start fetching the page after ``after`` in the background."""
+        if self._pending is not None:
+            raise RuntimeError("a page is already being fetched")
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spazi-prefetch")
+        future = self._pool.submit(
+            self._source.get_feed_page, self._url, self._origin, after, self._limit
         )
-        store.store_page(origin, verified)
-        pages += 1
-        report.pages += 1
-        report.stored[origin] = report.stored.get(origin, 0) + len(verified)
-        ours = Head(verified[-1].seq, verified[-1].hash)
-        if progress is not None:
-            progress(SyncProgress(peer_url, origin, len(verified), ours.seq, theirs.seq))
+        self._pending = (after, future)
+
+    def close(self) -> None:
+        """Wait for any request still in flight (its result is dropped) and stop the thread."""
+        if self._pending is not None:
+            self._pending[1].exception()
+            self._pending = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
 
 def _diverges(first: Any, ours: Head) -> bool:
