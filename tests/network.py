@@ -7,6 +7,7 @@ by calling node B's WSGI app directly: real requests, real signatures, real stor
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -104,6 +105,15 @@ class Network:
 
         code = create_invite(self[a].node, __import__("datetime").timedelta(days=1))
         join(self[b].node, code)
+
+    def chain(self, names: str, settle: bool = True) -> None:
+        """Add nodes ``names`` ("abc" → a, b, c), peer each with the next, and settle."""
+        for name in names:
+            self.add(name)
+        for left, right in itertools.pairwise(names):
+            self.peer(left, right)
+        if settle:
+            self.settle()
 
     def deliver(self) -> int:
         """Drain every outbox once (push hints, accepts); returns messages sent."""

@@ -53,11 +53,7 @@ def test_relayed_entries_are_verified_against_their_origin(
     tmp_path: Path, clock: FakeClock, attack: str
 ) -> None:
     with network(tmp_path, clock) as net:
-        for name in "abc":
-            net.add(name)
-        net.peer("a", "b")
-        net.peer("b", "c")
-        net.settle()
+        net.chain("abc")
         _publish(net["a"], title="Real title")
         sync_due(net["b"].node, force=True)  # only b has a's new entry
         before = _count(net["c"], net["a"].id)

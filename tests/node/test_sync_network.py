@@ -93,11 +93,7 @@ def test_a_newcomer_peering_with_one_member_learns_the_whole_network(
 
 def test_gossip_limited_to_direct_peers(tmp_path: Path, clock: FakeClock) -> None:
     with network(tmp_path, clock, gossip="peers") as net:
-        for name in "abc":
-            net.add(name)
-        net.peer("a", "b")
-        net.peer("b", "c")
-        net.settle()
+        net.chain("abc")
         with net["a"].node.db.read() as session:
             assert session.get(Origin, net["c"].id) is None
         assert _entry_count(net, "a", net["b"].id) > 0
@@ -150,11 +146,7 @@ def test_unreachable_peer_backs_off_and_hints_do_not_reset_failures(
 
 def test_blocking_drops_mirror_and_stops_relay(tmp_path: Path, clock: FakeClock) -> None:
     with network(tmp_path, clock) as net:
-        for name in "abc":
-            net.add(name)
-        net.peer("a", "b")
-        net.peer("b", "c")
-        net.settle()
+        net.chain("abc")
         assert _entry_count(net, "b", net["c"].id) > 0
         with net["b"].node.db.write() as session:
             blocking.block(session, net["b"].node, net["c"].id, "spam")
@@ -189,11 +181,7 @@ def test_key_rotation_is_followed_by_peers(tmp_path: Path, clock: FakeClock) -> 
     from node.services.keys import rotate
 
     with network(tmp_path, clock) as net:
-        for name in "abc":
-            net.add(name)
-        net.peer("a", "b")
-        net.peer("b", "c")
-        net.settle()
+        net.chain("abc")
         old_kid = net["a"].node.key.kid
         clock.advance(60)
         new_key = rotate(net["a"].node)
@@ -250,11 +238,7 @@ def test_blocking_cancels_queued_messages_and_forgets_its_announcements(
     from node.network.outbox import drain
 
     with network(tmp_path, clock) as net:
-        for name in "abc":
-            net.add(name)
-        net.peer("a", "b")
-        net.peer("b", "c")
-        net.settle()
+        net.chain("abc")
         with net["a"].node.db.read() as session:
             assert session.get(NodeAddress, net["c"].id).announced_by == net["b"].id
         _add_event(net, "a")  # queues a hint for b
