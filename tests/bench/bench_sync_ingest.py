@@ -19,7 +19,7 @@ What it does, in one run:
      wall time, start-up included. A second ``spazi sync`` with nothing left to pull measures the
      fixed cost (interpreter start, imports, heads), printed so it can be told apart. The peak
      memory of the ingesting process is its ``ru_maxrss``.
-   - ``--puller node``: B's ``spazi run`` runs its scheduler, whose sync job (every 5 s) does the
+   - ``--puller node``: B's ``spazi run`` runs its scheduler, whose sync job does the
      pull inside the node process; the time runs from the end of ``peer join`` until B's heads
      show A's head (polled every 0.2 s), so it includes up to one scheduler tick of waiting.
 
