@@ -22,7 +22,16 @@ from node.models import AdminToken, AdminUser
 TOKEN_PREFIX = "spz_"  # noqa: S105 - a label, not a secret
 MIN_PASSWORD = 10
 # Compared against when the email is unknown, so a login takes as long either way.
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+_dummy_hash: str | None = None
+
+
+def _dummy() -> str:
+    """A hash to check against when the email is unknown; made on first use, not at import
+    (scrypt is slow on purpose and every CLI command imports this module)."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = generate_password_hash("not-a-real-password")
+    return _dummy_hash
 
 
 def create_user(session: Session, email: str, password: str) -> AdminUser:
@@ -44,7 +53,7 @@ def create_user(session: Session, email: str, password: str) -> AdminUser:
 def check_login(session: Session, email: str, password: str) -> AdminUser:
     user = session.scalar(select(AdminUser).where(AdminUser.email == email.strip().lower()))
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy(), password)
         raise Unauthorized("wrong email or password", reason="bad-login")
     if not check_password_hash(user.password_hash, password):
         raise Unauthorized("wrong email or password", reason="bad-login")
