@@ -28,7 +28,10 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a plain script
 
 from federation.canonical import canonicalize, parse_strict
 from federation.encoding import b64u_decode
@@ -37,55 +40,19 @@ from federation.feeds import Head, verify_page
 from federation.keyring import Keyring
 from federation.keys import NodeKey
 from federation.signing import Tag
+from tests.bench.common import event_body
 
 TARGET = 0.85
 T0_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 PAGE_LIMIT_BYTES = 8 * 1024 * 1024  # the feed page response limit
 
-_TITLES = [
-    "Colazione dei coworker",
-    "Workshop: contratti per freelance",
-    "Apéro des indépendants",
-    "Open studio night",
-    "Laboratorio di stampa 3D",
-]
-_DESCRIPTION = (
-    "Bring your laptop and meet the other members over coffee; we'll go round the table and "
-    "everyone says what they are working on this month. Free for members and guests of twinned "
-    "spaces."
-)
-
-
-def event_body(i: int, cohost: str) -> dict[str, Any]:
-    """A realistic event.put body; the optional fields vary from entry to entry."""
-    day = 1 + i % 28
-    body: dict[str, Any] = {
-        "id": f"ev-{i:06d}",
-        "title": f"{_TITLES[i % len(_TITLES)]} #{i}",
-        "start": f"2026-03-{day:02d}T09:00",
-        "end": f"2026-03-{day:02d}T10:30",
-        "timezone": "Europe/Rome",
-        "capacity": 10 + i % 50,
-        "tags": ["breakfast", "networking"][: 1 + i % 2],
-        "url": f"https://spazio-a.example/events/{i}",
-    }
-    if i % 2 == 0:
-        body["description"] = _DESCRIPTION
-    if i % 3 == 0:
-        body["price_minor"] = 500
-        body["currency"] = "EUR"
-    if i % 4 == 0:
-        body["cohosts"] = [cohost]
-    return body
-
 
 def build_feed(key: NodeKey, count: int) -> list[Entry]:
-    cohost = NodeKey.from_seed(bytes([1]) * 32).did
     entries: list[Entry] = []
     prev = None
     for seq in range(1, count + 1):
         entry = build_entry(
-            key, key.did, seq, prev, T0_MS + seq * 1000, "event.put", event_body(seq, cohost)
+            key, key.did, seq, prev, T0_MS + seq * 1000, "event.put", event_body(seq)
         )
         entries.append(entry)
         prev = entry.hash
