@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from federation.agreements import countersign, grant, propose
-from federation.entries import Entry, build_entry, rotation_body
+from federation.entries import Entry, apply_key_change, build_entry, rotation_body
 from federation.keyring import Keyring
 from federation.keys import NodeKey
 from federation.signing import Tag, sign
@@ -117,6 +117,25 @@ def build_feed(
         entries.append(entry)
         prev = entry.hash
     return entries
+
+
+def rotated_keyring() -> Keyring:
+    """A keyring where A rotated to KEY_A2 at seq 2, one day after NOW_MS (2026-01-02T00:00Z)."""
+    ring = Keyring()
+    profile = build_entry(
+        KEY_A, A, 1, None, NOW_MS, "space.profile", {"name": "A", "timezone": "UTC"}
+    )
+    rotate = build_entry(
+        KEY_A,
+        A,
+        2,
+        profile.hash,
+        NOW_MS + 86_400_000,
+        "key.rotate",
+        rotation_body(KEY_A, KEY_A2, A, 2),
+    )
+    apply_key_change(ring, rotate)
+    return ring
 
 
 def sign_unchecked(key: NodeKey, doc: Mapping[str, Any]) -> dict[str, Any]:

@@ -23,7 +23,6 @@ from hypothesis import strategies as st
 
 from federation.canonical import canonicalize
 from federation.encoding import sha256_hex
-from federation.entries import apply_key_change, build_entry, rotation_body
 from federation.errors import HttpSignatureError
 from federation.httpsig import (
     CLOCK_SKEW,
@@ -39,6 +38,7 @@ from federation.httpsig import (
 )
 from federation.keyring import Keyring
 from federation.keys import NodeKey
+from tests.federation.builders import rotated_keyring
 
 KEY_A = NodeKey.from_seed(bytes(32))
 KEY_B = NodeKey.from_seed(bytes([1]) * 32)
@@ -114,24 +114,6 @@ def refused(reason: str, request: requests.PreparedRequest, **kw: Any) -> HttpSi
         verify(request, **kw)
     assert info.value.reason == reason, info.value
     return info.value
-
-
-def rotated_keyring() -> Keyring:
-    ring = Keyring()
-    profile = build_entry(
-        KEY_A, A, 1, None, T0_MS, "space.profile", {"name": "A", "timezone": "UTC"}
-    )
-    rotate = build_entry(
-        KEY_A,
-        A,
-        2,
-        profile.hash,
-        T0_MS + 86_400_000,
-        "key.rotate",
-        rotation_body(KEY_A, KEY_A2, A, 2),
-    )
-    apply_key_change(ring, rotate)
-    return ring
 
 
 def library_signed(

@@ -34,6 +34,7 @@ from federation.passes import (
     read_unverified,
     verify_pass,
 )
+from tests.federation.builders import rotated_keyring
 
 KEY_A = NodeKey.from_seed(bytes(32))
 KEY_B = NodeKey.from_seed(bytes([1]) * 32)
@@ -135,25 +136,6 @@ def good_claims(**overrides: Any) -> dict[str, Any]:
 
 
 HEADER = {"alg": "EdDSA", "kid": KEY_A.kid, "typ": "spazi-pass+jwt"}
-
-
-def rotated_keyring() -> Keyring:
-    """A rotated to KEY_A2 at seq 2, on 2026-01-02T00:00Z."""
-    ring = Keyring()
-    profile = build_entry(
-        KEY_A, A, 1, None, T0_MS, "space.profile", {"name": "A", "timezone": "UTC"}
-    )
-    rotate = build_entry(
-        KEY_A,
-        A,
-        2,
-        profile.hash,
-        T0_MS + 86_400_000,
-        "key.rotate",
-        rotation_body(KEY_A, KEY_A2, A, 2),
-    )
-    apply_key_change(ring, rotate)
-    return ring
 
 
 # --- issuing ---------------------------------------------------------------------------------
