@@ -8,6 +8,7 @@ guard is registered here too) and calls the same functions as ``spazi peer …``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, flash, redirect, request, url_for
@@ -19,6 +20,7 @@ from node.http.context import node
 from node.models import Peer
 from node.network import blocking, joining
 from node.network.status import peer_rows, quarantined
+from node.runtime import Node
 from node.web.admin_pages import PageResult, admin_page, no_store, require_login
 from node.web.network_pages import ago
 
@@ -90,28 +92,27 @@ def _node_id_field() -> str:
     return (request.form.get("node_id") or "").strip()
 
 
+def _decide(decision: Callable[[Node, str], Peer], done: str) -> PageResult:
+    """Apply an approve/reject decision to the request named in the form; ``done`` is the
+    flash message, with ``{name}`` for the peer."""
+    try:
+        peer = decision(node(), _node_id_field())
+    except NodeError as exc:
+        return _network_page(exc.status, exc.detail)
+    flash(done.format(name=peer.name or peer.id))
+    return redirect(url_for("admin_network.page"))
+
+
 @bp.post("/approve")
 def approve() -> PageResult:
     """Approve a pending peering request: the peer becomes active and is told so."""
-    peer_id = _node_id_field()
-    try:
-        peer = joining.approve(node(), peer_id)
-    except NodeError as exc:
-        return _network_page(exc.status, exc.detail)
-    flash(f"Approved {peer.name or peer.id}; it is now an active peer.")
-    return redirect(url_for("admin_network.page"))
+    return _decide(joining.approve, "Approved {name}; it is now an active peer.")
 
 
 @bp.post("/reject")
 def reject() -> PageResult:
     """Reject a pending peering request (the other node is told)."""
-    peer_id = _node_id_field()
-    try:
-        peer = joining.reject(node(), peer_id)
-    except NodeError as exc:
-        return _network_page(exc.status, exc.detail)
-    flash(f"Rejected the request of {peer.name or peer.id}.")
-    return redirect(url_for("admin_network.page"))
+    return _decide(joining.reject, "Rejected the request of {name}.")
 
 
 @bp.post("/block")
