@@ -119,6 +119,18 @@ def build_feed(
     return entries
 
 
+def rotated_feed(
+    rotate_at: int = 3, after: int = 2, new_key: NodeKey = KEY_A2, **rotation: Any
+) -> list[Entry]:
+    """A's feed: events up to ``rotate_at - 1``, key.rotate at ``rotate_at``, then ``after``
+    events signed by ``new_key``."""
+    before = build_feed(KEY_A, rotate_at - 1)
+    body = rotation_body(KEY_A, new_key, A, rotate_at, **rotation)
+    rot = build_entry(KEY_A, A, rotate_at, before[-1].hash, NOW_MS - 500, "key.rotate", body)
+    later = build_feed(new_key, after, start_seq=rotate_at + 1, prev=rot.hash, origin=A)
+    return [*before, rot, *later]
+
+
 def rotated_keyring() -> Keyring:
     """A keyring where A rotated to KEY_A2 at seq 2, one day after NOW_MS (2026-01-02T00:00Z)."""
     ring = Keyring()

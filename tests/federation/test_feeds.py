@@ -15,7 +15,6 @@ from federation.entries import Entry, build_entry, rotation_body
 from federation.errors import EntryError, ForkProofError
 from federation.feeds import Head, make_fork_proof, verify_fork_proof, verify_page
 from federation.keyring import Keyring
-from federation.keys import NodeKey
 from federation.signing import Tag, sign
 from tests.federation.builders import (
     FIVE_MINUTES_MS,
@@ -29,6 +28,7 @@ from tests.federation.builders import (
     build_feed,
     dicts,
     event_body,
+    rotated_feed,
     sign_unchecked,
 )
 
@@ -155,20 +155,8 @@ def test_one_bad_entry_refuses_the_page(
 # -- key rotation ---------------------------------------------------------------------------------
 
 
-def _rotated_feed(
-    rotate_at: int = 3, after: int = 2, new_key: NodeKey = KEY_A2, **rotation: Any
-) -> list[Entry]:
-    """A's feed: events up to ``rotate_at - 1``, key.rotate at ``rotate_at``, then ``after``
-    events signed by ``new_key``."""
-    before = build_feed(KEY_A, rotate_at - 1)
-    body = rotation_body(KEY_A, new_key, A, rotate_at, **rotation)
-    rot = build_entry(KEY_A, A, rotate_at, before[-1].hash, NOW_MS - 500, "key.rotate", body)
-    later = build_feed(new_key, after, start_seq=rotate_at + 1, prev=rot.hash, origin=A)
-    return [*before, rot, *later]
-
-
 def test_rotation_inside_a_page() -> None:
-    feed = _rotated_feed()
+    feed = rotated_feed()
     ring = Keyring()
     assert verify_page(A, Head(), dicts(feed), ring, NOW_MS) == feed
     old, new = ring.periods(A)
@@ -180,7 +168,7 @@ def test_rotation_inside_a_page() -> None:
 
 
 def test_rotation_carries_to_the_next_page() -> None:
-    feed = _rotated_feed(after=3)
+    feed = rotated_feed(after=3)
     ring = Keyring()
     verify_page(A, Head(), dicts(feed[:4]), ring, NOW_MS)
     verify_page(A, Head(4, feed[3].hash), dicts(feed[4:]), ring, NOW_MS)
@@ -190,7 +178,7 @@ def test_rotation_carries_to_the_next_page() -> None:
 
 
 def test_entry_after_rotation_signed_by_old_key_is_refused() -> None:
-    feed = _rotated_feed()
+    feed = rotated_feed()
     docs = dicts(feed)
     docs[3] = sign_unchecked(KEY_A, docs[3])
     ring = Keyring()
@@ -199,7 +187,7 @@ def test_entry_after_rotation_signed_by_old_key_is_refused() -> None:
 
 
 def test_rotation_entry_signed_by_new_key_is_refused() -> None:
-    docs = dicts(_rotated_feed())
+    docs = dicts(rotated_feed())
     docs[2] = sign_unchecked(KEY_A2, docs[2])
     assert _refuse(Head(), docs).reason == "bad-signature"
 
@@ -214,7 +202,7 @@ def test_rotation_entry_signed_by_new_key_is_refused() -> None:
     ],
 )
 def test_rotation_with_wrong_proof_of_possession_is_refused(new_key_sig: str) -> None:
-    docs = dicts(_rotated_feed())
+    docs = dicts(rotated_feed())
     body = {**docs[2]["body"], "new_key_sig": new_key_sig}
     docs[2] = sign_unchecked(KEY_A, {**docs[2], "body": body})
     ring = Keyring()
@@ -224,7 +212,7 @@ def test_rotation_with_wrong_proof_of_possession_is_refused(new_key_sig: str) ->
 
 
 def test_rotation_to_a_key_used_before_is_refused() -> None:
-    feed = _rotated_feed()
+    feed = rotated_feed()
     body = rotation_body(KEY_A2, KEY_A, A, 6)  # back to the genesis key
     back = build_entry(KEY_A2, A, 6, feed[-1].hash, NOW_MS - 100, "key.rotate", body)
     refusal = _refuse(Head(), dicts([*feed, back]))
@@ -236,14 +224,14 @@ def test_rotation_to_a_non_ed25519_key_is_refused() -> None:
     import base58
 
     fake = "z" + base58.b58encode(b"\xec\x01" + bytes(range(32))).decode()
-    docs = dicts(_rotated_feed())
+    docs = dicts(rotated_feed())
     body = {"new_key": fake, "new_key_sig": docs[2]["body"]["new_key_sig"]}
     docs[2] = sign_unchecked(KEY_A, {**docs[2], "body": body})
     assert _refuse(Head(), docs).reason == "bad-key-rotation"
 
 
 def test_compromised_since_ends_the_old_key_earlier_in_time() -> None:
-    feed = _rotated_feed(compromised_since=NOW_MS - 5_000)
+    feed = rotated_feed(compromised_since=NOW_MS - 5_000)
     ring = Keyring()
     verify_page(A, Head(), dicts(feed), ring, NOW_MS)
     old, new = ring.periods(A)
@@ -255,7 +243,7 @@ def test_compromised_since_ends_the_old_key_earlier_in_time() -> None:
 
 
 def test_refused_page_leaves_the_keyring_untouched() -> None:
-    feed = _rotated_feed(after=3)
+    feed = rotated_feed(after=3)
     docs = dicts(feed)
     docs[5] = sign_unchecked(KEY_A2, {**docs[5], "ts": NOW_MS + FIVE_MINUTES_MS + 1})
     ring = Keyring()
@@ -293,7 +281,7 @@ def test_fork_with_different_prev_is_still_a_fork() -> None:
 
 
 def test_fork_after_rotation_needs_the_keyring() -> None:
-    feed = _rotated_feed()
+    feed = rotated_feed()
     one = feed[3]
     other = build_entry(KEY_A2, A, 4, feed[2].hash, one.ts, "event.put", event_body(42))
     proof = make_fork_proof(one, other)
