@@ -84,6 +84,22 @@ def build_entry(
     return Entry(hash=sha256_hex(raw), raw=raw, **doc)
 
 
+_BODY_START = b'{"body":'
+_ORIGIN_MEMBER = b',"origin":"'
+
+
+def body_json(entry: Entry) -> str:
+    """The canonical JSON text of ``entry.body``, cut from the entry's canonical bytes.
+
+    Storing a body as JSON needs its text, and encoding it again costs as much as cutting it
+    out costs little. Members are sorted, so "body" comes first, and it ends where the
+    top-level "origin" member begins: the last occurrence of that member, because only origin,
+    prev, seq, sig, ts and type follow it, and none of their values can contain it.
+    """
+    raw = entry.raw
+    return raw[len(_BODY_START) : raw.rfind(_ORIGIN_MEMBER)].decode("utf-8")
+
+
 def rotation_body(
     old_key: NodeKey, new_key: NodeKey, origin: str, seq: int, compromised_since: int | None = None
 ) -> dict[str, Any]:

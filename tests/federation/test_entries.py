@@ -14,6 +14,7 @@ from federation.canonical import canonicalize, parse_strict
 from federation.encoding import b64u_decode, b64u_encode, sha256_hex
 from federation.entries import (
     MAX_ENTRY_BYTES,
+    body_json,
     build_entry,
     parse_entry,
 )
@@ -90,6 +91,25 @@ def test_every_entry_type_builds_and_verifies(entry_type: str) -> None:
     body = example_bodies()[entry_type]
     entry = build_entry(KEY_A, A, 2, "00" * 32, NOW_MS, entry_type, body)
     assert parse_entry(entry.to_dict(), Keyring(), NOW_MS) == entry
+
+
+@pytest.mark.parametrize("entry_type", sorted(example_bodies()))
+def test_body_json_is_the_canonical_body(entry_type: str) -> None:
+    body = example_bodies()[entry_type]
+    entry = build_entry(KEY_A, A, 3, "0" * 64, NOW_MS, entry_type, body)
+    assert body_json(entry) == canonicalize(body).decode("utf-8")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    title=st.text(st.characters(exclude_categories=["Cs", "Cc"]), min_size=1, max_size=80),
+    description=st.sampled_from(['x,"origin":"did:key:z6Mk"', '"},"origin":"', "caffè ☕", "}"]),
+)
+def test_body_json_survives_text_that_looks_like_the_cut(title: str, description: str) -> None:
+    body = {**event_body(4), "title": title, "description": description}
+    entry = build_entry(KEY_A, A, 1, None, NOW_MS, "event.put", body)
+    assert body_json(entry) == canonicalize(entry.body).decode("utf-8")
+    assert json.loads(body_json(entry)) == body
 
 
 # -- hypothesis: any change to a signed field breaks verification ---------------------------------
