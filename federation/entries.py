@@ -17,6 +17,7 @@ from federation.encoding import sha256_hex
 from federation.errors import EntryError, ProtocolError, SignatureError
 from federation.keyring import Keyring, rotation_proof_doc
 from federation.keys import NodeKey, is_node_id, verify_raw
+from federation.sigbatch import SignatureCheck
 from federation.signing import Tag, decode_signature, sign
 
 MAX_ENTRY_BYTES = 64 * 1024
@@ -147,6 +148,14 @@ def _is_lower_hex(text: str) -> bool:
     return _LOWER_HEX.fullmatch(text) is not None
 
 
+class PendingEntry(NamedTuple):
+    """A received entry checked in every way but its signature, with what that check needs."""
+
+    entry: Entry
+    kid: str  # the key that must have signed it, named in errors
+    check: SignatureCheck
+
+
 def parse_entry(
     doc: Mapping[str, Any], keyring: Keyring, now_ms: int | None = None, checked: bool = False
 ) -> Entry:
@@ -155,6 +164,18 @@ def parse_entry(
     ``checked`` says ``doc`` came from ``parse_strict`` (so the canonical-subset walk is skipped).
     It does not check the entry's place in a feed; ``federation.feeds.verify_page`` does.
     """
+    pending = prepare_entry(doc, keyring, now_ms, checked)
+    public, signature, message = pending.check
+    if not verify_raw(public, signature, message):
+        raise bad_signature(pending)
+    return pending.entry
+
+
+def prepare_entry(
+    doc: Mapping[str, Any], keyring: Keyring, now_ms: int | None = None, checked: bool = False
+) -> PendingEntry:
+    """Everything :func:`parse_entry` checks except the signature itself, which is left to the
+    caller (``verify_page`` checks a page's signatures together, on several threads)."""
     _check_shape(doc)
     if not checked:
         check_document(doc)
@@ -182,13 +203,17 @@ def parse_entry(
         period = keyring.key_for_seq(doc["origin"], doc["seq"])
     except SignatureError as exc:
         raise EntryError("no-key", exc.detail) from exc
-    if not verify_raw(period.public, signature, message):
-        raise EntryError("bad-signature", f"entry {doc['seq']} is not signed by {period.kid}")
     # Positional: keyword arguments cost more, and this runs once per received entry.
-    return Entry(
+    entry = Entry(
         doc["origin"], doc["seq"], doc["prev"], doc["ts"], doc["type"], doc["body"], sig,
         sha256_hex(raw), raw,
     )  # fmt: skip
+    return PendingEntry(entry, period.kid, (period.public, signature, message))
+
+
+def bad_signature(pending: PendingEntry) -> EntryError:
+    """The error for a pending entry whose signature did not verify."""
+    return EntryError("bad-signature", f"entry {pending.entry.seq} is not signed by {pending.kid}")
 
 
 def apply_key_change(keyring: Keyring, entry: Entry) -> None:

@@ -182,6 +182,7 @@ def sync_from_peer(
     page_limit: int = DEFAULT_PAGE_LIMIT,
     max_pages: int | None = None,
     progress: ProgressCallback | None = None,
+    verify_threads: int = 1,
 ) -> SyncReport:
     """Run one anti-entropy round against the peer ``peer_id`` at ``peer_url``.
 
@@ -190,6 +191,7 @@ def sync_from_peer(
     origin whose page is refused stops for this round with nothing of that page stored; other
     origins continue. A peer that becomes unreachable ends the round (``report.peer_error``).
     ``max_pages`` bounds the pages per origin per round so one long feed cannot starve the rest.
+    ``verify_threads`` is how many threads check a page's signatures (``verify_page``).
     """
     report = SyncReport(peer_url=peer_url)
     limit = max(1, min(page_limit, MAX_PAGE_ENTRIES))
@@ -216,6 +218,7 @@ def sync_from_peer(
                 max_pages,
                 progress,
                 report,
+                verify_threads,
             )
         except TransportError as exc:
             if _peer_down(exc):
@@ -248,6 +251,7 @@ def _sync_origin(
     max_pages: int | None,
     progress: ProgressCallback | None,
     report: SyncReport,
+    verify_threads: int,
 ) -> None:
     ours = store.head(origin)
     keyring = store.keyring_for(origin)
@@ -279,7 +283,14 @@ def _sync_origin(
                 # A guess from unverified data, used only if this page verifies and ends there.
                 fetcher.prefetch(last)
             verified = verify_page(
-                origin, ours, page.entries, keyring, now_ms, checked=True, max_entries=limit
+                origin,
+                ours,
+                page.entries,
+                keyring,
+                now_ms,
+                checked=True,
+                max_entries=limit,
+                threads=verify_threads,
             )
             store.store_page(origin, verified)
             pages += 1

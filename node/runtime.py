@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from federation.keys import NodeKey
+from federation.sigbatch import auto_threads
 from node.db import Database
 from node.feedstore import self_origin
 from node.settings import load_settings
@@ -44,6 +45,11 @@ class Node:
     @property
     def data_dir(self) -> Path:
         return Path(self.settings["data_dir"])
+
+    @property
+    def verify_threads(self) -> int:
+        """Threads checking a synced page's signatures (the ``verify_threads`` setting)."""
+        return int(self.settings["verify_threads"]) or auto_threads()
 
     def close(self) -> None:
         self.db.dispose()

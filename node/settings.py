@@ -61,6 +61,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("sync_interval", 60, "Seconds between pulls from each peer."),
     Setting(
+        "verify_threads",
+        0,
+        "Threads that check a synced page's signatures at once; 0 means one per CPU (at most 8), "
+        "1 checks them on the syncing thread alone.",
+    ),
+    Setting(
         "gossip", "network", "Which origins to mirror: `network` (all a peer carries) or `peers`."
     ),
     Setting(
@@ -128,6 +134,8 @@ def load_settings(
         values[name] = _coerce(_BY_NAME[name], value)
     if values["gossip"] not in {"network", "peers"}:
         raise SettingsError("setting gossip must be `network` or `peers`")
+    if values["verify_threads"] < 0:
+        raise SettingsError("setting verify_threads must be 0 (one per CPU) or more")
     if not values["database_url"] and values["data_dir"]:
         values["database_url"] = "sqlite:///" + str(Path(values["data_dir"]) / "spazi.db")
     return values

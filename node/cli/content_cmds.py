@@ -228,7 +228,15 @@ def cmd_feed_verify(args: argparse.Namespace, node: Node) -> int:
             break
         try:
             docs = [parse_strict(raw) for raw in raws]
-            entries = verify_page(node.node_id, head, docs, ring, node.now_ms(), checked=True)
+            entries = verify_page(
+                node.node_id,
+                head,
+                docs,
+                ring,
+                node.now_ms(),
+                checked=True,
+                threads=node.verify_threads,
+            )
         except ProtocolError as exc:
             progress.finish("FAILED")
             raise CliError(f"the feed fails verification after seq {head.seq}: {exc}") from exc

@@ -137,6 +137,7 @@ def sync_peer(
         peer_id=peer.id,
         page_limit=int(node.settings["feed_page_max"]),
         progress=progress,
+        verify_threads=node.verify_threads,
     )
     if report.peer_failed and report.peer_error is not None:
         log.warning(

@@ -34,6 +34,7 @@ def test_file_then_environment_then_overrides(tmp_path: Path) -> None:
         ("port = 'x'\n", {}, "port must be a int"),
         ("", {"SPAZI_ALLOW_PRIVATE_PEERS": "perhaps"}, "allow_private_peers must be a bool"),
         ("", {"SPAZI_GOSSIP": "everyone"}, "gossip must be"),
+        ("verify_threads = -1\n", {}, "verify_threads must be 0"),
         ("port = \n", {}, "not valid TOML"),
     ],
 )
@@ -41,6 +42,20 @@ def test_bad_settings_are_refused(tmp_path: Path, toml: str, environ: dict, mess
     (tmp_path / "spazi.toml").write_text(toml)
     with pytest.raises(SettingsError, match=message):
         load_settings(tmp_path, environ=environ)
+
+
+def test_verify_threads_zero_means_one_per_cpu(tmp_path: Path) -> None:
+    from federation.sigbatch import auto_threads
+    from tests.support import make_node
+
+    automatic = make_node(tmp_path)
+    fixed = make_node(tmp_path, settings={"verify_threads": 3})
+    try:
+        assert automatic.node.verify_threads == auto_threads()
+        assert fixed.node.verify_threads == 3
+    finally:
+        automatic.close()
+        fixed.close()
 
 
 def test_gunicorn_loads_the_app_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
