@@ -4,6 +4,7 @@ Threads rather than many processes: a node is I/O-bound (SQLite, peers) and a sm
 memory. Scheduled jobs start in each worker but take a lease row first, so each runs once.
 """
 
+import gc
 import os
 
 bind = os.environ.get("SPAZI_BIND", "127.0.0.1:8080")
@@ -17,3 +18,10 @@ limit_request_field_size = 16384
 accesslog = "-"
 errorlog = "-"
 forwarded_allow_ips = "127.0.0.1"
+
+
+def post_worker_init(worker: object) -> None:
+    """Once a worker has loaded the app: keep the long-lived heap out of garbage collection."""
+    del worker
+    gc.collect()  # what is already garbage is freed, not frozen
+    gc.freeze()

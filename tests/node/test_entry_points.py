@@ -1,0 +1,50 @@
+"""The ``spazi`` console script and the gunicorn config: what they do before the node runs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(code: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_the_console_script_freezes_the_imported_heap_before_the_command() -> None:
+    # main() is swapped for a probe that reports how many objects the collector has set aside.
+    out = _run(
+        "import gc, sys\n"
+        "import node.cli.main\n"
+        "cli = sys.modules['node.cli.main']  # node.cli.main the attribute is the function\n"
+        "cli.main = lambda argv=None: print(gc.get_freeze_count()) or 0\n"
+        "try:\n"
+        "    cli.entry()\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code == 0, exc.code\n"
+    )
+    assert int(out) > 10_000  # every module imported by the CLI, not a handful of objects
+
+
+def test_the_console_script_is_entry() -> None:
+    text = (ROOT / "pyproject.toml").read_text()
+    assert 'spazi = "node.cli.main:entry"' in text
+
+
+def test_gunicorn_workers_freeze_the_loaded_heap() -> None:
+    out = _run(
+        "import gc, runpy\n"
+        "conf = runpy.run_path('deploy/gunicorn.conf.py')\n"
+        "before = gc.get_freeze_count()\n"
+        "conf['post_worker_init'](None)\n"
+        "print(before, gc.get_freeze_count(), conf['worker_class'])\n"
+    )
+    before, after, worker_class = out.split()
+    assert int(before) == 0 and int(after) > 1_000
+    assert worker_class == "gthread"
