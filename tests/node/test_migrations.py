@@ -53,5 +53,26 @@ def test_downgrade_and_upgrade_again(empty_db: Database) -> None:
         config.attributes["connection"] = connection
         command.downgrade(config, "0001")
     assert "peers" not in inspect(empty_db.engine).get_table_names()
+    assert current_revision(empty_db.engine) == "0001"
     upgrade(empty_db.engine)
     assert "peers" in inspect(empty_db.engine).get_table_names()
+
+
+def test_head_revision_is_the_newest_script() -> None:
+    from node.migrate import HEAD_REVISION, script_head
+
+    newest = script_head()
+    assert HEAD_REVISION == newest, f"set node.migrate.HEAD_REVISION to {newest!r}"
+
+
+def test_commands_check_the_revision_without_importing_alembic() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, node.cli.main, node.app, node.runtime\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
