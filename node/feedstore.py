@@ -17,6 +17,7 @@ from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from federation.agreements import agreement_id, verify_agreement
+from federation.canonical import parse_strict
 from federation.entries import Entry, body_json, build_entry
 from federation.errors import ProtocolError
 from federation.feeds import Head
@@ -449,3 +450,14 @@ def heads(session: Session, include_blocked: bool = False) -> dict[str, Head]:
     if not include_blocked:
         query = query.where(Origin.status != "blocked")
     return {row.id: Head(row.head_seq, row.head_hash) for row in session.scalars(query)}
+
+
+def own_key_entries(session: Session, node_id: str) -> list[dict[str, Any]]:
+    """``node_id``'s own ``key.rotate`` entries in seq order: what a node that meets it needs to
+    follow its keys from the genesis key (descriptors, peering requests)."""
+    raws = session.scalars(
+        select(FeedEntry.raw)
+        .where(FeedEntry.origin == node_id, FeedEntry.type == "key.rotate")
+        .order_by(FeedEntry.seq)
+    )
+    return [parse_strict(raw) for raw in raws]

@@ -5,29 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Flask, Response, json
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from federation.canonical import parse_strict
 from federation.descriptor import build_descriptor
 from federation.passes import jwks
-from node.feedstore import keyring
+from node.feedstore import keyring, own_key_entries
 from node.http.context import node
 from node.keystore import current_key
-from node.models import FeedEntry, Space
+from node.models import Space
 from node.runtime import Node
 
 bp = Blueprint("wellknown", __name__)
-
-
-def own_key_entries(session: Session, node_id: str) -> list[dict[str, Any]]:
-    """Our ``key.rotate`` entries in seq order (what a newcomer needs to follow our keys)."""
-    raws = session.scalars(
-        select(FeedEntry.raw)
-        .where(FeedEntry.origin == node_id, FeedEntry.type == "key.rotate")
-        .order_by(FeedEntry.seq)
-    )
-    return [parse_strict(raw) for raw in raws]
 
 
 def descriptor_for(session: Session, current: Node) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from federation.descriptor import Descriptor, verify_descriptor
 from federation.errors import ProtocolError
 from federation.transport.client import PeerHTTPError
 from node.errors import Conflict, NodeError
-from node.http.wellknown import own_key_entries
+from node.feedstore import own_key_entries
 from node.models import Peer, Space
 from node.network import invites, peering
 from node.network.outbox import enqueue
