@@ -4,20 +4,52 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from federation.errors import ProtocolError
 from node import __version__
-from node.cli import admin_cmds, content_cmds, network_cmds, setup_cmds
 from node.cli.output import CliError
 from node.errors import NodeError
 from node.settings import SettingsError
 
-COMMAND_MODULES = [setup_cmds, content_cmds, network_cmds, admin_cmds]
+# The modules that register the commands, in the order `spazi --help` lists them, each with the
+# commands it registers (tests/node/test_cli.py checks the two agree). Running one command
+# imports only its own module: the others pull in marshmallow, Flask and the rest, a large part
+# of every command's start-up.
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "node.cli.setup_cmds": ("init", "run", "demo", "settings", "db"),
+    "node.cli.content_cmds": ("space", "resource", "event", "member", "feed"),
+    "node.cli.network_cmds": ("peer", "sync", "key", "worker", "network"),
+    "node.cli.admin_cmds": ("admin",),
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_word(argv: Sequence[str]) -> str | None:
+    """The command named in ``argv`` (after :func:`hoist_data_dir`), or None if there is none."""
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        if arg == "--data-dir":
+            index += 2
+        elif arg.startswith("-"):
+            index += 1
+        else:
+            return arg
+    return None
+
+
+def command_modules(command: str | None = None) -> list[ModuleType]:
+    """The modules to register: the one that owns ``command``, or all of them (for help, and
+    for a word that is no command, so argparse can list the choices)."""
+    names = [name for name, commands in COMMAND_MODULES.items() if command in commands]
+    return [importlib.import_module(name) for name in names or COMMAND_MODULES]
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``spazi`` parser; with ``command``, only that command's module is registered."""
     parser = argparse.ArgumentParser(
         prog="spazi",
         description="Run and manage a Spazi coworking-space node.",
@@ -26,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", help="the node's data dir (default: $SPAZI_DATA_DIR)")
     parser.add_argument("--version", action="version", version=f"spazi {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in COMMAND_MODULES:
+    for module in command_modules(command):
         module.register(sub)
     return parser
 
@@ -78,8 +110,8 @@ def hoist_data_dir(argv: Sequence[str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; errors are one line on stderr and a non-zero exit status."""
-    parser = build_parser()
-    args = parser.parse_args(hoist_data_dir(sys.argv[1:] if argv is None else argv))
+    arguments = hoist_data_dir(sys.argv[1:] if argv is None else argv)
+    args = build_parser(command_word(arguments)).parse_args(arguments)
     try:
         if getattr(args, "needs_node", False):
             node = _open(args)
@@ -110,7 +142,3 @@ def entry() -> None:
     gc.collect()  # what is already garbage is freed, not frozen
     gc.freeze()
     sys.exit(main())
-
-
-if __name__ == "__main__":  # pragma: no cover
-    entry()

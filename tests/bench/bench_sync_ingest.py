@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         spazi("peer", "join", code, data_dir=dir_b, env=NET_ENV)
         # A's feed: the profile, the filled entries and what peering published (peer.announce).
         total = head_of(node_a.url, origin)["seq"]
-        sync_argv = [sys.executable, "-m", "node.cli.main", "--data-dir", str(dir_b), "sync"]
+        sync_argv = [sys.executable, "-m", "node.cli", "--data-dir", str(dir_b), "sync"]
         profile_path = workdir / "sync.prof"
         peak_ingest_kb: int | None = None
         first = again = None
@@ -221,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.profile:
                 argv_used = [
                     sys.executable, "-m", "cProfile", "-o", str(profile_path),
-                    "-m", "node.cli.main", "--data-dir", str(dir_b), "sync",
+                    "-m", "node.cli", "--data-dir", str(dir_b), "sync",
                 ]  # fmt: skip
             first = run_measured(argv_used, env, workdir / "sync.log")
             elapsed, peak_ingest_kb = first.wall, first.peak_kb

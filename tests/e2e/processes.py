@@ -27,7 +27,7 @@ def spazi(
     stdin: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run the real ``spazi`` command (the installed console script's module) and capture it."""
-    args: list[str] = [sys.executable, "-m", "node.cli.main"]
+    args: list[str] = [sys.executable, "-m", "node.cli"]
     if data_dir is not None:
         args += ["--data-dir", str(data_dir)]
     full_env = {**os.environ, **(env or {})}
@@ -50,7 +50,7 @@ class NodeProcess:
             [
                 sys.executable,
                 "-m",
-                "node.cli.main",
+                "node.cli",
                 "--data-dir",
                 str(data_dir),
                 "run",

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -48,3 +50,56 @@ def test_gunicorn_workers_freeze_the_loaded_heap() -> None:
     before, after, worker_class = out.split()
     assert int(before) == 0 and int(after) > 1_000
     assert worker_class == "gthread"
+
+
+def test_each_command_module_registers_the_commands_listed_for_it() -> None:
+    import argparse
+    import importlib
+
+    from node.cli.main import COMMAND_MODULES
+
+    for name, commands in COMMAND_MODULES.items():
+        parser = argparse.ArgumentParser()
+        sub = parser.add_subparsers()
+        importlib.import_module(name).register(sub)
+        assert tuple(sub.choices) == commands, name
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--data-dir", "d", "sync", "--peer", "x"], "sync"),
+        (["--data-dir=d", "peer", "list"], "peer"),
+        (["--version"], None),
+        ([], None),
+    ],
+)
+def test_command_word(argv: list[str], expected: str | None) -> None:
+    from node.cli.main import command_word
+
+    assert command_word(argv) == expected
+
+
+def test_a_command_imports_only_its_own_module() -> None:
+    # `spazi sync` (network_cmds) must not pay for the content commands' marshmallow schemas.
+    out = _run(
+        "import sys\n"
+        "import node.cli.main\n"
+        "cli = sys.modules['node.cli.main']\n"
+        "cli.build_parser(cli.command_word(['--data-dir', 'x', 'sync']))\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('node.cli.'))\n"
+        "print(loaded, 'marshmallow' in sys.modules)\n"
+    )
+    assert out == "['node.cli.main', 'node.cli.network_cmds', 'node.cli.output'] False"
+
+
+def test_an_unknown_command_lists_every_command(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "node.cli", "bogus"], capture_output=True, text=True, cwd=ROOT,
+        timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "invalid choice: 'bogus'" in done.stderr
+    for command in ("init", "event", "sync", "admin"):
+        assert f"'{command}'" in done.stderr
+    assert "RuntimeWarning" not in done.stderr
