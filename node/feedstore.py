@@ -330,17 +330,7 @@ def project(session: Session, entries: Iterable[Entry]) -> None:
                 agr.terminated, agr.seq = True, entry.seq
         elif kind == "peer.announce":
             for item in body["peers"]:
-                # Direct knowledge beats hearsay: the first announcer keeps the address
-                # unless the node announces itself (it never does) or the announcer repeats.
-                address = session.get(NodeAddress, item["id"])
-                if address is None:
-                    session.add(
-                        NodeAddress(
-                            node_id=item["id"], url=item["url"], announced_by=origin, seq=entry.seq
-                        )
-                    )
-                elif address.announced_by == origin:
-                    address.url, address.seq = item["url"], entry.seq
+                _learn_address(session, origin, item["id"], item["url"], entry.seq)
         elif kind == "pass.revoke":
             known = set(
                 session.scalars(
@@ -357,6 +347,21 @@ def project(session: Session, entries: Iterable[Entry]) -> None:
     session.flush()
     for model, rows in inserts.items():
         insert_rows(session, model.__table__, rows, json_text={"body"})
+
+
+def _learn_address(session: Session, announcer: str, node_id: str, url: str, seq: int) -> None:
+    """Record where ``announcer`` says ``node_id`` is reached (protocol.md §peer.announce).
+
+    A node's word on its own address (it lists itself) is signed by that node, so it replaces
+    what anyone else said and nobody else's word replaces it. Otherwise the first announcer
+    keeps the address and only it may change it: a later announcer cannot move a link that
+    others already follow.
+    """
+    address = session.get(NodeAddress, node_id)
+    if address is None:
+        session.add(NodeAddress(node_id=node_id, url=url, announced_by=announcer, seq=seq))
+    elif announcer == node_id or address.announced_by == announcer:
+        address.url, address.announced_by, address.seq = url, announcer, seq
 
 
 def _project_agreement(session: Session, entry: Entry) -> None:

@@ -16,6 +16,8 @@ from node.runtime import Node
 from node.services.events import event_view, like_literal, query_events
 from node.services.publishing import publish
 
+MAX_ANNOUNCED = 1000  # peers per peer.announce entry (protocol.md §Limits)
+
 
 def node_url(session: Session, node: Node, origin: str) -> str | None:
     """Best known address of ``origin``: ourselves, a direct peer, or an announcement."""
@@ -94,7 +96,9 @@ def event_rows(
 
 
 def announce_peers(session: Session, node: Node) -> None:
-    """Publish our active peers (ids and URLs) so others can find the whole network."""
+    """Publish our own address and our active peers' (ids and URLs), so others can find the
+    whole network and link to us at the address we signed ourselves."""
     peers = session.scalars(select(Peer).where(Peer.state == "active").order_by(Peer.id))
-    body = {"peers": [{"id": p.id, "url": p.url} for p in peers]}
-    publish(session, node, "peer.announce", body)
+    listed = [{"id": node.node_id, "url": node.url}]
+    listed += [{"id": p.id, "url": p.url} for p in peers if p.id != node.node_id]
+    publish(session, node, "peer.announce", {"peers": listed[:MAX_ANNOUNCED]})

@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from federation.keys import NodeKey
 from node.models import Event, FeedEntry, Origin, Peer
 from node.network import blocking
 from node.network.syncing import sync_due
+from node.services.publishing import publish
 from tests.network import network
 from tests.support import FakeClock
 
@@ -239,8 +241,16 @@ def test_blocking_cancels_queued_messages_and_forgets_its_announcements(
 
     with network(tmp_path, clock) as net:
         net.chain("abc")
+        # b vouches for a node only it knows; c's address comes from c's own announcement.
+        stranger = NodeKey.generate().did
+        with net["b"].node.db.write() as session:
+            peers = [{"id": net["b"].id, "url": "http://b.test"}]
+            peers.append({"id": stranger, "url": "https://stranger.example"})
+            publish(session, net["b"].node, "peer.announce", {"peers": peers})
+        net.settle()
         with net["a"].node.db.read() as session:
-            assert session.get(NodeAddress, net["c"].id).announced_by == net["b"].id
+            assert session.get(NodeAddress, stranger).announced_by == net["b"].id
+            assert session.get(NodeAddress, net["c"].id).announced_by == net["c"].id
         _add_event(net, "a")  # queues a hint for b
         with net["a"].node.db.write() as session:
             blocking.block(session, net["a"].node, net["b"].id, "gone rogue")
@@ -248,7 +258,10 @@ def test_blocking_cancels_queued_messages_and_forgets_its_announcements(
         assert drain(net["a"].node).sent == 0
         assert net.adapters["http://b.test"].calls == calls
         with net["a"].node.db.read() as session:
-            assert session.get(NodeAddress, net["c"].id) is None
+            assert session.get(NodeAddress, stranger) is None
+            assert session.get(NodeAddress, net["b"].id) is None
+            # c's word on its own address does not depend on b.
+            assert session.get(NodeAddress, net["c"].id).url == "http://c.test"
             pending = session.scalars(
                 select(OutboxMessage).where(OutboxMessage.done.is_(False))
             ).all()

@@ -245,7 +245,8 @@ def feed_a() -> list[Entry]:
             KEY_A2,
             T0_MS + 25 * HOUR_MS,
             "peer.announce",
-            {"peers": [{"id": B, "url": "https://b.example"}]},
+            # A lists itself first (its own word on its address), then its peers.
+            {"peers": [{"id": A, "url": "https://a.example"}, {"id": B, "url": "https://b.example"}]},
         ),
     ]
     entries: list[Entry] = []
