@@ -22,6 +22,9 @@ class Base(DeclarativeBase):
     """Declarative base of every node table."""
 
 
+WAL_CHECKPOINT_PAGES = 8000  # of SQLite's default 4 KiB pages
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
     kwargs: dict[str, Any] = {"pool_pre_ping": not url.startswith("sqlite")}
@@ -40,6 +43,11 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # Checkpoint the WAL every ~32 MB instead of SQLite's 4 MB: a synced page of a
+            # thousand entries writes about 2 MB, and rewriting the same index pages into the
+            # database every other page cost a tenth of the time spent storing it. Everyday
+            # writes are small, so the WAL only grows that far during a large sync.
+            cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
             cursor.close()
 
         @event.listens_for(engine, "begin")

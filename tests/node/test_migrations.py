@@ -62,7 +62,7 @@ def test_head_revision_is_the_newest_script() -> None:
     from node.migrate import HEAD_REVISION, script_head
 
     newest = script_head()
-    assert HEAD_REVISION == newest, f"set node.migrate.HEAD_REVISION to {newest!r}"
+    assert newest == HEAD_REVISION, f"set node.migrate.HEAD_REVISION to {newest!r}"
 
 
 def test_commands_check_the_revision_without_importing_alembic() -> None:
