@@ -148,13 +148,21 @@ _DATE = string(10, 10, r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _CLOCK_TIME = string(5, 5, r"([01][0-9]|2[0-3]):[0-5][0-9]|24:00")
 
 
+# Years of local date-times. A zone's offset is under a day, so a wall time in these years has a
+# UTC instant that Python's datetime can hold (year 1 east of UTC, or 9999 west of it, would
+# overflow when a node converts it, and one such entry must not stop a node's sync).
+MIN_YEAR, MAX_YEAR = 2, 9998
+
+
 def local_datetime(value: Any, path: str) -> None:
     """``YYYY-MM-DDTHH:MM[:SS]`` wall-clock time, read in the document's ``timezone``."""
     _LOCAL_DATETIME(value, path)
     try:
-        datetime.fromisoformat(value)
+        parsed = datetime.fromisoformat(value)
     except ValueError as exc:
         raise BodyError(detail=f"{path} is not a valid date-time") from exc
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise BodyError(detail=f"{path} must be in the years {MIN_YEAR:04d}..{MAX_YEAR}")
 
 
 def iso_date(value: Any, path: str) -> None:

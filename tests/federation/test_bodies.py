@@ -165,6 +165,9 @@ REFUSALS: list[tuple[str, Change, str]] = [
     ("event.put", _set("end", "2026-03-04T09:00:00"), "event end must be after its start"),
     ("event.put", _set("end", "2026-03-04T08:00"), "event end must be after its start"),
     ("event.put", _set("start", "2026-02-30T09:00"), "start is not a valid date-time"),
+    # Year 1 east of UTC has no UTC instant a node could store.
+    ("event.put", _set("start", "0001-01-01T00:00"), "start must be in the years 0002..9998"),
+    ("event.put", _set("end", "9999-12-31T23:59"), "end must be in the years 0002..9998"),
     ("event.put", _set("start", "2026-03-04 09:00"), "start has the wrong format"),
     ("event.put", _set("start", "2026-03-04T0\u0669:00"), "start has the wrong format"),
     ("event.put", _set("start", "2026-03-04T09:00Z"), "start has the wrong format"),

@@ -49,3 +49,10 @@ def test_same_instant_as_the_plain_conversion(wall: datetime, tz: str, seconds: 
 )
 def test_known_instants(local: str, tz: str, expected: str) -> None:
     assert _utc(local, tz) == datetime.fromisoformat(expected)
+
+
+@pytest.mark.parametrize("tz", ["Pacific/Kiritimati", "Etc/GMT+12", "Asia/Tokyo"])
+@pytest.mark.parametrize("local", ["0002-01-01T00:00", "9998-12-31T23:59:59"])
+def test_every_accepted_year_converts_in_every_zone(local: str, tz: str) -> None:
+    # federation.schema accepts the years 0002..9998 so that this never overflows in sync.
+    assert abs((_utc(local, tz).replace(tzinfo=None) - datetime.fromisoformat(local)).days) <= 1
