@@ -98,7 +98,10 @@ def body_json(entry: Entry) -> str:
     prev, seq, sig, ts and type follow it, and none of their values can contain it.
     """
     raw = entry.raw
-    return raw[len(_BODY_START) : raw.rfind(_ORIGIN_MEMBER)].decode("utf-8")
+    end = raw.rfind(_ORIGIN_MEMBER)
+    if not raw.startswith(_BODY_START) or end < 0:  # not an entry's canonical bytes
+        raise ValueError("body_json needs the canonical bytes of an entry")
+    return raw[len(_BODY_START) : end].decode("utf-8")
 
 
 def rotation_body(

@@ -91,9 +91,11 @@ class Keyring:
         return None
 
     def apply_rotation(self, node_id: str, seq: int, ts_ms: int, body: Mapping[str, Any]) -> None:
-        """Record a ``key.rotate`` entry at ``seq`` whose outer signature was already verified.
+        """Record a ``key.rotate`` entry at ``seq``.
 
-        Checks the new key's proof of possession; raises :class:`SignatureError` if it fails.
+        Checks the new key's proof of possession; raises :class:`SignatureError` if it fails. It
+        does not check the entry's own signature: ``verify_page`` applies rotations to a staged
+        copy of the keyring and checks every signature of the page before that copy is kept.
         """
         new_kid = body["new_key"]
         public = public_key_from_kid(new_kid)

@@ -51,7 +51,10 @@ def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
         if not inspect(connection).has_table(_VERSION_TABLE):
             return None
-        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    # More than one row is a branched history, which this node never writes: name them all, so
+    # the revision matches no head and callers refuse the database, as Alembic would.
+    return ",".join(sorted(row[0] for row in versions)) or None
 
 
 def head_revision() -> str:

@@ -32,7 +32,8 @@ def command_word(argv: Sequence[str]) -> str | None:
     index = 0
     while index < len(argv):
         arg = argv[index]
-        if arg == "--data-dir":
+        # argparse also takes an unambiguous prefix such as --data or --data-d.
+        if len(arg) > 3 and "--data-dir".startswith(arg):
             index += 2
         elif arg.startswith("-"):
             index += 1
@@ -142,3 +143,7 @@ def entry() -> None:
     gc.collect()  # what is already garbage is freed, not frozen
     gc.freeze()
     sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m node.cli` is the clean way
+    entry()

@@ -99,6 +99,9 @@ def announce_peers(session: Session, node: Node) -> None:
     """Publish our own address and our active peers' (ids and URLs), so others can find the
     whole network and link to us at the address we signed ourselves."""
     peers = session.scalars(select(Peer).where(Peer.state == "active").order_by(Peer.id))
-    listed = [{"id": node.node_id, "url": node.url}]
+    # A node set up without its public URL has no address of its own to give.
+    listed = [{"id": node.node_id, "url": node.url}] if node.url else []
     listed += [{"id": p.id, "url": p.url} for p in peers if p.id != node.node_id]
+    # Beyond the entry's limit the rest go unannounced; the network still learns them from
+    # those peers' own announcements.
     publish(session, node, "peer.announce", {"peers": listed[:MAX_ANNOUNCED]})

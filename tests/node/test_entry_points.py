@@ -70,6 +70,8 @@ def test_each_command_module_registers_the_commands_listed_for_it() -> None:
     [
         (["--data-dir", "d", "sync", "--peer", "x"], "sync"),
         (["--data-dir=d", "peer", "list"], "peer"),
+        (["--data-d", "run", "sync"], "sync"),  # argparse's prefix of --data-dir
+        (["--data", "d", "event", "list"], "event"),
         (["--version"], None),
         ([], None),
     ],

@@ -78,3 +78,16 @@ def test_a_node_announces_itself_first(observer: SpaceNode) -> None:
         doc = parse_strict(entry_raw(session, observer.node.node_id, entry_seq + 1))
     assert doc["type"] == "peer.announce"
     assert doc["body"]["peers"][0] == {"id": observer.node.node_id, "url": "http://observer.test"}
+
+
+def test_a_node_without_its_url_announces_only_its_peers(tmp_path: Path) -> None:
+    node = make_node(tmp_path, url="")
+    try:
+        with node.node.db.write() as session:
+            seq = head(session, node.node.node_id).seq
+            announce_peers(session, node.node)
+        with node.node.db.read() as session:
+            doc = parse_strict(entry_raw(session, node.node.node_id, seq + 1))
+        assert doc["body"] == {"peers": []}
+    finally:
+        node.close()
