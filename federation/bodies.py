@@ -43,6 +43,7 @@ DAYS = (
     "Sunday",
     "PublicHolidays",
 )
+MAX_ANNOUNCED_PEERS = 1000  # items of one peer.announce entry
 MAX_MINOR_UNITS = 10**9  # a price in minor units (cents): up to ten million in major units
 
 _TEXT = string(5000)
@@ -136,7 +137,7 @@ KEY_ROTATE = Obj(
 
 PEER_ANNOUNCE = Obj(
     {
-        "peers": req(array(Obj({"id": req(node_id), "url": req(URL)}), 1000)),
+        "peers": req(array(Obj({"id": req(node_id), "url": req(URL)}), MAX_ANNOUNCED_PEERS)),
     }
 )
 

@@ -19,8 +19,9 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from federation.keys import verify_raw
 
 # (public key, signature, signed bytes)
 SignatureCheck = tuple[Ed25519PublicKey, bytes, bytes]
@@ -78,10 +79,7 @@ def first_invalid(checks: Sequence[SignatureCheck], threads: int = 1) -> int | N
 
 def _scan(checks: Sequence[SignatureCheck], low: int, high: int) -> int | None:
     for index in range(low, high):
-        public, signature, message = checks[index]
-        try:
-            public.verify(signature, message)
-        except InvalidSignature:
+        if not verify_raw(*checks[index]):
             return index
     return None
 

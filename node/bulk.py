@@ -5,7 +5,9 @@
 entries that costs several microseconds per row on top of the database's own work. Here the
 statement is compiled once for the connection's dialect, each column's bind processor is looked
 up once, and the DBAPI ``executemany`` receives the processed rows directly. The values stored
-are exactly those SQLAlchemy would store: the same dialect processors are applied.
+are those SQLAlchemy would store (the same dialect processors are applied), except in the
+``json_text`` columns, whose text is canonical JSON rather than ``json.dumps`` output: it
+decodes to the same value.
 """
 
 from __future__ import annotations

@@ -21,7 +21,6 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest revision among the scripts in migrations/versions. A new migration changes this too;
 # tests/node/test_migrations.py fails, naming the right value, when the two disagree.
 HEAD_REVISION = "0002"
-_VERSION_TABLE = "alembic_version"  # Alembic's default, which env.py keeps
 
 
 def alembic_config() -> Config:
@@ -49,7 +48,8 @@ def current_revision(engine: Engine) -> str | None:
     Read straight from Alembic's version table: the history is linear, so it holds one row.
     """
     with engine.connect() as connection:
-        if not inspect(connection).has_table(_VERSION_TABLE):
+        # alembic_version: Alembic's default table name, which env.py keeps.
+        if not inspect(connection).has_table("alembic_version"):
             return None
         versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
     # More than one row is a branched history, which this node never writes: name them all, so

@@ -16,7 +16,7 @@ from node.errors import NodeError
 from node.settings import SettingsError
 
 # The modules that register the commands, in the order `spazi --help` lists them, each with the
-# commands it registers (tests/node/test_cli.py checks the two agree). Running one command
+# commands it registers (tests/node/test_entry_points.py checks the two agree). Running one command
 # imports only its own module: the others pull in marshmallow, Flask and the rest, a large part
 # of every command's start-up.
 COMMAND_MODULES: dict[str, tuple[str, ...]] = {

@@ -9,14 +9,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from federation.bodies import MAX_ANNOUNCED_PEERS
 from federation.keys import fingerprint
 from node.feedstore import aware, ms_to_dt
 from node.models import Block, NodeAddress, Origin, Peer, Space
 from node.runtime import Node
 from node.services.events import event_view, like_literal, query_events
 from node.services.publishing import publish
-
-MAX_ANNOUNCED = 1000  # peers per peer.announce entry (protocol.md §Limits)
 
 
 def node_url(session: Session, node: Node, origin: str) -> str | None:
@@ -104,4 +103,4 @@ def announce_peers(session: Session, node: Node) -> None:
     listed += [{"id": p.id, "url": p.url} for p in peers if p.id != node.node_id]
     # Beyond the entry's limit the rest go unannounced; the network still learns them from
     # those peers' own announcements.
-    publish(session, node, "peer.announce", {"peers": listed[:MAX_ANNOUNCED]})
+    publish(session, node, "peer.announce", {"peers": listed[:MAX_ANNOUNCED_PEERS]})
