@@ -13,14 +13,14 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from federation.bodies import RESOURCE_KINDS
 from federation.canonical import canonicalize
 from federation.encoding import sha256_hex
-from federation.errors import AgreementError, BodyError, SignatureError
+from federation.errors import AgreementError, BodyError, ProtocolError, SignatureError
 from federation.keyring import Keyring
 from federation.keys import NodeKey
 from federation.schema import Obj, array, integer, iso_date, node_id, one_of, req, string
 from federation.signing import Tag, sign, verify
+from federation.vocabulary import RESOURCE_KINDS
 
 AGREEMENT_TYPE = "spazi.agreement"
 
@@ -183,6 +183,16 @@ def verify_agreement(doc: Any, keyring: Keyring | None = None) -> str:
     for party in doc["parties"]:
         _verify_party(doc, party, ring)
     return agreement_id(doc)
+
+
+def is_valid(doc: Any, keyring: Keyring | None = None) -> bool:
+    """True when :func:`verify_agreement` accepts ``doc``: what published state asks of an
+    agreement at read time (:func:`federation.state.agreement_standing`)."""
+    try:
+        verify_agreement(doc, keyring)
+    except ProtocolError:
+        return False
+    return True
 
 
 def grant_for(doc: Mapping[str, Any], host: str, guest_home: str) -> dict[str, Any] | None:

@@ -1,15 +1,17 @@
-"""Entry types and the schema of each one's body (protocol.md §Entry types).
+"""The schema of each entry type's body (protocol.md §Entry types).
 
+The schemas are data: :mod:`federation.version` pairs each with its type name and its fold.
 Bodies are closed: unknown fields are refused, required ones must be present and every string,
 list and integer is bounded, so a valid entry can always be stored and shown safely.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from federation.agreements import check_agreement_shape
 from federation.errors import BodyError
 from federation.schema import (
     COUNTRY,
@@ -17,7 +19,6 @@ from federation.schema import (
     HEX64,
     IDENT,
     URL,
-    Check,
     Obj,
     array,
     clock_time,
@@ -31,20 +32,10 @@ from federation.schema import (
     string,
     timezone,
 )
+from federation.vocabulary import DAYS, MAX_ANNOUNCED_PEERS, MAX_MINOR_UNITS, RESOURCE_KINDS
 
-RESOURCE_KINDS = ("hot_desk", "fixed_desk", "meeting_room", "office")
-DAYS = (
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-    "PublicHolidays",
-)
-MAX_ANNOUNCED_PEERS = 1000  # items of one peer.announce entry
-MAX_MINOR_UNITS = 10**9  # a price in minor units (cents): up to ten million in major units
+__all__ = ["DAYS", "MAX_ANNOUNCED_PEERS", "MAX_MINOR_UNITS", "RESOURCE_KINDS"]
+
 
 _TEXT = string(5000)
 _NAME = string(200, 1)
@@ -142,14 +133,11 @@ PEER_ANNOUNCE = Obj(
 )
 
 
-def _agreement_publish(value: Any, path: str) -> None:
-    # Imported here: agreements imports bodies' constants, and this keeps the import graph acyclic.
-    from federation.agreements import check_agreement_shape
-
-    Obj({"agreement": req(check_agreement_shape)})(value, path)
+AGREEMENT_PUBLISH = Obj({"agreement": req(check_agreement_shape)})
 
 
-def _event_times(body: Mapping[str, Any]) -> None:
+def check_event_times(body: Mapping[str, Any]) -> None:
+    """``event.put`` across fields: the end follows the start; a price comes with a currency."""
     start, end = body["start"], body["end"]
     # Same length means same form, which compares correctly as text; otherwise compare as
     # date-times ("10:00" and "10:00:00" are the same instant).
@@ -163,35 +151,8 @@ def _event_times(body: Mapping[str, Any]) -> None:
         raise BodyError(detail="price_minor and currency go together")
 
 
-def _resource_prices(body: Mapping[str, Any]) -> None:
+def check_resource_prices(body: Mapping[str, Any]) -> None:
+    """``resource.put`` across fields: a priced resource names its currency."""
     priced = "price_hour_minor" in body or "price_day_minor" in body
     if priced and "currency" not in body:
         raise BodyError(detail="a priced resource needs a currency")
-
-
-# Each type: the body schema, then an optional check across fields.
-BODY_SCHEMAS: dict[str, tuple[Check, Callable[[Mapping[str, Any]], None] | None]] = {
-    "space.profile": (SPACE_PROFILE, None),
-    "resource.put": (RESOURCE_PUT, _resource_prices),
-    "resource.remove": (RESOURCE_REMOVE, None),
-    "event.put": (EVENT_PUT, _event_times),
-    "event.cancel": (EVENT_CANCEL, None),
-    "agreement.publish": (_agreement_publish, None),
-    "agreement.terminate": (AGREEMENT_TERMINATE, None),
-    "pass.revoke": (PASS_REVOKE, None),
-    "key.rotate": (KEY_ROTATE, None),
-    "peer.announce": (PEER_ANNOUNCE, None),
-}
-
-ENTRY_TYPES = frozenset(BODY_SCHEMAS)
-
-
-def validate_body(entry_type: str, body: Any) -> None:
-    """Raise :class:`BodyError` (or ``EntryError`` for an unknown type) unless ``body`` is valid."""
-    try:
-        schema, extra = BODY_SCHEMAS[entry_type]
-    except KeyError:
-        raise BodyError("unknown-entry-type", f"unknown entry type {entry_type!r}") from None
-    schema(body, "")
-    if extra is not None:
-        extra(body)

@@ -11,7 +11,6 @@ import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from federation.bodies import ENTRY_TYPES, validate_body
 from federation.canonical import check_document, encode_checked
 from federation.encoding import sha256_hex
 from federation.errors import EntryError, ProtocolError, SignatureError
@@ -19,6 +18,7 @@ from federation.keyring import Keyring, rotation_proof_doc
 from federation.keys import NodeKey, is_node_id, verify_raw
 from federation.sigbatch import SignatureCheck
 from federation.signing import Tag, decode_signature, sign
+from federation.version import ENTRY_TYPES, validate_body
 
 MAX_ENTRY_BYTES = 64 * 1024
 MAX_FUTURE_MS = 5 * 60 * 1000

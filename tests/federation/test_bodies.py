@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from federation.bodies import ENTRY_TYPES, RESOURCE_KINDS, validate_body
+from federation.bodies import RESOURCE_KINDS
 from federation.errors import BodyError
+from federation.version import ENTRY_TYPES, validate_body
 from tests.federation.builders import KEY_A, KEY_A2, A, B, example_bodies
 
 EXAMPLES = example_bodies()

@@ -14,10 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from federation.agreements import countersign, verify_agreement
-from federation.bodies import ENTRY_TYPES, validate_body
 from federation.errors import AgreementError, BodyError, EntryError, ForkProofError, ProtocolError
 from federation.feeds import Head, make_fork_proof, verify_fork_proof, verify_page
 from federation.keyring import Keyring
+from federation.version import ENTRY_TYPES, validate_body
 from tests.federation.builders import (
     KEY_A,
     KEY_B,

@@ -1,25 +1,41 @@
-"""The fold of a feed into the published state."""
+"""The fold of feeds into published state (protocol.md §Published state)."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
-from federation.agreements import agreement_id
+from federation.agreements import agreement_id, is_valid
 from federation.entries import Entry, build_entry
-from federation.state import PublishedState, fold
-from tests.federation.builders import KEY_A, NOW_MS, A, B, agreement_doc, event_body, example_bodies
+from federation.keys import NodeKey
+from federation.state import Address, NetworkState, PublishedState, agreement_standing
+from federation.version import V1
+from tests.federation.builders import (
+    KEY_A,
+    KEY_B,
+    KEY_C,
+    NOW_MS,
+    A,
+    B,
+    agreement_doc,
+    event_body,
+    example_bodies,
+)
+
+C = KEY_C.did
 
 
 class Feed:
-    """Appends signed entries to A's feed."""
+    """Appends signed entries to one origin's feed."""
 
-    def __init__(self) -> None:
+    def __init__(self, key: NodeKey = KEY_A) -> None:
+        self.key = key
         self.entries: list[Entry] = []
 
     def add(self, entry_type: str, body: dict[str, Any]) -> Entry:
         seq = len(self.entries) + 1
         prev = self.entries[-1].hash if self.entries else None
-        entry = build_entry(KEY_A, A, seq, prev, NOW_MS + seq, entry_type, body)
+        entry = build_entry(self.key, self.key.did, seq, prev, NOW_MS + seq, entry_type, body)
         self.entries.append(entry)
         return entry
 
@@ -28,9 +44,16 @@ def _resource(name: str) -> dict[str, Any]:
     return {"id": "desk-1", "kind": "hot_desk", "name": name, "capacity": 1}
 
 
+def of_a(entries: list[Entry]) -> PublishedState:
+    return V1.fold(entries).of(A)
+
+
+def test_every_entry_type_has_a_fold() -> None:
+    assert set(V1.folds) == set(V1.entry_types)
+
+
 def test_empty_fold() -> None:
-    state = fold([])
-    assert state == PublishedState()
+    assert V1.fold([]) == NetworkState()
 
 
 def test_latest_wins_per_type_and_id() -> None:
@@ -42,7 +65,7 @@ def test_latest_wins_per_type_and_id() -> None:
     feed.add("space.profile", {"name": "TheCube", "timezone": "Europe/Rome"})
     feed.add("event.put", {**event_body(1), "title": "Moved breakfast"})
     feed.add("event.put", event_body(2))
-    state = fold(feed.entries)
+    state = of_a(feed.entries)
     assert state.origin == A and state.head_seq == 7
     assert state.profile is not None and state.profile.body["name"] == "TheCube"
     assert state.profile.seq == 5
@@ -58,37 +81,35 @@ def test_same_id_in_different_types_do_not_collide() -> None:
     feed.add("resource.put", {**_resource("Desk"), "id": "x"})
     feed.add("event.put", {**event_body(1), "id": "x"})
     feed.add("event.cancel", {"id": "x"})
-    state = fold(feed.entries)
+    state = of_a(feed.entries)
     assert not state.resources["x"].gone and state.events["x"].gone
 
 
-def test_removal_is_a_tombstone_keeping_the_last_body() -> None:
+def test_removal_is_a_tombstone_keeping_the_last_body_and_its_ts() -> None:
     feed = Feed()
     feed.add("resource.put", _resource("Desk"))
     feed.add("resource.remove", {"id": "desk-1"})
-    record = fold(feed.entries).resources["desk-1"]
-    assert record.gone and record.seq == 2
+    record = of_a(feed.entries).resources["desk-1"]
+    assert record.gone and record.seq == 2 and record.ts == NOW_MS + 2
     assert record.body["name"] == "Desk"
 
 
-def test_removal_of_an_unknown_resource_still_leaves_a_tombstone() -> None:
+def test_removing_or_cancelling_an_id_never_put_has_no_effect() -> None:
     feed = Feed()
     feed.add("resource.remove", {"id": "never-seen"})
-    record = fold(feed.entries).resources["never-seen"]
-    assert record.gone and record.body == {"id": "never-seen"}
+    feed.add("event.cancel", {"id": "ev-unknown", "reason": "nothing to cancel"})
+    state = of_a(feed.entries)
+    assert state.resources == {} and state.events == {}
+    assert state.head_seq == 2
 
 
 def test_cancellation_is_a_tombstone_with_reason() -> None:
     feed = Feed()
     feed.add("event.put", event_body(1))
     feed.add("event.cancel", {"id": "ev-1", "reason": "Speaker ill"})
-    feed.add("event.cancel", {"id": "ev-unknown"})
-    state = fold(feed.entries)
-    record = state.events["ev-1"]
+    record = of_a(feed.entries).events["ev-1"]
     assert record.gone and record.reason == "Speaker ill" and record.seq == 2
     assert record.body["title"] == event_body(1)["title"]  # a calendar can still show it CANCELLED
-    unknown = state.events["ev-unknown"]
-    assert unknown.gone and unknown.body == {"id": "ev-unknown"}
 
 
 def test_re_put_after_cancel_or_remove_revives() -> None:
@@ -99,25 +120,68 @@ def test_re_put_after_cancel_or_remove_revives() -> None:
     feed.add("resource.put", _resource("Desk"))
     feed.add("resource.remove", {"id": "desk-1"})
     feed.add("resource.put", _resource("Desk again"))
-    state = fold(feed.entries)
+    state = of_a(feed.entries)
     assert not state.events["ev-1"].gone and state.events["ev-1"].reason is None
     assert state.events["ev-1"].body["title"] == "Back on"
     assert not state.resources["desk-1"].gone
     assert state.resources["desk-1"].body["name"] == "Desk again"
 
 
-def test_agreements_publish_and_terminate() -> None:
+def _standing(net: NetworkState) -> dict[str, Any]:
+    return agreement_standing(net, partial(is_valid, keyring=None))
+
+
+def test_an_agreement_a_party_publishes_stands_and_either_party_ends_it_with_a_reason() -> None:
     doc = agreement_doc()
     the_id = agreement_id(doc)
-    feed = Feed()
-    feed.add("agreement.publish", {"agreement": doc})
-    feed.add("agreement.terminate", {"id": the_id, "reason": "Closing"})
-    feed.add("agreement.terminate", {"id": "ff" * 32})  # unknown: nothing to mark
-    state = fold(feed.entries)
-    record = state.agreements[the_id]
-    assert record.gone and record.reason == "Closing" and record.seq == 2
-    assert record.body == doc
-    assert set(state.agreements) == {the_id}
+    a, b = Feed(KEY_A), Feed(KEY_B)
+    a.add("agreement.publish", {"agreement": doc})
+    standing = _standing(V1.fold(a.entries))[the_id]
+    assert standing.in_force and standing.published_by == (A,) and standing.document == doc
+    # Terminated by the *other* party, which never published it itself.
+    b.add("agreement.terminate", {"id": the_id, "reason": "Closing"})
+    standing = _standing(V1.fold([*a.entries, *b.entries]))[the_id]
+    assert not standing.in_force and standing.terminated_by == B
+    assert standing.reason == "Closing"
+
+
+def test_a_termination_that_arrives_before_the_publication_still_ends_it() -> None:
+    doc = agreement_doc()
+    a, b = Feed(KEY_A), Feed(KEY_B)
+    a.add("agreement.publish", {"agreement": doc})
+    b.add("agreement.terminate", {"id": agreement_id(doc)})
+    for order in ([*a.entries, *b.entries], [*b.entries, *a.entries]):
+        assert not _standing(V1.fold(order))[agreement_id(doc)].in_force
+
+
+def test_a_termination_is_final_and_a_republication_does_not_revive_it() -> None:
+    doc = agreement_doc()
+    a = Feed(KEY_A)
+    a.add("agreement.publish", {"agreement": doc})
+    a.add("agreement.terminate", {"id": agreement_id(doc), "reason": "done"})
+    a.add("agreement.publish", {"agreement": doc})
+    standing = _standing(V1.fold(a.entries))[agreement_id(doc)]
+    assert not standing.in_force and standing.reason == "done"
+
+
+def test_only_parties_publish_or_end_an_agreement() -> None:
+    doc = agreement_doc()
+    c = Feed(KEY_C)
+    c.add("agreement.publish", {"agreement": doc})
+    assert _standing(V1.fold(c.entries)) == {}
+    a = Feed(KEY_A)
+    a.add("agreement.publish", {"agreement": doc})
+    c.add("agreement.terminate", {"id": agreement_id(doc)})
+    assert _standing(V1.fold([*a.entries, *c.entries]))[agreement_id(doc)].in_force
+
+
+def test_an_agreement_whose_signature_does_not_verify_does_not_stand() -> None:
+    doc = agreement_doc()
+    forged = {**doc, "sigs": {**doc["sigs"], B: doc["sigs"][A]}}
+    a = Feed(KEY_A)
+    a.add("agreement.publish", {"agreement": forged})
+    standing = _standing(V1.fold(a.entries))[agreement_id(doc)]
+    assert not standing.valid and not standing.in_force
 
 
 def test_revocations_accumulate_keys_append_peers_replace() -> None:
@@ -128,10 +192,23 @@ def test_revocations_accumulate_keys_append_peers_replace() -> None:
     feed.add("peer.announce", {"peers": [{"id": B, "url": "https://b.example"}]})
     feed.add("pass.revoke", {"jti_hashes": ["bb" * 32, "aa" * 32]})
     feed.add("peer.announce", {"peers": []})
-    state = fold(feed.entries)
+    state = of_a(feed.entries)
     assert state.revoked_jti_hashes == {"aa" * 32, "bb" * 32}
     assert state.keys == [bodies["key.rotate"]["new_key"]]
     assert state.peers == []
+
+
+def test_addresses_first_announcer_keeps_and_a_nodes_own_word_wins() -> None:
+    a, b, c = Feed(KEY_A), Feed(KEY_B), Feed(KEY_C)
+    a.add("peer.announce", {"peers": [{"id": C, "url": "https://c-by-a.example"}]})
+    b.add("peer.announce", {"peers": [{"id": C, "url": "https://c-by-b.example"}]})
+    net = V1.fold([*a.entries, *b.entries])
+    assert net.addresses[C] == Address("https://c-by-a.example", A, 1)
+    a.add("peer.announce", {"peers": [{"id": C, "url": "https://c-moved.example"}]})
+    c.add("peer.announce", {"peers": [{"id": C, "url": "https://c.example"}]})
+    a.add("peer.announce", {"peers": [{"id": C, "url": "https://c-again.example"}]})
+    net = V1.fold([a.entries[0], *b.entries, a.entries[1], *c.entries, a.entries[2]])
+    assert net.addresses[C] == Address("https://c.example", C, 1)
 
 
 def test_fold_continues_an_existing_state() -> None:
@@ -139,8 +216,8 @@ def test_fold_continues_an_existing_state() -> None:
     feed.add("resource.put", _resource("Desk"))
     feed.add("resource.put", _resource("Window desk"))
     feed.add("resource.remove", {"id": "desk-1"})
-    whole = fold(feed.entries)
-    partial = fold(feed.entries[:1])
-    same = fold(feed.entries[1:], partial)
-    assert same is partial
+    whole = V1.fold(feed.entries)
+    partial_state = V1.fold(feed.entries[:1])
+    same = V1.fold(feed.entries[1:], partial_state)
+    assert same is partial_state
     assert same == whole

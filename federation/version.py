@@ -1,0 +1,135 @@
+"""Protocol versions as data: each entry type's schema and meaning in one record.
+
+A :class:`ProtocolVersion` holds what nodes speaking it must agree on: its signature-tag and
+path prefixes, its entry types (body schema, cross-field check, fold into published state) and
+its inbox message types. Adding an entry type is adding one :class:`EntryType` here, its body
+schema in :mod:`federation.bodies`, its fold in :mod:`federation.state`, and its section in
+``protocol.md`` §Entry types (a test keeps the spec and this registry listing the same types);
+a node then needs one projector for it (ARCHITECTURE.md §Registries and features).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from federation import bodies, state
+from federation.errors import BodyError
+from federation.schema import Check
+from federation.state import Fold, FoldedEntry, NetworkState
+
+CrossCheck = Callable[[Mapping[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class EntryType:
+    """One kind of feed entry: its name, its body's closed schema and its meaning."""
+
+    name: str
+    schema: Check
+    fold: Fold
+    check: CrossCheck | None = None  # rules across fields, after the schema passed
+
+    def validate(self, body: Any) -> None:
+        """Raise :class:`BodyError` unless ``body`` is a valid body of this type."""
+        self.schema(body, "")
+        if self.check is not None:
+            self.check(body)
+
+
+class Registry:
+    """Named records, each registered once, then frozen before use.
+
+    A second record under one name is a programming error (two owners for one kind), caught
+    at start-up rather than resolved by whichever registered last.
+    """
+
+    def __init__(self, what: str) -> None:
+        self._what = what
+        self._items: dict[str, Any] = {}
+        self._frozen = False
+
+    def register(self, name: str, item: Any) -> None:
+        """Add ``item`` under ``name``; raises on a duplicate or after :meth:`freeze`."""
+        if self._frozen:
+            raise RuntimeError(f"the {self._what} registry is frozen; register at start-up")
+        if name in self._items:
+            raise ValueError(f"{self._what} {name!r} is registered twice")
+        self._items[name] = item
+
+    def freeze(self) -> Mapping[str, Any]:
+        """Stop registration; the read-only mapping of what was registered."""
+        self._frozen = True
+        return MappingProxyType(self._items)
+
+
+@dataclass(frozen=True)
+class ProtocolVersion:
+    """Everything one protocol version fixes (protocol.md §Versioning)."""
+
+    number: int
+    entry_types: Mapping[str, EntryType]
+    tag_prefix: str = field(init=False)
+    path_prefix: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Tags and paths change together with the number (protocol.md §Versioning).
+        object.__setattr__(self, "tag_prefix", f"spazi/v{self.number}/")
+        object.__setattr__(self, "path_prefix", f"/federation/v{self.number}/")
+
+    @property
+    def folds(self) -> Mapping[str, Fold]:
+        """Entry type → its fold into published state."""
+        return {name: kind.fold for name, kind in self.entry_types.items()}
+
+    def entry_type(self, name: str) -> EntryType:
+        """The record of ``name``; :class:`BodyError` ``unknown-entry-type`` if there is none."""
+        try:
+            return self.entry_types[name]
+        except KeyError:
+            raise BodyError("unknown-entry-type", f"unknown entry type {name!r}") from None
+
+    def validate_body(self, entry_type: str, body: Any) -> None:
+        """Raise :class:`BodyError` unless ``body`` is a valid body of ``entry_type``."""
+        self.entry_type(entry_type).validate(body)
+
+    def fold(self, entries: Iterable[FoldedEntry], net: NetworkState | None = None) -> NetworkState:
+        """Fold verified entries (in arrival order) with this version's meanings."""
+        return state.fold(entries, self.folds, net)
+
+
+def _v1_entry_types() -> Mapping[str, EntryType]:
+    registry = Registry("entry type")
+    for kind in (
+        EntryType("space.profile", bodies.SPACE_PROFILE, state.fold_profile),
+        EntryType(
+            "resource.put",
+            bodies.RESOURCE_PUT,
+            state.fold_resource_put,
+            bodies.check_resource_prices,
+        ),
+        EntryType("resource.remove", bodies.RESOURCE_REMOVE, state.fold_resource_remove),
+        EntryType("event.put", bodies.EVENT_PUT, state.fold_event_put, bodies.check_event_times),
+        EntryType("event.cancel", bodies.EVENT_CANCEL, state.fold_event_cancel),
+        EntryType("agreement.publish", bodies.AGREEMENT_PUBLISH, state.fold_agreement_publish),
+        EntryType(
+            "agreement.terminate", bodies.AGREEMENT_TERMINATE, state.fold_agreement_terminate
+        ),
+        EntryType("pass.revoke", bodies.PASS_REVOKE, state.fold_pass_revoke),
+        EntryType("key.rotate", bodies.KEY_ROTATE, state.fold_key_rotate),
+        EntryType("peer.announce", bodies.PEER_ANNOUNCE, state.fold_peer_announce),
+    ):
+        registry.register(kind.name, kind)
+    return registry.freeze()
+
+
+V1 = ProtocolVersion(1, _v1_entry_types())
+ENTRY_TYPES = frozenset(V1.entry_types)
+
+
+def validate_body(entry_type: str, body: Any) -> None:
+    """Raise :class:`BodyError` (``unknown-entry-type`` for an unknown type) unless ``body`` is
+    a valid v1 body of ``entry_type``."""
+    V1.validate_body(entry_type, body)
