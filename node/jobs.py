@@ -12,6 +12,7 @@ import logging
 import os
 import socket
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -20,7 +21,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 from sqlalchemy import or_, select
 
-from node.feedstore import aware
+from node import features
+from node.clock import aware
 from node.models import Block, JobLease, OutboxMessage, Peer
 from node.runtime import Node
 
@@ -139,14 +141,33 @@ def prune_job(node: Node) -> None:
     run_exclusive(node, "prune", work, timedelta(minutes=5))
 
 
+@dataclass(frozen=True)
+class Job:
+    """A scheduled job of a feature: ``run(node)`` every ``seconds``.
+
+    ``run`` takes its own lease (:func:`run_exclusive`) when it has work, so it may be called by
+    the scheduler of every process at once.
+    """
+
+    name: str
+    run: Callable[[Node], None]
+    seconds: float
+
+
+NETWORK_JOBS = (
+    Job("sync", sync_job, SYNC_TICK_S),
+    Job("outbox", outbox_job, OUTBOX_TICK_S),
+    Job("prune", prune_job, 3600),
+)
+
+
 def add_jobs(scheduler: BaseScheduler, node: Node) -> None:
-    """The node's jobs; ``max_instances=1`` and ``coalesce`` keep one run at a time here."""
+    """Every feature's jobs; ``max_instances=1`` and ``coalesce`` keep one run at a time here."""
     common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
-    scheduler.add_job(sync_job, "interval", seconds=SYNC_TICK_S, args=[node], id="sync", **common)
-    scheduler.add_job(
-        outbox_job, "interval", seconds=OUTBOX_TICK_S, args=[node], id="outbox", **common
-    )
-    scheduler.add_job(prune_job, "interval", hours=1, args=[node], id="prune", **common)
+    for job in features.jobs().values():
+        scheduler.add_job(
+            job.run, "interval", seconds=job.seconds, args=[node], id=job.name, **common
+        )
 
 
 def init_app(app: Flask) -> None:
@@ -160,7 +181,7 @@ def init_app(app: Flask) -> None:
     add_jobs(scheduler, node)
     scheduler.start()
     app.extensions["spazi_scheduler"] = scheduler
-    log.info("scheduler started (sync, outbox, prune)")
+    log.info("scheduler started (%s)", ", ".join(features.jobs()))
 
 
 def run_worker(node: Node) -> None:

@@ -2,7 +2,8 @@
 
 Feed entries of every origin (our own and the ones we mirror) live in one table as their canonical
 bytes, so serving a page is a copy. The published state (spaces, resources, events, agreements,
-revocations) is a projection of those entries, updated in the same transaction that stores them.
+revocations, addresses) is a cache of the fold of those entries (``federation.state``), written by
+one projector per entry type (``node.projectors``) in the same transaction that stores them.
 Members, admin users and tokens are private to this node and never reach a feed.
 """
 
@@ -86,6 +87,7 @@ class Resource(Base):
     body: Mapped[dict] = mapped_column(JSON)
     removed: Mapped[bool] = mapped_column(Boolean, default=False)
     seq: Mapped[int] = mapped_column(BigInteger)
+    ts: Mapped[int] = mapped_column(BigInteger)
 
 
 class Event(Base):
@@ -107,18 +109,30 @@ class Event(Base):
     ts: Mapped[int] = mapped_column(BigInteger)
 
 
-class Agreement(Base):
-    """A co-signed twinning agreement published in some origin's feed."""
+class AgreementPublication(Base):
+    """An ``agreement.publish`` of one party: the co-signed document as that party's feed
+    publishes it. Where the agreement stands is decided at read time (``node.published``)."""
 
-    __tablename__ = "agreements"
+    __tablename__ = "agreement_publications"
 
+    origin: Mapped[str] = mapped_column(DID, ForeignKey("origins.id"), primary_key=True)
     id: Mapped[str] = mapped_column(HASH, primary_key=True)
-    party_a: Mapped[str] = mapped_column(DID)
-    party_b: Mapped[str] = mapped_column(DID)
     document: Mapped[dict] = mapped_column(JSON)
-    terminated: Mapped[bool] = mapped_column(Boolean, default=False)
-    published_by: Mapped[str] = mapped_column(DID)
     seq: Mapped[int] = mapped_column(BigInteger)
+    ts: Mapped[int] = mapped_column(BigInteger)
+
+
+class AgreementTermination(Base):
+    """An ``agreement.terminate`` in one origin's feed, kept whether or not the agreement has
+    arrived yet, so the outcome does not depend on the order feeds were synced."""
+
+    __tablename__ = "agreement_terminations"
+
+    origin: Mapped[str] = mapped_column(DID, ForeignKey("origins.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(HASH, primary_key=True)
+    reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    ts: Mapped[int] = mapped_column(BigInteger)
 
 
 class Revocation(Base):

@@ -13,18 +13,15 @@ from federation.errors import ProtocolError
 from node import __version__
 from node.cli.output import CliError
 from node.errors import NodeError
+from node.features import cli_commands
 from node.settings import SettingsError
 
 # The modules that register the commands, in the order `spazi --help` lists them, each with the
-# commands it registers (tests/node/test_entry_points.py checks the two agree). Running one command
-# imports only its own module: the others pull in marshmallow, Flask and the rest, a large part
-# of every command's start-up.
-COMMAND_MODULES: dict[str, tuple[str, ...]] = {
-    "node.cli.setup_cmds": ("init", "run", "demo", "settings", "db"),
-    "node.cli.content_cmds": ("space", "resource", "event", "member", "feed"),
-    "node.cli.network_cmds": ("peer", "sync", "key", "worker", "network"),
-    "node.cli.admin_cmds": ("admin",),
-}
+# commands it registers, as the feature records declare them (tests/node/test_entry_points.py
+# checks each module registers what its record says). Running one command imports only its own
+# module: the others pull in marshmallow, Flask and the rest, a large part of every command's
+# start-up.
+COMMAND_MODULES: dict[str, tuple[str, ...]] = cli_commands()
 
 
 def command_word(argv: Sequence[str]) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Flask, Response, jsonify, request
 from sqlalchemy.orm import Session
 
 from federation.keys import fingerprint
@@ -245,3 +245,8 @@ def delete_member(member_id: int) -> tuple[str, int]:
 def openapi() -> Response:
     """The OpenAPI 3 document (itself not an API operation)."""
     return jsonify(build_spec(__version__))
+
+
+def init_app(app: Flask) -> None:
+    """Register this blueprint on ``app`` (a part of a feature record, ``node.features``)."""
+    app.register_blueprint(bp)

@@ -6,7 +6,7 @@ mostly a copy, which is what keeps a small box able to feed many peers.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, request
 
 from federation.keys import is_node_id
 from node.errors import NodeError, NotFound
@@ -128,3 +128,8 @@ def forks() -> Response:
     with node().db.read() as session:
         proofs = [row.proof for row in session.scalars(select(ForkProof).order_by(ForkProof.found))]
     return _json(canonicalize({"forks": proofs}))
+
+
+def init_app(app: Flask) -> None:
+    """Register this blueprint on ``app`` (a part of a feature record, ``node.features``)."""
+    app.register_blueprint(bp)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Flask, Response, jsonify, request
 
 from node.errors import NodeError
 from node.http.context import node
@@ -33,3 +33,8 @@ def inbox() -> tuple[Response, int]:
         body=request.get_data(cache=False),
     )
     return jsonify(receive(current, delivery)), 202
+
+
+def init_app(app: Flask) -> None:
+    """Register this blueprint on ``app`` (a part of a feature record, ``node.features``)."""
+    app.register_blueprint(bp)

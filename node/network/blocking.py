@@ -15,23 +15,12 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from federation.keys import is_node_id
+from node.clock import aware
 from node.errors import Conflict, InvalidInput, NotFound
-from node.feedstore import aware
-from node.models import (
-    Block,
-    Event,
-    FeedEntry,
-    ForkProof,
-    KeyPeriodRow,
-    NodeAddress,
-    Origin,
-    OutboxMessage,
-    Peer,
-    Resource,
-    Revocation,
-    Space,
-)
+from node.features import projectors
+from node.models import Block, FeedEntry, ForkProof, Origin, OutboxMessage, Peer
 from node.network import peering
+from node.projection import drop_origin
 from node.runtime import Node
 
 CSV_FIELDS = ("node_id", "reason", "created")
@@ -54,24 +43,22 @@ def block(session: Session, node: Node, node_id: str, reason: str = "") -> Block
     origin = session.get(Origin, node_id)
     if origin is not None:
         origin.status, origin.head_seq, origin.head_hash = "blocked", 0, None
-    # Nothing more goes out to it, and its word on other nodes' addresses no longer counts.
+    # Nothing more goes out to it.
     session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.peer_id == node_id, OutboxMessage.done.is_(False))
         .values(done=True, last_error="blocked")
-    )
-    session.execute(
-        delete(NodeAddress).where(
-            (NodeAddress.announced_by == node_id) | (NodeAddress.node_id == node_id)
-        )
     )
     session.flush()
     return row
 
 
 def _drop_mirror(session: Session, node_id: str) -> None:
-    for model in (Event, Resource, Space, Revocation, KeyPeriodRow, FeedEntry):
-        session.execute(delete(model).where(model.origin == node_id))
+    """Everything the node published, through each entry type's projector (so a new type's
+    rows go too, with no list here to forget them), then its entries; with the addresses it
+    announced, its word on other nodes' addresses no longer counts."""
+    drop_origin(session, node_id, projectors().values())
+    session.execute(delete(FeedEntry).where(FeedEntry.origin == node_id))
 
 
 def unblock(session: Session, node: Node, node_id: str) -> None:

@@ -17,8 +17,8 @@ from federation.canonical import canonicalize, parse_strict
 from federation.encoding import b64u_decode, b64u_encode, sha256_hex
 from federation.errors import ProtocolError
 from federation.keys import is_node_id
+from node.clock import aware
 from node.errors import Forbidden, InvalidInput
-from node.feedstore import aware
 from node.models import Invite
 from node.runtime import Node
 

@@ -21,7 +21,7 @@ from federation.entries import Entry
 from federation.errors import ProtocolError
 from federation.feeds import Head
 from federation.transport.client import PeerClient
-from node.feedstore import aware
+from node.clock import aware
 from node.models import OutboxMessage, Peer, SeenSignature
 from node.network.peering import active_peers
 from node.network.transport import peer_client, signer

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from node.feedstore import aware
+from node.clock import aware
 from node.models import ForkProof, Origin
 from node.network import peering
 from node.runtime import Node

@@ -25,6 +25,7 @@ from federation.keyring import Keyring
 from federation.sync import ProgressCallback, SyncReport, ingest_fork_proofs, sync_from_peer
 from federation.transport.client import PeerClient
 from node import feedstore
+from node.clock import aware
 from node.models import Block, ForkProof, Origin, Peer
 from node.network.outbox import queue_heads_changed
 from node.network.transport import peer_client
@@ -229,7 +230,7 @@ def sync_due(
             peers = list(session.scalars(query.order_by(Peer.id)))
         now = node.now()
         for peer in peers:
-            if not force and peer.next_try is not None and feedstore.aware(peer.next_try) > now:
+            if not force and peer.next_try is not None and aware(peer.next_try) > now:
                 continue
             if session_blocked(node, peer.id):
                 continue

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from node.clock import utcnow
 from node.errors import Conflict, InvalidInput, NotFound, Unauthorized
-from node.feedstore import utcnow
 from node.models import AdminToken, AdminUser
 
 TOKEN_PREFIX = "spz_"  # noqa: S105 - a label, not a secret

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from node.clock import aware
 from node.errors import Conflict, InvalidInput, NotFound
-from node.feedstore import aware
 from node.models import Event, Space
 from node.runtime import Node
 from node.schemas import CancelSchema, EventQuerySchema, EventSchema

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from node.clock import utcnow
 from node.errors import Conflict, NotFound
-from node.feedstore import utcnow
 from node.models import Member
 from node.schemas import MemberSchema
 from node.services.validation import load

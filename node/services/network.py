@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from federation.bodies import MAX_ANNOUNCED_PEERS
 from federation.keys import fingerprint
-from node.feedstore import aware, ms_to_dt
+from node.clock import aware, ms_to_dt
 from node.models import Block, NodeAddress, Origin, Peer, Space
 from node.runtime import Node
 from node.services.events import event_view, like_literal, query_events

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from node.feedstore import _utc
+from node.clock import utc_instant
 
 ZONES = ["Europe/Rome", "Europe/London", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata",
          "Pacific/Chatham", "America/St_Johns", "UTC"]  # fmt: skip
@@ -28,7 +28,7 @@ def reference(local: str, tz: str) -> datetime:
 )
 def test_same_instant_as_the_plain_conversion(wall: datetime, tz: str, seconds: bool) -> None:
     local = wall.strftime("%Y-%m-%dT%H:%M:%S" if seconds else "%Y-%m-%dT%H:%M")
-    got = _utc(local, tz)
+    got = utc_instant(local, tz)
     assert got == reference(local, tz)
     assert got.utcoffset() is not None and got.utcoffset().total_seconds() == 0
 
@@ -48,11 +48,12 @@ def test_same_instant_as_the_plain_conversion(wall: datetime, tz: str, seconds: 
     ],
 )
 def test_known_instants(local: str, tz: str, expected: str) -> None:
-    assert _utc(local, tz) == datetime.fromisoformat(expected)
+    assert utc_instant(local, tz) == datetime.fromisoformat(expected)
 
 
 @pytest.mark.parametrize("tz", ["Pacific/Kiritimati", "Etc/GMT+12", "Asia/Tokyo"])
 @pytest.mark.parametrize("local", ["0002-01-01T00:00", "9998-12-31T23:59:59"])
 def test_every_accepted_year_converts_in_every_zone(local: str, tz: str) -> None:
     # federation.schema accepts the years 0002..9998 so that this never overflows in sync.
-    assert abs((_utc(local, tz).replace(tzinfo=None) - datetime.fromisoformat(local)).days) <= 1
+    shift = utc_instant(local, tz).replace(tzinfo=None) - datetime.fromisoformat(local)
+    assert abs(shift.days) <= 1

@@ -1,0 +1,127 @@
+"""Features plug into the node through one record each (ARCHITECTURE.md §Registries and
+features).
+
+A :class:`Feature` names what a feature brings: the projectors of the entry types it owns, the
+handlers of its inbox messages, its web parts, its CLI commands and its scheduled jobs.
+``create_app``, the CLI and the scheduler iterate over :data:`FEATURES`; nothing else lists a
+feature's parts. Parts are named as ``"module:attribute"`` and imported when first asked for, so
+reading the records costs nothing: ``spazi --version`` does not import Flask, and a feature's
+code may import the node's storage, which itself asks this module for the projectors.
+
+The registries are built once, on first use, and frozen; a kind registered twice is an error at
+start-up. :func:`check` is the start-up check that every entry type of the protocol version has
+one projector and every inbox message type one handler or an explicit refusal.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from federation.registry import Registry
+
+if TYPE_CHECKING:  # the CLI reads the records before it needs the protocol's code
+    from federation.version import ProtocolVersion
+
+
+@dataclass(frozen=True)
+class Feature:
+    """What one feature plugs into the node. Each part is ``"module:attribute"`` or empty."""
+
+    name: str
+    projectors: str = ""  # a tuple of node.projection.Projector
+    inbox_handlers: str = ""  # a tuple of node.network.handlers.Handler
+    web: tuple[str, ...] = ()  # modules with init_app(app), in order
+    cli: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # module -> its commands
+    jobs: str = ""  # a tuple of node.jobs.Job
+
+
+def resolve(reference: str) -> Any:
+    """The object ``"module:attribute"`` names."""
+    module, _, attribute = reference.partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+CORE = Feature(
+    name="core",
+    projectors="node.projectors:LISTING_PROJECTORS",
+    web=("node.http.api", "node.http.wellknown", "node.web"),
+    cli={
+        "node.cli.setup_cmds": ("init", "run", "demo", "settings", "db"),
+        "node.cli.content_cmds": ("space", "resource", "event", "member", "feed"),
+        "node.cli.admin_cmds": ("admin",),
+    },
+)
+
+NETWORK = Feature(
+    name="network",
+    projectors="node.projectors:NETWORK_PROJECTORS",
+    web=("node.http.federation_read", "node.http.inbox"),
+    cli={"node.cli.network_cmds": ("peer", "sync", "key", "worker", "network")},
+    jobs="node.jobs:NETWORK_JOBS",
+)
+
+# Every feature of the node, in the order their parts are registered.
+FEATURES: tuple[Feature, ...] = (CORE, NETWORK)
+
+
+def _collect(part: str, key: Callable[[Any], str], what: str) -> Mapping[str, Any]:
+    registry = Registry(what)
+    for feature in FEATURES:
+        reference = getattr(feature, part)
+        for item in resolve(reference) if reference else ():
+            registry.register(key(item), item)
+    return registry.freeze()
+
+
+@cache
+def projectors() -> Mapping[str, Any]:
+    """Entry type → its one projector, from every feature (frozen)."""
+    return _collect("projectors", lambda p: p.entry_type, "projector")
+
+
+@cache
+def inbox_handlers() -> Mapping[str, Any]:
+    """Inbox message type → its one handler, from every feature (frozen)."""
+    return _collect("inbox_handlers", lambda h: h.message_type, "inbox handler")
+
+
+@cache
+def jobs() -> Mapping[str, Any]:
+    """Job name → its scheduled job, from every feature (frozen)."""
+    return _collect("jobs", lambda j: j.name, "job")
+
+
+def cli_commands() -> dict[str, tuple[str, ...]]:
+    """Command module → the commands it registers, in help order; a command named twice
+    raises."""
+    owner: dict[str, str] = {}
+    modules: dict[str, tuple[str, ...]] = {}
+    for feature in FEATURES:
+        for module, commands in feature.cli.items():
+            for command in commands:
+                if command in owner:
+                    raise ValueError(f"command {command!r} is registered twice")
+                owner[command] = module
+            modules[module] = commands
+    return modules
+
+
+def web_modules() -> list[str]:
+    """The modules whose ``init_app(app)`` builds the web app, feature by feature."""
+    return [module for feature in FEATURES for module in feature.web]
+
+
+def check(version: ProtocolVersion) -> list[str]:
+    """What is missing or extra for ``version``: an empty list when every entry type has one
+    projector and every message type one handler (or an explicit refusal)."""
+    problems = []
+    registered = projectors()
+    for name in sorted(set(version.entry_types) - set(registered)):
+        problems.append(f"entry type {name} has no projector")
+    for name in sorted(set(registered) - set(version.entry_types)):
+        problems.append(f"projector for {name}, which protocol v{version.number} does not have")
+    return problems
