@@ -1,0 +1,205 @@
+"""Reading published state: the one reader of the tables the projectors write.
+
+Pages, the JSON API, the CLI and the network views read spaces, resources, events,
+agreements, revocations and addresses through these functions, never the tables directly, so
+what they show is what ``federation.state`` means by a feed (ARCHITECTURE.md §Invariants).
+:func:`network_state` reads the whole cache back in the fold's own shape, which is how a
+property test holds the two equal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from federation.agreements import is_valid
+from federation.canonical import parse_strict
+from federation.state import Address, NetworkState, PublishedState, Record, Standing
+from federation.state import agreement_standing as _standing
+from node.feedstore import keyring
+from node.models import (
+    AgreementPublication,
+    AgreementTermination,
+    Event,
+    FeedEntry,
+    KeyPeriodRow,
+    NodeAddress,
+    Origin,
+    Resource,
+    Revocation,
+    Space,
+)
+
+# ---- single records ------------------------------------------------------------------------
+
+
+def space(session: Session, origin: str) -> Space | None:
+    """The profile row of ``origin``, or None if it never published one."""
+    return session.get(Space, origin)
+
+
+def resource(session: Session, origin: str, resource_id: str) -> Resource | None:
+    """The resource ``resource_id`` of ``origin`` (removed ones too), or None."""
+    return session.get(Resource, (origin, resource_id))
+
+
+def event(session: Session, origin: str, event_id: str) -> Event | None:
+    """The event ``event_id`` of ``origin`` (cancelled ones too), or None."""
+    return session.get(Event, (origin, event_id))
+
+
+# ---- lists ---------------------------------------------------------------------------------
+
+
+def resources(session: Session, origin: str, include_removed: bool = False) -> list[Resource]:
+    """Resources of ``origin`` by kind and id; removed ones only when asked."""
+    query = select(Resource).where(Resource.origin == origin)
+    if not include_removed:
+        query = query.where(Resource.removed.is_(False))
+    return list(session.scalars(query.order_by(Resource.kind, Resource.id)))
+
+
+def events_between(
+    session: Session,
+    origin: str,
+    after: datetime,
+    before: datetime | None = None,
+    tag: str | None = None,
+    limit: int = 200,
+) -> list[Event]:
+    """Events of ``origin`` still running at ``after`` and starting before ``before``, soonest
+    first; cancelled ones included (pages mark them). Both bounds are aware UTC datetimes."""
+    query = select(Event).where(Event.origin == origin, Event.end_utc > after)
+    if before is not None:
+        query = query.where(Event.start_utc < before)
+    if tag:
+        # Tags are stored as ",a,b," in lower case, the same matching the JSON API uses.
+        query = query.where(Event.tags.contains("," + tag.lower() + ",", autoescape=True))
+    return list(session.scalars(query.order_by(Event.start_utc, Event.id).limit(limit)))
+
+
+def recently_changed_events(session: Session, origin: str, limit: int = 50) -> list[Event]:
+    """Events of ``origin`` by their last published change, newest first (for the Atom feed)."""
+    query = (
+        select(Event)
+        .where(Event.origin == origin)
+        .order_by(Event.ts.desc(), Event.seq.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def space_names(session: Session, origins: Iterable[str]) -> dict[str, str]:
+    """Names of the spaces we hold a profile for, by origin (unknown origins are left out)."""
+    wanted = set(origins)
+    if not wanted:
+        return {}
+    rows = session.execute(select(Space.origin, Space.name).where(Space.origin.in_(wanted)))
+    return {origin: name for origin, name in rows}
+
+
+def spaces(session: Session, origins: Collection[str]) -> dict[str, Space]:
+    """Profile rows of ``origins`` that have one, by origin."""
+    if not origins:
+        return {}
+    rows = session.scalars(select(Space).where(Space.origin.in_(set(origins))))
+    return {row.origin: row for row in rows}
+
+
+def revoked(session: Session, origin: str) -> set[str]:
+    """The pass ``jti`` hashes ``origin`` revoked."""
+    return set(session.scalars(select(Revocation.jti_hash).where(Revocation.origin == origin)))
+
+
+def address(session: Session, node_id: str) -> str | None:
+    """Where ``node_id`` is reached, as announced (protocol.md §peer.announce), or None."""
+    row = session.get(NodeAddress, node_id)
+    return row.url if row is not None else None
+
+
+def announced_peers(session: Session, origin: str) -> list[Mapping[str, str]]:
+    """The list of ``origin``'s latest ``peer.announce``: its latest entry of that type."""
+    raw = session.scalar(
+        select(FeedEntry.raw)
+        .where(FeedEntry.origin == origin, FeedEntry.type == "peer.announce")
+        .order_by(FeedEntry.seq.desc())
+        .limit(1)
+    )
+    return list(parse_strict(raw)["body"]["peers"]) if raw is not None else []
+
+
+# ---- agreements ----------------------------------------------------------------------------
+
+
+def agreements(session: Session, involving: str | None = None) -> dict[str, Standing]:
+    """Every agreement a party published, with where it stands (protocol.md §Published
+    state); only those with ``involving`` as a party when given.
+
+    Signatures are checked against the keys known now, so an agreement whose party rotated
+    before signing stands once that rotation has been synced, whatever arrived first.
+    """
+    net = NetworkState()
+    for row in session.scalars(select(AgreementPublication)):
+        if involving is None or involving in row.document["parties"]:
+            net.of(row.origin).agreements[row.id] = Record(row.document, row.seq, row.ts)
+    wanted = {name for state in net.origins.values() for name in state.agreements}
+    if wanted:
+        ends = select(AgreementTermination).where(AgreementTermination.id.in_(wanted))
+        for end in session.scalars(ends):
+            net.of(end.origin).terminations[end.id] = _termination(end)
+    ring = keyring(session)
+    return _standing(net, lambda doc: is_valid(doc, ring))
+
+
+def _termination(row: AgreementTermination) -> Record:
+    body: dict[str, Any] = {"id": row.id}
+    if row.reason is not None:
+        body["reason"] = row.reason
+    return Record(body, row.seq, row.ts, reason=row.reason)
+
+
+# ---- the whole fold ------------------------------------------------------------------------
+
+
+def network_state(session: Session, origins: Collection[str] | None = None) -> NetworkState:
+    """The cache read back as ``federation.state.NetworkState`` (for ``origins``, or all).
+
+    Addresses are those held for, or announced by, the origins named.
+    """
+
+    def only(query: Any, column: Any) -> Any:
+        return query if origins is None else query.where(column.in_(set(origins)))
+
+    net = NetworkState()
+    for row in session.scalars(only(select(Origin).where(Origin.head_seq > 0), Origin.id)):
+        net.origins[row.id] = PublishedState(row.id, head_seq=row.head_seq)
+    for profile in session.scalars(only(select(Space), Space.origin)):
+        net.of(profile.origin).profile = Record(profile.profile, profile.seq, profile.ts)
+    for res in session.scalars(only(select(Resource), Resource.origin)):
+        net.of(res.origin).resources[res.id] = Record(res.body, res.seq, res.ts, res.removed)
+    for ev in session.scalars(only(select(Event), Event.origin)):
+        net.of(ev.origin).events[ev.id] = Record(
+            ev.body, ev.seq, ev.ts, ev.cancelled, ev.cancel_reason
+        )
+    for pub in session.scalars(only(select(AgreementPublication), AgreementPublication.origin)):
+        net.of(pub.origin).agreements[pub.id] = Record(pub.document, pub.seq, pub.ts)
+    for end in session.scalars(only(select(AgreementTermination), AgreementTermination.origin)):
+        net.of(end.origin).terminations[end.id] = _termination(end)
+    for rev in session.scalars(only(select(Revocation), Revocation.origin)):
+        net.of(rev.origin).revoked_jti_hashes.add(rev.jti_hash)
+    periods = only(select(KeyPeriodRow), KeyPeriodRow.origin).order_by(
+        KeyPeriodRow.origin, KeyPeriodRow.from_seq
+    )
+    for period in session.scalars(periods):
+        if period.from_seq > 1:  # the genesis key is the node id, not a rotation
+            net.of(period.origin).keys.append(period.kid)
+    for origin in list(net.origins):
+        net.of(origin).peers = announced_peers(session, origin)
+    for addr in session.scalars(select(NodeAddress)):
+        if origins is None or addr.node_id in origins or addr.announced_by in origins:
+            net.addresses[addr.node_id] = Address(addr.url, addr.announced_by, addr.seq)
+    return net
