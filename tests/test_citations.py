@@ -1,9 +1,9 @@
 """Comments and docs cite only what a clone of the repository holds.
 
-A design document that never was in the repository used to be cited as "DESIGN" plus a section
-sign; such a citation cannot be followed, so it is refused in every tracked text file. Cite
-``protocol.md`` §Section, ``README.md``, ``deploy/README.md`` or ``ARCHITECTURE.md`` §section, or
-give the reason inline.
+A design document that never was in the repository used to be cited by its name in capitals,
+with ``.md`` or a section sign; such a citation cannot be followed, so it is refused in every
+tracked text file. Cite ``protocol.md`` §Section, ``README.md``, ``deploy/README.md`` or
+``ARCHITECTURE.md`` §section, or give the reason inline.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-# Spelled in pieces so that this file does not match itself.
-_DOC = "DESIGN"
+# Spelled indirectly so that neither this file nor a grep for the name finds it here.
+_DOC = "design".upper()
 FORBIDDEN = (_DOC + ".md", _DOC + " §")
 
 
