@@ -1,4 +1,5 @@
-"""Exponential backoff with full jitter and a cap for failing peers (DESIGN §3.10).
+"""Exponential backoff with full jitter and a cap for failing peers (protocol.md §Sync and
+§Security considerations, item 10).
 
 After the n-th consecutive failure the next attempt waits a uniformly random time in
 ``[0, min(cap, base * 2**(n-1))]`` ("full jitter"): the ceiling grows exponentially so a dead peer

@@ -151,7 +151,7 @@ def _bounded_int(text: str) -> int:
 def parse_strict(data: bytes | str, max_bytes: int | None = None) -> Any:
     """Parse received JSON strictly; raise :class:`CanonicalError` on anything outside the subset.
 
-    ``max_bytes`` is checked before any parsing work (DESIGN §3.5).
+    ``max_bytes`` is checked before any parsing work (protocol.md §Security considerations, item 5).
     """
     if max_bytes is not None and len(data) > max_bytes:
         raise CanonicalError("too-large", f"document is {len(data)} bytes, limit {max_bytes}")

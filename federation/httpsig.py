@@ -6,7 +6,8 @@ and ``content-digest`` (RFC 9530, SHA-256 of the body), with the parameters ``cr
 
 - ``keyid`` is ``<node did>#<kid>``: the key is bound to the node id it signs for, and the verifier
   resolves it only from its own :class:`~federation.keyring.Keyring`, never from a URL in the
-  request (DESIGN §3.2). The key must be one of that node's keys valid now.
+  request (protocol.md §HTTP message signatures, Key binding). The key must be one of that
+  node's keys valid now.
 - ``alg`` is ``"ed25519"`` and ``tag`` is ``"spazi"``: the signed tag marks the signature as a
   Spazi one, so a signature made by the same key for another application cannot be taken for it.
 - ``created``/``expires`` bound the replay window to at most :data:`MAX_SIGNATURE_TTL` seconds;

@@ -2,7 +2,7 @@
 
 A node starts with its genesis key (the one its ``did:key`` names). Each ``key.rotate`` entry at
 seq *n* ends the current key after *n* and starts the new key at *n + 1*; the old key stays listed
-with its end, so passes and entries it signed earlier still verify (DESIGN §3.7).
+with its end, so passes and entries it signed earlier still verify (protocol.md §Key rotation).
 """
 
 from __future__ import annotations

@@ -125,7 +125,8 @@ def _check_claims(claims: Any) -> None:
     if not claims["iat"] <= claims["nbf"] < claims["exp"]:
         raise _malformed("times must satisfy iat <= nbf < exp")
     if claims["exp"] - claims["iat"] > MAX_PASS_TTL:
-        # Also bounds what a stolen key can do with a back-dated iat (DESIGN §3.7).
+        # Also bounds what a stolen key can do with a back-dated iat (protocol.md
+        # §Security considerations, item 7).
         raise _malformed("a pass may not be valid for more than 7 days")
 
 

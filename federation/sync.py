@@ -1,9 +1,10 @@
-"""Pull-based anti-entropy over an abstract store (DESIGN §2 Sync).
+"""Pull-based anti-entropy over an abstract store (protocol.md §Sync).
 
 One round with one peer: ask for its heads, and for every origin it carries that we replicate,
 page through ``after=<our seq>`` until we hold what it advertised. Every page is verified against
-the *origin's* keys before it is stored (DESIGN §3.3: a relay is never trusted for what it relays),
-so one peering link is enough to learn the whole network safely (gossip).
+the *origin's* keys before it is stored (a relay is never trusted for what it relays: protocol.md
+§Security considerations, item 3), so one peering link is enough to learn the whole network safely
+(gossip).
 
 Storage reaches this module as :class:`SyncStore` and the remote side as :class:`SyncSource`;
 ``federation.transport.PeerClient`` is a ``SyncSource``, and tests use in-memory ones.

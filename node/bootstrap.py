@@ -11,6 +11,7 @@ from federation.keys import NodeKey
 from node.db import Database
 from node.migrate import upgrade
 from node.runtime import Clock, open_node
+from node.services.space import update_profile
 from node.settings import load_settings, render_toml
 
 
@@ -66,8 +67,6 @@ def init_node(
                 os.chmod(path, 0o600)  # members' names and emails live here
         node = open_node(str(directory), environ={}, clock=clock, key=node_key)
         try:
-            from node.services.space import update_profile
-
             with node.db.write() as session:
                 first = {"name": name, "timezone": timezone, **(profile or {})}
                 update_profile(session, node, first)

@@ -24,6 +24,8 @@ from sqlalchemy import or_, select
 from node import features
 from node.clock import aware
 from node.models import Block, JobLease, OutboxMessage, Peer
+from node.network.outbox import drain, prune
+from node.network.syncing import sync_due
 from node.runtime import Node
 
 log = logging.getLogger("spazi.jobs")
@@ -109,8 +111,6 @@ def messages_due(node: Node) -> bool:
 
 
 def sync_job(node: Node) -> None:
-    from node.network.syncing import sync_due
-
     if not peers_due(node):
         return
 
@@ -124,16 +124,12 @@ def sync_job(node: Node) -> None:
 
 
 def outbox_job(node: Node) -> None:
-    from node.network.outbox import drain
-
     if not messages_due(node):
         return
     run_exclusive(node, "outbox", lambda: drain(node), timedelta(minutes=5))
 
 
 def prune_job(node: Node) -> None:
-    from node.network.outbox import prune
-
     def work() -> None:
         with node.db.write() as session:
             prune(session, node)

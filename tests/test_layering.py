@@ -1,4 +1,6 @@
-"""``federation/`` stays pure: no web framework, no database, no node code (DESIGN §1)."""
+"""Import rules: ``federation/`` stays pure (no web framework, no database, no node code, so it
+can serve any implementation of protocol.md), and no module of ``node`` or ``federation`` is part
+of an import cycle."""
 
 from __future__ import annotations
 
@@ -65,3 +67,149 @@ def test_the_scanner_finds_every_form(tmp_path: Path) -> None:
     expected = ["flask", "sqlalchemy.orm", "node.models", "node", "node", "flask", "sqlalchemy"]
     assert sorted(found) == sorted(expected)
     assert all(line.startswith(f"{sample}:") for line in forbidden_imports(sample))
+
+
+# --- No import cycles -------------------------------------------------------------------------
+#
+# A cycle between modules is a knot in the layering: neither side can be understood, tested or
+# moved alone, and it works only as long as someone keeps a late import in the right place.
+# Every import counts here, at module level, inside functions and under TYPE_CHECKING alike, so
+# a late import cannot hide one.
+
+ROOT = FEDERATION.parent
+PACKAGES = ("node", "federation")
+
+# Each entry is one strongly connected set of modules that is known and being removed.
+KNOWN_CYCLES: frozenset[frozenset[str]] = frozenset(
+    {
+        # removed by the entry-type registry change
+        frozenset({"federation.agreements", "federation.bodies"}),
+    }
+)
+
+
+def module_names(root: Path, packages: tuple[str, ...]) -> dict[str, Path]:
+    """Dotted module name -> file, for every ``.py`` file of ``packages`` under ``root``."""
+    found = {}
+    for package in packages:
+        for path in sorted((root / package).rglob("*.py")):
+            parts = list(path.relative_to(root).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            found[".".join(parts)] = path
+    return found
+
+
+def _targets(node: ast.AST, module: str, is_package: bool) -> list[str]:
+    """Dotted names one AST node imports, relative ones made absolute; ``from a import b``
+    yields ``a.b`` so that importing a submodule from its package counts as the submodule."""
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if not isinstance(node, ast.ImportFrom):
+        return []
+    if node.level:
+        base = module.split(".") if is_package else module.split(".")[:-1]
+        base = base[: len(base) - (node.level - 1)]
+        source = ".".join([*base, *([node.module] if node.module else [])])
+    else:
+        source = node.module or ""
+    return [f"{source}.{alias.name}" for alias in node.names]
+
+
+def import_graph(root: Path, packages: tuple[str, ...]) -> dict[str, dict[str, int]]:
+    """``module -> {imported module: first line}`` over the modules of ``packages``.
+
+    An imported name resolves to the longest module prefix that exists, so ``from node.models
+    import Peer`` is an edge to ``node.models`` and ``from node.network import peering`` one to
+    ``node.network.peering``. Imports of anything outside ``packages`` are left out.
+    """
+    modules = module_names(root, packages)
+
+    def resolve(name: str) -> str | None:
+        while name and name not in modules:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph: dict[str, dict[str, int]] = {}
+    for module, path in modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        edges: dict[str, int] = {}
+        for node in ast.walk(tree):
+            for name in _targets(node, module, path.name == "__init__.py"):
+                target = resolve(name)
+                if target is not None and target != module:
+                    edges.setdefault(target, getattr(node, "lineno", 0))
+        graph[module] = edges
+    return graph
+
+
+def cycles(graph: dict[str, dict[str, int]]) -> list[frozenset[str]]:
+    """The strongly connected sets of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[frozenset[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        on_stack.add(module)
+        for target in graph.get(module, {}):
+            if target not in index:
+                visit(target)
+                low[module] = min(low[module], low[target])
+            elif target in on_stack:
+                low[module] = min(low[module], index[target])
+        if low[module] == index[module]:
+            members = set()
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                members.add(member)
+                if member == module:
+                    break
+            if len(members) > 1:
+                found.append(frozenset(members))
+
+    for module in sorted(graph):
+        if module not in index:
+            visit(module)
+    return found
+
+
+def describe(graph: dict[str, dict[str, int]], cycle: frozenset[str], root: Path) -> str:
+    """The imports that hold ``cycle`` together, one ``file:line: a -> b`` per line."""
+    modules = module_names(root, PACKAGES)
+    return "\n".join(
+        f"  {modules[source].relative_to(root)}:{line}: {source} -> {target}"
+        for source in sorted(cycle)
+        for target, line in sorted(graph[source].items())
+        if target in cycle
+    )
+
+
+def test_node_and_federation_have_no_import_cycles() -> None:
+    graph = import_graph(ROOT, PACKAGES)
+    assert "node.network.peering" in graph and "federation.bodies" in graph
+    unexpected = [c for c in cycles(graph) if c not in KNOWN_CYCLES]
+    assert not unexpected, "import cycles (function-level imports count too):\n" + "\n\n".join(
+        describe(graph, c, ROOT) for c in unexpected
+    )
+
+
+def test_the_graph_sees_late_and_relative_imports(tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    (package / "sub").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "sub" / "__init__.py").write_text("from . import c\n")
+    (package / "a.py").write_text("from pkg.sub import c\nimport json\n")
+    (package / "b.py").write_text("def f():\n    from pkg import a\n")
+    (package / "sub" / "c.py").write_text("from ..b import f\nfrom pkg.a import thing\n")
+    (package / "d.py").write_text("import pkg.a\n")
+    graph = import_graph(tmp_path, ("pkg",))
+    assert graph["pkg.a"] == {"pkg.sub.c": 1}
+    assert graph["pkg.b"] == {"pkg.a": 2}
+    assert graph["pkg.sub"] == {"pkg.sub.c": 1}
+    assert graph["pkg.sub.c"] == {"pkg.b": 1, "pkg.a": 2}
+    assert cycles(graph) == [frozenset({"pkg.a", "pkg.b", "pkg.sub.c"})]

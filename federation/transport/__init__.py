@@ -1,4 +1,5 @@
-"""Outbound HTTP to peers with the SSRF and size rules of DESIGN §3 applied in one place.
+"""Outbound HTTP to peers with the SSRF and size rules applied in one place (protocol.md
+§Security considerations, items 1 and 5; §Size limits).
 
 ``PeerClient`` is the only way a node calls another node; ``safety`` holds the URL and address
 rules it enforces (also usable on their own, e.g. to check a peer URL an admin typed).

@@ -1,4 +1,5 @@
-"""The one HTTP client every outbound call of a node goes through (DESIGN §3.1, §3.5).
+"""The one HTTP client every outbound call of a node goes through (protocol.md
+§Security considerations, items 1 and 5).
 
 :class:`PeerClient` wraps a ``requests.Session`` and applies the same rules to every call:
 

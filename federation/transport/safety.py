@@ -1,4 +1,5 @@
-"""Outbound safety rules (DESIGN §3.1): which URLs and addresses a node may call.
+"""Outbound safety rules (protocol.md §Security considerations, item 1): which URLs and addresses
+a node may call.
 
 A peer URL comes from other people (invite codes, peering requests, descriptors), so it must never
 make the node call itself, its LAN or a cloud metadata service. Three layers:

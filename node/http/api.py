@@ -8,7 +8,6 @@ from flask import Blueprint, Flask, Response, jsonify, request
 from sqlalchemy.orm import Session
 
 from federation.keys import fingerprint
-from node import __version__
 from node.errors import Unauthorized
 from node.http.apidoc import build_spec, operation
 from node.http.context import node
@@ -23,6 +22,7 @@ from node.schemas import (
 )
 from node.services import events, members, resources, space
 from node.services.admin_auth import check_token
+from node.version import __version__
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

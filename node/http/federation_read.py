@@ -7,12 +7,15 @@ mostly a copy, which is what keeps a small box able to feed many peers.
 from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, current_app, request
+from sqlalchemy import select
 
+from federation.canonical import canonicalize
 from federation.keys import is_node_id
 from node.errors import NodeError, NotFound
 from node.feedstore import entry_raw, page_raw
+from node.feedstore import heads as all_heads
 from node.http.context import node
-from node.models import Origin
+from node.models import ForkProof, Origin
 
 bp = Blueprint("federation_read", __name__)
 
@@ -51,8 +54,6 @@ def _served_origin(session: object, origin: str) -> Origin:
 
 @bp.get("/federation/v1/heads")
 def heads() -> Response:
-    from node.feedstore import heads as all_heads
-
     with node().db.read() as session:
         found = all_heads(session)
     parts = [
@@ -120,11 +121,6 @@ def one_entry(origin: str, seq: int) -> Response:
 @bp.get("/federation/v1/forks")
 def forks() -> Response:
     """Every fork proof we hold, so peers can verify them and quarantine the origins too."""
-    from sqlalchemy import select
-
-    from federation.canonical import canonicalize
-    from node.models import ForkProof
-
     with node().db.read() as session:
         proofs = [row.proof for row in session.scalars(select(ForkProof).order_by(ForkProof.found))]
     return _json(canonicalize({"forks": proofs}))

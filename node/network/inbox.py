@@ -141,7 +141,7 @@ def receive(node: Node, delivery: Delivery) -> dict[str, Any]:
         if exc.reason != "unknown-key":
             raise
         # Signed with a key we have not seen. Learn the sender's keys only from sources bound to
-        # its id and never from a URL the unauthenticated request names (DESIGN §3.2): a peer's
+        # its id, never from a URL the unauthenticated request names (protocol.md §Inbox): a peer's
         # descriptor at the URL we stored when peering (it rotated moments ago and its hint
         # arrived before we synced the rotation), or the key.rotate entries a first request
         # carries. Either must extend what we already know of its keys.
@@ -262,7 +262,7 @@ def _dispatch(session: Session, node: Node, message: Mapping[str, Any]) -> dict[
         if peer.state != "active":
             raise Forbidden("we are not peered with you", reason="not-a-peer")
         # Pull soon, but leave the failure count alone: a peer that can send us hints may
-        # still fail to serve its feed (DESIGN §3.10).
+        # still fail to serve its feed (protocol.md §Sync).
         if peer.next_try is None or peer.failures == 0:
             peer.next_try = now
     return {"state": _their_view(peer.state)}

@@ -23,7 +23,6 @@ from federation.feeds import Head
 from federation.transport.client import PeerClient
 from node.clock import aware
 from node.models import OutboxMessage, Peer, SeenSignature
-from node.network.peering import active_peers
 from node.network.transport import peer_client, signer
 from node.runtime import Node
 
@@ -77,7 +76,9 @@ def queue_heads_changed(
     """Tell active peers that feeds we serve moved, except the peers in ``skip`` and a peer the
     news is only about its own feed (it is the author)."""
     hint = {"heads": {o: {"seq": h.seq, "hash": h.hash} for o, h in sorted(heads.items())}}
-    for peer in active_peers(session):
+    # The peer table is read here rather than through node.network.peering: peering publishes
+    # through this module, so importing it back would close a cycle.
+    for peer in session.scalars(select(Peer).where(Peer.state == "active").order_by(Peer.id)):
         if peer.id in skip or heads.keys() == {peer.id}:
             continue
         enqueue(session, node, peer, "heads.changed", hint)

@@ -9,21 +9,26 @@ States
     ``active``     peered both ways: we sync from each other and exchange hints
     ``rejected``   a request was turned down (either side may ask again later)
     ``blocked``    an admin blocked the node (see :mod:`node.network.blocking`)
+
+This module owns the active set: a transition into or out of ``active`` publishes the new peer
+list (:func:`announce_peers`) through :mod:`node.services.publishing`. Nothing on the publishing
+path may import this module back (the outbox reads the peer table itself), which
+``tests/test_layering.py`` checks by refusing any import cycle.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from federation.bodies import MAX_ANNOUNCED_PEERS
 from node.errors import Conflict, NotFound
 from node.models import Peer
-
-if TYPE_CHECKING:
-    from node.runtime import Node
+from node.runtime import Node
+from node.services.publishing import publish
 
 NEW: Final = "new"  # no row yet
 
@@ -112,13 +117,23 @@ def apply(
         peer.next_try = now  # sync at once
     session.flush()
     if node is not None and (state == "active") != (new_state == "active"):
-        from node.services.network import announce_peers  # late: publishing imports us
-
         announce_peers(session, node)
     return peer
 
 
+def announce_peers(session: Session, node: Node) -> None:
+    """Publish our own address and our active peers' (ids and URLs), so others can find the
+    whole network and link to us at the address we signed ourselves."""
+    # A node set up without its public URL has no address of its own to give.
+    listed = [{"id": node.node_id, "url": node.url}] if node.url else []
+    listed += [{"id": p.id, "url": p.url} for p in active_peers(session) if p.id != node.node_id]
+    # Beyond the entry's limit the rest go unannounced; the network still learns them from
+    # those peers' own announcements.
+    publish(session, node, "peer.announce", {"peers": listed[:MAX_ANNOUNCED_PEERS]})
+
+
 def get_peer(session: Session, peer_id: str) -> Peer:
+    """The peer row of ``peer_id``, or :class:`NotFound`."""
     peer = session.get(Peer, peer_id)
     if peer is None:
         raise NotFound(f"no peer {peer_id}", reason="unknown-peer")
@@ -126,8 +141,10 @@ def get_peer(session: Session, peer_id: str) -> Peer:
 
 
 def active_peers(session: Session) -> list[Peer]:
+    """Peers we sync and exchange hints with, by id."""
     return list(session.scalars(select(Peer).where(Peer.state == "active").order_by(Peer.id)))
 
 
 def all_peers(session: Session) -> list[Peer]:
+    """Every peer row, grouped by state."""
     return list(session.scalars(select(Peer).order_by(Peer.state, Peer.id)))

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from federation.backoff import next_delay
 from federation.canonical import parse_strict
 from federation.entries import Entry, parse_entry
 from federation.errors import ProtocolError
@@ -193,8 +194,6 @@ def _relay_hints(session: Any, node: Node, report: SyncReport, source: str) -> N
 
 
 def _backoff_ms(node: Node, failures: int) -> float:
-    from federation.backoff import next_delay
-
     cap = max(BASE_MS, int(node.settings["sync_interval"]) * 1000 * 30)
     return next_delay(failures, BASE_MS, cap, _rng)
 

@@ -9,13 +9,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from federation.bodies import MAX_ANNOUNCED_PEERS
 from federation.keys import fingerprint
 from node.clock import aware, ms_to_dt
 from node.models import Block, NodeAddress, Origin, Peer, Space
 from node.runtime import Node
 from node.services.events import event_view, like_literal, query_events
-from node.services.publishing import publish
 
 
 def node_url(session: Session, node: Node, origin: str) -> str | None:
@@ -92,15 +90,3 @@ def event_rows(
         view["published"] = ms_to_dt(event.ts).strftime("%Y-%m-%dT%H:%M:%SZ")
         rows.append(view)
     return rows
-
-
-def announce_peers(session: Session, node: Node) -> None:
-    """Publish our own address and our active peers' (ids and URLs), so others can find the
-    whole network and link to us at the address we signed ourselves."""
-    peers = session.scalars(select(Peer).where(Peer.state == "active").order_by(Peer.id))
-    # A node set up without its public URL has no address of its own to give.
-    listed = [{"id": node.node_id, "url": node.url}] if node.url else []
-    listed += [{"id": p.id, "url": p.url} for p in peers if p.id != node.node_id]
-    # Beyond the entry's limit the rest go unannounced; the network still learns them from
-    # those peers' own announcements.
-    publish(session, node, "peer.announce", {"peers": listed[:MAX_ANNOUNCED_PEERS]})

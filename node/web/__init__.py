@@ -9,24 +9,22 @@ app-wide default and the admin blueprint asks for it on each of its own requests
 from __future__ import annotations
 
 from flask import Flask
-from flask_wtf.csrf import CSRFProtect
 
-csrf = CSRFProtect()
+from node.web import (
+    admin_network,
+    admin_pages,
+    atom,
+    calendar,
+    error_pages,
+    network_pages,
+    pages,
+    rendering,
+)
+from node.web.protection import csrf
 
 
 def init_app(app: Flask) -> None:
     """Register the web blueprints, CSRF protection and the HTML error pages on ``app``."""
-    from node.web import (
-        admin_network,
-        admin_pages,
-        atom,
-        calendar,
-        error_pages,
-        network_pages,
-        pages,
-        rendering,
-    )
-
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     csrf.init_app(app)
     rendering.init_app(app)

@@ -37,8 +37,9 @@ from node.schemas import EventSchema, ProfileSchema, ResourceSchema
 from node.services import admin_auth, events, listing, resources, space
 from node.services.publishing import drop_none
 from node.services.validation import load
-from node.web import csrf, forms
+from node.web import forms
 from node.web.formatting import RESOURCE_KIND_LABEL
+from node.web.protection import csrf
 from node.web.rendering import render
 
 bp = Blueprint("admin_pages", __name__, url_prefix="/admin")

@@ -15,10 +15,10 @@ from flask import Blueprint, Response, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from federation.keys import fingerprint
-from node import __version__
 from node.http.context import node
 from node.models import Event, Space
 from node.services import listing, space
+from node.version import __version__
 from node.web.formatting import format_span, rfc3339_ms
 from node.web.rendering import absolute_url
 

@@ -18,10 +18,10 @@ from icalendar import Event as VEvent
 from werkzeug.wrappers import Response as BaseResponse
 
 from federation.keys import fingerprint
-from node import __version__
 from node.http.context import node
 from node.models import Event
 from node.services import events, listing, space
+from node.version import __version__
 from node.web.formatting import event_instant
 from node.web.rendering import absolute_url
 

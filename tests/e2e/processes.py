@@ -1,4 +1,11 @@
-"""Real node processes on loopback ports, for the end-to-end tests."""
+"""Real node processes on loopback ports, for the end-to-end tests.
+
+Real processes sync on their own schedule, so a test waits for a state with :func:`wait_for`
+instead of sleeping. On the way a node may not answer (it is starting or restarting), answer
+with a problem document (it holds nothing of that origin yet) or hold only part of a feed: a
+probe reports such a state as :class:`NotYet`, the wait goes on, and only the deadline fails the
+test, naming what it waited for and the last state it saw.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +14,64 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 import requests
+
+from federation.canonical import parse_strict
+
+T = TypeVar("T")
+
+
+class NotYet(AssertionError):
+    """A node is in a state a wait passes through: no answer, a problem answer, too little.
+
+    Outside :func:`wait_for` it is an ordinary assertion failure with the same message.
+    """
+
+
+def wait_for(
+    probe: Callable[[], T],
+    what: str,
+    until: Callable[[T], bool] = bool,
+    timeout: float = 60.0,
+) -> T:
+    """Call ``probe`` until ``until`` holds for its value, and return that value.
+
+    A probe raising :class:`NotYet` counts as "not yet". At the deadline the wait fails with
+    ``what`` and the last value or state seen, so a timeout says how far things got.
+    """
+    deadline = time.monotonic() + timeout
+    last = "no answer yet"
+    while True:
+        try:
+            value = probe()
+        except NotYet as exc:
+            last = f"last state: {exc}"
+        else:
+            if until(value):
+                return value
+            last = f"last value: {value!r}"[:1000]
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout:g}s waiting for {what}; {last}")
+        time.sleep(0.1)  # the interval between probes, not a stand-in for the state itself
+
+
+def get_document(url: str, timeout: float = 10.0) -> dict[str, Any]:
+    """GET ``url`` and parse its strict JSON; :class:`NotYet` when the node does not answer
+    or answers with anything but 200 (a problem document, for instance)."""
+    try:
+        response = requests.get(url, timeout=timeout)
+    except requests.RequestException as exc:  # refused while restarting, timed out, cut off
+        raise NotYet(f"GET {url}: {type(exc).__name__}: {exc}") from exc
+    if response.status_code != 200:
+        raise NotYet(f"GET {url}: {response.status_code} {response.text[:300]}")
+    document = parse_strict(response.content)
+    if not isinstance(document, dict):
+        raise NotYet(f"GET {url}: not a JSON object: {response.text[:300]}")
+    return document
 
 
 def free_port() -> int:
@@ -63,20 +124,27 @@ class NodeProcess:
             stderr=subprocess.STDOUT,
             env={**os.environ, **(env or {})},
         )
-        self.wait_ready()
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop(kill=True)  # the caller never gets the object, so it cannot stop it
+            raise
 
     def wait_ready(self, timeout: float = 30.0) -> None:
-        """Poll until the node answers (a readiness check, not a sleep standing in for sync)."""
+        """Poll until the node serves its heads (a readiness check, not a sleep standing in
+        for sync); fail at once, with its log, if the process exits."""
         deadline = time.monotonic() + timeout
+        last = "no answer"
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise AssertionError(f"node exited early:\n{self.read_log()}")
             try:
-                requests.get(self.url + "/federation/v1/heads", timeout=1)
+                get_document(self.url + "/federation/v1/heads", timeout=1)
                 return
-            except requests.ConnectionError:
-                time.sleep(0.05)
-        raise AssertionError(f"node did not start within {timeout}s:\n{self.read_log()}")
+            except NotYet as exc:  # not listening yet, or not serving yet
+                last = str(exc)
+            time.sleep(0.05)
+        raise AssertionError(f"node did not start within {timeout}s ({last}):\n{self.read_log()}")
 
     def read_log(self) -> str:
         return (self.data_dir / "process.log").read_text(errors="replace")

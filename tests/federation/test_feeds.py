@@ -116,7 +116,8 @@ def test_entry_of_another_origin_is_refused() -> None:
 
 
 def test_relayed_entry_resigned_by_the_relay_is_refused() -> None:
-    """B relays A's feed but re-signs entry 3: the origin's key is what counts (DESIGN §3.3)."""
+    """B relays A's feed but re-signs entry 3: the origin's key is what counts (protocol.md
+    §Security considerations, item 3)."""
     docs = dicts(FEED)
     docs[2] = sign_unchecked(KEY_B, docs[2])
     assert _refuse(Head(), docs).reason == "bad-signature"

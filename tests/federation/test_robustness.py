@@ -1,7 +1,7 @@
 """Arbitrary input never crashes the verifiers: each refuses with its own error, or accepts.
 
-A refusal must always carry a reason (DESIGN §2 Errors); a TypeError or KeyError escaping from a
-validator would turn bad input from a peer into a server error.
+A refusal must always carry a reason (protocol.md §HTTP endpoints, Errors); a TypeError or
+KeyError escaping from a validator would turn bad input from a peer into a server error.
 """
 
 from __future__ import annotations

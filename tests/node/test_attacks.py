@@ -297,8 +297,8 @@ def test_a_malformed_hint_is_refused(tmp_path: Path, clock: FakeClock, heads) ->
 def test_an_unknown_key_never_makes_the_node_fetch_the_url_in_the_request(
     tmp_path: Path, clock: FakeClock
 ) -> None:
-    """DESIGN §3.2: a peer.request signed by a key we cannot bind to its claimed id is refused
-    before anything is fetched from the URL it names."""
+    """A peer.request signed by a key we cannot bind to its claimed id is refused before anything
+    is fetched from the URL it names (protocol.md §Security considerations, item 2)."""
     with network(tmp_path, clock) as net:
         net.add("a")
         net.add("b")

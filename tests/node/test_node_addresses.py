@@ -17,7 +17,7 @@ from federation.entries import Entry, build_entry
 from federation.keys import NodeKey
 from node.feedstore import entry_raw, head, store_verified
 from node.models import NodeAddress
-from node.services.network import announce_peers
+from node.network.peering import announce_peers
 from tests.federation.builders import KEY_A, KEY_B, KEY_C
 from tests.support import SpaceNode, make_node
 
