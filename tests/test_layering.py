@@ -80,12 +80,7 @@ ROOT = FEDERATION.parent
 PACKAGES = ("node", "federation")
 
 # Each entry is one strongly connected set of modules that is known and being removed.
-KNOWN_CYCLES: frozenset[frozenset[str]] = frozenset(
-    {
-        # removed by the entry-type registry change
-        frozenset({"federation.agreements", "federation.bodies"}),
-    }
-)
+KNOWN_CYCLES: frozenset[frozenset[str]] = frozenset()
 
 
 def module_names(root: Path, packages: tuple[str, ...]) -> dict[str, Path]:
