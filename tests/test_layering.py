@@ -65,3 +65,11 @@ def test_the_scanner_finds_every_form(tmp_path: Path) -> None:
     expected = ["flask", "sqlalchemy.orm", "node.models", "node", "node", "flask", "sqlalchemy"]
     assert sorted(found) == sorted(expected)
     assert all(line.startswith(f"{sample}:") for line in forbidden_imports(sample))
+
+
+def test_formats_is_plain_python() -> None:
+    """node/formats.py serves the CLI, the forms and the API alike: of the node it may use only
+    its error type, and no web framework or database."""
+    path = FEDERATION.parent / "node" / "formats.py"
+    offenders = [line for line in forbidden_imports(path) if not line.endswith(": node.errors")]
+    assert not offenders, offenders
