@@ -208,3 +208,11 @@ def test_the_graph_sees_late_and_relative_imports(tmp_path: Path) -> None:
     assert graph["pkg.sub"] == {"pkg.sub.c": 1}
     assert graph["pkg.sub.c"] == {"pkg.b": 1, "pkg.a": 2}
     assert cycles(graph) == [frozenset({"pkg.a", "pkg.b", "pkg.sub.c"})]
+
+
+def test_formats_is_plain_python() -> None:
+    """node/formats.py serves the CLI, the forms and the API alike: of the node it may use only
+    its error type, and no web framework or database."""
+    path = FEDERATION.parent / "node" / "formats.py"
+    offenders = [line for line in forbidden_imports(path) if not line.endswith(": node.errors")]
+    assert not offenders, offenders

@@ -10,11 +10,16 @@ from federation.canonical import parse_strict
 from federation.errors import ProtocolError
 from federation.feeds import Head, verify_page
 from federation.keyring import Keyring
-from node.cli.output import CliError, Progress, emit_json, table
-from node.cli.parsing import csv_list, format_minor, micro_degrees, minor_units, opening_hours
+from node import formats
+from node.cli.output import CliError, Progress, emit_json, option, table
 from node.feedstore import page_raw
 from node.runtime import Node
 from node.services import events, members, resources, space
+
+
+def csv_list(value: str) -> list[str]:
+    """``"wifi, coffee,,printer"`` → ``["wifi", "coffee", "printer"]``."""
+    return [part.strip() for part in value.split(",") if part.strip()]
 
 
 def _given(args: argparse.Namespace, *names: str) -> dict[str, Any]:
@@ -31,14 +36,15 @@ def cmd_space_show(args: argparse.Namespace, node: Node) -> int:
     return 0
 
 
-def cmd_space_set(args: argparse.Namespace, node: Node) -> int:
+def profile_changes(args: argparse.Namespace) -> dict[str, Any]:
+    """The options of ``spazi space set`` as a change for ``space.update_profile``."""
     changes = _given(args, "name", "description", "address", "city", "country", "timezone")
     if args.lat is not None:
-        changes["latitude_e6"] = micro_degrees(args.lat, "--lat")
+        changes["latitude_e6"] = option("--lat", formats.parse_latitude, args.lat)
     if args.lon is not None:
-        changes["longitude_e6"] = micro_degrees(args.lon, "--lon")
+        changes["longitude_e6"] = option("--lon", formats.parse_longitude, args.lon)
     if args.hours is not None:
-        changes["opening_hours"] = opening_hours(args.hours)
+        changes["opening_hours"] = option("--hours", formats.parse_opening_hours, args.hours)
     if args.amenities is not None:
         changes["amenities"] = csv_list(args.amenities)
     contact = _given(args, "email", "phone")
@@ -56,6 +62,11 @@ def cmd_space_set(args: argparse.Namespace, node: Node) -> int:
         changes["links"] = links
     for name in args.unset or []:
         changes[name.replace("-", "_")] = None
+    return changes
+
+
+def cmd_space_set(args: argparse.Namespace, node: Node) -> int:
+    changes = profile_changes(args)
     if not changes:
         raise CliError(
             "nothing to change: give at least one option (see spazi space set --help)", 2
@@ -69,24 +80,40 @@ def cmd_space_set(args: argparse.Namespace, node: Node) -> int:
 # -- resources ---------------------------------------------------------------------------------
 
 
-def _resource_data(args: argparse.Namespace) -> dict[str, Any]:
-    data = _given(args, "id", "kind", "name", "description", "capacity", "currency")
+def _currency(args: argparse.Namespace) -> str | None:
+    if args.currency is None:
+        return None
+    return option("--currency", formats.parse_currency, args.currency)
+
+
+def resource_data(args: argparse.Namespace) -> dict[str, Any]:
+    """The options of ``spazi resource add|update`` as input for the resources service."""
+    data = _given(args, "id", "name", "description", "capacity")
+    currency = _currency(args)
+    if currency is not None:
+        data["currency"] = currency
+    if args.kind is not None:
+        data["kind"] = option("--kind", formats.parse_resource_kind, args.kind)
     if args.price_hour is not None:
-        data["price_hour_minor"] = minor_units(args.price_hour, args.currency, "--price-hour")
+        data["price_hour_minor"] = option(
+            "--price-hour", formats.parse_money, args.price_hour, currency
+        )
     if args.price_day is not None:
-        data["price_day_minor"] = minor_units(args.price_day, args.currency, "--price-day")
+        data["price_day_minor"] = option(
+            "--price-day", formats.parse_money, args.price_day, currency
+        )
     return data
 
 
 def cmd_resource_add(args: argparse.Namespace, node: Node) -> int:
     with node.db.write() as session:
-        body = resources.add_resource(session, node, _resource_data(args))
+        body = resources.add_resource(session, node, resource_data(args))
     print(f"added resource {body['id']}")
     return 0
 
 
 def cmd_resource_update(args: argparse.Namespace, node: Node) -> int:
-    data = _resource_data(args)
+    data = resource_data(args)
     data.pop("id", None)
     if not data:
         raise CliError("nothing to change: give at least one option", 2)
@@ -110,8 +137,9 @@ def cmd_resource_list(args: argparse.Namespace, node: Node) -> int:
         emit_json(rows)
         return 0
     for row in rows:
-        row["hour"] = format_minor(row.get("price_hour_minor"), row.get("currency"))
-        row["day"] = format_minor(row.get("price_day_minor"), row.get("currency"))
+        for column, field in (("hour", "price_hour_minor"), ("day", "price_day_minor")):
+            amount = formats.money_text(row.get(field), row.get("currency"))
+            row[column] = f"{amount} {row.get('currency') or ''}".strip()
     table(rows, ["id", "kind", "name", "capacity", "hour", "day"])
     return 0
 
@@ -129,15 +157,17 @@ def _event_data(args: argparse.Namespace) -> dict[str, Any]:
         "end",
         "timezone",
         "capacity",
-        "currency",
         "url",
     )
+    currency = _currency(args)
+    if currency is not None:
+        data["currency"] = currency
     if args.tags is not None:
         data["tags"] = csv_list(args.tags)
     if args.cohost:
         data["cohosts"] = args.cohost
     if args.price is not None:
-        data["price_minor"] = minor_units(args.price, args.currency, "--price")
+        data["price_minor"] = option("--price", formats.parse_money, args.price, currency)
     return data
 
 
@@ -265,7 +295,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--country", help="ISO 3166 two-letter code")
     p.add_argument("--lat", help="latitude in degrees, e.g. 45.4642")
     p.add_argument("--lon", help="longitude in degrees, e.g. 9.19")
-    p.add_argument("--hours", help="opening hours, e.g. 'Mo-Fr 09:00-19:00; Sa 10:00-01:00'")
+    p.add_argument("--hours", help=f"opening hours. {formats.HOURS_HELP}")
     p.add_argument("--amenities", help="comma-separated, e.g. wifi,coffee,printer")
     p.add_argument("--link", action="append", help="TITLE=URL (repeatable)")
     p.add_argument("--unset", action="append", help="remove a field, e.g. --unset address")
@@ -279,11 +309,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
             p.add_argument("resource_id")
         else:
             p.add_argument("--id", help="id (default: from the name)")
-        p.add_argument(
-            "--kind",
-            required=name == "add",
-            choices=["hot_desk", "fixed_desk", "meeting_room", "office"],
-        )
+        p.add_argument("--kind", required=name == "add", help=", ".join(formats.RESOURCE_KINDS))
         p.add_argument("--name", required=name == "add")
         p.add_argument("--capacity", type=int, required=name == "add")
         p.add_argument("--description")
@@ -312,7 +338,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         p.add_argument("--capacity", type=int)
         p.add_argument("--tags", help="comma-separated")
         p.add_argument("--price", help="e.g. 5 (with --currency)")
-        p.add_argument("--currency")
+        p.add_argument("--currency", help="ISO 4217, e.g. EUR")
         p.add_argument("--cohost", action="append", help="co-host node id (repeatable)")
         p.add_argument("--url")
     p = command(ep, "list", cmd_event_list, "list events")

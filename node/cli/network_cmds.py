@@ -3,37 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from federation.keys import fingerprint
-from node.cli.output import CliError, Progress, emit_json, table
+from node.cli.output import CliError, Progress, emit_json, option, table
+from node.formats import ago, parse_duration
 from node.network import blocking, joining, peering
-from node.network.status import ago as _ago
 from node.network.status import peer_rows, quarantined
 from node.runtime import Node
 
-_DURATION = re.compile(r"^(\d+)([mhd])$")
-
-
-def parse_duration(text: str) -> timedelta:
-    """``30m``, ``12h``, ``7d``."""
-    match = _DURATION.match(text.strip())
-    if not match:
-        raise CliError(f"--expires {text!r}: use a number and m, h or d, e.g. 7d", 2)
-    amount, unit = int(match.group(1)), match.group(2)
-    if unit == "m":
-        return timedelta(minutes=amount)
-    if unit == "h":
-        return timedelta(hours=amount)
-    return timedelta(days=amount)
-
 
 def cmd_peer_invite(args: argparse.Namespace, node: Node) -> int:
-    code = joining.create_invite(node, parse_duration(args.expires))
+    code = joining.create_invite(node, option("--expires", parse_duration, args.expires))
     print(f"One-time invite, valid {args.expires}; give it to the other admin:", file=sys.stderr)
     print(code)
     return 0
@@ -73,7 +57,7 @@ def cmd_peer_requests(args: argparse.Namespace, node: Node) -> int:
                 "name": p.name,
                 "url": p.url,
                 "fingerprint": fingerprint(p.id),
-                "since": _ago(p.state_changed, node.now()),
+                "since": ago(p.state_changed, node.now()),
             }
             for p in peering.all_peers(session)
             if p.state == "pending"

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, TextIO
+from collections.abc import Callable
+from typing import Any, TextIO, TypeVar
+
+from node.errors import InvalidInput
+
+T = TypeVar("T")
 
 
 class CliError(Exception):
@@ -13,6 +18,15 @@ class CliError(Exception):
     def __init__(self, message: str, code: int = 1) -> None:
         super().__init__(message)
         self.code = code
+
+
+def option(name: str, parse: Callable[..., T], *args: Any) -> T:
+    """``parse(*args)`` (a :mod:`node.formats` parser, the grammar every surface shares), its
+    refusal shown as ``--name: why`` with the usage exit status, 2."""
+    try:
+        return parse(*args)
+    except InvalidInput as exc:
+        raise CliError(f"{name}: {exc.detail}", 2) from None
 
 
 def emit_json(data: Any, stream: TextIO | None = None) -> None:

@@ -11,7 +11,7 @@ from node.bootstrap import AlreadyInitialised, init_node
 from node.cli.output import CliError, table
 from node.db import Database
 from node.migrate import current_revision, head_revision, upgrade
-from node.settings import SETTINGS, load_settings
+from node.settings import SETTINGS, load_settings, markdown_table
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -151,6 +151,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
+    if args.markdown:
+        print(markdown_table())
+        return 0
     values = load_settings(args.data_dir)
     rows = []
     for setting in SETTINGS:
@@ -210,6 +213,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     p = sub.add_parser("settings", help="list the settings with their current values")
     p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--markdown", action="store_true", help="print the README's settings table (no values)"
+    )
     p.set_defaults(func=cmd_settings, needs_node=False)
 
     p = sub.add_parser("db", help="database maintenance")

@@ -5,28 +5,14 @@ Shared by ``spazi peer list`` and the admin network page.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
-from node.clock import aware
+from node.formats import ago
 from node.models import ForkProof, Origin
 from node.network import peering
 from node.runtime import Node
-
-
-def ago(value: datetime | None, now: datetime) -> str:
-    """``"5m ago"``, ``"in 2h"`` or ``"never"``: how a person reads a sync time."""
-    if value is None:
-        return "never"
-    seconds = int((now - aware(value)).total_seconds())
-    if seconds < 0:
-        return "in " + ago(now, aware(value)).removesuffix(" ago")
-    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
-        if seconds >= size:
-            return f"{seconds // size}{unit} ago"
-    return f"{seconds}s ago"
 
 
 def peer_rows(node: Node) -> list[dict[str, Any]]:

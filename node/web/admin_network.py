@@ -16,13 +16,13 @@ from sqlalchemy import select
 
 from federation.keys import fingerprint, is_node_id
 from node.errors import NodeError
+from node.formats import ago
 from node.http.context import node
 from node.models import Peer
 from node.network import blocking, joining
 from node.network.status import peer_rows, quarantined
 from node.runtime import Node
 from node.web.admin_pages import PageResult, admin_page, no_store, require_login
-from node.web.network_pages import ago
 
 bp = Blueprint("admin_network", __name__, url_prefix="/admin/network")
 bp.before_request(require_login)

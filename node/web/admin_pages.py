@@ -27,8 +27,8 @@ from flask import (
 from marshmallow import Schema
 from werkzeug.wrappers import Response as BaseResponse
 
-from federation.bodies import RESOURCE_KINDS
 from federation.keys import fingerprint
+from node import formats
 from node.errors import InvalidInput, NodeError, Unauthorized
 from node.feedstore import head
 from node.http.context import node
@@ -38,7 +38,6 @@ from node.services import admin_auth, events, listing, resources, space
 from node.services.publishing import drop_none
 from node.services.validation import load
 from node.web import forms
-from node.web.formatting import RESOURCE_KIND_LABEL
 from node.web.protection import csrf
 from node.web.rendering import render
 
@@ -227,7 +226,7 @@ def _timezones() -> list[str]:
 @bp.route("/profile", methods=["GET", "POST"])
 def profile() -> PageResult:
     current = node()
-    context: dict[str, Any] = {"timezones": _timezones(), "hours_help": forms.HOURS_HELP}
+    context: dict[str, Any] = {"timezones": _timezones(), "hours_help": formats.HOURS_HELP}
     if request.method == "POST":
         return _submit(
             "admin/profile.html",
@@ -246,7 +245,7 @@ def profile() -> PageResult:
 
 
 def _resource_context(**extra: Any) -> dict[str, Any]:
-    kinds = [(k, RESOURCE_KIND_LABEL.get(k, k)) for k in RESOURCE_KINDS]
+    kinds = [(k, formats.resource_kind_label(k)) for k in formats.RESOURCE_KINDS]
     return {"kinds": kinds, **extra}
 
 

@@ -6,39 +6,16 @@ same whatever locale the server runs in.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from federation.bodies import DAYS
-from node.services.money import currency_exponent
+from node.formats import SHORT_DAY, day_list, minor_to_major
 
 WEEKDAYS = DAYS[:7]
-SHORT_DAY = {
-    "Monday": "Mon",
-    "Tuesday": "Tue",
-    "Wednesday": "Wed",
-    "Thursday": "Thu",
-    "Friday": "Fri",
-    "Saturday": "Sat",
-    "Sunday": "Sun",
-    "PublicHolidays": "Public holidays",
-}
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-RESOURCE_KIND_LABEL = {
-    "hot_desk": "Hot desk",
-    "fixed_desk": "Fixed desk",
-    "meeting_room": "Meeting room",
-    "office": "Office",
-}
-
-def minor_to_major(minor: int, currency: str | None) -> Decimal:
-    """``2550, "EUR"`` → ``Decimal("25.50")``."""
-    exponent = currency_exponent(currency)
-    return (Decimal(minor) / (Decimal(10) ** exponent)).quantize(Decimal(1).scaleb(-exponent))
 
 
 def format_money(minor: int | None, currency: str | None) -> str:
@@ -117,27 +94,6 @@ def hours_label(spec: dict[str, Any]) -> str:
     if closes != "24:00" and closes <= opens:
         text += " (next day)"
     return text
-
-
-def day_list(days: list[str], names: Mapping[str, str] = SHORT_DAY, dash: str = "–") -> str:
-    """``["Monday", …, "Friday", "Sunday"]`` → ``"Mon–Fri, Sun"`` (runs of weekdays collapsed)."""
-    ordered = [d for d in DAYS if d in days]
-    parts: list[str] = []
-    run: list[str] = []
-
-    def flush() -> None:
-        if len(run) >= 3:
-            parts.append(f"{names[run[0]]}{dash}{names[run[-1]]}")
-        else:
-            parts.extend(names[d] for d in run)
-        run.clear()
-
-    for day in ordered:
-        if run and (day == "PublicHolidays" or DAYS.index(day) != DAYS.index(run[-1]) + 1):
-            flush()
-        run.append(day)
-    flush()
-    return ", ".join(parts)
 
 
 def _is_regular(spec: dict[str, Any], today: date) -> bool:

@@ -3,21 +3,22 @@ and the services' validation messages → one message per form field.
 
 The services (their marshmallow schemas, then the protocol's body schemas) stay the judges of what
 is valid. This module only does what a form needs and JSON does not: turn ``"25.50"`` into minor
-units, decimal degrees into millionths, text lines into lists. When it cannot do that it says so
-itself, naming the field, before any service runs.
+units, decimal degrees into millionths, text lines into lists, with :mod:`node.formats`, the
+grammar the CLI uses too. When it cannot do that it says so itself, naming the field, before any
+service runs.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
-from federation.bodies import DAYS
-from node.web.formatting import SHORT_DAY, currency_exponent, day_list, minor_to_major
+from node import formats
+from node.errors import InvalidInput
 
 FormData = Mapping[str, str]
+T = TypeVar("T")
 
 
 class FormErrors(Exception):
@@ -50,142 +51,25 @@ def _integer(form: FormData, name: str) -> Any:
     return int(value) if re.fullmatch(r"[+-]?\d{1,12}", value) else value
 
 
-def parse_money(text: str, currency: str | None) -> int:
-    """``"25.50"`` (or ``"25,50"``) in ``currency`` → minor units ``2550``."""
-    exponent = currency_exponent(currency)
-    try:
-        amount = Decimal(text.replace(",", ".").replace(" ", ""))
-    except InvalidOperation as exc:
-        raise ValueError("use a number such as 12.50") from exc
-    if not amount.is_finite() or amount < 0:
-        raise ValueError("use a number such as 12.50")
-    minor = amount.scaleb(exponent)
-    if minor != minor.to_integral_value():
-        raise ValueError(f"at most {exponent} decimals for {currency or 'this currency'}")
-    return int(minor)
-
-
-def _money(form: FormData, name: str, currency: str | None, errors: dict[str, str]) -> int | None:
+def _parsed(
+    form: FormData, name: str, errors: dict[str, str], parse: Callable[..., T], *args: Any
+) -> T | None:
+    """``parse(field text, *args)``; None for an empty field, or when refused (the message is
+    put in ``errors`` under the field's name)."""
     text = _text(form, name)
     if not text:
         return None
     try:
-        return parse_money(text, currency)
-    except ValueError as exc:
-        errors[name] = str(exc)
+        return parse(text, *args)
+    except InvalidInput as exc:
+        errors[name] = exc.detail
         return None
-
-
-def money_text(minor: int | None, currency: str | None) -> str:
-    return "" if minor is None else str(minor_to_major(minor, currency))
-
-
-# -- opening hours as text lines ----------------------------------------------------------------
-
-_DAY_NAMES = {
-    **{d.lower(): d for d in DAYS},
-    **{SHORT_DAY[d].lower(): d for d in DAYS[:7]},
-    # The two-letter names `spazi space set --hours` takes (Mo-Fr), so either spelling works.
-    **{d[:2].lower(): d for d in DAYS[:7]},
-    "ph": "PublicHolidays",
-    "holidays": "PublicHolidays",
-    "public holidays": "PublicHolidays",
-}
-_HOURS_LINE = re.compile(
-    r"(?P<days>.+?)\s+(?:(?P<closed>closed)|(?P<opens>\d{1,2}:\d\d)\s*[-–]\s*(?P<closes>\d{1,2}:\d\d))"
-    r"(?:\s+from\s+(?P<from>\d{4}-\d\d-\d\d))?(?:\s+(?:until|to)\s+(?P<until>\d{4}-\d\d-\d\d))?",
-    re.IGNORECASE,
-)
-_FORM_DAY_NAMES = {**SHORT_DAY, "PublicHolidays": "PublicHolidays"}
-HOURS_HELP = (
-    "One line per rule: days, then hours, e.g. “Mon-Fri 08:00-20:00”, “Fri 18:00-02:00” (closes "
-    "after midnight), “Sat,Sun 10:00-16:00”, “PublicHolidays closed from 2026-12-24 until "
-    "2026-12-26”."
-)
-
-
-def _days(text: str) -> list[str]:
-    days: list[str] = []
-    for part in re.split(r"\s*,\s*", text.strip()):
-        ends = re.split(r"\s*[-–]\s*", part)
-        names = [_DAY_NAMES.get(e.lower()) for e in ends]
-        if len(ends) > 2 or any(n is None for n in names):
-            raise ValueError(f"unknown day {part!r}")
-        if len(ends) == 2:
-            first, last = DAYS.index(str(names[0])), DAYS.index(str(names[1]))
-            if max(first, last) > 6:
-                raise ValueError(f"day range {part!r} must be between days of the week")
-            week = list(DAYS[:7])
-            # Sat-Mon wraps over the weekend, as in the CLI.
-            days.extend(
-                week[first : last + 1] if first <= last else week[first:] + week[: last + 1]
-            )
-        else:
-            days.append(str(names[0]))
-    return [d for d in DAYS if d in days]  # week order, each once
-
-
-def parse_opening_hours(text: str) -> list[dict[str, Any]]:
-    """Text lines → OpeningHoursSpecification-like dicts (the service checks times and dates)."""
-    specs, problems = [], []
-    # One rule per line; ";" also separates rules, so the CLI's --hours text can be pasted.
-    rules = [rule.strip() for line in text.splitlines() for rule in line.split(";")]
-    for number, line in enumerate((r for r in rules if r), start=1):
-        match = _HOURS_LINE.fullmatch(line)
-        if match is None:
-            problems.append(f"rule {number}: write days then hours, e.g. Mon-Fri 08:00-20:00")
-            continue
-        try:
-            days = _days(match["days"])
-        except ValueError as exc:
-            problems.append(f"rule {number}: {exc}")
-            continue
-        if match["closed"]:
-            opens, closes = "00:00", "00:00"  # schema.org's way of saying closed all day
-        else:
-            opens, closes = match["opens"].zfill(5), match["closes"].zfill(5)
-        spec: dict[str, Any] = {"days": days, "opens": opens, "closes": closes}
-        if match["from"]:
-            spec["valid_from"] = match["from"]
-        if match["until"]:
-            spec["valid_through"] = match["until"]
-        specs.append(spec)
-    if problems:
-        raise ValueError("; ".join(problems))
-    return specs
-
-
-def opening_hours_text(specs: list[dict[str, Any]]) -> str:
-    """The inverse of :func:`parse_opening_hours`, for pre-filling the form."""
-    lines = []
-    for spec in specs:
-        days = day_list(spec["days"], names=_FORM_DAY_NAMES, dash="-")
-        if spec["opens"] == spec["closes"] == "00:00":
-            line = f"{days} closed"
-        else:
-            line = f"{days} {spec['opens']}-{spec['closes']}"
-        if spec.get("valid_from"):
-            line += f" from {spec['valid_from']}"
-        if spec.get("valid_through"):
-            line += f" until {spec['valid_through']}"
-        lines.append(line)
-    return "\n".join(lines)
 
 
 # -- profile ------------------------------------------------------------------------------------
 
 PROFILE_TEXT_FIELDS = ("description", "address", "city")
 CONTACT_FIELDS = ("email", "phone", "url")
-
-
-def _degrees_e6(text: str, limit: int) -> int:
-    try:
-        value = Decimal(text.replace(",", "."))
-    except InvalidOperation as exc:
-        raise ValueError("use decimal degrees, e.g. 51.5074") from exc
-    if not value.is_finite() or abs(value) > limit:
-        raise ValueError(f"must be between -{limit} and {limit}")
-    return int(value.scaleb(6).to_integral_value())
 
 
 def profile_changes(form: FormData) -> dict[str, Any]:
@@ -199,17 +83,15 @@ def profile_changes(form: FormData) -> dict[str, Any]:
     if bool(lat) != bool(lon):
         errors["latitude" if not lat else "longitude"] = "give both latitude and longitude"
     elif lat:
-        for name, text, limit in (("latitude", lat, 90), ("longitude", lon, 180)):
-            try:
-                changes[f"{name}_e6"] = _degrees_e6(text, limit)
-            except ValueError as exc:
-                errors[name] = str(exc)
+        changes["latitude_e6"] = _parsed(form, "latitude", errors, formats.parse_latitude)
+        changes["longitude_e6"] = _parsed(form, "longitude", errors, formats.parse_longitude)
     else:
         changes["latitude_e6"] = changes["longitude_e6"] = None
     try:
-        changes["opening_hours"] = parse_opening_hours(form.get("opening_hours") or "") or None
-    except ValueError as exc:
-        errors["opening_hours"] = str(exc)
+        hours = formats.parse_opening_hours(form.get("opening_hours") or "")
+        changes["opening_hours"] = hours or None
+    except InvalidInput as exc:
+        errors["opening_hours"] = exc.detail
     changes["amenities"] = _lines(form, "amenities") or None
     contact = {k: v for k in CONTACT_FIELDS if (v := _text(form, f"contact_{k}"))}
     changes["contact"] = contact or None
@@ -231,9 +113,8 @@ def profile_form(profile: Mapping[str, Any]) -> dict[str, str]:
     form = {k: str(profile.get(k) or "") for k in ("name", "timezone", "country")}
     form.update({k: str(profile.get(k) or "") for k in PROFILE_TEXT_FIELDS})
     for name in ("latitude", "longitude"):
-        value = profile.get(f"{name}_e6")
-        form[name] = "" if value is None else str(Decimal(value).scaleb(-6).normalize())
-    form["opening_hours"] = opening_hours_text(profile.get("opening_hours") or [])
+        form[name] = formats.degrees_text(profile.get(f"{name}_e6"))
+    form["opening_hours"] = formats.opening_hours_text(profile.get("opening_hours") or [])
     form["amenities"] = "\n".join(profile.get("amenities") or [])
     contact = profile.get("contact") or {}
     form.update({f"contact_{k}": str(contact.get(k) or "") for k in CONTACT_FIELDS})
@@ -247,15 +128,15 @@ def profile_form(profile: Mapping[str, Any]) -> dict[str, str]:
 def resource_data(form: FormData) -> dict[str, Any]:
     """The resource form as input for ``add_resource``/``update_resource``."""
     errors: dict[str, str] = {}
-    currency = (_optional(form, "currency") or "").upper() or None
+    currency = _parsed(form, "currency", errors, formats.parse_currency)
     data: dict[str, Any] = {
-        "kind": _text(form, "kind"),
+        "kind": _parsed(form, "kind", errors, formats.parse_resource_kind) or _text(form, "kind"),
         "name": _text(form, "name"),
         "description": _optional(form, "description"),
         "capacity": _integer(form, "capacity"),
         "currency": currency,
-        "price_hour_minor": _money(form, "price_hour", currency, errors),
-        "price_day_minor": _money(form, "price_day", currency, errors),
+        "price_hour_minor": _parsed(form, "price_hour", errors, formats.parse_money, currency),
+        "price_day_minor": _parsed(form, "price_day", errors, formats.parse_money, currency),
     }
     if errors:
         raise FormErrors(errors, data)
@@ -270,8 +151,8 @@ def resource_form(body: Mapping[str, Any]) -> dict[str, str]:
         "description": str(body.get("description") or ""),
         "capacity": str(body.get("capacity", "")),
         "currency": str(currency or ""),
-        "price_hour": money_text(body.get("price_hour_minor"), currency),
-        "price_day": money_text(body.get("price_day_minor"), currency),
+        "price_hour": formats.money_text(body.get("price_hour_minor"), currency),
+        "price_day": formats.money_text(body.get("price_day_minor"), currency),
     }
 
 
@@ -290,7 +171,7 @@ def _local_time(form: FormData, name: str) -> str:
 def event_data(form: FormData) -> dict[str, Any]:
     """The event form as input for ``add_event``/``update_event``."""
     errors: dict[str, str] = {}
-    currency = (_optional(form, "currency") or "").upper() or None
+    currency = _parsed(form, "currency", errors, formats.parse_currency)
     tags = [t for t in re.split(r"[,\s]+", _text(form, "tags")) if t]
     data: dict[str, Any] = {
         "title": _text(form, "title"),
@@ -300,7 +181,7 @@ def event_data(form: FormData) -> dict[str, Any]:
         "timezone": _text(form, "timezone"),
         "capacity": _integer(form, "capacity") if _text(form, "capacity") else None,
         "tags": tags or None,
-        "price_minor": _money(form, "price", currency, errors),
+        "price_minor": _parsed(form, "price", errors, formats.parse_money, currency),
         "currency": currency,
         "cohosts": _lines(form, "cohosts") or None,
         "url": _optional(form, "url"),
@@ -320,7 +201,7 @@ def event_form(body: Mapping[str, Any]) -> dict[str, str]:
         "timezone": str(body.get("timezone", "")),
         "capacity": str(body.get("capacity") or ""),
         "tags": ", ".join(body.get("tags") or []),
-        "price": money_text(body.get("price_minor"), currency),
+        "price": formats.money_text(body.get("price_minor"), currency),
         "currency": str(currency or ""),
         "cohosts": "\n".join(body.get("cohosts") or []),
         "url": str(body.get("url") or ""),

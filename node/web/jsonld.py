@@ -12,7 +12,8 @@ from typing import Any
 
 from markupsafe import Markup
 
-from node.web.formatting import iso_with_offset, minor_to_major
+from node.formats import minor_to_major
+from node.web.formatting import iso_with_offset
 
 CONTEXT = "https://schema.org"
 _SCRIPT_ESCAPES = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from federation.keys import fingerprint
 from node.errors import InvalidInput
+from node.formats import ago
 from node.http.context import node
 from node.models import Event, Space
 from node.services import events, network, space
@@ -32,30 +33,6 @@ bp = Blueprint("network_pages", __name__, url_prefix="/network")
 SPACE_FILTERS = ("city", "country")
 EVENT_FILTERS = ("from", "to", "tag", "city")
 MAX_CITY = 100
-
-
-# -- freshness ----------------------------------------------------------------------------------
-
-
-def ago(stamp: str | datetime | None, now: datetime) -> str:
-    """``"5 min ago"`` for an RFC 3339 UTC time (``2026-11-18T10:00:00Z``) or a datetime.
-
-    A time slightly ahead of ours (another node's clock) reads "just now", not "in 2 min".
-    """
-    if stamp is None or stamp == "":
-        return "never"
-    when = datetime.fromisoformat(stamp.replace("Z", "+00:00")) if isinstance(stamp, str) else stamp
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    seconds = int((now - when).total_seconds())
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{seconds // 60} min ago"
-    if seconds < 86400:
-        return f"{seconds // 3600} h ago"
-    days = seconds // 86400
-    return f"{days} day{'s' if days != 1 else ''} ago"
 
 
 # -- spaces -------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, Response, g, render_template, request, url_for
 from markupsafe import Markup
 
+from node import formats
 from node.http.context import node
 from node.models import Space
 from node.web import formatting
@@ -89,7 +90,7 @@ def init_app(app: Flask) -> None:
         span=formatting.format_span,
         days=formatting.day_list,
         hours=formatting.hours_label,
-        kind=lambda kind: formatting.RESOURCE_KIND_LABEL.get(kind, kind),
+        kind=formats.resource_kind_label,
         href=safe_href,
         paragraphs=paragraphs,
     )

@@ -6,16 +6,50 @@ from pathlib import Path
 
 import pytest
 
-from node.settings import SETTINGS, SettingsError, load_settings
+from node.cli import main
+from node.settings import SETTINGS, SettingsError, load_settings, markdown_table
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
-def test_every_setting_is_documented_in_the_readme() -> None:
+def readme_rows() -> dict[str, list[str]]:
+    """The README's settings table: ``{name: [variable, default, meaning]}``, cells as written."""
     text = README.read_text("utf-8")
     section = text[text.index("## Settings") :]
-    for setting in SETTINGS:
-        assert f"| `{setting.name}` | `{setting.env}` |" in section, setting.name
+    section = section[: section.index("\n## ", 1)]
+    rows: dict[str, list[str]] = {}
+    for line in section.splitlines():
+        if not line.startswith("| `"):
+            continue
+        cells = [cell.strip() for cell in line.strip().strip("|").split(" | ")]
+        assert len(cells) == 4, line
+        name = cells[0].strip("`")
+        assert name not in rows, f"{name} is in the README table twice"
+        rows[name] = cells[1:]
+    return rows
+
+
+def test_the_readme_table_is_the_settings_table_word_for_word() -> None:
+    """node/settings.py is the one source of each setting's help; the README repeats it."""
+    rows = readme_rows()
+    declared = {s.name: s for s in SETTINGS}
+    assert sorted(set(declared) - set(rows)) == [], "settings missing from the README"
+    assert sorted(set(rows) - set(declared)) == [], "README rows for no setting"
+    differences = {}
+    for name, (variable, default, meaning) in rows.items():
+        setting = declared[name]
+        expected = [f"`{setting.env}`", setting.default_text, setting.help]
+        if [variable, default, meaning] != expected:
+            differences[name] = {"readme": [variable, default, meaning], "settings.py": expected}
+    assert differences == {}
+    # In the declared order, and as `spazi settings --markdown` prints it.
+    assert list(rows) == list(declared)
+    assert markdown_table() in README.read_text("utf-8")
+
+
+def test_spazi_settings_markdown_prints_the_table(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["settings", "--markdown"]) == 0
+    assert capsys.readouterr().out == markdown_table() + "\n"
 
 
 def test_file_then_environment_then_overrides(tmp_path: Path) -> None:
