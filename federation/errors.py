@@ -73,6 +73,13 @@ class PassError(ProtocolError):
     reason = "bad-pass"
 
 
+class MessageError(ProtocolError):
+    """An inbox message does not have the shape of its type (``bad-message``), or its type is not
+    one of protocol.md §Inbox (``unknown-message-type``)."""
+
+    reason = "bad-message"
+
+
 class HttpSignatureError(ProtocolError):
     """An RFC 9421 signed request is refused."""
 

@@ -1,35 +1,35 @@
 """Handling signed inbox messages from other nodes (protocol.md §Inbox).
 
 Order of checks, cheapest and safest first: size (before parsing, by the HTTP layer), strict JSON,
-message shape, sender not blocked, RFC 9421 signature with a key bound to the sender's id and a
-replay check, ``from``/``to`` matching the signature, then the message's own rules. Outbound work
-(fetching a sender's descriptor) happens before the write transaction so no lock is held across
-the network.
+message envelope and type (the types are data in :mod:`federation.messages`; a type this node has
+no handler for is refused here), the type's members, sender not blocked, RFC 9421 signature with a
+key bound to the sender's id and a replay check, ``from``/``to`` matching the signature, the
+peering the type needs, then the type's handler (:mod:`node.network.handlers`). Outbound work
+(fetching a sender's descriptor, a handler's ``prepare``) happens before the write transaction so
+no lock is held across the network.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from federation.canonical import parse_strict
-from federation.descriptor import rebuild_keyring, verify_descriptor
-from federation.errors import HttpSignatureError, ProtocolError
+from federation.descriptor import rebuild_keyring
+from federation.errors import HttpSignatureError, MessageError, ProtocolError
 from federation.httpsig import check_sender, verify_request_details
 from federation.keyring import KeyPeriod, Keyring
-from federation.keys import is_node_id
-from node.errors import Conflict, Forbidden, InvalidInput, NodeError
+from federation.messages import MAX_MESSAGE_BYTES, MessageType
+from node.errors import Forbidden, InvalidInput, NodeError
 from node.feedstore import keyring as stored_keyring
 from node.models import Block, Peer, SeenSignature
-from node.network import invites, peering
-from node.network.transport import peer_client
+from node.network.handlers import Handler, InboxHandlers, check_handlers
+from node.network.inbox_handlers import confirm_descriptor, register_core_handlers
 from node.runtime import Node
-
-MESSAGE_TYPES = frozenset({"peer.request", "peer.accept", "peer.reject", "heads.changed"})
-MAX_MESSAGE_BYTES = 64 * 1024
 
 
 class SignatureRefused(NodeError):
@@ -54,46 +54,35 @@ class Delivery:
     body: bytes
 
 
-def _check_shape(message: Any) -> dict[str, Any]:
-    if not isinstance(message, dict):
-        raise InvalidInput("an inbox message is a JSON object", reason="bad-message")
-    kind = message.get("type")
-    if kind not in MESSAGE_TYPES:
-        raise InvalidInput(f"unknown message type {kind!r}", reason="unknown-message-type")
-    if not is_node_id(message.get("from")) or not is_node_id(message.get("to")):
-        raise InvalidInput("from and to must be node ids", reason="bad-message")
-    allowed = {"type", "from", "to", "url", "name", "invite", "heads", "keys"}
-    if set(message) - allowed:
-        raise InvalidInput(f"unknown fields {sorted(set(message) - allowed)}", reason="bad-message")
-    url = message.get("url")
-    if url is not None and not (
-        isinstance(url, str) and url.startswith(("http://", "https://")) and len(url) <= 2000
-    ):
-        raise InvalidInput("url must be an http(s) URL", reason="bad-message")
-    name = message.get("name")
-    if name is not None and not (isinstance(name, str) and len(name) <= 200):
-        raise InvalidInput("name must be a string of at most 200 characters", reason="bad-message")
-    if kind == "peer.request" and url is None:
-        raise InvalidInput("a peering request carries the sender's url", reason="bad-message")
-    keys = message.get("keys")
-    if keys is not None and not (
-        kind == "peer.request" and isinstance(keys, list) and len(keys) <= 256
-    ):
-        raise InvalidInput("keys: a list of key.rotate entries, in peer.request", "bad-message")
-    if kind == "heads.changed" and not _heads_shape(message.get("heads")):
-        raise InvalidInput("heads must map node ids to {seq, hash}", reason="bad-message")
-    return message
+@cache
+def default_handlers() -> InboxHandlers:
+    """The core handlers, checked to cover every message type and frozen (built once)."""
+    registry = InboxHandlers()
+    register_core_handlers(registry)
+    check_handlers(registry)
+    registry.freeze()
+    return registry
 
 
-def _heads_shape(heads: Any) -> bool:
-    if not isinstance(heads, dict) or len(heads) > 1000:
-        return False
-    for origin, head in heads.items():
-        if not is_node_id(origin) or not isinstance(head, dict) or set(head) != {"seq", "hash"}:
-            return False
-        if not isinstance(head["seq"], int) or not isinstance(head["hash"], str):
-            return False
-    return True
+def _parse(body: bytes, handlers: InboxHandlers) -> tuple[dict[str, Any], MessageType, Handler]:
+    """The message, its type and its handler, or a refusal; nothing is verified or stored yet."""
+    try:
+        message = parse_strict(body)
+    except ProtocolError as exc:
+        raise InvalidInput(f"malformed message: {exc.detail}", reason="malformed-json") from exc
+    try:
+        message_type = handlers.types.message_type(message)
+        handler = handlers.handler_for(message_type.name)
+        if handler is None:
+            # Specified but not handled here (protocol.md §Inbox): refused like an unknown
+            # type, before its members or its signature are looked at.
+            raise MessageError(
+                "unknown-message-type", f"this node does not handle {message_type.name}"
+            )
+        message_type.check(message)
+    except MessageError as exc:
+        raise InvalidInput(exc.detail, reason=exc.reason) from exc
+    return message, message_type, handler
 
 
 def _verify(node: Node, delivery: Delivery, ring: Keyring) -> tuple[str, str, int]:
@@ -122,14 +111,17 @@ def _verify(node: Node, delivery: Delivery, ring: Keyring) -> tuple[str, str, in
     return verified.node_id, verified.signature_id, keep[-1] if keep else verified.expires
 
 
-def receive(node: Node, delivery: Delivery) -> dict[str, Any]:
-    """Verify and act on one inbox message; return the JSON answer for the sender."""
+def receive(
+    node: Node, delivery: Delivery, handlers: InboxHandlers | None = None
+) -> dict[str, Any]:
+    """Verify and act on one inbox message; return the JSON answer for the sender.
+
+    ``handlers`` defaults to :func:`default_handlers` (the core handlers).
+    """
     if len(delivery.body) > MAX_MESSAGE_BYTES:
         raise MessageTooLarge(f"an inbox message is at most {MAX_MESSAGE_BYTES} bytes")
-    try:
-        message = _check_shape(parse_strict(delivery.body))
-    except ProtocolError as exc:
-        raise InvalidInput(f"malformed message: {exc.detail}", reason="malformed-json") from exc
+    registry = handlers if handlers is not None else default_handlers()
+    message, message_type, handler = _parse(delivery.body, registry)
     sender = message["from"]
     with node.db.read() as session:
         if session.get(Block, sender) is not None:
@@ -141,10 +133,11 @@ def receive(node: Node, delivery: Delivery) -> dict[str, Any]:
         if exc.reason != "unknown-key":
             raise
         # Signed with a key we have not seen. Learn the sender's keys only from sources bound to
-        # its id, never from a URL the unauthenticated request names (protocol.md §Inbox): a peer's
-        # descriptor at the URL we stored when peering (it rotated moments ago and its hint
-        # arrived before we synced the rotation), or the key.rotate entries a first request
-        # carries. Either must extend what we already know of its keys.
+        # its id and never from a URL the unauthenticated request names (protocol.md §Inbox,
+        # Unknown keys; §Security considerations 2): a peer's descriptor at the URL we stored
+        # when peering (it rotated moments ago and its hint arrived before we synced the
+        # rotation), or the key.rotate entries a first request carries. Either must extend what
+        # we already know of its keys.
         learned = _learn_keys(node, sender, message)
         if learned is None:
             raise
@@ -153,22 +146,30 @@ def receive(node: Node, delivery: Delivery) -> dict[str, Any]:
         check_sender(message, signed_by, node.node_id)
     except HttpSignatureError as exc:
         raise Forbidden(exc.detail, reason=exc.reason) from exc
-    if message["type"] == "peer.request":
-        # Authenticated now; make sure the URL the sender gives really serves the sender's id
-        # before we ever sync from it (otherwise anyone could point us at someone else's node).
-        _descriptor_keyring(node, message["url"], sender)
+    if handler.prepare is not None:
+        handler.prepare(node, message)
     with node.db.write() as session:
         if session.get(SeenSignature, signature_id) is not None:
             raise SignatureRefused("this request was already received", reason="replayed")
         session.add(SeenSignature(id=signature_id, expires=keep_until))
-        return _dispatch(session, node, message)
+        _check_peering(session, message_type, sender)
+        return handler.handle(session, node, message)
+
+
+def _check_peering(session: Session, message_type: MessageType, sender: str) -> None:
+    """Refuse (``not-a-peer``) a message whose type needs a peering the sender does not have."""
+    if message_type.needs_peer == "none":
+        return
+    peer = session.get(Peer, sender)
+    if peer is None or (message_type.needs_peer == "active" and peer.state != "active"):
+        raise Forbidden("we are not peered with you", reason="not-a-peer")
 
 
 def _learn_keys(node: Node, sender: str, message: Mapping[str, Any]) -> Keyring | None:
     """The sender's keys from a source bound to its id, if they extend what we know; else None."""
     url = _known_url(node, sender)
     if url is not None:
-        learned = _descriptor_keyring(node, url, sender)
+        learned = confirm_descriptor(node, url, sender)
     elif message["type"] == "peer.request" and message.get("keys"):
         try:
             learned, _ = rebuild_keyring(sender, message["keys"], node.now_ms())
@@ -205,69 +206,3 @@ def _known_url(node: Node, node_id: str) -> str | None:
     with node.db.read() as session:
         peer = session.get(Peer, node_id)
         return peer.url if peer is not None and peer.state != "blocked" else None
-
-
-INBOX_FETCH_TIMEOUT = 3.0  # seconds: the sender is waiting for our answer, keep it short
-
-
-def _descriptor_keyring(node: Node, url: str, expected_id: str) -> Keyring:
-    client = peer_client(node, timeout=min(INBOX_FETCH_TIMEOUT, node.settings["outbound_timeout"]))
-    try:
-        doc = client.get_descriptor(url)
-        _, ring = verify_descriptor(doc, expected_id, node.now_ms())
-    except ProtocolError as exc:
-        raise Conflict(
-            f"could not confirm that {url} is node {expected_id}: {exc.reason}",
-            reason="peer-unverified",
-        ) from exc
-    finally:
-        client.close()
-    return ring
-
-
-def _dispatch(session: Session, node: Node, message: Mapping[str, Any]) -> dict[str, Any]:
-    kind, sender, now = message["type"], message["from"], node.now()
-    if kind == "peer.request":
-        if message.get("invite") is not None:
-            invites.redeem(session, message["invite"], sender, now)
-            peer = peering.apply(
-                session,
-                sender,
-                "invite_used",
-                now,
-                url=message["url"],
-                name=message.get("name"),
-                node=node,
-            )
-        else:
-            peer = peering.apply(
-                session,
-                sender,
-                "receive_request",
-                now,
-                url=message["url"],
-                name=message.get("name"),
-                node=node,
-            )
-        return {"state": _their_view(peer.state)}
-    known = session.get(Peer, sender)
-    if known is None:
-        raise Forbidden("we are not peered with you", reason="not-a-peer")
-    peer = known
-    if kind == "peer.accept":
-        peering.apply(session, sender, "receive_accept", now, node=node)
-    elif kind == "peer.reject":
-        peering.apply(session, sender, "receive_reject", now, node=node)
-    elif kind == "heads.changed":
-        if peer.state != "active":
-            raise Forbidden("we are not peered with you", reason="not-a-peer")
-        # Pull soon, but leave the failure count alone: a peer that can send us hints may
-        # still fail to serve its feed (protocol.md §Sync).
-        if peer.next_try is None or peer.failures == 0:
-            peer.next_try = now
-    return {"state": _their_view(peer.state)}
-
-
-def _their_view(state: str) -> str:
-    """Our state as the sender sees it: our ``pending`` is their ``requested``."""
-    return {"pending": "requested", "requested": "pending"}.get(state, state)

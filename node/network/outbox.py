@@ -20,6 +20,7 @@ from federation.backoff import next_delay
 from federation.entries import Entry
 from federation.errors import ProtocolError
 from federation.feeds import Head
+from federation.messages import MESSAGE_TYPES
 from federation.transport.client import PeerClient
 from node.clock import aware
 from node.models import OutboxMessage, Peer, SeenSignature
@@ -27,20 +28,20 @@ from node.network.transport import peer_client, signer
 from node.runtime import Node
 
 # A push hint is worth little after a day of failures (the periodic pull catches up anyway), so
-# it is dropped after MAX_TRIES; peering messages (accept, reject) are retried at the capped
-# interval until they arrive, or a peering would stay half done.
+# it is dropped after MAX_TRIES; types whose record says keep_trying (peering accept, reject) are
+# retried at the capped interval until they arrive, or a peering would stay half done.
 MAX_TRIES = 12
-KEEP_TRYING = frozenset({"peer.accept", "peer.reject"})
 BASE_MS = 2_000
 CAP_MS = 60 * 60 * 1000
 _rng = random.SystemRandom()
 
 
 def enqueue(session: Session, node: Node, peer: Peer, kind: str, extra: dict[str, Any]) -> None:
-    """Queue a message for ``peer``; a newer "heads changed" replaces an unsent older one."""
+    """Queue a message for ``peer``; a newer one of a type that coalesces (heads.changed)
+    replaces an unsent older one."""
     message = {"type": kind, "from": node.node_id, "to": peer.id, **extra}
     now = node.now()
-    if kind == "heads.changed":
+    if MESSAGE_TYPES[kind].coalesce:
         waiting = session.scalar(
             select(OutboxMessage).where(
                 OutboxMessage.peer_id == peer.id,
@@ -128,7 +129,7 @@ def drain(node: Node, client: PeerClient | None = None, limit: int = 100) -> Dra
                 current.tries += 1
                 current.last_error = error
                 report.errors.append(f"{row.kind} to {row.peer_id}: {error}")
-                if current.tries >= MAX_TRIES and current.kind not in KEEP_TRYING:
+                if current.tries >= MAX_TRIES and not _keeps_trying(current.kind):
                     current.done = True  # kept as a record of what never arrived
                     report.gave_up += 1
                 else:
@@ -139,6 +140,11 @@ def drain(node: Node, client: PeerClient | None = None, limit: int = 100) -> Dra
         if owned:
             client.close()
     return report
+
+
+def _keeps_trying(kind: str) -> bool:
+    known = MESSAGE_TYPES.get(kind)
+    return known is not None and known.keep_trying
 
 
 def prune(session: Session, node: Node) -> None:
