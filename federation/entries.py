@@ -19,11 +19,11 @@ from federation.keys import NodeKey, is_node_id, verify_raw
 from federation.sigbatch import SignatureCheck
 from federation.signing import Tag, decode_signature, sign
 from federation.version import ENTRY_TYPES, validate_body
+from federation.vocabulary import MAX_SEQ
 
 MAX_ENTRY_BYTES = 64 * 1024
 MAX_FUTURE_MS = 5 * 60 * 1000
 ENTRY_FIELDS = frozenset({"origin", "seq", "prev", "ts", "type", "body", "sig"})
-MAX_SEQ = 2**53 - 1
 _ENTRY_TAG = Tag.ENTRY.value  # an Enum attribute lookup costs more than it looks, per entry
 
 

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from federation.agreements import check_agreement_shape
-from federation.entries import MAX_SEQ
 from federation.errors import BodyError, MessageError
 from federation.keys import is_node_id
 from federation.schema import (
@@ -34,6 +33,7 @@ from federation.schema import (
     req,
     string,
 )
+from federation.vocabulary import MAX_SEQ
 
 MAX_MESSAGE_BYTES = 64 * 1024  # protocol.md §Inbox: checked before parsing
 MAX_HEADS = 1000  # origins in one heads.changed (the 64 KiB body holds fewer anyway)

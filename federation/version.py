@@ -2,10 +2,13 @@
 
 A :class:`ProtocolVersion` holds what nodes speaking it must agree on: its signature-tag and
 path prefixes, its entry types (body schema, cross-field check, fold into published state) and
-its inbox message types. Adding an entry type is adding one :class:`EntryType` here, its body
-schema in :mod:`federation.bodies`, its fold in :mod:`federation.state`, and its section in
+its inbox message types (closed schema and delivery policy, :mod:`federation.messages`).
+
+Adding an entry type is adding one :class:`EntryType` here, its body schema in
+:mod:`federation.bodies`, its fold in :mod:`federation.state`, and its section in
 ``protocol.md`` §Entry types (a test keeps the spec and this registry listing the same types);
-a node then needs one projector for it (ARCHITECTURE.md §Registries and features).
+a node then needs one projector for it (ARCHITECTURE.md §Registries and features). A message
+type is one ``MessageType`` in :mod:`federation.messages` and, on the node, one handler.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 
 from federation import bodies, state
 from federation.errors import BodyError
+from federation.messages import MESSAGE_TYPES, MessageTypes
 from federation.registry import Registry
 from federation.schema import Check
 from federation.state import Fold, FoldedEntry, NetworkState
@@ -45,6 +49,7 @@ class ProtocolVersion:
 
     number: int
     entry_types: Mapping[str, EntryType]
+    message_types: MessageTypes
     tag_prefix: str = field(init=False)
     path_prefix: str = field(init=False)
 
@@ -99,7 +104,7 @@ def _v1_entry_types() -> Mapping[str, EntryType]:
     return registry.freeze()
 
 
-V1 = ProtocolVersion(1, _v1_entry_types())
+V1 = ProtocolVersion(1, _v1_entry_types(), MESSAGE_TYPES)
 ENTRY_TYPES = frozenset(V1.entry_types)
 
 

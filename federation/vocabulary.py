@@ -21,5 +21,6 @@ DAYS = (
     "PublicHolidays",
 )
 
+MAX_SEQ = 2**53 - 1  # the largest seq (and ts): a safe integer (protocol.md §Canonical form)
 MAX_ANNOUNCED_PEERS = 1000  # items of one peer.announce entry (protocol.md §Size limits)
 MAX_MINOR_UNITS = 10**9  # a price in minor units (cents): up to ten million in major units

@@ -14,6 +14,8 @@ from node import features, jobs
 from node.http import problems
 from node.keystore import finish_pending_rotation
 from node.migrate import current_revision, head_revision
+from node.network import inbox
+from node.network.handlers import MissingHandlers
 from node.runtime import open_node
 
 
@@ -33,6 +35,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     flask_options = {k: v for k, v in options.items() if k.isupper()}
     overrides = {k: v for k, v in options.items() if not k.isupper()}
     missing = features.check(V1)
+    try:
+        inbox.default_handlers()  # built once here: every message type handled or refused
+    except MissingHandlers as exc:
+        missing.append(str(exc))
     if missing:
         # A kind with no owner would be stored but never shown (or refused at random later).
         raise NotReady("features do not cover protocol v1: " + "; ".join(missing))

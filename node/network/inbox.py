@@ -25,10 +25,11 @@ from federation.httpsig import check_sender, verify_request_details
 from federation.keyring import KeyPeriod, Keyring
 from federation.messages import MAX_MESSAGE_BYTES, MessageType
 from node.errors import Forbidden, InvalidInput, NodeError
+from node.features import inbox_registrations
 from node.feedstore import keyring as stored_keyring
 from node.models import Block, Peer, SeenSignature
 from node.network.handlers import Handler, InboxHandlers, check_handlers
-from node.network.inbox_handlers import confirm_descriptor, register_core_handlers
+from node.network.inbox_handlers import confirm_descriptor
 from node.runtime import Node
 
 
@@ -56,9 +57,11 @@ class Delivery:
 
 @cache
 def default_handlers() -> InboxHandlers:
-    """The core handlers, checked to cover every message type and frozen (built once)."""
+    """Every feature's handlers (``node.features``), checked to cover every message type and
+    frozen (built once)."""
     registry = InboxHandlers()
-    register_core_handlers(registry)
+    for register in inbox_registrations():
+        register(registry)
     check_handlers(registry)
     registry.freeze()
     return registry
