@@ -10,7 +10,7 @@ property test holds the two equal.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -24,6 +24,7 @@ from node.feedstore import keyring
 from node.models import (
     AgreementPublication,
     AgreementTermination,
+    Block,
     Event,
     FeedEntry,
     KeyPeriodRow,
@@ -130,6 +131,67 @@ def announced_peers(session: Session, origin: str) -> list[Mapping[str, str]]:
         .limit(1)
     )
     return list(parse_strict(raw)["body"]["peers"]) if raw is not None else []
+
+
+def like_literal(text: str) -> str:
+    """``text`` for a LIKE pattern that matches it literally (``%`` and ``_`` are not wildcards)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def query_events(
+    session: Session,
+    origin: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    tag: str | None = None,
+    city: str | None = None,
+    include_cancelled: bool = True,
+    limit: int = 500,
+) -> list[Event]:
+    """Events overlapping [start, end] (whole UTC days), newest last; ``origin`` None = all."""
+    query = select(Event)
+    if origin is not None:
+        query = query.where(Event.origin == origin)
+    if start is not None:
+        query = query.where(Event.end_utc >= datetime.combine(start, time.min, UTC))
+    if end is not None:
+        query = query.where(
+            Event.start_utc < datetime.combine(end + timedelta(days=1), time.min, UTC)
+        )
+    if tag:
+        query = query.where(Event.tags.contains("," + tag.lower() + ",", autoescape=True))
+    if city:
+        query = query.join(Space, Space.origin == Event.origin).where(
+            Space.city.ilike(like_literal(city), escape="\\")
+        )
+    if not include_cancelled:
+        query = query.where(Event.cancelled.is_(False))
+    return list(session.scalars(query.order_by(Event.start_utc, Event.id).limit(limit)))
+
+
+def visible_spaces(
+    session: Session, city: str | None = None, country: str | None = None
+) -> list[tuple[Space, Origin]]:
+    """Profiles of active, unblocked origins (with their origin rows), by name: what the
+    network shows. ``city`` matches literally, case-insensitively."""
+    query = (
+        select(Space, Origin)
+        .join(Origin, Origin.id == Space.origin)
+        .where(Origin.status == "active")
+        .where(Space.origin.not_in(select(Block.node_id)))
+    )
+    if city:
+        query = query.where(Space.city.ilike(like_literal(city), escape="\\"))
+    if country:
+        query = query.where(Space.country == country.upper())
+    return [(row[0], row[1]) for row in session.execute(query.order_by(Space.name, Space.origin))]
+
+
+def hidden_origins(session: Session) -> set[str]:
+    """Origins whose records the network views leave out: blocked or quarantined (a forked
+    origin's history cannot be trusted, whichever branch we hold)."""
+    blocked = set(session.scalars(select(Block.node_id)))
+    return blocked | set(session.scalars(select(Origin.id).where(Origin.status != "active")))
 
 
 # ---- agreements ----------------------------------------------------------------------------

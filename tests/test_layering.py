@@ -5,6 +5,7 @@ of an import cycle."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 FEDERATION = Path(__file__).resolve().parent.parent / "federation"
@@ -216,3 +217,28 @@ def test_formats_is_plain_python() -> None:
     path = FEDERATION.parent / "node" / "formats.py"
     offenders = [line for line in forbidden_imports(path) if not line.endswith(": node.errors")]
     assert not offenders, offenders
+
+
+# --- One reader of published state ------------------------------------------------------------
+#
+# The published-state tables are a cache of federation.state's fold: projectors write them and
+# node/published.py reads them (ARCHITECTURE.md §Invariants). A query elsewhere would be a second
+# reading of what a feed means.
+
+PUBLISHED_MODELS = (
+    "Space|Resource|Event|AgreementPublication|AgreementTermination|Revocation|NodeAddress"
+)
+_DIRECT_READ = re.compile(rf"\b(?:select|get)\(\s*(?:{PUBLISHED_MODELS})\b")
+_READERS = {"node/published.py", "node/projectors.py", "node/projection.py"}
+
+
+def test_only_the_reader_and_the_projectors_query_published_state() -> None:
+    offenders = []
+    for path in sorted((ROOT / "node").rglob("*.py")):
+        name = path.relative_to(ROOT).as_posix()
+        if name in _READERS or name.startswith("node/migrations/"):
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if _DIRECT_READ.search(line):
+                offenders.append(f"{name}:{number}: {line.strip()}")
+    assert not offenders, "read published state through node.published:\n" + "\n".join(offenders)

@@ -10,7 +10,7 @@ from federation.canonical import parse_strict
 from federation.errors import ProtocolError
 from federation.feeds import Head, verify_page
 from federation.keyring import Keyring
-from node import formats
+from node import formats, published
 from node.cli.output import CliError, Progress, emit_json, option, table
 from node.feedstore import page_raw
 from node.runtime import Node
@@ -199,7 +199,8 @@ def cmd_event_cancel(args: argparse.Namespace, node: Node) -> int:
 def cmd_event_list(args: argparse.Namespace, node: Node) -> int:
     filters = events.parse_query({"from": args.date_from, "to": args.date_to, "tag": args.tag})
     with node.db.read() as session:
-        rows = [events.event_view(e) for e in events.query_events(session, node.node_id, **filters)]
+        found = published.query_events(session, node.node_id, **filters)
+        rows = [events.event_view(e) for e in found]
     if args.json:
         emit_json(rows)
         return 0

@@ -8,6 +8,7 @@ from flask import Blueprint, Flask, Response, jsonify, request
 from sqlalchemy.orm import Session
 
 from federation.keys import fingerprint
+from node import published
 from node.errors import Unauthorized
 from node.http.apidoc import build_spec, operation
 from node.http.context import node
@@ -88,7 +89,7 @@ def list_events() -> Response:
     current = node()
     filters = events.parse_query(request.args)
     with current.db.read() as session:
-        rows = events.query_events(session, origin=current.node_id, **filters)
+        rows = published.query_events(session, origin=current.node_id, **filters)
         return jsonify({"events": [events.event_view(r) for r in rows]})
 
 

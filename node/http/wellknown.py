@@ -9,10 +9,10 @@ from sqlalchemy.orm import Session
 
 from federation.descriptor import build_descriptor
 from federation.passes import jwks
+from node import published
 from node.feedstore import keyring, own_key_entries
 from node.http.context import node
 from node.keystore import current_key
-from node.models import Space
 from node.runtime import Node
 
 bp = Blueprint("wellknown", __name__)
@@ -20,7 +20,7 @@ bp = Blueprint("wellknown", __name__)
 
 def descriptor_for(session: Session, current: Node) -> dict[str, Any]:
     """Our descriptor, signed now with the current key."""
-    space = session.get(Space, current.node_id)
+    space = published.space(session, current.node_id)
     name = space.name if space is not None else current.node_id
     return build_descriptor(
         current_key(session, current),

@@ -8,9 +8,10 @@ from typing import Any
 from federation.descriptor import Descriptor, verify_descriptor
 from federation.errors import ProtocolError
 from federation.transport.client import PeerHTTPError
+from node import published
 from node.errors import Conflict, NodeError
 from node.feedstore import own_key_entries
-from node.models import Peer, Space
+from node.models import Peer
 from node.network import invites, peering
 from node.network.outbox import enqueue
 from node.network.transport import peer_client, signer
@@ -25,7 +26,7 @@ class PeerUnreachable(NodeError):
 
 def _our_name(node: Node) -> str:
     with node.db.read() as session:
-        space = session.get(Space, node.node_id)
+        space = published.space(session, node.node_id)
         return space.name if space is not None else ""
 
 

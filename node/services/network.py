@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from federation.keys import fingerprint
+from node import published
 from node.clock import aware, ms_to_dt
-from node.models import Block, NodeAddress, Origin, Peer, Space
+from node.models import Peer
 from node.runtime import Node
-from node.services.events import event_view, like_literal, query_events
+from node.services.events import event_view
 
 
 def node_url(session: Session, node: Node, origin: str) -> str | None:
@@ -23,26 +23,15 @@ def node_url(session: Session, node: Node, origin: str) -> str | None:
     peer = session.get(Peer, origin)
     if peer is not None:
         return peer.url
-    address = session.get(NodeAddress, origin)
-    return address.url if address is not None else None
+    return published.address(session, origin)
 
 
 def list_spaces(
     session: Session, node: Node, city: str | None = None, country: str | None = None
 ) -> list[dict[str, Any]]:
     """Every space whose profile we hold (ours first), with origin and freshness."""
-    query = (
-        select(Space, Origin)
-        .join(Origin, Origin.id == Space.origin)
-        .where(Origin.status == "active")
-        .where(Space.origin.not_in(select(Block.node_id)))
-    )
-    if city:
-        query = query.where(Space.city.ilike(like_literal(city), escape="\\"))
-    if country:
-        query = query.where(Space.country == country.upper())
     rows = []
-    for space, origin in session.execute(query.order_by(Space.name, Space.origin)):
+    for space, origin in published.visible_spaces(session, city, country):
         rows.append(
             {
                 "name": space.name,
@@ -71,14 +60,11 @@ def event_rows(
     include_cancelled: bool = True,
 ) -> list[dict[str, Any]]:
     """Events across every origin we hold, each with its space and origin."""
-    names = {s.origin: s for s in session.scalars(select(Space))}
-    # Like list_spaces: nothing from blocked or quarantined origins (a forked origin's history
-    # cannot be trusted, whichever branch we hold).
-    hidden = set(session.scalars(select(Block.node_id))) | set(
-        session.scalars(select(Origin.id).where(Origin.status != "active"))
-    )
+    hidden = published.hidden_origins(session)  # like list_spaces
+    found = published.query_events(session, None, start, end, tag, city, include_cancelled)
+    names = published.spaces(session, {event.origin for event in found})
     rows = []
-    for event in query_events(session, None, start, end, tag, city, include_cancelled):
+    for event in found:
         if event.origin in hidden:
             continue
         view = event_view(event)

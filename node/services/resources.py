@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from node import published
 from node.errors import Conflict, NotFound
 from node.models import Resource
 from node.runtime import Node
@@ -22,14 +22,13 @@ def resource_view(row: Resource) -> dict[str, Any]:
 
 
 def list_resources(session: Session, origin: str, include_removed: bool = False) -> list[Resource]:
-    query = select(Resource).where(Resource.origin == origin)
-    if not include_removed:
-        query = query.where(Resource.removed.is_(False))
-    return list(session.scalars(query.order_by(Resource.kind, Resource.id)))
+    """Resources of ``origin`` (see :func:`node.published.resources`)."""
+    return published.resources(session, origin, include_removed)
 
 
 def get_resource(session: Session, origin: str, resource_id: str) -> Resource:
-    row = session.get(Resource, (origin, resource_id))
+    """The present resource ``resource_id`` of ``origin``, or :class:`NotFound`."""
+    row = published.resource(session, origin, resource_id)
     if row is None or row.removed:
         raise NotFound(f"no resource {resource_id!r}", reason="unknown-resource")
     return row
@@ -39,7 +38,7 @@ def add_resource(session: Session, node: Node, data: Any) -> dict[str, Any]:
     """Validate and publish a new resource; returns its body (with the id given or chosen)."""
     body = drop_none(load(ResourceSchema(), data))
     body.setdefault("id", new_id(body["name"]))
-    existing = session.get(Resource, (node.node_id, body["id"]))
+    existing = published.resource(session, node.node_id, body["id"])
     if existing is not None and not existing.removed:
         raise Conflict(f"resource {body['id']!r} already exists", reason="resource-exists")
     publish(session, node, "resource.put", body)

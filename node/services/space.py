@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from node import published
 from node.errors import NotFound
-from node.models import Space
 from node.runtime import Node
 from node.schemas import ProfileSchema
 from node.services.publishing import drop_none, publish
@@ -16,7 +16,7 @@ from node.services.validation import load
 
 def get_profile(session: Session, origin: str) -> dict[str, Any]:
     """The current profile of ``origin`` (ours or a mirrored space)."""
-    row = session.get(Space, origin)
+    row = published.space(session, origin)
     if row is None:
         raise NotFound(f"no space profile for {origin}", reason="unknown-space")
     return dict(row.profile)
@@ -25,7 +25,7 @@ def get_profile(session: Session, origin: str) -> dict[str, Any]:
 def update_profile(session: Session, node: Node, changes: Any) -> dict[str, Any]:
     """Apply ``changes`` (fields set to null are removed) and publish the new profile."""
     data = load(ProfileSchema(), changes, partial=True)
-    current = session.get(Space, node.node_id)
+    current = published.space(session, node.node_id)
     merged = dict(current.profile) if current is not None else {}
     for name, value in data.items():
         if value is None:

@@ -28,13 +28,13 @@ from marshmallow import Schema
 from werkzeug.wrappers import Response as BaseResponse
 
 from federation.keys import fingerprint
-from node import formats
+from node import formats, published
 from node.errors import InvalidInput, NodeError, Unauthorized
 from node.feedstore import head
 from node.http.context import node
 from node.models import AdminUser
 from node.schemas import EventSchema, ProfileSchema, ResourceSchema
-from node.services import admin_auth, events, listing, resources, space
+from node.services import admin_auth, events, resources, space
 from node.services.publishing import drop_none
 from node.services.validation import load
 from node.web import forms
@@ -148,7 +148,7 @@ def dashboard() -> tuple[str, int]:
     with current.db.read() as db_session:
         profile = space.get_profile(db_session, current.node_id)
         resource_bodies = [r.body for r in resources.list_resources(db_session, current.node_id)]
-        event_rows = listing.events_between(db_session, current.node_id, since, limit=500)
+        event_rows = published.events_between(db_session, current.node_id, since, limit=500)
         event_items = [
             {"id": e.id, "body": e.body, "cancelled": e.cancelled, "seq": e.seq} for e in event_rows
         ]

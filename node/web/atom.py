@@ -15,9 +15,10 @@ from flask import Blueprint, Response, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from federation.keys import fingerprint
+from node import published
 from node.http.context import node
-from node.models import Event, Space
-from node.services import listing, space
+from node.models import Event
+from node.services import space
 from node.version import __version__
 from node.web.formatting import format_span, rfc3339_ms
 from node.web.rendering import absolute_url
@@ -105,9 +106,9 @@ def feed() -> BaseResponse:
     current = node()
     with current.db.read() as session:
         profile = space.get_profile(session, current.node_id)
-        row = session.get(Space, current.node_id)
+        row = published.space(session, current.node_id)
         updated = row.ts if row is not None else 0
-        rows = listing.recently_changed_events(session, current.node_id, MAX_ENTRIES)
+        rows = published.recently_changed_events(session, current.node_id, MAX_ENTRIES)
         data = build_feed(current.node_id, profile, updated, rows)
     response = Response(data, mimetype=ATOM_MIMETYPE)
     response.headers["Content-Type"] = f"{ATOM_MIMETYPE}; charset=utf-8"

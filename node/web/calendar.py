@@ -18,9 +18,10 @@ from icalendar import Event as VEvent
 from werkzeug.wrappers import Response as BaseResponse
 
 from federation.keys import fingerprint
+from node import published
 from node.http.context import node
 from node.models import Event
-from node.services import events, listing, space
+from node.services import events, space
 from node.version import __version__
 from node.web.formatting import event_instant
 from node.web.rendering import absolute_url
@@ -128,7 +129,7 @@ def events_ics() -> BaseResponse:
     since = datetime.fromtimestamp(current.now_ms() / 1000, UTC) - timedelta(days=PAST_DAYS)
     with current.db.read() as session:
         profile = space.get_profile(session, current.node_id)
-        rows = listing.events_between(session, current.node_id, since, limit=MAX_EVENTS)
+        rows = published.events_between(session, current.node_id, since, limit=MAX_EVENTS)
         cal = build_calendar(current.node_id, profile, rows)
     return ics_response(cal)
 

@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 from federation.keys import fingerprint
+from node import published
 from node.errors import InvalidInput
 from node.formats import ago
 from node.http.context import node
-from node.models import Event, Space
 from node.services import events, network, space
 from node.web import calendar, formatting, jsonld
 from node.web.error_pages import error_page
@@ -68,7 +68,7 @@ def _space_filters(raw: Mapping[str, str]) -> str | None:
 
 def _place(session: Session, row: Mapping[str, Any]) -> dict[str, Any] | None:
     """The space as a schema.org ``Place`` (None if its profile is gone)."""
-    stored = session.get(Space, row["origin"])
+    stored = published.space(session, row["origin"])
     if stored is None:
         return None
     doc = jsonld.place(dict(stored.profile), row["url"], with_context=False)
@@ -218,9 +218,9 @@ def _event_card(view: Mapping[str, Any], synced: Mapping[str, str], now: datetim
 
 
 def _event_jsonld(session: Session, card: NetworkEvent) -> dict[str, Any] | None:
-    stored = session.get(Space, card.origin)
-    # event_rows loaded the row in this session: get() reads its identity map.
-    row = session.get(Event, (card.origin, card.id))
+    stored = published.space(session, card.origin)
+    # event_rows loaded the row in this session: the lookup reads its identity map.
+    row = published.event(session, card.origin, card.id)
     if stored is None or row is None or not card.page_url or not card.space_url:
         return None  # no profile or no address to name as its place and page
     return jsonld.event(
@@ -294,8 +294,8 @@ def network_events_ics() -> BaseResponse:
         ours = space.get_profile(session, current.node_id)
         items = []
         for view in _network_events(session, filters, since):
-            row = session.get(Event, (view["origin"], view["id"]))
-            stored = session.get(Space, view["origin"])
+            row = published.event(session, view["origin"], view["id"])
+            stored = published.space(session, view["origin"])
             if row is None:
                 continue
             profile = dict(stored.profile) if stored is not None else {}

@@ -8,10 +8,11 @@ from typing import Any
 
 from flask import Blueprint, request
 
+from node import published
 from node.errors import InvalidInput
 from node.http.context import node
 from node.models import Event
-from node.services import events, listing, resources, space
+from node.services import events, resources, space
 from node.web import formatting, jsonld
 from node.web.rendering import absolute_url, render
 
@@ -93,7 +94,7 @@ def home() -> tuple[str, int]:
     with current.db.read() as session:
         profile = space.get_profile(session, current.node_id)
         rows = resources.list_resources(session, current.node_id)
-        upcoming = listing.events_between(session, current.node_id, now, limit=HOME_EVENTS)
+        upcoming = published.events_between(session, current.node_id, now, limit=HOME_EVENTS)
         resource_bodies = [r.body for r in rows]
         cards = [_card(e, now) for e in upcoming]
     today = formatting.local_today(profile["timezone"], current.now_ms())
@@ -133,7 +134,7 @@ def event_list() -> tuple[str, int]:
         tz = profile["timezone"]
         if error is None:
             start, end = filters.get("start"), filters.get("end")
-            rows = listing.events_between(
+            rows = published.events_between(
                 session,
                 current.node_id,
                 formatting.local_day_start(start, tz) if start else now,
@@ -164,7 +165,7 @@ def event(event_id: str) -> tuple[str, int]:
         profile = space.get_profile(session, current.node_id)
         card = _card(events.get_event(session, current.node_id, event_id), now)
         cohosts = card.body.get("cohosts", [])
-        names = listing.space_names(session, cohosts)
+        names = published.space_names(session, cohosts)
     return render(
         "event.html",
         profile=profile,

@@ -8,9 +8,8 @@ from typing import Any
 from flask import Flask, Response, g, render_template, request, url_for
 from markupsafe import Markup
 
-from node import formats
+from node import formats, published
 from node.http.context import node
-from node.models import Space
 from node.web import formatting
 
 # Paths served as JSON to machines; everything else is a page for people.
@@ -35,7 +34,7 @@ def site_name() -> str:
         current = node()
         try:
             with current.db.read() as session:
-                row = session.get(Space, current.node_id)
+                row = published.space(session, current.node_id)
             g.spazi_site_name = row.name if row is not None else "Spazi"
         except Exception:  # an error page must render even when the database is down
             g.spazi_site_name = "Spazi"

@@ -1,6 +1,6 @@
 """Projecting a whole page at once gives the same published state as one entry at a time.
 
-``feedstore.project`` loads the rows a page touches up front and flushes once per page; these
+``node.projection.project`` loads the rows a page touches up front and flushes once per page; these
 tests pin down that later entries of a page still see what earlier ones did (put then cancel,
 remove then put again) and that rows stored by earlier pages are updated, not duplicated.
 """
