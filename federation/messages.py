@@ -19,6 +19,7 @@ from typing import Any, Literal
 from federation.agreements import check_agreement_shape
 from federation.errors import BodyError, MessageError
 from federation.keys import is_node_id
+from federation.registry import Registry
 from federation.schema import (
     HEX64,
     URL,
@@ -80,23 +81,25 @@ class MessageTypes:
     """A registry of message types by name: each name once, closed for good once frozen."""
 
     def __init__(self, types: Iterable[MessageType] = ()) -> None:
-        self._types: dict[str, MessageType] = {}
+        self._registry = Registry("message type")
+        self._types: Mapping[str, MessageType] = {}
         self._frozen = False
         for message_type in types:
             self.register(message_type)
 
     def register(self, message_type: MessageType) -> None:
-        if self._frozen:
-            raise RuntimeError(f"message types are frozen; cannot add {message_type.name}")
-        if message_type.name in self._types:
-            raise ValueError(f"message type {message_type.name} is already registered")
-        self._types[message_type.name] = message_type
+        """Add ``message_type``; raises on a second one of that name or after :meth:`freeze`."""
+        self._registry.register(message_type.name, message_type)
+        self._types = self._registry.items()
 
     def freeze(self) -> None:
+        """Close the registry for good."""
+        self._types = self._registry.freeze()
         self._frozen = True
 
     @property
     def frozen(self) -> bool:
+        """True once :meth:`freeze` was called."""
         return self._frozen
 
     def get(self, name: str) -> MessageType | None:

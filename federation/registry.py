@@ -27,6 +27,10 @@ class Registry:
             raise ValueError(f"{self._what} {name!r} is registered twice")
         self._items[name] = item
 
+    def items(self) -> Mapping[str, Any]:
+        """A read-only view of what is registered so far."""
+        return MappingProxyType(self._items)
+
     def freeze(self) -> Mapping[str, Any]:
         """Stop registration; the read-only mapping of what was registered."""
         self._frozen = True

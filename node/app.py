@@ -9,14 +9,12 @@ from typing import Any
 
 from flask import Flask
 
-from federation.version import V1
 from node import features, jobs
 from node.http import problems
 from node.keystore import finish_pending_rotation
 from node.migrate import current_revision, head_revision
-from node.network import inbox
-from node.network.handlers import MissingHandlers
 from node.runtime import open_node
+from node.startup import registry_problems
 
 
 class NotReady(RuntimeError):
@@ -34,11 +32,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     key = options.pop("key", None)
     flask_options = {k: v for k, v in options.items() if k.isupper()}
     overrides = {k: v for k, v in options.items() if not k.isupper()}
-    missing = features.check(V1)
-    try:
-        inbox.default_handlers()  # built once here: every message type handled or refused
-    except MissingHandlers as exc:
-        missing.append(str(exc))
+    missing = registry_problems()
     if missing:
         # A kind with no owner would be stored but never shown (or refused at random later).
         raise NotReady("features do not cover protocol v1: " + "; ".join(missing))

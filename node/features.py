@@ -8,9 +8,9 @@ feature's parts. Parts are named as ``"module:attribute"`` and imported when fir
 reading the records costs nothing: ``spazi --version`` does not import Flask, and a feature's
 code may import the node's storage, which itself asks this module for the projectors.
 
-The registries are built once, on first use, and frozen; a kind registered twice is an error at
-start-up. :func:`check` is the start-up check that every entry type of the protocol version has
-one projector and every inbox message type one handler or an explicit refusal.
+The registries are built once, on first use, and frozen; a kind registered twice is an error.
+:func:`check` finds entry types without a projector; ``node.startup.registry_problems``, which
+``create_app`` and the CLI run before anything else, adds the inbox's check of message types.
 """
 
 from __future__ import annotations

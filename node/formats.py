@@ -1,6 +1,7 @@
 """People's input formats, one grammar each: what the CLI, the admin forms and the JSON API accept.
 
-A person types opening hours, prices, coordinates, resource kinds and durations as text; the feed
+A person types opening hours, prices, coordinates, resource kinds, durations and lists (tags,
+amenities, co-hosts, links) as text; the feed
 carries them as the integers and lists of protocol.md (§Entry types, §space.profile). Each parser
 here turns such text into exactly the value the entry's body takes, or raises
 :class:`~node.errors.InvalidInput` with a message a person can act on. The HTTP layer turns that
@@ -31,16 +32,20 @@ __all__ = [
     "currency_exponent",
     "day_list",
     "degrees_text",
+    "links_text",
     "minor_to_major",
     "money_text",
     "opening_hours_text",
     "parse_currency",
     "parse_duration",
+    "parse_items",
     "parse_latitude",
+    "parse_link",
     "parse_longitude",
     "parse_money",
     "parse_opening_hours",
     "parse_resource_kind",
+    "parse_tags",
     "resource_kind_label",
 ]
 
@@ -380,3 +385,37 @@ def ago(when: datetime | str | None, now: datetime) -> str:
     if seconds < 0:
         return f"in {_span(-seconds)}"
     return f"{_span(seconds)} ago"
+
+
+# ---- lists ---------------------------------------------------------------------------------
+
+
+def _unique(items: list[str]) -> list[str]:
+    """``items`` without repeats, in first-seen order (bodies refuse repeated list items)."""
+    return list(dict.fromkeys(items))
+
+
+def parse_tags(text: str) -> list[str]:
+    """Tags separated by commas or white space ("music, jazz live"): protocol tags hold
+    neither (protocol.md §event.put), so both separate."""
+    return _unique([tag for tag in re.split(r"[,\s]+", text) if tag])
+
+
+def parse_items(text: str) -> list[str]:
+    """Items separated by commas or new lines (amenities, co-host node ids), trimmed."""
+    return _unique([item.strip() for item in re.split(r"[,\n]", text) if item.strip()])
+
+
+def parse_link(text: str) -> dict[str, str]:
+    """One link, ``Title | https://…`` (or ``Title=https://…``), as a profile ``links`` item."""
+    title, bar, url = text.partition("|")
+    if not bar:
+        title, bar, url = text.partition("=")
+    if not bar or not title.strip() or not url.strip():
+        raise InvalidInput(f"write Title | https://… (got {text.strip()[:60]!r})")
+    return {"title": title.strip(), "url": url.strip()}
+
+
+def links_text(links: list[Mapping[str, str]]) -> str:
+    """Profile links one per line, as :func:`parse_link` reads them back."""
+    return "\n".join(f"{link['title']} | {link['url']}" for link in links)

@@ -17,11 +17,6 @@ from node.runtime import Node
 from node.services import events, members, resources, space
 
 
-def csv_list(value: str) -> list[str]:
-    """``"wifi, coffee,,printer"`` → ``["wifi", "coffee", "printer"]``."""
-    return [part.strip() for part in value.split(",") if part.strip()]
-
-
 def _given(args: argparse.Namespace, *names: str) -> dict[str, Any]:
     return {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
 
@@ -46,20 +41,14 @@ def profile_changes(args: argparse.Namespace) -> dict[str, Any]:
     if args.hours is not None:
         changes["opening_hours"] = option("--hours", formats.parse_opening_hours, args.hours)
     if args.amenities is not None:
-        changes["amenities"] = csv_list(args.amenities)
+        changes["amenities"] = formats.parse_items(args.amenities)
     contact = _given(args, "email", "phone")
     if args.website:
         contact["url"] = args.website
     if contact:
         changes["contact"] = contact
     if args.link:
-        links = []
-        for item in args.link:
-            title, sep, url = item.partition("=")
-            if not sep:
-                raise CliError(f"--link {item!r}: use TITLE=URL", 2)
-            links.append({"title": title, "url": url})
-        changes["links"] = links
+        changes["links"] = [option("--link", formats.parse_link, item) for item in args.link]
     for name in args.unset or []:
         changes[name.replace("-", "_")] = None
     return changes
@@ -147,7 +136,8 @@ def cmd_resource_list(args: argparse.Namespace, node: Node) -> int:
 # -- events ------------------------------------------------------------------------------------
 
 
-def _event_data(args: argparse.Namespace) -> dict[str, Any]:
+def event_data(args: argparse.Namespace) -> dict[str, Any]:
+    """The options of ``spazi event add``/``update`` as input for the event services."""
     data = _given(
         args,
         "id",
@@ -163,9 +153,9 @@ def _event_data(args: argparse.Namespace) -> dict[str, Any]:
     if currency is not None:
         data["currency"] = currency
     if args.tags is not None:
-        data["tags"] = csv_list(args.tags)
+        data["tags"] = formats.parse_tags(args.tags)
     if args.cohost:
-        data["cohosts"] = args.cohost
+        data["cohosts"] = [h for item in args.cohost for h in formats.parse_items(item)]
     if args.price is not None:
         data["price_minor"] = option("--price", formats.parse_money, args.price, currency)
     return data
@@ -173,13 +163,13 @@ def _event_data(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_event_add(args: argparse.Namespace, node: Node) -> int:
     with node.db.write() as session:
-        body = events.add_event(session, node, _event_data(args))
+        body = events.add_event(session, node, event_data(args))
     print(f"added event {body['id']}")
     return 0
 
 
 def cmd_event_update(args: argparse.Namespace, node: Node) -> int:
-    data = _event_data(args)
+    data = event_data(args)
     data.pop("id", None)
     if not data:
         raise CliError("nothing to change: give at least one option", 2)
@@ -298,7 +288,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--lon", help="longitude in degrees, e.g. 9.19")
     p.add_argument("--hours", help=f"opening hours. {formats.HOURS_HELP}")
     p.add_argument("--amenities", help="comma-separated, e.g. wifi,coffee,printer")
-    p.add_argument("--link", action="append", help="TITLE=URL (repeatable)")
+    p.add_argument("--link", action="append", help="'Title | https://…' (repeatable)")
     p.add_argument("--unset", action="append", help="remove a field, e.g. --unset address")
 
     rp = sub.add_parser("resource", help="desks, rooms and offices").add_subparsers(
@@ -337,7 +327,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         p.add_argument("--timezone", help="IANA zone (default: the space's)")
         p.add_argument("--description")
         p.add_argument("--capacity", type=int)
-        p.add_argument("--tags", help="comma-separated")
+        p.add_argument("--tags", help="separated by commas or spaces")
         p.add_argument("--price", help="e.g. 5 (with --currency)")
         p.add_argument("--currency", help="ISO 4217, e.g. EUR")
         p.add_argument("--cohost", action="append", help="co-host node id (repeatable)")

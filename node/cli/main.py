@@ -66,7 +66,11 @@ def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from node.migrate import current_revision, head_revision
     from node.runtime import open_node
     from node.settings import load_settings
+    from node.startup import registry_problems
 
+    missing = registry_problems()
+    if missing:
+        raise CliError("this build's features do not cover protocol v1: " + "; ".join(missing))
     settings = load_settings(args.data_dir)
     if not settings["data_dir"]:
         raise CliError("no data dir: pass --data-dir DIR or set SPAZI_DATA_DIR", 2)

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from federation.messages import MESSAGE_TYPES, MessageTypes
+from federation.messages import MessageTypes
+from federation.registry import Registry
+from federation.version import V1
 
 if TYPE_CHECKING:
     from node.runtime import Node
@@ -43,47 +45,48 @@ class Handler:
 class InboxHandlers:
     """Message type name → :class:`Handler` or refusal; each type once, closed once frozen."""
 
-    def __init__(self, types: MessageTypes = MESSAGE_TYPES) -> None:
+    def __init__(self, types: MessageTypes = V1.message_types) -> None:
         self.types = types
-        self._handlers: dict[str, Handler] = {}
-        self._refused: dict[str, str] = {}
+        # One entry per type: its Handler, or the reason (a str) it is refused.
+        self._registry = Registry("inbox message type")
         self._frozen = False
 
     def register(self, kind: str, handle: Handle, *, prepare: Prepare | None = None) -> None:
         """Make ``handle`` (and ``prepare``) the code for messages of type ``kind``."""
-        self._claim(kind)
-        self._handlers[kind] = Handler(handle, prepare)
+        self._claim(kind, Handler(handle, prepare))
 
     def refuse(self, kind: str, why: str) -> None:
         """Declare that this node does not handle ``kind`` (refused: ``unknown-message-type``)."""
-        self._claim(kind)
-        self._refused[kind] = why
+        self._claim(kind, why)
 
-    def _claim(self, kind: str) -> None:
-        if self._frozen:
-            raise RuntimeError(f"inbox handlers are frozen; cannot register {kind}")
+    def _claim(self, kind: str, entry: Handler | str) -> None:
         if kind not in self.types:
             raise ValueError(f"{kind} is not an inbox message type (federation.messages)")
-        if kind in self._handlers or kind in self._refused:
-            raise ValueError(f"inbox message type {kind} already has a handler or a refusal")
+        # Raises on a second handler or refusal for one type, and after freeze.
+        self._registry.register(kind, entry)
 
     def freeze(self) -> None:
+        """Close the registry; ``receive`` only reads a frozen one."""
+        self._registry.freeze()
         self._frozen = True
 
     @property
     def frozen(self) -> bool:
+        """True once :meth:`freeze` was called."""
         return self._frozen
 
     def handler_for(self, kind: str) -> Handler | None:
         """The handler for ``kind``; None when the type is refused or has no handler."""
-        return self._handlers.get(kind)
+        entry = self._registry.items().get(kind)
+        return entry if isinstance(entry, Handler) else None
 
     def handled(self) -> frozenset[str]:
-        return frozenset(self._handlers)
+        """The types with a handler."""
+        return frozenset(k for k, v in self._registry.items().items() if isinstance(v, Handler))
 
     def refused(self) -> Mapping[str, str]:
         """Type → why this node refuses it."""
-        return dict(self._refused)
+        return {k: v for k, v in self._registry.items().items() if isinstance(v, str)}
 
 
 class MissingHandlers(RuntimeError):

@@ -20,8 +20,8 @@ from federation.backoff import next_delay
 from federation.entries import Entry
 from federation.errors import ProtocolError
 from federation.feeds import Head
-from federation.messages import MESSAGE_TYPES
 from federation.transport.client import PeerClient
+from federation.version import V1
 from node.clock import aware
 from node.models import OutboxMessage, Peer, SeenSignature
 from node.network.transport import peer_client, signer
@@ -41,7 +41,7 @@ def enqueue(session: Session, node: Node, peer: Peer, kind: str, extra: dict[str
     replaces an unsent older one."""
     message = {"type": kind, "from": node.node_id, "to": peer.id, **extra}
     now = node.now()
-    if MESSAGE_TYPES[kind].coalesce:
+    if V1.message_types[kind].coalesce:
         waiting = session.scalar(
             select(OutboxMessage).where(
                 OutboxMessage.peer_id == peer.id,
@@ -143,7 +143,7 @@ def drain(node: Node, client: PeerClient | None = None, limit: int = 100) -> Dra
 
 
 def _keeps_trying(kind: str) -> bool:
-    known = MESSAGE_TYPES.get(kind)
+    known = V1.message_types.get(kind)
     return known is not None and known.keep_trying
 
 

@@ -92,16 +92,16 @@ def profile_changes(form: FormData) -> dict[str, Any]:
         changes["opening_hours"] = hours or None
     except InvalidInput as exc:
         errors["opening_hours"] = exc.detail
-    changes["amenities"] = _lines(form, "amenities") or None
+    changes["amenities"] = formats.parse_items(form.get("amenities") or "") or None
     contact = {k: v for k in CONTACT_FIELDS if (v := _text(form, f"contact_{k}"))}
     changes["contact"] = contact or None
     links = []
     for number, line in enumerate(_lines(form, "links"), start=1):
-        title, bar, url = line.rpartition("|")
-        if not bar or not title.strip():
-            errors["links"] = f"line {number}: write Title | https://…"
+        try:
+            links.append(formats.parse_link(line))
+        except InvalidInput as exc:
+            errors["links"] = f"line {number}: {exc.detail}"
             break
-        links.append({"title": title.strip(), "url": url.strip()})
     changes["links"] = links or None
     if errors:
         raise FormErrors(errors, changes)
@@ -118,7 +118,7 @@ def profile_form(profile: Mapping[str, Any]) -> dict[str, str]:
     form["amenities"] = "\n".join(profile.get("amenities") or [])
     contact = profile.get("contact") or {}
     form.update({f"contact_{k}": str(contact.get(k) or "") for k in CONTACT_FIELDS})
-    form["links"] = "\n".join(f"{x['title']} | {x['url']}" for x in profile.get("links") or [])
+    form["links"] = formats.links_text(profile.get("links") or [])
     return form
 
 
@@ -172,7 +172,6 @@ def event_data(form: FormData) -> dict[str, Any]:
     """The event form as input for ``add_event``/``update_event``."""
     errors: dict[str, str] = {}
     currency = _parsed(form, "currency", errors, formats.parse_currency)
-    tags = [t for t in re.split(r"[,\s]+", _text(form, "tags")) if t]
     data: dict[str, Any] = {
         "title": _text(form, "title"),
         "description": _optional(form, "description"),
@@ -180,10 +179,10 @@ def event_data(form: FormData) -> dict[str, Any]:
         "end": _local_time(form, "end"),
         "timezone": _text(form, "timezone"),
         "capacity": _integer(form, "capacity") if _text(form, "capacity") else None,
-        "tags": tags or None,
+        "tags": formats.parse_tags(_text(form, "tags")) or None,
         "price_minor": _parsed(form, "price", errors, formats.parse_money, currency),
         "currency": currency,
-        "cohosts": _lines(form, "cohosts") or None,
+        "cohosts": formats.parse_items(form.get("cohosts") or "") or None,
         "url": _optional(form, "url"),
     }
     if errors:

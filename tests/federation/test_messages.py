@@ -187,7 +187,7 @@ def test_delivery_policies() -> None:
 
 def test_the_registry_takes_each_name_once_and_can_be_frozen() -> None:
     types = MessageTypes([MessageType("x.one")])
-    with pytest.raises(ValueError, match="already registered"):
+    with pytest.raises(ValueError, match="registered twice"):
         types.register(MessageType("x.one", {"a": opt(string(3))}))
     types.freeze()
     with pytest.raises(RuntimeError, match="frozen"):

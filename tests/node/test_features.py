@@ -79,3 +79,22 @@ def test_the_node_refuses_to_start_when_an_entry_type_has_no_projector(
             create_app({"data_dir": str(data_dir), "TESTING": True})
     finally:
         features.projectors.cache_clear()
+
+
+def test_the_cli_refuses_to_open_the_node_when_an_entry_type_has_no_projector(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from node.cli.main import main
+
+    node = make_node(tmp_path)
+    node.close()
+    lone = features.Feature("lone", projectors=f"{__name__}:LONE_PROJECTORS")
+    monkeypatch.setattr(features, "FEATURES", (lone,))
+    features.projectors.cache_clear()
+    try:
+        code = main(["--data-dir", str(node.data_dir), "feed", "verify"])
+    finally:
+        features.projectors.cache_clear()
+    err = capsys.readouterr().err
+    assert code != 0
+    assert err.count("\n") == 1 and "event.put has no projector" in err

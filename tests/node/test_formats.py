@@ -542,3 +542,54 @@ def test_ago(seconds: int, words: str) -> None:
     assert formats.ago(when, now) == words
     assert formats.ago(when.replace(tzinfo=None), now) == words  # SQLite's naive UTC
     assert formats.ago(None, now) == formats.ago("", now) == "never"
+
+
+# -- lists ----------------------------------------------------------------------------------------
+
+_WORD = st.text(st.sampled_from("abcxyz-_.èé1"), min_size=1, max_size=6)
+_SEPARATED = st.lists(st.tuples(_WORD, st.sampled_from([",", " ", ", ", "\n", ",,"])), max_size=5)
+
+
+@given(_SEPARATED)
+def test_amenities_mean_the_same_on_the_cli_and_the_form(parts: list[tuple[str, str]]) -> None:
+    text = "".join(word + sep for word, sep in parts).replace(" ", ",")
+    cli = cli_changes("space", "set", f"--amenities={text}")
+    form = form_profile(amenities=text)
+    assert cli != REFUSED and form != REFUSED
+    assert isinstance(cli, dict) and isinstance(form, dict)
+    assert cli["amenities"] == (form["amenities"] or [])
+
+
+@given(_SEPARATED)
+def test_tags_mean_the_same_on_the_cli_and_the_form(parts: list[tuple[str, str]]) -> None:
+    text = "".join(word + sep for word, sep in parts)
+    args = build_parser("event").parse_args(
+        [
+            "event",
+            "add",
+            "--title",
+            "T",
+            f"--tags={text}",
+            "--start",
+            "2027-01-01T10:00",
+            "--end",
+            "2027-01-01T11:00",
+        ]
+    )
+    cli = content_cmds.event_data(args)
+    form = forms.event_data(
+        {"title": "T", "start": "2027-01-01T10:00", "end": "2027-01-01T11:00", "tags": text}
+    )
+    assert cli.get("tags", []) == (form["tags"] or [])
+    assert all(
+        tag and "," not in tag and not any(c.isspace() for c in tag) for tag in form["tags"] or []
+    )
+
+
+def test_links_mean_the_same_on_the_cli_and_the_form() -> None:
+    cli = cli_changes("space", "set", "--link", "Site | https://a.example/?x=1")
+    form = form_profile(links="Site | https://a.example/?x=1")
+    assert isinstance(cli, dict) and isinstance(form, dict)
+    assert cli["links"] == form["links"] == [{"title": "Site", "url": "https://a.example/?x=1"}]
+    assert cli_changes("space", "set", "--link", "no separator") == REFUSED
+    assert form_profile(links="no separator") == REFUSED
