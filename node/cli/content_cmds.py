@@ -12,6 +12,7 @@ from federation.feeds import Head, verify_page
 from federation.keyring import Keyring
 from node import formats, published
 from node.cli.output import CliError, Progress, emit_json, option, table
+from node.feedcheck import alerts
 from node.feedstore import page_raw
 from node.runtime import Node
 from node.services import events, members, resources, space
@@ -275,6 +276,12 @@ def cmd_feed_verify(args: argparse.Namespace, node: Node) -> int:
         head = Head(entries[-1].seq, entries[-1].hash)
         progress.advance(len(entries), f"entries (seq {head.seq})")
     progress.finish(f"ok, {checked} entries verify")
+    # The entries we hold may verify while peers hold more, or a proof that we forked
+    # (node.feedcheck): then the feed is not fine, whatever this database says.
+    with node.db.read() as session:
+        own = alerts(session, node.node_id)
+    if own:
+        raise CliError(own[0])
     return 0
 
 
