@@ -193,3 +193,75 @@ def test_a_fork_proof_against_the_node_is_shown_to_its_admin(
             assert session.scalar(
                 select(func.count()).select_from(FeedEntry).where(FeedEntry.origin == a.id)
             ) == _head_seq(a, a.id)
+
+
+def test_feed_recover_on_the_command_line_says_in_one_line_what_is_still_missing(
+    tmp_path: Path, clock: FakeClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with network(tmp_path, clock) as net:
+        a = _stale_a(tmp_path, net, clock)
+        net.sync_round(force=True)
+        before = a.counts()
+        capsys.readouterr()
+        # A separate process cannot reach b.test (only this test's routes do): nothing comes
+        # back, and the command says what is missing and what to do.
+        code = main(["--data-dir", str(a.data_dir), "feed", "recover"])
+        _, err = capsys.readouterr()
+        assert code == 1
+        last = err.splitlines()[-1]
+        assert last.startswith("spazi: error: ") and "still" in last, err
+        assert "Traceback" not in err
+        assert a.counts() == before
+
+
+def test_feed_recover_with_nothing_missing_says_so(
+    tmp_path: Path, clock: FakeClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with network(tmp_path, clock) as net:
+        a = net.add("a")
+        capsys.readouterr()
+        assert main(["--data-dir", str(a.data_dir), "feed", "recover"]) == 0
+        out, _ = capsys.readouterr()
+        assert "nothing to recover" in out
+
+
+def test_the_start_up_check_finds_peers_ahead_and_writes_wait_for_it(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    import threading
+
+    from node.network.recovery import start_check
+
+    with network(tmp_path, clock) as net:
+        a = _stale_a(tmp_path, net, clock)
+        # While this process's own check runs, publishing waits for it: 503, nothing stored.
+        a.node.own_check_pending = threading.Event()
+        before = a.counts()
+        waiting = a.client.post(
+            "/api/v1/events", json={"title": "Early", **EVENT}, headers=a.auth()
+        )
+        assert waiting.status_code == 503
+        assert waiting.get_json()["type"] == "urn:spazi:problem:feed-check-pending"
+        assert a.counts() == before
+
+        thread = start_check(a.node)
+        assert thread is not None
+        thread.join()
+        refused = a.client.post("/api/v1/events", json={"title": "Late", **EVENT}, headers=a.auth())
+        assert refused.status_code == 409
+        # Only the verdict was stored (the row every process reads), nothing of the event.
+        assert a.counts() == {**before, "own_feed_checks": 1}
+
+
+def test_a_node_whose_peers_are_unreachable_still_writes(tmp_path: Path, clock: FakeClock) -> None:
+    from node.network.recovery import check_peers
+
+    with network(tmp_path, clock) as net:
+        net.add("a")
+        net.add("b")
+        net.peer("a", "b")
+        net.settle()
+        net.adapters[net["b"].url].down = True
+        report = check_peers(net["a"].node)
+        assert report.failed and not report.ahead
+        assert _add_event(net, "a", "Still open") == 201
