@@ -13,6 +13,7 @@ from node import features, jobs
 from node.http import problems
 from node.keystore import finish_pending_rotation
 from node.migrate import current_revision, head_revision
+from node.network import recovery
 from node.runtime import open_node
 from node.startup import registry_problems
 
@@ -68,6 +69,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["spazi"] = node
 
     finish_pending_rotation(node)
+    if not app.testing:  # tests call node.network.recovery.start_check themselves
+        # A node restored from an older backup must learn what its peers hold of its own feed
+        # before it appends (protocol.md §Feeds, "Writing"); publishing waits for this check.
+        recovery.start_check(node)
     problems.init_app(app)
     # Each feature's web parts, as its record lists them (ARCHITECTURE.md §Registries and
     # features); then the scheduler, which runs every feature's jobs.

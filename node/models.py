@@ -297,3 +297,20 @@ class NodeAddress(Base):
     url: Mapped[str] = mapped_column(String(2000))
     announced_by: Mapped[str] = mapped_column(DID)
     seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class OwnFeedCheck(Base):
+    """What peers hold of our own feed beyond our head (protocol.md §Feeds, "Writing").
+
+    One row, keyed by our node id. ``peer_seq`` is the highest seq of our feed that a peer proved
+    it holds (it served a validly signed entry of ours after our head); while it exceeds our head,
+    every publishing path refuses until ``spazi feed recover`` pulls the missing entries back. The
+    verdict lives in the database so every worker process and the CLI agree on it.
+    """
+
+    __tablename__ = "own_feed_checks"
+
+    origin: Mapped[str] = mapped_column(DID, primary_key=True)
+    peer_id: Mapped[str | None] = mapped_column(DID, nullable=True)
+    peer_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    checked: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -30,6 +31,9 @@ class Node:
     # Origin ("http://b.test") -> requests adapter: in-process networks in tests route peers'
     # URLs to their Flask apps. Empty in production.
     local_routes: dict[str, Any] = field(default_factory=dict)
+    # Set while this process's start-up check of peers' heads of our own feed runs, and set
+    # (done) once it has: publishing waits for it (node.feedcheck.require_current).
+    own_check_pending: threading.Event | None = None
 
     def now_ms(self) -> int:
         return int(self.clock() * 1000)

@@ -12,6 +12,7 @@ from federation.feeds import Head, verify_page
 from federation.keyring import Keyring
 from node import formats, published
 from node.cli.output import CliError, Progress, emit_json, option, table
+from node.feedcheck import alerts
 from node.feedstore import page_raw
 from node.runtime import Node
 from node.services import events, members, resources, space
@@ -265,6 +266,52 @@ def cmd_feed_verify(args: argparse.Namespace, node: Node) -> int:
         head = Head(entries[-1].seq, entries[-1].hash)
         progress.advance(len(entries), f"entries (seq {head.seq})")
     progress.finish(f"ok, {checked} entries verify")
+    # The entries we hold may verify while peers hold more, or a proof that we forked
+    # (node.feedcheck): then the feed is not fine, whatever this database says.
+    with node.db.read() as session:
+        own = alerts(session, node.node_id)
+    if own:
+        raise CliError(own[0])
+    return 0
+
+
+def cmd_feed_recover(args: argparse.Namespace, node: Node) -> int:
+    """Pull the entries of our own feed that peers hold beyond our head (a restored backup),
+    verified with our own keys, then check again (protocol.md §Feeds, "Writing")."""
+    from node.network.recovery import recover
+
+    bar: dict[str, Progress] = {}
+
+    def on_peer(peer: Any) -> None:
+        print(f"asking {peer.name or peer.id} ({peer.url})", file=sys.stderr)
+
+    def on_page(step: Any) -> None:
+        progress = bar.setdefault("feed", Progress("recovering own feed", step.target))
+        progress.done = step.seq
+        progress.advance(0, f"(seq {step.seq}, +{step.stored})")
+
+    report = recover(node, progress=on_page, on_peer=on_peer)
+    if "feed" in bar:
+        bar["feed"].finish(f"{report.stored} entries recovered")
+    for peer_id, why in report.failed.items():
+        print(f"{peer_id}: {why}", file=sys.stderr)
+    if report.still_behind is not None:
+        missing = report.still_behind
+        raise CliError(
+            f"our feed is still at seq {missing.ours} but {missing.peer_id} proved it holds up "
+            f"to seq {missing.theirs}; make sure that peer is reachable (spazi peer list) and "
+            "run `spazi feed recover` again"
+        )
+    with node.db.read() as session:
+        own = alerts(session, node.node_id)
+    if own:
+        raise CliError(own[0])
+    if report.stored:
+        print(
+            f"recovered {report.stored} entries; the feed is at seq {report.head}, writing resumes"
+        )
+    else:
+        print(f"nothing to recover: no reachable peer holds more than seq {report.head}")
     return 0
 
 
@@ -360,3 +407,4 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--after", type=int, default=0)
     p.add_argument("--limit", type=int, default=1000)
     command(fp, "verify", cmd_feed_verify, "re-verify the whole feed")
+    command(fp, "recover", cmd_feed_recover, "pull back own entries peers hold (after a restore)")

@@ -10,6 +10,7 @@ from typing import Any
 
 from federation.keys import fingerprint
 from node.cli.output import CliError, Progress, emit_json, option, table
+from node.feedcheck import alerts
 from node.formats import ago, parse_duration
 from node.network import blocking, joining, peering
 from node.network.status import peer_rows, quarantined
@@ -87,6 +88,10 @@ def cmd_peer_list(args: argparse.Namespace, node: Node) -> int:
         rows,
         ["id", "name", "url", "state", "last_sync", "lag", "failures", "next_try", "last_error"],
     )
+    with node.db.read() as session:
+        own = alerts(session, node.node_id)
+    for line in own:
+        print(f"\nWARNING: {line}")
     forks = quarantined(node)
     if forks:
         print("\nQuarantined (signed two different histories; proofs in /federation/v1/forks):")

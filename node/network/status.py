@@ -39,8 +39,11 @@ def peer_rows(node: Node) -> list[dict[str, Any]]:
 
 
 def quarantined(node: Node) -> list[dict[str, Any]]:
+    """Other origins proven to have forked (proofs against ourselves are
+    ``node.feedcheck.alerts``: they are shown as a warning, not as a quarantined peer)."""
+    query = select(ForkProof).where(ForkProof.origin != node.node_id).order_by(ForkProof.found)
     with node.db.read() as session:
         return [
             {"origin": f.origin, "seq": f.seq, "found": ago(f.found, node.now())}
-            for f in session.scalars(select(ForkProof).order_by(ForkProof.found))
+            for f in session.scalars(query)
         ]

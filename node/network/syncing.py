@@ -25,7 +25,7 @@ from federation.feeds import Head
 from federation.keyring import Keyring
 from federation.sync import ProgressCallback, SyncReport, ingest_fork_proofs, sync_from_peer
 from federation.transport.client import PeerClient
-from node import feedstore
+from node import feedcheck, feedstore
 from node.clock import aware
 from node.models import Block, ForkProof, Origin, Peer
 from node.network.outbox import queue_heads_changed
@@ -83,6 +83,11 @@ class NodeSyncStore:
                 session.add(
                     ForkProof(origin=origin, seq=seq, proof=dict(proof), found=self.node.now())
                 )
+            if origin == self.node.node_id:
+                # A proof against ourselves is kept to be shown to the admin
+                # (node.feedcheck.alerts); quarantining our own origin would mean nothing, as
+                # we never sync it, and our own entries stay ours (protocol.md §Fork proofs).
+                return
             row = feedstore.ensure_origin(session, origin, self.node.now())
             if row.status == "active":
                 row.status = "quarantined"
@@ -152,6 +157,8 @@ def sync_peer(
         log.warning(
             "refused %s's feed from %s: %s: %s", origin, peer.url, refusal.reason, refusal.detail
         )
+    if not report.peer_failed:
+        note_own_head(node, client, peer, report.heads.get(node.node_id))
     forks = 0
     if not report.peer_failed:
         # Forks are a best-effort extra: the feed round itself already succeeded.
@@ -180,6 +187,42 @@ def sync_peer(
         if report.total_stored:
             _relay_hints(session, node, report, source=peer.id)
     return report, forks
+
+
+def proven_ahead(node: Node, client: PeerClient, peer_url: str, theirs: Head) -> int:
+    """The seq the peer advertises for our own feed, if it is beyond our head and the peer
+    backs it with a validly signed entry of ours right after our head; else 0.
+
+    Heads are claims: without the signed entry, any peer could stop us from writing by
+    advertising a large seq. Only our own keys can have signed that entry.
+    """
+    with node.db.read() as session:
+        ours = feedstore.head(session, node.node_id)
+        if theirs.seq <= ours.seq:
+            return 0  # the usual case, every round: no keyring to load
+        ring = feedstore.keyring(session)
+    try:
+        doc = client.get_entry(peer_url, node.node_id, ours.seq + 1)
+        entry = parse_entry(doc, ring, node.now_ms())
+    except ProtocolError as exc:
+        log.warning("%s advertises our feed at seq %s but: %s", peer_url, theirs.seq, exc)
+        return 0
+    if entry.origin != node.node_id or entry.seq != ours.seq + 1:
+        return 0
+    return theirs.seq
+
+
+def note_own_head(node: Node, client: PeerClient, peer: Peer, theirs: Head | None) -> int:
+    """Record what a peer proved it holds of our own feed beyond our head (a restored backup;
+    protocol.md §Feeds, "Writing"). Returns that seq, or 0 when the peer holds nothing more."""
+    if theirs is None:
+        return 0
+    seq = proven_ahead(node, client, peer.url, theirs)
+    if seq:
+        log.error("peer %s holds our own feed up to seq %s, beyond our head", peer.url, seq)
+        with node.db.write() as session:
+            feedcheck.record_ahead(session, node.node_id, peer.id, seq, node.now())
+    return seq
 
 
 def _relay_hints(session: Any, node: Node, report: SyncReport, source: str) -> None:

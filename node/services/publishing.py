@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from federation.entries import Entry
 from federation.errors import BodyError, EntryError
 from node.errors import InvalidInput
+from node.feedcheck import require_current
 from node.feedstore import append_own, lock_origin
 from node.keystore import current_key
 from node.network.outbox import queue_heads_hint
@@ -17,6 +18,9 @@ from node.runtime import Node
 
 def publish(session: Session, node: Node, entry_type: str, body: dict[str, Any]) -> Entry:
     """Sign ``body`` as the next entry of our feed and project it, in the caller's transaction."""
+    # Never sign a seq a peer may already hold of our feed (a restored backup): the stored
+    # verdict of the own-feed check refuses first (protocol.md §Feeds, "Writing").
+    require_current(session, node)
     try:
         # Lock our feed's row before asking which key signs: a rotation committed by another
         # process in between would otherwise leave us signing with the retired key.

@@ -30,6 +30,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from federation.keys import fingerprint
 from node import formats, published
 from node.errors import InvalidInput, NodeError, Unauthorized
+from node.feedcheck import alerts
 from node.feedstore import head
 from node.http.context import node
 from node.models import AdminUser
@@ -82,6 +83,11 @@ def no_store(response: Response) -> Response:
 def admin_page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
     context.setdefault("noindex", True)
     context.setdefault("admin_email", session.get(SESSION_EMAIL))
+    if context["admin_email"]:
+        # What peers know against our own feed (a restored backup, a fork proof) is shown on
+        # every admin page until it is dealt with (node.feedcheck).
+        with node().db.read() as db_session:
+            context.setdefault("own_feed_alerts", alerts(db_session, node().node_id))
     return render(template, status=status, **context)
 
 
