@@ -27,6 +27,8 @@ class Node:
     key: NodeKey
     node_id: str
     clock: Clock = field(default=time.time)
+    # Seconds that only go forward, for time budgets (a sync round's); tests pass a fake one.
+    monotonic: Clock = field(default=time.monotonic)
     # Origin ("http://b.test") -> requests adapter: in-process networks in tests route peers'
     # URLs to their Flask apps. Empty in production.
     local_routes: dict[str, Any] = field(default_factory=dict)

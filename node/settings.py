@@ -91,6 +91,17 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("sync_interval", 60, "Seconds between pulls from each peer."),
     Setting(
+        "sync_round_budget",
+        30,
+        "Seconds one pull from one peer may take; when they run out the pull stops after the "
+        "page in hand, keeps what it stored and goes on later, and the peer backs off.",
+    ),
+    Setting(
+        "sync_threads",
+        3,
+        "Peers pulled at the same time, so that one slow peer does not hold up the others.",
+    ),
+    Setting(
         "verify_threads",
         0,
         "Threads that check a synced page's signatures at once; `0` means one per CPU (at most "
@@ -169,6 +180,9 @@ def load_settings(
         raise SettingsError("setting gossip must be `network` or `peers`")
     if values["verify_threads"] < 0:
         raise SettingsError("setting verify_threads must be 0 (one per CPU) or more")
+    for name in ("sync_round_budget", "sync_threads"):
+        if values[name] < 1:
+            raise SettingsError(f"setting {name} must be 1 or more")
     if not values["database_url"] and values["data_dir"]:
         values["database_url"] = "sqlite:///" + str(Path(values["data_dir"]) / "spazi.db")
     return values

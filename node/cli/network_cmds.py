@@ -167,6 +167,12 @@ def cmd_sync(args: argparse.Namespace, node: Node) -> int:
             )
             continue
         print(f"{peer_id}: stored {report.total_stored} entries in {report.pages} pages")
+        if report.out_of_time:
+            print(
+                f"  stopped after sync_round_budget ({node.settings['sync_round_budget']} s); "
+                "run spazi sync again to go on",
+                file=sys.stderr,
+            )
         for origin, issue in report.errors.items():
             print(f"  {origin}: refused ({issue.reason}: {issue.detail})", file=sys.stderr)
     if result.forks_recorded:
