@@ -13,6 +13,7 @@ from federation.keys import NodeKey
 from federation.sigbatch import auto_threads
 from node.db import Database
 from node.feedstore import self_origin
+from node.ratelimit import RateLimits
 from node.settings import load_settings
 
 Clock = Callable[[], float]
@@ -32,6 +33,8 @@ class Node:
     # Origin ("http://b.test") -> requests adapter: in-process networks in tests route peers'
     # URLs to their Flask apps. Empty in production.
     local_routes: dict[str, Any] = field(default_factory=dict)
+    # This process's in-memory rate limits (peering requests, invite guesses).
+    rate_limits: RateLimits = field(default_factory=RateLimits, repr=False, compare=False)
 
     def now_ms(self) -> int:
         return int(self.clock() * 1000)
