@@ -17,6 +17,7 @@ and the origin quarantined (no new entries accepted from it).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -154,6 +155,8 @@ class SyncReport:
     peer_error: SyncIssue | None = None
     # The heads the peer advertised at the start of the round (for lag and progress reports).
     heads: dict[str, Head] = field(default_factory=dict)
+    # The round's time budget ran out with more to pull: it stopped after the page in hand.
+    out_of_time: bool = False
 
     @property
     def total_stored(self) -> int:
@@ -173,6 +176,25 @@ class SyncReport:
 ProgressCallback = Callable[[SyncProgress], None]
 
 
+class Budget:
+    """How long one round may go on pulling pages: ``seconds`` from creation on ``monotonic``.
+
+    A peer that answers every page just under its timeout would otherwise hold the round for as
+    long as it has pages; the caller runs rounds side by side and gives each a budget.
+    ``seconds=None`` never runs out.
+    """
+
+    def __init__(
+        self, seconds: float | None, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._monotonic = monotonic
+        self._ends = None if seconds is None else monotonic() + seconds
+
+    def spent(self) -> bool:
+        """True once the budget's time has passed."""
+        return self._ends is not None and self._monotonic() >= self._ends
+
+
 def sync_from_peer(
     source: SyncSource,
     peer_url: str,
@@ -184,6 +206,7 @@ def sync_from_peer(
     max_pages: int | None = None,
     progress: ProgressCallback | None = None,
     verify_threads: int = 1,
+    budget: Budget | None = None,
 ) -> SyncReport:
     """Run one anti-entropy round against the peer ``peer_id`` at ``peer_url``.
 
@@ -193,8 +216,11 @@ def sync_from_peer(
     origins continue. A peer that becomes unreachable ends the round (``report.peer_error``).
     ``max_pages`` bounds the pages per origin per round so one long feed cannot starve the rest.
     ``verify_threads`` is how many threads check a page's signatures (``verify_page``).
+    ``budget`` bounds the round's time: once spent, the round stops after the page in hand
+    (stored, with its cursor) and sets ``report.out_of_time``; the next round resumes there.
     """
     report = SyncReport(peer_url=peer_url)
+    budget = budget or Budget(None)
     limit = max(1, min(page_limit, MAX_PAGE_ENTRIES))
     try:
         heads = dict(source.get_heads(peer_url))
@@ -203,6 +229,8 @@ def sync_from_peer(
         return report
     report.heads = heads
     for origin in sorted(heads):
+        if report.out_of_time:
+            break
         skip = _skip_reason(store, origin, peer_id)
         if skip is not None:
             report.skipped[origin] = skip
@@ -220,6 +248,7 @@ def sync_from_peer(
                 progress,
                 report,
                 verify_threads,
+                budget,
             )
         except TransportError as exc:
             if _peer_down(exc):
@@ -253,6 +282,7 @@ def _sync_origin(
     progress: ProgressCallback | None,
     report: SyncReport,
     verify_threads: int,
+    budget: Budget,
 ) -> None:
     ours = store.head(origin)
     keyring = store.keyring_for(origin)
@@ -262,6 +292,9 @@ def _sync_origin(
             mine = store.entry_at(origin, theirs.seq)
             if mine is not None and mine.hash != theirs.hash:
                 _confirm_fork(source, peer_url, store, now_ms, mine, keyring, report)
+        return
+    if budget.spent():
+        report.out_of_time = True
         return
     pages = 0
     fetcher = _PageFetcher(source, peer_url, origin, limit)
@@ -280,6 +313,7 @@ def _sync_origin(
                 return
             last = page.entries[-1].get("seq") if isinstance(page.entries[-1], Mapping) else None
             more = max_pages is None or pages + 1 < max_pages
+            more = more and not budget.spent()  # no new request once the time is up
             if isinstance(last, int) and ours.seq < last < theirs.seq and more:
                 # A guess from unverified data, used only if this page verifies and ends there.
                 fetcher.prefetch(last)
@@ -300,6 +334,9 @@ def _sync_origin(
             ours = Head(verified[-1].seq, verified[-1].hash)
             if progress is not None:
                 progress(SyncProgress(peer_url, origin, len(verified), ours.seq, theirs.seq))
+            if ours.seq < theirs.seq and budget.spent():
+                report.out_of_time = True
+                return
     finally:
         fetcher.close()
 

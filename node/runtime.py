@@ -14,6 +14,7 @@ from federation.keys import NodeKey
 from federation.sigbatch import auto_threads
 from node.db import Database
 from node.feedstore import self_origin
+from node.ratelimit import RateLimits
 from node.settings import load_settings
 
 Clock = Callable[[], float]
@@ -28,12 +29,16 @@ class Node:
     key: NodeKey
     node_id: str
     clock: Clock = field(default=time.time)
+    # Seconds that only go forward, for time budgets (a sync round's); tests pass a fake one.
+    monotonic: Clock = field(default=time.monotonic)
     # Origin ("http://b.test") -> requests adapter: in-process networks in tests route peers'
     # URLs to their Flask apps. Empty in production.
     local_routes: dict[str, Any] = field(default_factory=dict)
     # Set while this process's start-up check of peers' heads of our own feed runs, and set
     # (done) once it has: publishing waits for it (node.feedcheck.require_current).
     own_check_pending: threading.Event | None = None
+    # This process's in-memory rate limits (peering requests, invite guesses).
+    rate_limits: RateLimits = field(default_factory=RateLimits, repr=False, compare=False)
 
     def now_ms(self) -> int:
         return int(self.clock() * 1000)

@@ -91,6 +91,17 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("sync_interval", 60, "Seconds between pulls from each peer."),
     Setting(
+        "sync_round_budget",
+        30,
+        "Seconds one pull from one peer may take; when they run out the pull stops after the "
+        "page in hand, keeps what it stored and goes on later, and the peer backs off.",
+    ),
+    Setting(
+        "sync_threads",
+        3,
+        "Peers pulled at the same time, so that one slow peer does not hold up the others.",
+    ),
+    Setting(
         "verify_threads",
         0,
         "Threads that check a synced page's signatures at once; `0` means one per CPU (at most "
@@ -106,6 +117,18 @@ SETTINGS: tuple[Setting, ...] = (
         True,
         "Run sync and outbox jobs in the node process, `spazi run` or gunicorn (false: use "
         "`spazi worker`).",
+    ),
+    Setting(
+        "max_pending_requests",
+        50,
+        "Peering requests that may wait for an admin at once; beyond it a request without an "
+        "invite code is refused (429) until an admin answers or clears them.",
+    ),
+    Setting(
+        "peer_requests_per_minute",
+        10,
+        "Peering requests one address may send per minute (counted by each server process; "
+        "behind a reverse proxy every sender shares the proxy's address).",
     ),
     Setting("outbound_timeout", 10, "Seconds before an outbound call to a peer times out."),
     Setting("max_response_bytes", 8_388_608, "Largest response read from a peer."),
@@ -169,6 +192,14 @@ def load_settings(
         raise SettingsError("setting gossip must be `network` or `peers`")
     if values["verify_threads"] < 0:
         raise SettingsError("setting verify_threads must be 0 (one per CPU) or more")
+    for name in (
+        "sync_round_budget",
+        "sync_threads",
+        "max_pending_requests",
+        "peer_requests_per_minute",
+    ):
+        if values[name] < 1:
+            raise SettingsError(f"setting {name} must be 1 or more")
     if not values["database_url"] and values["data_dir"]:
         values["database_url"] = "sqlite:///" + str(Path(values["data_dir"]) / "spazi.db")
     return values

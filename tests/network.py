@@ -80,12 +80,14 @@ class Network:
         self.nodes: dict[str, SpaceNode] = {}
         self.adapters: dict[str, FlaskAdapter] = {}
 
-    def add(self, name: str, **profile: Any) -> SpaceNode:
+    def add(self, name: str, database_url: str | None = None, **profile: Any) -> SpaceNode:
+        """Node ``name`` at ``http://<name>.test`` (on SQLite unless ``database_url``)."""
         url = f"http://{name}.test"
         node = make_node(
             self.base,
             name=profile.pop("title", name.upper()),
             url=url,
+            database_url=database_url,
             clock=self.clock,
             settings=self.settings,
             profile=profile or None,

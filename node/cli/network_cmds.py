@@ -30,11 +30,13 @@ def cmd_peer_join(args: argparse.Namespace, node: Node) -> int:
     return 0
 
 
-def _confirm(question: str, assume_yes: bool) -> None:
+def _confirm(
+    question: str, assume_yes: bool, unattended: str = "check the fingerprint and pass --yes"
+) -> None:
     if assume_yes:
         return
     if not sys.stdin.isatty():
-        raise CliError("no terminal to confirm on: check the fingerprint and pass --yes", 2)
+        raise CliError(f"no terminal to confirm on: {unattended}", 2)
     if input(f"{question} [y/N] ").strip().lower() not in {"y", "yes"}:
         raise CliError("cancelled; nothing was sent")
 
@@ -51,6 +53,19 @@ def cmd_peer_add(args: argparse.Namespace, node: Node) -> int:
 
 
 def cmd_peer_requests(args: argparse.Namespace, node: Node) -> int:
+    if args.clear:
+        with node.db.read() as session:
+            waiting = peering.count_pending(session)
+        if not waiting:
+            print("no peering requests are waiting")
+            return 0
+        _confirm(
+            f"Reject all {waiting} waiting peering requests?",
+            args.yes,
+            "pass --yes to reject every waiting request",
+        )
+        print(f"rejected {joining.reject_all(node)} peering requests; each sender is told")
+        return 0
     with node.db.read() as session:
         rows = [
             {
@@ -172,6 +187,12 @@ def cmd_sync(args: argparse.Namespace, node: Node) -> int:
             )
             continue
         print(f"{peer_id}: stored {report.total_stored} entries in {report.pages} pages")
+        if report.out_of_time:
+            print(
+                f"  stopped after sync_round_budget ({node.settings['sync_round_budget']} s); "
+                "run spazi sync again to go on",
+                file=sys.stderr,
+            )
         for origin, issue in report.errors.items():
             print(f"  {origin}: refused ({issue.reason}: {issue.detail})", file=sys.stderr)
     if result.forks_recorded:
@@ -252,7 +273,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("url")
     p.add_argument("--expect-id", help="refuse unless the node at URL has this id")
     p.add_argument("--yes", action="store_true", help="skip the fingerprint confirmation")
-    command(peer_sub, "requests", cmd_peer_requests, "peering requests waiting for you")
+    p = command(peer_sub, "requests", cmd_peer_requests, "peering requests waiting for you")
+    p.add_argument("--clear", action="store_true", help="reject every waiting request")
+    p.add_argument("--yes", action="store_true", help="with --clear: do not ask first")
     p = command(peer_sub, "approve", cmd_peer_approve, "approve a peering request")
     p.add_argument("peer_id")
     p = command(peer_sub, "reject", cmd_peer_reject, "reject a peering request")

@@ -31,6 +31,7 @@ def inbox() -> tuple[Response, int]:
         url=target,
         headers=list(request.headers.items()),
         body=request.get_data(cache=False),
+        remote=request.remote_addr,
     )
     return jsonify(receive(current, delivery)), 202
 

@@ -2,7 +2,8 @@
 
 Order of checks, cheapest and safest first: size (before parsing, by the HTTP layer), strict JSON,
 message envelope and type (the types are data in :mod:`federation.messages`; a type this node has
-no handler for is refused here), the type's members, sender not blocked, RFC 9421 signature with a
+no handler for is refused here), the type's members, the flood bounds of a ``peer.request``
+(:mod:`node.network.floods`), sender not blocked, RFC 9421 signature with a
 key bound to the sender's id and a replay check, ``from``/``to`` matching the signature, the
 peering the type needs, then the type's handler (:mod:`node.network.handlers`). Outbound work
 (fetching a sender's descriptor, a handler's ``prepare``) happens before the write transaction so
@@ -28,6 +29,7 @@ from node.errors import Forbidden, InvalidInput, NodeError
 from node.features import inbox_registrations
 from node.feedstore import keyring as stored_keyring
 from node.models import Block, Peer, SeenSignature
+from node.network import floods
 from node.network.handlers import Handler, InboxHandlers, check_handlers
 from node.network.inbox_handlers import confirm_descriptor
 from node.runtime import Node
@@ -53,6 +55,7 @@ class Delivery:
     url: str  # our public URL + path: what the sender signed as @target-uri
     headers: list[tuple[str, str]]
     body: bytes
+    remote: str | None = None  # the address the request came from, for rate limits
 
 
 @cache
@@ -126,6 +129,10 @@ def receive(
     registry = handlers if handlers is not None else default_handlers()
     message, message_type, handler = _parse(delivery.body, registry)
     sender = message["from"]
+    peer_request = message_type.name == "peer.request"
+    if peer_request:
+        # Floods of unsolicited requests are refused before any signature check or fetch.
+        floods.admit_peer_request(node, message, delivery.remote)
     with node.db.read() as session:
         if session.get(Block, sender) is not None:
             raise Forbidden("this node does not accept messages from you", reason="blocked")
@@ -149,14 +156,19 @@ def receive(
         check_sender(message, signed_by, node.node_id)
     except HttpSignatureError as exc:
         raise Forbidden(exc.detail, reason=exc.reason) from exc
-    if handler.prepare is not None:
-        handler.prepare(node, message)
-    with node.db.write() as session:
-        if session.get(SeenSignature, signature_id) is not None:
-            raise SignatureRefused("this request was already received", reason="replayed")
-        session.add(SeenSignature(id=signature_id, expires=keep_until))
-        _check_peering(session, message_type, sender)
-        return handler.handle(session, node, message)
+    try:
+        if handler.prepare is not None:
+            handler.prepare(node, message)
+        with node.db.write() as session:
+            if session.get(SeenSignature, signature_id) is not None:
+                raise SignatureRefused("this request was already received", reason="replayed")
+            session.add(SeenSignature(id=signature_id, expires=keep_until))
+            _check_peering(session, message_type, sender)
+            return handler.handle(session, node, message)
+    except Forbidden as exc:
+        if peer_request and exc.reason == "invite-unknown":
+            floods.invite_failed(node, message, delivery.remote)
+        raise
 
 
 def _check_peering(session: Session, message_type: MessageType, sender: str) -> None:

@@ -17,7 +17,7 @@ from federation.errors import ProtocolError
 from federation.keyring import Keyring
 from node.errors import Conflict
 from node.models import Peer
-from node.network import invites, peering
+from node.network import floods, invites, peering
 from node.network.handlers import Handle, InboxHandlers, Message, Prepare
 from node.network.transport import peer_client
 from node.runtime import Node
@@ -47,6 +47,11 @@ def their_view(state: str) -> str:
 
 
 def confirm_request_url(node: Node, message: Message) -> None:
+    """Before the write: the invite code, then the URL the sender gives (fetched last)."""
+    if message.get("invite") is not None:
+        # A wrong code is refused before anything is fetched (node.network.floods counts it).
+        with node.db.read() as session:
+            invites.check(session, message["invite"], node.now())
     # Authenticated by now; make sure the URL the sender gives really serves the sender's id
     # before we ever sync from it (otherwise anyone could point us at someone else's node).
     confirm_descriptor(node, message["url"], message["from"])
@@ -59,6 +64,8 @@ def peer_request(session: Session, node: Node, message: Message) -> dict[str, An
     if message.get("invite") is not None:
         invites.redeem(session, message["invite"], sender, now)
         event = "invite_used"
+    else:
+        floods.check_pending_room(session, node, sender)  # again, now under the write lock
     peer = peering.apply(
         session, sender, event, now, url=message["url"], name=message.get("name"), node=node
     )

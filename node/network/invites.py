@@ -74,13 +74,26 @@ def parse_invite(code: str) -> dict[str, Any]:
     return doc
 
 
+def check(session: Session, secret: str, now: datetime) -> Invite:
+    """The usable invite with ``secret``; refuse unknown, used or expired codes.
+
+    Read on its own before a ``peer.request`` makes the node fetch anything, so a guessed code
+    costs no outbound call; :func:`redeem` checks again under a row lock.
+    """
+    return _usable(session, secret, now, lock=False)
+
+
 def redeem(session: Session, secret: str, joiner: str, now: datetime) -> None:
     """Use up the invite with ``secret`` for ``joiner``; refuse unknown, used or expired codes."""
+    row = _usable(session, secret, now, lock=True)
+    row.used_at, row.used_by = now, joiner
+
+
+def _usable(session: Session, secret: str, now: datetime, lock: bool) -> Invite:
     if not isinstance(secret, str) or not secret:
         raise Forbidden("no invite secret", reason="invite-unknown")
-    row = session.scalar(
-        select(Invite).where(Invite.secret_hash == sha256_hex(secret.encode())).with_for_update()
-    )
+    query = select(Invite).where(Invite.secret_hash == sha256_hex(secret.encode()))
+    row = session.scalar(query.with_for_update() if lock else query)
     if row is None:
         raise Forbidden("this invite code is not known here", reason="invite-unknown")
     if row.used_at is not None:
@@ -89,4 +102,4 @@ def redeem(session: Session, secret: str, joiner: str, now: datetime) -> None:
         )
     if aware(row.expires) <= now:
         raise Forbidden("this invite code has expired; ask for a new one", reason="invite-expired")
-    row.used_at, row.used_by = now, joiner
+    return row

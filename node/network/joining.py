@@ -149,3 +149,17 @@ def reject(node: Node, peer_id: str) -> Peer:
         peer = peering.apply(session, peer_id, "reject", node.now(), node=node)
         enqueue(session, node, peer, "peer.reject", {})
         return peer
+
+
+def reject_all(node: Node) -> int:
+    """Reject every pending peering request (each sender is told); how many there were.
+
+    For a flood of unsolicited requests (node.network.floods): one transaction, so the admin
+    clears them all or none.
+    """
+    with node.db.write() as session:
+        pending = peering.pending_requests(session)
+        for peer in pending:
+            peering.apply(session, peer.id, "reject", node.now(), node=node)
+            enqueue(session, node, peer, "peer.reject", {})
+        return len(pending)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from federation.bodies import MAX_ANNOUNCED_PEERS
@@ -148,3 +148,15 @@ def active_peers(session: Session) -> list[Peer]:
 def all_peers(session: Session) -> list[Peer]:
     """Every peer row, grouped by state."""
     return list(session.scalars(select(Peer).order_by(Peer.state, Peer.id)))
+
+
+def pending_requests(session: Session, offset: int = 0, limit: int | None = None) -> list[Peer]:
+    """Peering requests waiting for our admin, oldest first (a page of them with ``limit``)."""
+    query = select(Peer).where(Peer.state == "pending").order_by(Peer.state_changed, Peer.id)
+    return list(session.scalars(query.offset(offset).limit(limit)))
+
+
+def count_pending(session: Session) -> int:
+    """How many peering requests wait for our admin."""
+    count = session.scalar(select(func.count()).select_from(Peer).where(Peer.state == "pending"))
+    return int(count or 0)

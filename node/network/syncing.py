@@ -3,6 +3,13 @@
 Each verified page is stored with its cursor (the origin's head) in one write transaction
 (``feedstore.store_verified``), so an interrupted sync resumes at the last stored page and never
 stores an entry twice.
+
+Due peers are pulled side by side, ``sync_threads`` at a time, each on its own thread with its
+own client and database sessions (SQLite serialises the writes with its own lock), and each
+round has a time budget (``sync_round_budget``) so that one slow but valid peer can neither hold
+up the others nor the next call (ARCHITECTURE.md §A synced page arrives). A round that runs out
+of budget keeps what it stored and counts as a soft failure: the peer backs off like a failing
+one, so its push hints no longer pull it early, until one of its rounds completes.
 """
 
 from __future__ import annotations
@@ -10,7 +17,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
+import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -23,7 +32,13 @@ from federation.entries import Entry, parse_entry
 from federation.errors import ProtocolError
 from federation.feeds import Head
 from federation.keyring import Keyring
-from federation.sync import ProgressCallback, SyncReport, ingest_fork_proofs, sync_from_peer
+from federation.sync import (
+    Budget,
+    ProgressCallback,
+    SyncReport,
+    ingest_fork_proofs,
+    sync_from_peer,
+)
 from federation.transport.client import PeerClient
 from node import feedcheck, feedstore
 from node.clock import aware
@@ -131,10 +146,12 @@ class RoundReport:
 def sync_peer(
     node: Node, client: PeerClient, peer: Peer, progress: ProgressCallback | None = None
 ) -> tuple[SyncReport, int]:
-    """One round with one peer, then its health (failures, backoff, lag) updated.
+    """One round with one peer, within the ``sync_round_budget``, then its health (failures,
+    backoff, lag) updated.
 
     Returns the round's report and how many fork proofs from the peer were newly recorded.
     """
+    seconds = int(node.settings["sync_round_budget"])
     store = NodeSyncStore(node, relayed_by=peer.id)
     report = sync_from_peer(
         client,
@@ -145,7 +162,12 @@ def sync_peer(
         page_limit=int(node.settings["feed_page_max"]),
         progress=progress,
         verify_threads=node.verify_threads,
+        budget=Budget(seconds, node.monotonic),
     )
+    for origin in [o for o, issue in report.errors.items() if issue.reason == "stale-head"]:
+        # Another sync thread of ours stored that page first (two peers relay the origin): not
+        # the peer's fault, and the rest comes from whichever peer is pulling it.
+        del report.errors[origin]
     if report.peer_failed and report.peer_error is not None:
         log.warning(
             "sync from %s failed: %s: %s",
@@ -159,8 +181,10 @@ def sync_peer(
         )
     if not report.peer_failed:
         note_own_head(node, client, peer, report.heads.get(node.node_id))
+    if report.out_of_time:
+        log.info("sync from %s stopped after its budget of %d s", peer.url, seconds)
     forks = 0
-    if not report.peer_failed:
+    if not report.peer_failed and not report.out_of_time:
         # Forks are a best-effort extra: the feed round itself already succeeded.
         with contextlib.suppress(ProtocolError):
             forks = len(ingest_fork_proofs(client.get_forks(peer.url), store).recorded)
@@ -177,13 +201,22 @@ def sync_peer(
             delay = _backoff_ms(node, row.failures)
             row.next_try = now + timedelta(milliseconds=delay)
         else:
-            row.failures = 0
             row.last_success = now
-            row.last_error = (
-                "; ".join(f"{o}: {i.reason}" for o, i in report.errors.items())[:500] or None
-            )
-            row.next_try = now + timedelta(seconds=int(node.settings["sync_interval"]))
+            refused = "; ".join(f"{o}: {i.reason}" for o, i in report.errors.items())
             row.lag = _lag(session, report)
+            if report.out_of_time:
+                # A soft failure: what it served is stored and the next round goes on from
+                # there, but the peer waits at least one budget and backs off like a failing
+                # one while its rounds keep running out (push hints then no longer pull it early).
+                row.failures += 1
+                stopped = f"round-budget: stopped after {seconds} s, {row.lag} entries to go"
+                row.last_error = "; ".join(filter(None, [stopped, refused]))[:500]
+                delay = max(seconds * 1000, _backoff_ms(node, row.failures))
+                row.next_try = now + timedelta(milliseconds=delay)
+            else:
+                row.failures = 0
+                row.last_error = refused[:500] or None
+                row.next_try = now + timedelta(seconds=int(node.settings["sync_interval"]))
         if report.total_stored:
             _relay_hints(session, node, report, source=peer.id)
     return report, forks
@@ -260,29 +293,55 @@ def sync_due(
     only: str | None = None,
     progress: Callable[[str, Any], None] | None = None,
 ) -> RoundReport:
-    """Sync with every active peer whose next try is due (all of them with ``force``)."""
-    owned = client is None
-    client = client or peer_client(node)
+    """Sync with every active peer whose next try is due (all of them with ``force``).
+
+    The peers are pulled ``sync_threads`` at a time, each round within ``sync_round_budget``,
+    so the call takes about one budget however slow a peer is. ``progress`` is called with the
+    peer's id and each stored page, never from two threads at once. A ``client`` given by the
+    caller is used for every peer, one after the other (a client is not shared across threads).
+    """
     result = RoundReport()
-    try:
-        with node.db.read() as session:
-            query = select(Peer).where(Peer.state == "active")
-            if only is not None:
-                query = query.where(Peer.id == only)
-            peers = list(session.scalars(query.order_by(Peer.id)))
-        now = node.now()
-        for peer in peers:
-            if not force and peer.next_try is not None and aware(peer.next_try) > now:
-                continue
-            if session_blocked(node, peer.id):
-                continue
-            on_page = (lambda p, pid=peer.id: progress(pid, p)) if progress else None
-            report, forks = sync_peer(node, client, peer, on_page)
-            result.reports[peer.id] = report
+    with node.db.read() as session:
+        query = select(Peer).where(Peer.state == "active")
+        if only is not None:
+            query = query.where(Peer.id == only)
+        peers = list(session.scalars(query.order_by(Peer.id)))
+    now = node.now()
+    due = [p for p in peers if force or p.next_try is None or aware(p.next_try) <= now]
+    if not due:
+        return result
+    reporting = threading.Lock()
+
+    def run(peer: Peer) -> tuple[SyncReport, int] | None:
+        if session_blocked(node, peer.id):
+            return None  # blocked since the round began
+        on_page = None
+        if progress is not None:
+
+            def on_page(step: Any, pid: str = peer.id) -> None:
+                with reporting:
+                    progress(pid, step)
+
+        if client is not None:
+            return sync_peer(node, client, peer, on_page)
+        with contextlib.closing(peer_client(node)) as own:
+            return sync_peer(node, own, peer, on_page)
+
+    threads = 1 if client is not None else min(int(node.settings["sync_threads"]), len(due))
+    if threads == 1:
+        outcomes = {peer.id: run(peer) for peer in due}
+    else:
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="spazi-sync") as pool:
+            futures: dict[str, Future[tuple[SyncReport, int] | None]] = {
+                peer.id: pool.submit(run, peer) for peer in due
+            }
+        # Every round has ended here; a failure of the node itself (raised by the store) is
+        # raised now, after the other rounds stored what they could.
+        outcomes = {peer_id: future.result() for peer_id, future in futures.items()}
+    for peer_id, outcome in outcomes.items():
+        if outcome is not None:
+            result.reports[peer_id], forks = outcome
             result.forks_recorded += forks
-    finally:
-        if owned:
-            client.close()
     return result
 
 

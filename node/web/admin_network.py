@@ -12,14 +12,13 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, flash, redirect, request, url_for
-from sqlalchemy import select
 
 from federation.keys import fingerprint, is_node_id
 from node.errors import NodeError
 from node.formats import ago
 from node.http.context import node
 from node.models import Peer
-from node.network import blocking, joining
+from node.network import blocking, joining, peering
 from node.network.status import peer_rows, quarantined
 from node.runtime import Node
 from node.web.admin_pages import PageResult, admin_page, no_store, require_login
@@ -29,24 +28,37 @@ bp.before_request(require_login)
 bp.after_request(no_store)
 
 MAX_REASON = 500
+PAGE_SIZE = 20  # peering requests per page: a flood must not make the page unusable
 
 
-def _pending(now: Any) -> list[dict[str, Any]]:
-    """Peering requests waiting for our admin (what ``spazi peer requests`` lists)."""
+def _pending(now: Any, page: int) -> dict[str, Any]:
+    """One page of the peering requests waiting for our admin (``spazi peer requests``)."""
     with node().db.read() as session:
-        rows = session.scalars(
-            select(Peer).where(Peer.state == "pending").order_by(Peer.state_changed, Peer.id)
-        )
-        return [
-            {
-                "id": p.id,
-                "name": p.name,
-                "url": p.url,
-                "fingerprint": fingerprint(p.id),
-                "since": ago(p.state_changed, now),
-            }
-            for p in rows
-        ]
+        total = peering.count_pending(session)
+        pages = max(1, -(-total // PAGE_SIZE))
+        page = min(page, pages)
+        rows = peering.pending_requests(session, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+        return {
+            "rows": [
+                {
+                    "id": p.id,
+                    "name": p.name,
+                    "url": p.url,
+                    "fingerprint": fingerprint(p.id),
+                    "since": ago(p.state_changed, now),
+                }
+                for p in rows
+            ],
+            "total": total,
+            "page": page,
+            "pages": pages,
+        }
+
+
+def _page_number() -> int:
+    """The ``page`` query parameter; anything but a positive number is the first page."""
+    text = request.args.get("page", "1")
+    return int(text) if text.isdigit() and 0 < len(text) < 7 and int(text) > 0 else 1
 
 
 def _blocks(now: Any) -> list[dict[str, Any]]:
@@ -74,7 +86,7 @@ def _network_page(
         message=message,
         form=form or {"node_id": "", "reason": ""},
         peers=peer_rows(current),
-        pending=_pending(now),
+        pending=_pending(now, _page_number()),
         forks=forks,
         blocks=_blocks(now),
         node_id=current.node_id,
@@ -113,6 +125,17 @@ def approve() -> PageResult:
 def reject() -> PageResult:
     """Reject a pending peering request (the other node is told)."""
     return _decide(joining.reject, "Rejected the request of {name}.")
+
+
+@bp.post("/requests/clear")
+def clear_requests() -> PageResult:
+    """Reject every pending peering request at once (after a flood of unsolicited ones)."""
+    try:
+        count = joining.reject_all(node())
+    except NodeError as exc:
+        return _network_page(exc.status, exc.detail)
+    flash(f"Rejected {count} peering requests." if count else "No requests were waiting.")
+    return redirect(url_for("admin_network.page"))
 
 
 @bp.post("/block")
