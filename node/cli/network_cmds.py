@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from federation.keys import fingerprint
-from node.cli.output import CliError, Progress, emit_json, option, table
+from node.cli.output import CliError, Progress, clean, echo, emit_json, option, table
 from node.formats import ago, parse_duration
 from node.network import blocking, joining, peering
 from node.network.status import peer_rows, quarantined
@@ -18,14 +20,14 @@ from node.runtime import Node
 
 def cmd_peer_invite(args: argparse.Namespace, node: Node) -> int:
     code = joining.create_invite(node, option("--expires", parse_duration, args.expires))
-    print(f"One-time invite, valid {args.expires}; give it to the other admin:", file=sys.stderr)
-    print(code)
+    echo("One-time invite, valid {}; give it to the other admin:", args.expires, err=True)
+    echo("{}", code)
     return 0
 
 
 def cmd_peer_join(args: argparse.Namespace, node: Node) -> int:
     peer = joining.join(node, args.code)
-    print(f"peered with {peer.name or peer.id} ({fingerprint(peer.id)}) at {peer.url}")
+    echo("peered with {} ({}) at {}", peer.name or peer.id, fingerprint(peer.id), peer.url)
     return 0
 
 
@@ -40,12 +42,12 @@ def _confirm(question: str, assume_yes: bool) -> None:
 
 def cmd_peer_add(args: argparse.Namespace, node: Node) -> int:
     descriptor = joining.discover(node, args.url, args.expect_id)
-    print(f"{descriptor.name} at {descriptor.url}", file=sys.stderr)
-    print(f"  node id:     {descriptor.id}", file=sys.stderr)
-    print(f"  fingerprint: {fingerprint(descriptor.id)}", file=sys.stderr)
+    echo("{} at {}", descriptor.name, descriptor.url, err=True)
+    echo("  node id:     {}", descriptor.id, err=True)
+    echo("  fingerprint: {}", fingerprint(descriptor.id), err=True)
     _confirm("Is this the fingerprint the other admin gave you?", args.yes)
     peer = joining.request(node, descriptor)
-    print(f"peering request sent; {descriptor.name} is now {peer.state}")
+    echo("peering request sent; {} is now {}", descriptor.name, peer.state)
     return 0
 
 
@@ -68,13 +70,13 @@ def cmd_peer_requests(args: argparse.Namespace, node: Node) -> int:
 
 def cmd_peer_approve(args: argparse.Namespace, node: Node) -> int:
     peer = joining.approve(node, args.peer_id)
-    print(f"approved {peer.name or peer.id}; it is now active")
+    echo("approved {}; it is now active", peer.name or peer.id)
     return 0
 
 
 def cmd_peer_reject(args: argparse.Namespace, node: Node) -> int:
     peer = joining.reject(node, args.peer_id)
-    print(f"rejected {peer.name or peer.id}")
+    echo("rejected {}", peer.name or peer.id)
     return 0
 
 
@@ -89,7 +91,7 @@ def cmd_peer_list(args: argparse.Namespace, node: Node) -> int:
     )
     forks = quarantined(node)
     if forks:
-        print("\nQuarantined (signed two different histories; proofs in /federation/v1/forks):")
+        echo("\nQuarantined (signed two different histories; proofs in /federation/v1/forks):")
         table(forks, ["origin", "seq", "found"])
     return 0
 
@@ -97,14 +99,14 @@ def cmd_peer_list(args: argparse.Namespace, node: Node) -> int:
 def cmd_peer_block(args: argparse.Namespace, node: Node) -> int:
     with node.db.write() as session:
         blocking.block(session, node, args.node_id, args.reason or "")
-    print(f"blocked {args.node_id}; what we mirrored of it was dropped")
+    echo("blocked {}; what we mirrored of it was dropped", args.node_id)
     return 0
 
 
 def cmd_peer_unblock(args: argparse.Namespace, node: Node) -> int:
     with node.db.write() as session:
         blocking.unblock(session, node, args.node_id)
-    print(f"unblocked {args.node_id}")
+    echo("unblocked {}", args.node_id)
     return 0
 
 
@@ -112,11 +114,18 @@ def cmd_blocklist_export(args: argparse.Namespace, node: Node) -> int:
     with node.db.read() as session:
         text = blocking.export_csv(blocking.list_blocks(session))
     if args.file == "-":
-        sys.stdout.write(text)
+        # Reasons come from other admins' files: on stdout each field is cleaned, so a reason
+        # can neither hold an escape nor start a line of its own; a file keeps them exactly.
+        shown = io.StringIO()
+        writer = csv.writer(shown, lineterminator="\n")
+        for record in csv.reader(io.StringIO(text)):
+            writer.writerow([clean(field) for field in record])
+        for line in shown.getvalue().splitlines():
+            echo("{}", line)
     else:
         Path(args.file).write_text(text, encoding="utf-8")
         count = text.count("\n") - 1
-        print(f"wrote {count} blocked node{'' if count == 1 else 's'} to {args.file}")
+        echo("wrote {} blocked node{} to {}", count, "" if count == 1 else "s", args.file)
     return 0
 
 
@@ -127,7 +136,7 @@ def cmd_blocklist_import(args: argparse.Namespace, node: Node) -> int:
         raise CliError(f"cannot read {args.file}: {exc}") from exc
     with node.db.write() as session:
         added = blocking.import_csv(session, node, text)
-    print(f"blocked {added} more nodes")
+    echo("blocked {} more nodes", added)
     return 0
 
 
@@ -161,16 +170,14 @@ def cmd_sync(args: argparse.Namespace, node: Node) -> int:
     for peer_id, report in result.reports.items():
         if report.peer_failed and report.peer_error:
             failed += 1
-            print(
-                f"{peer_id}: FAILED {report.peer_error.reason}: {report.peer_error.detail}",
-                file=sys.stderr,
-            )
+            error = report.peer_error
+            echo("{}: FAILED {}: {}", peer_id, error.reason, error.detail, err=True)
             continue
-        print(f"{peer_id}: stored {report.total_stored} entries in {report.pages} pages")
+        echo("{}: stored {} entries in {} pages", peer_id, report.total_stored, report.pages)
         for origin, issue in report.errors.items():
-            print(f"  {origin}: refused ({issue.reason}: {issue.detail})", file=sys.stderr)
+            echo("  {}: refused ({}: {})", origin, issue.reason, issue.detail, err=True)
     if result.forks_recorded:
-        print(f"{result.forks_recorded} forked origins quarantined", file=sys.stderr)
+        echo("{} forked origins quarantined", result.forks_recorded, err=True)
     refused = any(report.errors for report in result.reports.values())
     return 1 if failed or refused else 0
 
@@ -191,14 +198,14 @@ def cmd_key_rotate(args: argparse.Namespace, node: Node) -> int:
     since = _parse_time(args.compromised_since) if args.compromised_since else None
     old = node.key.kid
     new = rotate(node, since)
-    print(f"rotated key {old} -> {new.kid}; peers follow it at their next sync")
+    echo("rotated key {} -> {}; peers follow it at their next sync", old, new.kid)
     return 0
 
 
 def cmd_worker(args: argparse.Namespace, node: Node) -> int:
     from node.jobs import run_worker
 
-    print("worker running sync, outbox and prune jobs (Ctrl-C stops)", file=sys.stderr)
+    echo("worker running sync, outbox and prune jobs (Ctrl-C stops)", err=True)
     run_worker(node)
     return 0
 
