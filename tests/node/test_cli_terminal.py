@@ -14,16 +14,13 @@ import json
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from federation.keys import NodeKey
-from node import runtime
-from node.cli import main
 from node.models import Peer
 from node.network import joining
-from node.runtime import Node
+from tests.cli_network import in_network, run_cli
 from tests.network import Network, network
 from tests.support import FakeClock
 
@@ -41,8 +38,7 @@ def _assert_clean(text: str, *visible: str) -> None:
 
 
 def _run(capsys: pytest.CaptureFixture[str], net: Network, *argv: str) -> tuple[int, str]:
-    code = main(["--data-dir", str(net["a"].data_dir), *argv])
-    out, err = capsys.readouterr()
+    code, out, err = run_cli(capsys, net, "a", *argv)
     return code, out + err
 
 
@@ -67,14 +63,7 @@ def hostile(tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -
         for asking in ("c", "d"):
             joining.request(net[asking].node, joining.discover(net[asking].node, "http://a.test"))
 
-        def open_in_network(*args: Any, **kwargs: Any) -> Node:
-            # The node `spazi` opens lives in this network: its clock, its routes to the others.
-            opened = real_open(*args, **{**kwargs, "clock": clock})
-            opened.local_routes = net.adapters
-            return opened
-
-        real_open = runtime.open_node
-        monkeypatch.setattr(runtime, "open_node", open_in_network)
+        in_network(net, monkeypatch)
         yield net
 
 
