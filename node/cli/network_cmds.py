@@ -13,7 +13,7 @@ from typing import Any
 from federation.keys import fingerprint
 from node.cli.output import CliError, Progress, clean, echo, emit_json, option, table
 from node.formats import ago, parse_duration
-from node.network import blocking, joining, peering
+from node.network import blocking, joining, muting, peering
 from node.network.status import peer_rows, quarantined
 from node.runtime import Node
 
@@ -238,6 +238,71 @@ def cmd_network_events(args: argparse.Namespace, node: Node) -> int:
     return 0
 
 
+def _mute_target(args: argparse.Namespace) -> tuple[str, bool]:
+    """(node id, whether it names a relay) from ``ORIGIN`` or ``--relayed-by PEER``."""
+    if (args.node_id is None) == (args.relayed_by is None):
+        raise CliError(
+            f"give either ORIGIN or --relayed-by PEER (see spazi network {args.sub} --help)", 2
+        )
+    if args.relayed_by is not None:
+        return args.relayed_by, True
+    return args.node_id, False
+
+
+def cmd_network_mute(args: argparse.Namespace, node: Node) -> int:
+    node_id, relay = _mute_target(args)
+    with node.db.write() as session:
+        added = muting.mute(session, node, node_id, relayed_by=relay)
+        shown = muting.label(session, node_id)
+        count = len(muting.introduced_by(session, node_id)) if relay else 1
+    if not added:
+        echo("{} is already muted; nothing changed (see spazi network muted)", shown)
+    elif relay:
+        echo(
+            "muted the {} origins first relayed by {}, and any it introduces later; their feeds "
+            "are still synced and relayed (spazi peer block stops that)",
+            count,
+            shown,
+        )
+    else:
+        echo(
+            "muted {} ({}); its feed is still synced and relayed (spazi peer block stops that)",
+            shown,
+            fingerprint(node_id),
+        )
+    return 0
+
+
+def cmd_network_unmute(args: argparse.Namespace, node: Node) -> int:
+    node_id, relay = _mute_target(args)
+    with node.db.write() as session:
+        muting.unmute(session, node, node_id, relayed_by=relay)
+        shown = muting.label(session, node_id)
+    if relay:
+        echo("unmuted the origins relayed by {}; they show again unless hidden another way", shown)
+    else:
+        echo("unmuted {}; it shows again unless blocked, forked or muted with its relay", shown)
+    return 0
+
+
+def cmd_network_muted(args: argparse.Namespace, node: Node) -> int:
+    with node.db.read() as session:
+        mutes = muting.muted_rows(session, node)
+    rows = []
+    for mute in mutes:
+        why = f"relayed by {mute['label']}" if mute["scope"] == muting.RELAYED_BY else "muted"
+        for origin in mute["origins"] or [{"origin": None, "name": "", "fingerprint": ""}]:
+            rows.append({**origin, "muted": why, "since": mute["since"], "by": mute["node_id"]})
+    if args.json:
+        emit_json(rows)
+        return 0
+    table(
+        [r if r["origin"] else {**r, "name": "(none yet)"} for r in rows],
+        ["fingerprint", "name", "muted", "since", "origin"],
+    )
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     def command(parent: Any, name: str, func: Any, help_text: str) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = parent.add_parser(name, help=help_text)
@@ -293,4 +358,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--tag")
     p.add_argument("--from", dest="date_from", help="YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", help="YYYY-MM-DD")
+    p.add_argument("--json", action="store_true")
+    for name, func, help_text in (
+        ("mute", cmd_network_mute, "hide an origin from the network views (still synced)"),
+        ("unmute", cmd_network_unmute, "show a muted origin again"),
+    ):
+        p = command(net_sub, name, func, help_text)
+        p.add_argument("node_id", nargs="?", metavar="ORIGIN", help="the origin's node id")
+        p.add_argument(
+            "--relayed-by",
+            metavar="PEER",
+            help="instead: every origin first relayed by this peer (node id), later ones too",
+        )
+    p = command(net_sub, "muted", cmd_network_muted, "the muted origins and why")
     p.add_argument("--json", action="store_true")
