@@ -269,6 +269,20 @@ class Block(Base):
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class Mute(Base):
+    """A node an admin muted: hidden from the network views, still synced and relayed.
+
+    ``scope`` "origin" hides the origin ``node_id``; "relayed-by" hides every origin whose
+    ``Origin.relayed_by`` is the peer ``node_id`` (its own feed aside), later ones included.
+    """
+
+    __tablename__ = "mutes"
+
+    node_id: Mapped[str] = mapped_column(DID, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class SeenSignature(Base):
     """Signatures of inbox requests already accepted, kept until they expire (replay window)."""
 

@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import CompoundSelect, select, union
 from sqlalchemy.orm import Session
 
 from federation.agreements import is_valid
@@ -28,6 +28,7 @@ from node.models import (
     Event,
     FeedEntry,
     KeyPeriodRow,
+    Mute,
     NodeAddress,
     Origin,
     Resource,
@@ -147,11 +148,16 @@ def query_events(
     city: str | None = None,
     include_cancelled: bool = True,
     limit: int = 500,
+    visible_only: bool = False,
 ) -> list[Event]:
-    """Events overlapping [start, end] (whole UTC days), newest last; ``origin`` None = all."""
+    """Events overlapping [start, end] (whole UTC days), newest last; ``origin`` None = all.
+    ``visible_only`` leaves out :func:`hidden_origins` in the query itself, so the limit counts
+    only events that are shown (a muted relay's spam cannot crowd the others out)."""
     query = select(Event)
     if origin is not None:
         query = query.where(Event.origin == origin)
+    if visible_only:
+        query = query.where(Event.origin.not_in(_hidden_ids()))
     if start is not None:
         query = query.where(Event.end_utc >= datetime.combine(start, time.min, UTC))
     if end is not None:
@@ -172,13 +178,12 @@ def query_events(
 def visible_spaces(
     session: Session, city: str | None = None, country: str | None = None
 ) -> list[tuple[Space, Origin]]:
-    """Profiles of active, unblocked origins (with their origin rows), by name: what the
-    network shows. ``city`` matches literally, case-insensitively."""
+    """Profiles of origins not in :func:`hidden_origins` (with their origin rows), by name:
+    what the network shows. ``city`` matches literally, case-insensitively."""
     query = (
         select(Space, Origin)
         .join(Origin, Origin.id == Space.origin)
-        .where(Origin.status == "active")
-        .where(Space.origin.not_in(select(Block.node_id)))
+        .where(Space.origin.not_in(_hidden_ids()))
     )
     if city:
         query = query.where(Space.city.ilike(like_literal(city), escape="\\"))
@@ -187,11 +192,25 @@ def visible_spaces(
     return [(row[0], row[1]) for row in session.execute(query.order_by(Space.name, Space.origin))]
 
 
+def _hidden_ids() -> CompoundSelect:
+    """The ids of :func:`hidden_origins`, as one query to use inside others."""
+    muted = select(Mute.node_id).where(Mute.scope == "origin")
+    relays = select(Mute.node_id).where(Mute.scope == "relayed-by")
+    return union(
+        select(Block.node_id),
+        select(Origin.id).where(Origin.status != "active"),
+        muted,
+        # A muted relay hides what it introduced, not its own feed (muted on its own if wanted).
+        select(Origin.id).where(Origin.relayed_by.in_(relays), Origin.id != Origin.relayed_by),
+    )
+
+
 def hidden_origins(session: Session) -> set[str]:
-    """Origins whose records the network views leave out: blocked or quarantined (a forked
-    origin's history cannot be trusted, whichever branch we hold)."""
-    blocked = set(session.scalars(select(Block.node_id)))
-    return blocked | set(session.scalars(select(Origin.id).where(Origin.status != "active")))
+    """Origins whose records the network views leave out: blocked, quarantined (a forked
+    origin's history cannot be trusted, whichever branch we hold) or muted by an admin (one
+    origin, or every origin a muted peer introduced). Muting only hides: the feeds are still
+    synced and relayed (``node.network.muting``)."""
+    return set(session.scalars(_hidden_ids()))
 
 
 # ---- agreements ----------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import getpass
 import os
 import sys
 
-from node.cli.output import CliError, table
+from node.cli.output import CliError, echo, table
 from node.runtime import Node
 from node.services import admin_auth
 
@@ -30,15 +30,15 @@ def cmd_create_user(args: argparse.Namespace, node: Node) -> int:
     password = _password(args)
     with node.db.write() as session:
         user = admin_auth.create_user(session, args.email, password)
-        print(f"created admin user {user.email}")
+        echo("created admin user {}", user.email)
     return 0
 
 
 def cmd_token_create(args: argparse.Namespace, node: Node) -> int:
     with node.db.write() as session:
         row, secret = admin_auth.create_token(session, args.name)
-        print(f"token {row.id} ({row.name}) created; it is shown only once:", file=sys.stderr)
-    print(secret)
+        echo("token {} ({}) created; it is shown only once:", row.id, row.name, err=True)
+    echo("{}", secret)
     return 0
 
 
@@ -61,7 +61,7 @@ def cmd_token_list(args: argparse.Namespace, node: Node) -> int:
 def cmd_token_revoke(args: argparse.Namespace, node: Node) -> int:
     with node.db.write() as session:
         admin_auth.revoke_token(session, args.token_id)
-    print(f"revoked token {args.token_id}")
+    echo("revoked token {}", args.token_id)
     return 0
 
 

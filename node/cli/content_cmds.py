@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from federation.canonical import parse_strict
@@ -11,7 +10,7 @@ from federation.errors import ProtocolError
 from federation.feeds import Head, verify_page
 from federation.keyring import Keyring
 from node import formats, published
-from node.cli.output import CliError, Progress, emit_json, option, table
+from node.cli.output import CliError, Progress, echo, emit_json, option, table, verbatim
 from node.feedcheck import alerts
 from node.feedstore import page_raw
 from node.runtime import Node
@@ -98,7 +97,7 @@ def resource_data(args: argparse.Namespace) -> dict[str, Any]:
 def cmd_resource_add(args: argparse.Namespace, node: Node) -> int:
     with node.db.write() as session:
         body = resources.add_resource(session, node, resource_data(args))
-    print(f"added resource {body['id']}")
+    echo("added resource {}", body["id"])
     return 0
 
 
@@ -109,14 +108,14 @@ def cmd_resource_update(args: argparse.Namespace, node: Node) -> int:
         raise CliError("nothing to change: give at least one option", 2)
     with node.db.write() as session:
         resources.update_resource(session, node, args.resource_id, data)
-    print(f"updated resource {args.resource_id}")
+    echo("updated resource {}", args.resource_id)
     return 0
 
 
 def cmd_resource_remove(args: argparse.Namespace, node: Node) -> int:
     with node.db.write() as session:
         resources.remove_resource(session, node, args.resource_id)
-    print(f"removed resource {args.resource_id}")
+    echo("removed resource {}", args.resource_id)
     return 0
 
 
@@ -165,7 +164,7 @@ def event_data(args: argparse.Namespace) -> dict[str, Any]:
 def cmd_event_add(args: argparse.Namespace, node: Node) -> int:
     with node.db.write() as session:
         body = events.add_event(session, node, event_data(args))
-    print(f"added event {body['id']}")
+    echo("added event {}", body["id"])
     return 0
 
 
@@ -176,14 +175,14 @@ def cmd_event_update(args: argparse.Namespace, node: Node) -> int:
         raise CliError("nothing to change: give at least one option", 2)
     with node.db.write() as session:
         events.update_event(session, node, args.event_id, data)
-    print(f"updated event {args.event_id}")
+    echo("updated event {}", args.event_id)
     return 0
 
 
 def cmd_event_cancel(args: argparse.Namespace, node: Node) -> int:
     with node.db.write() as session:
         events.cancel_event(session, node, args.event_id, _given(args, "reason"))
-    print(f"cancelled event {args.event_id}")
+    echo("cancelled event {}", args.event_id)
     return 0
 
 
@@ -207,7 +206,7 @@ def cmd_event_list(args: argparse.Namespace, node: Node) -> int:
 def cmd_member_add(args: argparse.Namespace, node: Node) -> int:
     with node.db.write() as session:
         member = members.add_member(session, _given(args, "name", "email", "plan"))
-        print(f"added member {member.id}")
+        echo("added member {}", member.id)
     return 0
 
 
@@ -224,7 +223,7 @@ def cmd_member_list(args: argparse.Namespace, node: Node) -> int:
 def cmd_member_remove(args: argparse.Namespace, node: Node) -> int:
     with node.db.write() as session:
         members.remove_member(session, args.member_id)
-    print(f"removed member {args.member_id}")
+    echo("removed member {}", args.member_id)
     return 0
 
 
@@ -235,7 +234,9 @@ def cmd_feed_show(args: argparse.Namespace, node: Node) -> int:
     with node.db.read() as session:
         raws = page_raw(session, node.node_id, args.after, args.limit)
     for raw in raws:
-        sys.stdout.write(raw.decode("utf-8") + "\n")
+        # Exact canonical bytes, so the lines can be verified again (ARCHITECTURE.md §Layers:
+        # strict canonical JSON); this is our own feed, and JSON escapes every C0 control.
+        verbatim(raw.decode("utf-8") + "\n")
     return 0
 
 
@@ -283,7 +284,7 @@ def cmd_feed_recover(args: argparse.Namespace, node: Node) -> int:
     bar: dict[str, Progress] = {}
 
     def on_peer(peer: Any) -> None:
-        print(f"asking {peer.name or peer.id} ({peer.url})", file=sys.stderr)
+        echo("asking {} ({})", peer.name or peer.id, peer.url, err=True)
 
     def on_page(step: Any) -> None:
         progress = bar.setdefault("feed", Progress("recovering own feed", step.target))
@@ -294,7 +295,7 @@ def cmd_feed_recover(args: argparse.Namespace, node: Node) -> int:
     if "feed" in bar:
         bar["feed"].finish(f"{report.stored} entries recovered")
     for peer_id, why in report.failed.items():
-        print(f"{peer_id}: {why}", file=sys.stderr)
+        echo("{}: {}", peer_id, why, err=True)
     if report.still_behind is not None:
         missing = report.still_behind
         raise CliError(
@@ -307,11 +308,13 @@ def cmd_feed_recover(args: argparse.Namespace, node: Node) -> int:
     if own:
         raise CliError(own[0])
     if report.stored:
-        print(
-            f"recovered {report.stored} entries; the feed is at seq {report.head}, writing resumes"
+        echo(
+            "recovered {} entries; the feed is at seq {}, writing resumes",
+            report.stored,
+            report.head,
         )
     else:
-        print(f"nothing to recover: no reachable peer holds more than seq {report.head}")
+        echo("nothing to recover: no reachable peer holds more than seq {}", report.head)
     return 0
 
 

@@ -11,7 +11,7 @@ from types import ModuleType
 
 from federation.errors import ProtocolError
 from node import __version__
-from node.cli.output import CliError
+from node.cli.output import CliError, echo
 from node.errors import NodeError
 from node.features import cli_commands
 from node.settings import SettingsError
@@ -123,16 +123,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 node.close()
         return int(args.func(args))
     except CliError as exc:
-        print(f"spazi: error: {exc}", file=sys.stderr)
+        echo("spazi: error: {}", exc, err=True)
         return exc.code
     except NodeError as exc:
-        print(f"spazi: error: {exc.detail}", file=sys.stderr)
+        echo("spazi: error: {}", exc.detail, err=True)
         return 1
     except (ProtocolError, SettingsError) as exc:
-        print(f"spazi: error: {exc}", file=sys.stderr)
+        echo("spazi: error: {}", exc, err=True)
         return 1
     except KeyboardInterrupt:
-        print("spazi: interrupted", file=sys.stderr)
+        echo("spazi: interrupted", err=True)
         return 130
 
 

@@ -3,30 +3,32 @@
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from federation.keys import fingerprint
-from node.cli.output import CliError, Progress, emit_json, option, table
+from node.cli.output import CliError, Progress, clean, echo, emit_json, option, table
 from node.feedcheck import alerts
 from node.formats import ago, parse_duration
-from node.network import blocking, joining, peering
+from node.network import blocking, joining, muting, peering
 from node.network.status import peer_rows, quarantined
 from node.runtime import Node
 
 
 def cmd_peer_invite(args: argparse.Namespace, node: Node) -> int:
     code = joining.create_invite(node, option("--expires", parse_duration, args.expires))
-    print(f"One-time invite, valid {args.expires}; give it to the other admin:", file=sys.stderr)
-    print(code)
+    echo("One-time invite, valid {}; give it to the other admin:", args.expires, err=True)
+    echo("{}", code)
     return 0
 
 
 def cmd_peer_join(args: argparse.Namespace, node: Node) -> int:
     peer = joining.join(node, args.code)
-    print(f"peered with {peer.name or peer.id} ({fingerprint(peer.id)}) at {peer.url}")
+    echo("peered with {} ({}) at {}", peer.name or peer.id, fingerprint(peer.id), peer.url)
     return 0
 
 
@@ -43,12 +45,12 @@ def _confirm(
 
 def cmd_peer_add(args: argparse.Namespace, node: Node) -> int:
     descriptor = joining.discover(node, args.url, args.expect_id)
-    print(f"{descriptor.name} at {descriptor.url}", file=sys.stderr)
-    print(f"  node id:     {descriptor.id}", file=sys.stderr)
-    print(f"  fingerprint: {fingerprint(descriptor.id)}", file=sys.stderr)
+    echo("{} at {}", descriptor.name, descriptor.url, err=True)
+    echo("  node id:     {}", descriptor.id, err=True)
+    echo("  fingerprint: {}", fingerprint(descriptor.id), err=True)
     _confirm("Is this the fingerprint the other admin gave you?", args.yes)
     peer = joining.request(node, descriptor)
-    print(f"peering request sent; {descriptor.name} is now {peer.state}")
+    echo("peering request sent; {} is now {}", descriptor.name, peer.state)
     return 0
 
 
@@ -57,14 +59,14 @@ def cmd_peer_requests(args: argparse.Namespace, node: Node) -> int:
         with node.db.read() as session:
             waiting = peering.count_pending(session)
         if not waiting:
-            print("no peering requests are waiting")
+            echo("no peering requests are waiting")
             return 0
         _confirm(
             f"Reject all {waiting} waiting peering requests?",
             args.yes,
             "pass --yes to reject every waiting request",
         )
-        print(f"rejected {joining.reject_all(node)} peering requests; each sender is told")
+        echo("rejected {} peering requests; each sender is told", joining.reject_all(node))
         return 0
     with node.db.read() as session:
         rows = [
@@ -84,13 +86,13 @@ def cmd_peer_requests(args: argparse.Namespace, node: Node) -> int:
 
 def cmd_peer_approve(args: argparse.Namespace, node: Node) -> int:
     peer = joining.approve(node, args.peer_id)
-    print(f"approved {peer.name or peer.id}; it is now active")
+    echo("approved {}; it is now active", peer.name or peer.id)
     return 0
 
 
 def cmd_peer_reject(args: argparse.Namespace, node: Node) -> int:
     peer = joining.reject(node, args.peer_id)
-    print(f"rejected {peer.name or peer.id}")
+    echo("rejected {}", peer.name or peer.id)
     return 0
 
 
@@ -106,10 +108,10 @@ def cmd_peer_list(args: argparse.Namespace, node: Node) -> int:
     with node.db.read() as session:
         own = alerts(session, node.node_id)
     for line in own:
-        print(f"\nWARNING: {line}")
+        echo("\nWARNING: {}", line)
     forks = quarantined(node)
     if forks:
-        print("\nQuarantined (signed two different histories; proofs in /federation/v1/forks):")
+        echo("\nQuarantined (signed two different histories; proofs in /federation/v1/forks):")
         table(forks, ["origin", "seq", "found"])
     return 0
 
@@ -117,14 +119,14 @@ def cmd_peer_list(args: argparse.Namespace, node: Node) -> int:
 def cmd_peer_block(args: argparse.Namespace, node: Node) -> int:
     with node.db.write() as session:
         blocking.block(session, node, args.node_id, args.reason or "")
-    print(f"blocked {args.node_id}; what we mirrored of it was dropped")
+    echo("blocked {}; what we mirrored of it was dropped", args.node_id)
     return 0
 
 
 def cmd_peer_unblock(args: argparse.Namespace, node: Node) -> int:
     with node.db.write() as session:
         blocking.unblock(session, node, args.node_id)
-    print(f"unblocked {args.node_id}")
+    echo("unblocked {}", args.node_id)
     return 0
 
 
@@ -132,11 +134,18 @@ def cmd_blocklist_export(args: argparse.Namespace, node: Node) -> int:
     with node.db.read() as session:
         text = blocking.export_csv(blocking.list_blocks(session))
     if args.file == "-":
-        sys.stdout.write(text)
+        # Reasons come from other admins' files: on stdout each field is cleaned, so a reason
+        # can neither hold an escape nor start a line of its own; a file keeps them exactly.
+        shown = io.StringIO()
+        writer = csv.writer(shown, lineterminator="\n")
+        for record in csv.reader(io.StringIO(text)):
+            writer.writerow([clean(field) for field in record])
+        for line in shown.getvalue().splitlines():
+            echo("{}", line)
     else:
         Path(args.file).write_text(text, encoding="utf-8")
         count = text.count("\n") - 1
-        print(f"wrote {count} blocked node{'' if count == 1 else 's'} to {args.file}")
+        echo("wrote {} blocked node{} to {}", count, "" if count == 1 else "s", args.file)
     return 0
 
 
@@ -147,7 +156,7 @@ def cmd_blocklist_import(args: argparse.Namespace, node: Node) -> int:
         raise CliError(f"cannot read {args.file}: {exc}") from exc
     with node.db.write() as session:
         added = blocking.import_csv(session, node, text)
-    print(f"blocked {added} more nodes")
+    echo("blocked {} more nodes", added)
     return 0
 
 
@@ -181,22 +190,20 @@ def cmd_sync(args: argparse.Namespace, node: Node) -> int:
     for peer_id, report in result.reports.items():
         if report.peer_failed and report.peer_error:
             failed += 1
-            print(
-                f"{peer_id}: FAILED {report.peer_error.reason}: {report.peer_error.detail}",
-                file=sys.stderr,
-            )
+            error = report.peer_error
+            echo("{}: FAILED {}: {}", peer_id, error.reason, error.detail, err=True)
             continue
-        print(f"{peer_id}: stored {report.total_stored} entries in {report.pages} pages")
+        echo("{}: stored {} entries in {} pages", peer_id, report.total_stored, report.pages)
         if report.out_of_time:
-            print(
-                f"  stopped after sync_round_budget ({node.settings['sync_round_budget']} s); "
-                "run spazi sync again to go on",
-                file=sys.stderr,
+            echo(
+                "  stopped after sync_round_budget ({} s); run spazi sync again to go on",
+                node.settings["sync_round_budget"],
+                err=True,
             )
         for origin, issue in report.errors.items():
-            print(f"  {origin}: refused ({issue.reason}: {issue.detail})", file=sys.stderr)
+            echo("  {}: refused ({}: {})", origin, issue.reason, issue.detail, err=True)
     if result.forks_recorded:
-        print(f"{result.forks_recorded} forked origins quarantined", file=sys.stderr)
+        echo("{} forked origins quarantined", result.forks_recorded, err=True)
     refused = any(report.errors for report in result.reports.values())
     return 1 if failed or refused else 0
 
@@ -217,14 +224,14 @@ def cmd_key_rotate(args: argparse.Namespace, node: Node) -> int:
     since = _parse_time(args.compromised_since) if args.compromised_since else None
     old = node.key.kid
     new = rotate(node, since)
-    print(f"rotated key {old} -> {new.kid}; peers follow it at their next sync")
+    echo("rotated key {} -> {}; peers follow it at their next sync", old, new.kid)
     return 0
 
 
 def cmd_worker(args: argparse.Namespace, node: Node) -> int:
     from node.jobs import run_worker
 
-    print("worker running sync, outbox and prune jobs (Ctrl-C stops)", file=sys.stderr)
+    echo("worker running sync, outbox and prune jobs (Ctrl-C stops)", err=True)
     run_worker(node)
     return 0
 
@@ -254,6 +261,71 @@ def cmd_network_events(args: argparse.Namespace, node: Node) -> int:
         emit_json(rows)
     else:
         table(rows, ["start", "title", "space", "city", "status"])
+    return 0
+
+
+def _mute_target(args: argparse.Namespace) -> tuple[str, bool]:
+    """(node id, whether it names a relay) from ``ORIGIN`` or ``--relayed-by PEER``."""
+    if (args.node_id is None) == (args.relayed_by is None):
+        raise CliError(
+            f"give either ORIGIN or --relayed-by PEER (see spazi network {args.sub} --help)", 2
+        )
+    if args.relayed_by is not None:
+        return args.relayed_by, True
+    return args.node_id, False
+
+
+def cmd_network_mute(args: argparse.Namespace, node: Node) -> int:
+    node_id, relay = _mute_target(args)
+    with node.db.write() as session:
+        added = muting.mute(session, node, node_id, relayed_by=relay)
+        shown = muting.label(session, node_id)
+        count = len(muting.introduced_by(session, node_id)) if relay else 1
+    if not added:
+        echo("{} is already muted; nothing changed (see spazi network muted)", shown)
+    elif relay:
+        echo(
+            "muted the {} origins first relayed by {}, and any it introduces later; their feeds "
+            "are still synced and relayed (spazi peer block stops that)",
+            count,
+            shown,
+        )
+    else:
+        echo(
+            "muted {} ({}); its feed is still synced and relayed (spazi peer block stops that)",
+            shown,
+            fingerprint(node_id),
+        )
+    return 0
+
+
+def cmd_network_unmute(args: argparse.Namespace, node: Node) -> int:
+    node_id, relay = _mute_target(args)
+    with node.db.write() as session:
+        muting.unmute(session, node, node_id, relayed_by=relay)
+        shown = muting.label(session, node_id)
+    if relay:
+        echo("unmuted the origins relayed by {}; they show again unless hidden another way", shown)
+    else:
+        echo("unmuted {}; it shows again unless blocked, forked or muted with its relay", shown)
+    return 0
+
+
+def cmd_network_muted(args: argparse.Namespace, node: Node) -> int:
+    with node.db.read() as session:
+        mutes = muting.muted_rows(session, node)
+    rows = []
+    for mute in mutes:
+        why = f"relayed by {mute['label']}" if mute["scope"] == muting.RELAYED_BY else "muted"
+        for origin in mute["origins"] or [{"origin": None, "name": "", "fingerprint": ""}]:
+            rows.append({**origin, "muted": why, "since": mute["since"], "by": mute["node_id"]})
+    if args.json:
+        emit_json(rows)
+        return 0
+    table(
+        [r if r["origin"] else {**r, "name": "(none yet)"} for r in rows],
+        ["fingerprint", "name", "muted", "since", "origin"],
+    )
     return 0
 
 
@@ -314,4 +386,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--tag")
     p.add_argument("--from", dest="date_from", help="YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", help="YYYY-MM-DD")
+    p.add_argument("--json", action="store_true")
+    for name, func, help_text in (
+        ("mute", cmd_network_mute, "hide an origin from the network views (still synced)"),
+        ("unmute", cmd_network_unmute, "show a muted origin again"),
+    ):
+        p = command(net_sub, name, func, help_text)
+        p.add_argument("node_id", nargs="?", metavar="ORIGIN", help="the origin's node id")
+        p.add_argument(
+            "--relayed-by",
+            metavar="PEER",
+            help="instead: every origin first relayed by this peer (node id), later ones too",
+        )
+    p = command(net_sub, "muted", cmd_network_muted, "the muted origins and why")
     p.add_argument("--json", action="store_true")

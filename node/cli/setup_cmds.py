@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from federation.keys import fingerprint
 from node.bootstrap import AlreadyInitialised, init_node
-from node.cli.output import CliError, table
+from node.cli.output import CliError, echo, table
 from node.db import Database
 from node.migrate import current_revision, head_revision, upgrade
 from node.settings import SETTINGS, load_settings, markdown_table
@@ -41,13 +40,13 @@ def cmd_init(args: argparse.Namespace) -> int:
         )
     except AlreadyInitialised as exc:
         raise CliError(str(exc)) from exc
-    print(f"Created node {args.name!r} in {data_dir}")
-    print(f"  node id:     {node_id}")
-    print(f"  fingerprint: {fingerprint(node_id)}")
-    print(f"  url:         {args.url.rstrip('/')}")
-    print("Next:")
-    print(f"  spazi --data-dir {data_dir} resource add --kind hot_desk --name Desk --capacity 10")
-    print(f"  spazi --data-dir {data_dir} run")
+    echo("Created node {} in {}", repr(args.name), data_dir)
+    echo("  node id:     {}", node_id)
+    echo("  fingerprint: {}", fingerprint(node_id))
+    echo("  url:         {}", args.url.rstrip("/"))
+    echo("Next:")
+    echo("  spazi --data-dir {} resource add --kind hot_desk --name Desk --capacity 10", data_dir)
+    echo("  spazi --data-dir {} run", data_dir)
     return 0
 
 
@@ -62,9 +61,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = app.config["SPAZI"]
     host = args.host or settings["host"]
     port = args.port if args.port is not None else settings["port"]
-    print(
-        f"Serving {settings['url'] or 'node'} on http://{host}:{port} (Ctrl-C stops)",
-        file=sys.stderr,
+    echo(
+        "Serving {} on http://{}:{} (Ctrl-C stops)", settings["url"] or "node", host, port, err=True
     )
     # threaded: a slow peer must not stall the front desk; no reloader: jobs must run once.
     app.run(host=host, port=port, threaded=True, use_reloader=False)
@@ -138,11 +136,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 )
         finally:
             node.close()
-        print(f"Created a demo node in {data_dir}", file=sys.stderr)
-        print(
-            f"  admin pages: spazi --data-dir {data_dir} admin create-user YOU@EXAMPLE.ORG, "
-            f"then {url}/admin",
-            file=sys.stderr,
+        echo("Created a demo node in {}", data_dir, err=True)
+        echo(
+            "  admin pages: spazi --data-dir {} admin create-user YOU@EXAMPLE.ORG, then {}/admin",
+            data_dir,
+            url,
+            err=True,
         )
     args.data_dir, args.host = str(data_dir), "127.0.0.1"
     # Links in pages and feeds follow the port actually served, even on a later run.
@@ -152,7 +151,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_settings(args: argparse.Namespace) -> int:
     if args.markdown:
-        print(markdown_table())
+        for line in markdown_table().splitlines():  # our own text, one cleaned line at a time
+            echo("{}", line)
         return 0
     values = load_settings(args.data_dir)
     rows = []
@@ -182,7 +182,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
         after = current_revision(db.engine)
     finally:
         db.dispose()
-    print(f"database: {before or 'empty'} -> {after} (newest: {head_revision()})")
+    echo("database: {} -> {} (newest: {})", before or "empty", after, head_revision())
     return 0
 
 

@@ -60,13 +60,13 @@ def event_rows(
     include_cancelled: bool = True,
 ) -> list[dict[str, Any]]:
     """Events across every origin we hold, each with its space and origin."""
-    hidden = published.hidden_origins(session)  # like list_spaces
-    found = published.query_events(session, None, start, end, tag, city, include_cancelled)
+    # Hidden origins (blocked, quarantined, muted) are left out as list_spaces leaves them out.
+    found = published.query_events(
+        session, None, start, end, tag, city, include_cancelled, visible_only=True
+    )
     names = published.spaces(session, {event.origin for event in found})
     rows = []
     for event in found:
-        if event.origin in hidden:
-            continue
         view = event_view(event)
         space = names.get(event.origin)
         view["space"] = space.name if space else event.origin

@@ -1,5 +1,6 @@
 """The admin page of the federation: peers and their sync health, peering requests to approve
-or reject, quarantined (forked) origins with their proofs, and the block list.
+or reject, the origins we hold with the peer that introduced each (to mute), quarantined (forked)
+origins with their proofs, and the block list.
 
 It sits behind the same login and CSRF check as the other admin pages (their ``before_request``
 guard is registered here too) and calls the same functions as ``spazi peer …``. A refused action
@@ -18,7 +19,7 @@ from node.errors import NodeError
 from node.formats import ago
 from node.http.context import node
 from node.models import Peer
-from node.network import blocking, joining, peering
+from node.network import blocking, joining, muting, peering
 from node.network.status import peer_rows, quarantined
 from node.runtime import Node
 from node.web.admin_pages import PageResult, admin_page, no_store, require_login
@@ -74,12 +75,32 @@ def _blocks(now: Any) -> list[dict[str, Any]]:
         ]
 
 
+def _origins() -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """The origins we hold (``muting.origin_rows``), and for each peer that introduced some,
+    how many and whether they are muted with it."""
+    current = node()
+    with current.db.read() as session:
+        rows = muting.origin_rows(session, current)
+        relay_mutes = {
+            m["node_id"] for m in muting.muted_rows(session, current) if m["scope"] == "relayed-by"
+        }
+    relays: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        if row["relayed_by"]:
+            entry = relays.setdefault(row["relayed_by"], {"count": 0, "muted": False})
+            entry["count"] += 1
+    for relay in relay_mutes:
+        relays.setdefault(relay, {"count": 0, "muted": False})["muted"] = True
+    return rows, relays
+
+
 def _network_page(
     status: int = 200, message: str | None = None, form: dict[str, str] | None = None
 ) -> tuple[str, int]:
     current = node()
     now = current.now()
     forks = [{**f, "fingerprint": fingerprint(f["origin"])} for f in quarantined(current)]
+    origins, relays = _origins()
     return admin_page(
         "admin/network.html",
         status=status,
@@ -88,6 +109,8 @@ def _network_page(
         peers=peer_rows(current),
         pending=_pending(now, _page_number()),
         forks=forks,
+        origins=origins,
+        relays=relays,
         blocks=_blocks(now),
         node_id=current.node_id,
         fingerprint=fingerprint(current.node_id),
@@ -96,7 +119,7 @@ def _network_page(
 
 @bp.get("")
 def page() -> tuple[str, int]:
-    """Peers, requests, quarantined origins and blocks on one page."""
+    """Peers, requests, origins, quarantined origins and blocks on one page."""
     return _network_page()
 
 
@@ -170,4 +193,42 @@ def unblock() -> PageResult:
     except NodeError as exc:
         return _network_page(exc.status, exc.detail)
     flash(f"Unblocked {node_id}.")
+    return redirect(url_for("admin_network.page"))
+
+
+def _mute_target() -> tuple[str, bool]:
+    """(node id, whether it names a relay): the form's ``relayed_by``, else its ``node_id``."""
+    relay = (request.form.get("relayed_by") or "").strip()
+    return (relay, True) if relay else (_node_id_field(), False)
+
+
+@bp.post("/mute")
+def mute() -> PageResult:
+    """Mute an origin, or every origin a peer introduced: hidden from the network pages, still
+    synced and relayed (``node.network.muting``)."""
+    current = node()
+    node_id, relay = _mute_target()
+    try:
+        with current.db.write() as session:
+            muting.mute(session, current, node_id, relayed_by=relay)
+            shown = muting.label(session, node_id)
+    except NodeError as exc:
+        return _network_page(exc.status, exc.detail)
+    what = f"every origin {shown} introduced" if relay else shown
+    flash(f"Muted {what}: hidden from the network pages, still synced and relayed.")
+    return redirect(url_for("admin_network.page"))
+
+
+@bp.post("/unmute")
+def unmute() -> PageResult:
+    """Undo a mute; what it hid shows again unless hidden another way."""
+    current = node()
+    node_id, relay = _mute_target()
+    try:
+        with current.db.write() as session:
+            muting.unmute(session, current, node_id, relayed_by=relay)
+            shown = muting.label(session, node_id)
+    except NodeError as exc:
+        return _network_page(exc.status, exc.detail)
+    flash(f"Unmuted {f'the origins {shown} introduced' if relay else shown}.")
     return redirect(url_for("admin_network.page"))
