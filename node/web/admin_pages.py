@@ -351,7 +351,7 @@ def event_cancel(event_id: str) -> PageResult:
         body, cancelled = row.body, row.cancelled
     context: dict[str, Any] = {"event": body, "cancelled": cancelled}
     if request.method == "POST":
-        reason = (request.form.get("reason") or "").strip()
+        reason = forms.newlines((request.form.get("reason") or "").strip())
         return _submit(
             "admin/event_cancel.html",
             lambda form: {"reason": reason} if reason else {},
