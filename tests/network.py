@@ -80,7 +80,8 @@ class Network:
         self.nodes: dict[str, SpaceNode] = {}
         self.adapters: dict[str, FlaskAdapter] = {}
 
-    def add(self, name: str, **profile: Any) -> SpaceNode:
+    def add(self, name: str, *, database_url: str | None = None, **profile: Any) -> SpaceNode:
+        """A node at ``http://<name>.test``, on SQLite unless ``database_url`` names another."""
         url = f"http://{name}.test"
         node = make_node(
             self.base,
@@ -89,6 +90,7 @@ class Network:
             clock=self.clock,
             settings=self.settings,
             profile=profile or None,
+            database_url=database_url,
         )
         self.nodes[name] = node
         self.adapters[url] = FlaskAdapter(node.app)

@@ -149,8 +149,14 @@ def sync_peer(
             report.peer_error.detail,
         )
     for origin, refusal in report.errors.items():
+        # A store-failed issue carries its exception: the traceback is for the operator's log.
         log.warning(
-            "refused %s's feed from %s: %s: %s", origin, peer.url, refusal.reason, refusal.detail
+            "refused %s's feed from %s: %s: %s",
+            origin,
+            peer.url,
+            refusal.reason,
+            refusal.detail,
+            exc_info=refusal.cause,
         )
     forks = 0
     if not report.peer_failed:
