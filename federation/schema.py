@@ -12,8 +12,8 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from importlib import resources
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from federation.errors import BodyError
 from federation.keys import is_node_id
@@ -75,14 +75,60 @@ def opt(check: Check) -> Field:
 # exactly str, int, list, and the exact test is the cheaper one on the sync hot path.
 
 
-def string(max_len: int, min_len: int = 0, pattern: str | None = None) -> Check:
+# protocol.md §Entry types, *text*: the code points no string of a body may hold. NUL cannot be
+# stored by PostgreSQL; the other C0 controls (carriage return among them), U+FFFE and U+FFFF
+# cannot appear in XML 1.0 (Atom, XHTML); DEL and the C1 controls are terminal commands, not
+# text. Multi-line members may hold tab and line feed; one-line members (names, titles, ids,
+# tags, cities, URLs…) hold neither, so they fit a calendar line, a table cell or an HTTP header.
+# Lone surrogates are refused earlier, by canonical JSON (protocol.md §Canonical form).
+_NONCHARACTERS = "\ufffe\uffff"
+ONE_LINE_FORBIDDEN = frozenset(
+    [chr(c) for c in range(0x20)] + [chr(c) for c in range(0x7F, 0xA0)] + list(_NONCHARACTERS)
+)
+MULTI_LINE_FORBIDDEN = ONE_LINE_FORBIDDEN - {"\t", "\n"}
+_ONE_LINE_BAD = re.compile("[\x00-\x1f\x7f-\x9f\ufffe\uffff]").search
+_MULTI_LINE_BAD = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]").search
+
+
+def is_text_line(value: str) -> bool:
+    """True when ``value`` is one-line *text* (protocol.md §Entry types): no control at all."""
+    return _ONE_LINE_BAD(value) is None
+
+
+def is_text(value: str) -> bool:
+    """True when ``value`` is multi-line *text*: no control but tab and line feed."""
+    return _MULTI_LINE_BAD(value) is None
+
+
+def text_problem(value: str, lines: bool = False) -> str | None:
+    """Why ``value`` is not *text* (one-line unless ``lines``), naming the code point; or None.
+
+    The message never repeats the input: it goes into logs, problem documents and terminals.
+    """
+    bad = (_MULTI_LINE_BAD if lines else _ONE_LINE_BAD)(value)
+    if bad is None:
+        return None
+    code = ord(bad.group())
+    if lines or bad.group() not in "\t\n":
+        return f"must not contain the control character U+{code:04X}"
+    return f"must be one line (no tab or line break, found U+{code:04X})"
+
+
+def string(
+    max_len: int, min_len: int = 0, pattern: str | None = None, *, lines: bool = False
+) -> Check:
+    """A string of ``min_len``..``max_len`` characters, *text* (multi-line if ``lines``), and
+    matching ``pattern`` as a whole if one is given."""
     match = re.compile(pattern).fullmatch if pattern else None
+    bad = _MULTI_LINE_BAD if lines else _ONE_LINE_BAD
 
     def check(value: Any, path: str) -> None:
         if type(value) is not str and not isinstance(value, str):
             raise BodyError(detail=f"{path} must be a string")
         if not min_len <= len(value) <= max_len:
             raise BodyError(detail=f"{path} must be {min_len}..{max_len} characters")
+        if bad(value) is not None:
+            raise BodyError(detail=f"{path} {text_problem(value, lines)}")
         if match is not None and match(value) is None:
             raise BodyError(detail=f"{path} has the wrong format")
 
@@ -173,23 +219,23 @@ def iso_date(value: Any, path: str) -> None:
         raise BodyError(detail=f"{path} is not a valid date") from exc
 
 
-_ZONE_NAME = string(64, 1, r"[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*")
+def _shipped_zones() -> frozenset[str]:
+    text = resources.files("federation").joinpath("zones.txt").read_text(encoding="utf-8")
+    return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
 
 
-# Zones already found valid. A feed names the same few again and again, and the set can't grow
-# beyond the zones that exist (a few hundred), so no bound is needed.
-_KNOWN_ZONES: set[str] = set()
+# protocol.md §Entry types, *zone*: the fixed list the project ships (written by
+# tests/make_zones.py), never the system's tz database, whose names differ from one system to
+# the next (``localtime``, ``posix/…``, links): every node must admit and refuse alike.
+ZONES = _shipped_zones()
 
 
 def timezone(value: Any, path: str) -> None:
-    if type(value) is str and value in _KNOWN_ZONES:
-        return
-    _ZONE_NAME(value, path)
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise BodyError(detail=f"{path} is not a known IANA time zone") from exc
-    _KNOWN_ZONES.add(value)
+    """A *zone*: one of :data:`ZONES`."""
+    if type(value) is not str or value not in ZONES:
+        raise BodyError(
+            detail=f"{path} is not a canonical IANA time zone of protocol v1, e.g. Europe/Rome"
+        )
 
 
 def clock_time(value: Any, path: str) -> None:

@@ -135,11 +135,13 @@ class SyncProgress:
 @dataclass(frozen=True)
 class SyncIssue:
     """Why an origin (or the whole round) stopped. ``transport`` says the peer was at fault in
-    delivering (unreachable, HTTP error, bad JSON) rather than the content being refused."""
+    delivering (unreachable, HTTP error, bad JSON) rather than the content being refused.
+    ``cause`` is the exception behind a ``store-failed`` issue, for the node's log."""
 
     reason: str
     detail: str
     transport: bool = False
+    cause: BaseException | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -210,10 +212,13 @@ def sync_from_peer(
 ) -> SyncReport:
     """Run one anti-entropy round against the peer ``peer_id`` at ``peer_url``.
 
-    Never raises for anything the peer sends or fails to send: problems land in the report
-    (exceptions from ``store`` do propagate: they are the node's own failures). An
+    Never raises for anything the peer sends or fails to send: problems land in the report. An
     origin whose page is refused stops for this round with nothing of that page stored; other
-    origins continue. A peer that becomes unreachable ends the round (``report.peer_error``).
+    origins continue. So does an origin whose page ``store.store_page`` fails to store with any
+    other exception (``store-failed``, the exception kept as the issue's ``cause``): one entry
+    the node's database cannot hold must not cut the node off from every origin after it.
+    Exceptions from the store's other methods propagate. A peer that becomes unreachable ends
+    the round (``report.peer_error``).
     ``max_pages`` bounds the pages per origin per round so one long feed cannot starve the rest.
     ``verify_threads`` is how many threads check a page's signatures (``verify_page``).
     ``budget`` bounds the round's time: once spent, the round stops after the page in hand
@@ -257,7 +262,22 @@ def sync_from_peer(
             report.errors[origin] = _issue(exc)
         except ProtocolError as exc:
             report.errors[origin] = _issue(exc)
+        except _StoreFailed as failed:
+            report.errors[origin] = failed.issue
     return report
+
+
+class _StoreFailed(Exception):
+    """``store_page`` raised something other than a protocol refusal (internal to a round)."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(str(cause))
+        # One line of printable text: the detail is shown in peer lists and pages as it stands,
+        # and a database error's message goes on with the statement and its parameters.
+        lines = str(cause).strip().splitlines()
+        first = "".join(c if c.isprintable() else "?" for c in (lines[0] if lines else ""))
+        detail = f"{type(cause).__name__}: {first}" if first else type(cause).__name__
+        self.issue = SyncIssue("store-failed", detail[:300], cause=cause)
 
 
 def _skip_reason(store: SyncStore, origin: str, peer_id: str) -> str | None:
@@ -327,7 +347,12 @@ def _sync_origin(
                 max_entries=limit,
                 threads=verify_threads,
             )
-            store.store_page(origin, verified)
+            try:
+                store.store_page(origin, verified)
+            except ProtocolError:
+                raise  # a refusal (origin quarantined or blocked meanwhile): reported as is
+            except Exception as exc:  # any other failure stops this origin only
+                raise _StoreFailed(exc) from exc
             pages += 1
             report.pages += 1
             report.stored[origin] = report.stored.get(origin, 0) + len(verified)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import (
     RAISE,
@@ -22,11 +21,35 @@ from marshmallow import (
 
 from federation.bodies import DAYS, RESOURCE_KINDS
 from federation.keys import is_node_id
+from federation.schema import ZONES, text_problem
 
 IDENT = validate.Regexp(
     r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$", error="letters, digits, . _ - (max 64)"
 )
 URL = validate.URL(schemes={"http", "https"}, require_tld=False)
+
+
+class Line(fields.String):
+    """One-line *text* (protocol.md §Entry types): no control character, no line break or tab.
+
+    Every string people send is checked here, published or not (members and tokens too): the
+    database must be able to store it (PostgreSQL refuses NUL) and every page must show it.
+    """
+
+    lines = False
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        problem = text_problem(text, self.lines)
+        if problem is not None:
+            raise ValidationError(problem)
+        return text
+
+
+class Lines(Line):
+    """Multi-line *text*: tab and line feed are allowed, other controls (and CR) are not."""
+
+    lines = True
 
 
 class StrictSchema(Schema):
@@ -37,10 +60,9 @@ class StrictSchema(Schema):
 
 
 def _timezone(value: str) -> None:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValidationError("not a known IANA time zone, e.g. Europe/Rome") from exc
+    # The protocol's fixed list, not the system's tz database (protocol.md §Entry types, *zone*).
+    if value not in ZONES:
+        raise ValidationError("not a canonical IANA time zone, e.g. Europe/Rome or UTC")
 
 
 def _local_datetime(value: str) -> None:
@@ -58,9 +80,9 @@ def _node_id(value: str) -> None:
 
 
 class OpeningHoursSchema(StrictSchema):
-    days = fields.List(fields.String(validate=validate.OneOf(DAYS)), required=True)
-    opens = fields.String(required=True, validate=validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$"))
-    closes = fields.String(
+    days = fields.List(Line(validate=validate.OneOf(DAYS)), required=True)
+    opens = Line(required=True, validate=validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$"))
+    closes = Line(
         required=True, validate=validate.Regexp(r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$")
     )
     valid_from = fields.Date(format="iso")
@@ -69,27 +91,27 @@ class OpeningHoursSchema(StrictSchema):
 
 class ContactSchema(StrictSchema):
     email = fields.Email()
-    phone = fields.String(validate=validate.Regexp(r"^[0-9+() .\-]{3,40}$"))
-    url = fields.String(validate=URL)
+    phone = Line(validate=validate.Regexp(r"^[0-9+() .\-]{3,40}$"))
+    url = Line(validate=URL)
 
 
 class LinkSchema(StrictSchema):
-    title = fields.String(required=True, validate=validate.Length(1, 100))
-    url = fields.String(required=True, validate=URL)
+    title = Line(required=True, validate=validate.Length(1, 100))
+    url = Line(required=True, validate=URL)
 
 
 class ProfileSchema(StrictSchema):
     """A change to the space profile; a field given as null is removed."""
 
-    name = fields.String(validate=validate.Length(1, 200))
-    description = fields.String(allow_none=True, validate=validate.Length(max=5000))
-    address = fields.String(allow_none=True, validate=validate.Length(max=500))
-    city = fields.String(allow_none=True, validate=validate.Length(max=100))
-    country = fields.String(
+    name = Line(validate=validate.Length(1, 200))
+    description = Lines(allow_none=True, validate=validate.Length(max=5000))
+    address = Line(allow_none=True, validate=validate.Length(max=500))
+    city = Line(allow_none=True, validate=validate.Length(max=100))
+    country = Line(
         allow_none=True,
         validate=validate.Regexp(r"^[A-Z]{2}$", error="use an ISO 3166 code in capitals, e.g. IT"),
     )
-    timezone = fields.String(validate=_timezone)
+    timezone = Line(validate=_timezone)
     latitude_e6 = fields.Integer(
         strict=True, allow_none=True, validate=validate.Range(-90_000_000, 90_000_000)
     )
@@ -97,16 +119,16 @@ class ProfileSchema(StrictSchema):
         strict=True, allow_none=True, validate=validate.Range(-180_000_000, 180_000_000)
     )
     opening_hours = fields.List(fields.Nested(OpeningHoursSchema), allow_none=True)
-    amenities = fields.List(fields.String(validate=validate.Length(1, 50)), allow_none=True)
+    amenities = fields.List(Line(validate=validate.Length(1, 50)), allow_none=True)
     contact = fields.Nested(ContactSchema, allow_none=True)
     links = fields.List(fields.Nested(LinkSchema), allow_none=True)
 
 
 class ResourceSchema(StrictSchema):
-    id = fields.String(validate=IDENT)
-    kind = fields.String(required=True, validate=validate.OneOf(RESOURCE_KINDS))
-    name = fields.String(required=True, validate=validate.Length(1, 200))
-    description = fields.String(allow_none=True, validate=validate.Length(max=5000))
+    id = Line(validate=IDENT)
+    kind = Line(required=True, validate=validate.OneOf(RESOURCE_KINDS))
+    name = Line(required=True, validate=validate.Length(1, 200))
+    description = Lines(allow_none=True, validate=validate.Length(max=5000))
     capacity = fields.Integer(strict=True, required=True, validate=validate.Range(1, 10_000))
     price_hour_minor = fields.Integer(
         strict=True, allow_none=True, validate=validate.Range(0, 10**9)
@@ -114,34 +136,34 @@ class ResourceSchema(StrictSchema):
     price_day_minor = fields.Integer(
         strict=True, allow_none=True, validate=validate.Range(0, 10**9)
     )
-    currency = fields.String(
+    currency = Line(
         allow_none=True,
         validate=validate.Regexp(r"^[A-Z]{3}$", error="use an ISO 4217 code in capitals, e.g. EUR"),
     )
 
 
 class EventSchema(StrictSchema):
-    id = fields.String(validate=IDENT)
-    title = fields.String(required=True, validate=validate.Length(1, 200))
-    description = fields.String(allow_none=True, validate=validate.Length(max=5000))
-    start = fields.String(required=True, validate=_local_datetime)
-    end = fields.String(required=True, validate=_local_datetime)
-    timezone = fields.String(validate=_timezone)
+    id = Line(validate=IDENT)
+    title = Line(required=True, validate=validate.Length(1, 200))
+    description = Lines(allow_none=True, validate=validate.Length(max=5000))
+    start = Line(required=True, validate=_local_datetime)
+    end = Line(required=True, validate=_local_datetime)
+    timezone = Line(validate=_timezone)
     capacity = fields.Integer(strict=True, allow_none=True, validate=validate.Range(1, 100_000))
     tags = fields.List(
-        fields.String(validate=validate.Regexp(r"^[^\s,]{1,40}$")),
+        Line(validate=validate.Regexp(r"^[^\s,]{1,40}$")),
         allow_none=True,
         validate=validate.Length(max=20),
     )
     price_minor = fields.Integer(strict=True, allow_none=True, validate=validate.Range(0, 10**9))
-    currency = fields.String(
+    currency = Line(
         allow_none=True,
         validate=validate.Regexp(r"^[A-Z]{3}$", error="use an ISO 4217 code in capitals, e.g. EUR"),
     )
     cohosts = fields.List(
-        fields.String(validate=_node_id), allow_none=True, validate=validate.Length(max=20)
+        Line(validate=_node_id), allow_none=True, validate=validate.Length(max=20)
     )
-    url = fields.String(allow_none=True, validate=URL)
+    url = Line(allow_none=True, validate=URL)
 
     @validates_schema
     def _end_after_start(self, data: dict[str, Any], **_: Any) -> None:
@@ -154,17 +176,17 @@ class EventSchema(StrictSchema):
 
 
 class CancelSchema(StrictSchema):
-    reason = fields.String(validate=validate.Length(max=500))
+    reason = Lines(validate=validate.Length(max=500))
 
 
 class MemberSchema(StrictSchema):
-    name = fields.String(required=True, validate=validate.Length(1, 200))
+    name = Line(required=True, validate=validate.Length(1, 200))
     email = fields.Email(required=True)
-    plan = fields.String(load_default="", validate=validate.Length(max=100))
+    plan = Line(load_default="", validate=validate.Length(max=100))
 
 
 class TokenSchema(StrictSchema):
-    name = fields.String(required=True, validate=validate.Length(1, 100))
+    name = Line(required=True, validate=validate.Length(1, 100))
 
 
 class EventQuerySchema(StrictSchema):
@@ -172,8 +194,8 @@ class EventQuerySchema(StrictSchema):
 
     start = fields.Date(data_key="from", error_messages={"invalid": "use a date like 2026-12-01"})
     end = fields.Date(data_key="to", error_messages={"invalid": "use a date like 2026-12-31"})
-    tag = fields.String(validate=validate.Length(1, 40))
-    city = fields.String(validate=validate.Length(1, 100))
+    tag = Line(validate=validate.Length(1, 40))
+    city = Line(validate=validate.Length(1, 100))
     include_cancelled = fields.Boolean(load_default=True)
 
     @validates("tag")

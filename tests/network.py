@@ -80,8 +80,8 @@ class Network:
         self.nodes: dict[str, SpaceNode] = {}
         self.adapters: dict[str, FlaskAdapter] = {}
 
-    def add(self, name: str, database_url: str | None = None, **profile: Any) -> SpaceNode:
-        """Node ``name`` at ``http://<name>.test`` (on SQLite unless ``database_url``)."""
+    def add(self, name: str, *, database_url: str | None = None, **profile: Any) -> SpaceNode:
+        """A node at ``http://<name>.test``, on SQLite unless ``database_url`` names another."""
         url = f"http://{name}.test"
         node = make_node(
             self.base,

@@ -176,8 +176,14 @@ def sync_peer(
             report.peer_error.detail,
         )
     for origin, refusal in report.errors.items():
+        # A store-failed issue carries its exception: the traceback is for the operator's log.
         log.warning(
-            "refused %s's feed from %s: %s: %s", origin, peer.url, refusal.reason, refusal.detail
+            "refused %s's feed from %s: %s: %s",
+            origin,
+            peer.url,
+            refusal.reason,
+            refusal.detail,
+            exc_info=refusal.cause,
         )
     if not report.peer_failed:
         note_own_head(node, client, peer, report.heads.get(node.node_id))

@@ -12,7 +12,6 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import available_timezones
 
 from flask import (
     Blueprint,
@@ -28,6 +27,7 @@ from marshmallow import Schema
 from werkzeug.wrappers import Response as BaseResponse
 
 from federation.keys import fingerprint
+from federation.schema import ZONES
 from node import formats, published
 from node.errors import InvalidInput, NodeError, Unauthorized
 from node.feedcheck import alerts
@@ -223,7 +223,9 @@ def _present(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _timezones() -> list[str]:
-    return sorted(available_timezones())
+    # Only the zones the protocol admits (protocol.md §Entry types, *zone*): the system's own
+    # database also holds names such as "localtime" that other nodes refuse.
+    return sorted(ZONES)
 
 
 # -- profile ------------------------------------------------------------------------------------
@@ -357,7 +359,7 @@ def event_cancel(event_id: str) -> PageResult:
         body, cancelled = row.body, row.cancelled
     context: dict[str, Any] = {"event": body, "cancelled": cancelled}
     if request.method == "POST":
-        reason = (request.form.get("reason") or "").strip()
+        reason = forms.newlines((request.form.get("reason") or "").strip())
         return _submit(
             "admin/event_cancel.html",
             lambda form: {"reason": reason} if reason else {},

@@ -29,7 +29,8 @@ ATOM_NS = "http://www.w3.org/2005/Atom"
 ATOM_MIMETYPE = "application/atom+xml"
 MAX_ENTRIES = 50
 SUMMARY_CHARS = 1000
-# Characters XML 1.0 cannot carry at all (even escaped); published text may hold them.
+# Characters XML 1.0 cannot carry at all (even escaped). Entries are *text* (protocol.md §Entry
+# types), which holds none of them; this stays as a guard for anything else shown here.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 

@@ -88,9 +88,12 @@ def calendar_document(
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", name)
-    cal.add("name", name)
-    cal.add("x-wr-timezone", timezone)
+    # icalendar escapes only the TEXT properties it knows; NAME (RFC 7986) and the X- ones it
+    # would write as given, so a comma, semicolon, backslash or line break in a space's name
+    # would break the file. vText escapes them (RFC 5545 §3.3.11).
+    cal.add("x-wr-calname", vText(name))
+    cal.add("name", vText(name))
+    cal.add("x-wr-timezone", vText(timezone))
     cal.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", "PT1H")  # the older spelling of REFRESH-INTERVAL
     years: list[int] = []

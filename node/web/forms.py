@@ -32,7 +32,14 @@ class FormErrors(Exception):
 
 
 def _text(form: FormData, name: str) -> str:
-    return (form.get(name) or "").strip()
+    """The field's text, stripped, with a textarea's CR LF line breaks (as browsers send them)
+    turned into LF: *multi-line text* ends lines with LF alone (protocol.md §Entry types)."""
+    return newlines((form.get(name) or "").strip())
+
+
+def newlines(text: str) -> str:
+    """``text`` with CR LF and lone CR line breaks written as LF."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _optional(form: FormData, name: str) -> str | None:

@@ -443,8 +443,9 @@ def test_crash_mid_sync_resumes_at_the_last_stored_page() -> None:
     c.publish(feed)
     net = NetworkSource(network(a, c))
     a.crash_on_page = 3
-    with pytest.raises(RuntimeError, match="disk full"):
-        sync(a, net, C, page_limit=10)
+    failed = sync(a, net, C, page_limit=10)
+    assert failed.errors[C].reason == "store-failed"
+    assert failed.errors[C].detail == "RuntimeError: disk full"
     assert [e.seq for e in a.feeds[C]] == list(range(1, 21))
 
     a.crash_on_page = None
@@ -550,3 +551,36 @@ def test_server_errors_end_the_round() -> None:
     report = sync(a, Overloaded(network(a, b)), B)
     assert report.peer_error is not None and report.peer_error.reason == "http-error"
     assert report.errors == {}
+
+
+class FailingStore(MemoryStore):
+    """A store whose writes fail for one origin with an error that is no protocol refusal (the
+    database refusing a value, a bug in a projector…)."""
+
+    def __init__(self, me: str, failing: str) -> None:
+        super().__init__(me)
+        self.failing = failing
+
+    def store_page(self, origin: str, entries: Sequence[Entry]) -> None:
+        if origin == self.failing:
+            raise ValueError("text fields cannot contain NUL\n[SQL: INSERT …]")
+        super().store_page(origin, entries)
+
+
+def test_a_page_that_cannot_be_stored_stops_only_its_origin() -> None:
+    a, b, c = FailingStore(A, failing=B), MemoryStore(B), MemoryStore(C)
+    c.publish(build_feed(KEY_C, 3))
+    b.publish(build_feed(KEY_B, 2))
+    net = NetworkSource(network(a, b, c))
+    sync(b, net, C)
+
+    report = sync(a, net, B)  # B serves B (sorted first) and C
+    assert report.stored == {C: 3}
+    assert hashes(a.feeds[C]) == hashes(c.feeds[C])
+    assert B not in a.feeds
+    issue = report.errors[B]
+    assert issue.reason == "store-failed" and not issue.transport
+    # One line, naming the error, for the peer list and the admin network page.
+    assert issue.detail == "ValueError: text fields cannot contain NUL"
+    assert isinstance(issue.cause, ValueError)  # for the node's log, with its traceback
+    assert not report.peer_failed and not report.ok

@@ -321,7 +321,7 @@ def test_clearing_an_optional_profile_field_removes_it(admin: SpaceNode) -> None
         ("/admin/profile", {**PROFILE_FORM, "contact_email": "not-an-email"}, "contact_email",
          "Not a valid email address."),
         ("/admin/profile", {**PROFILE_FORM, "timezone": "Mars/Olympus"}, "timezone",
-         "not a known IANA time zone"),
+         "not a canonical IANA time zone"),
         ("/admin/profile", {**PROFILE_FORM, "name": ""}, "name", "Length must be between 1"),
         ("/admin/profile", {**PROFILE_FORM, "opening_hours": "Mon 25:00-26:00"},
          "opening_hours", "rule 1: 25:00 is not a time of day"),

@@ -16,9 +16,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from federation.keys import NodeKey
-from node.models import Peer
+from node.models import Event, Peer, Space
 from node.network import joining
 from tests.cli_network import in_network, run_cli
 from tests.network import Network, network
@@ -27,7 +28,10 @@ from tests.support import FakeClock
 # An OSC 52 clipboard write ended by BEL, a screen clear (CSI 2J), an 8-bit CSI (U+009B), a
 # right-to-left override and DEL: each would act on the terminal if printed raw.
 EVIL = "\x1b]52;c;cm0gLXJmIH4=\x07\x1b[2J\x9b31m\u202eEvil\x7f"
-FORBIDDEN = ("\x1b", "\x07", "\x9b", "\u202e", "\x7f")
+FORBIDDEN = ("\x1b", "\x07", "\x9b", "\u202e", "\x7f", "\u2066")
+# What a peer can still publish: the protocol refuses controls in entry text (protocol.md
+# §Entry types, *text*), but not the bidi overrides that reorder what a terminal shows.
+PUBLISHABLE = "\u202eEvil\u2066"
 
 
 def _assert_clean(text: str, *visible: str) -> None:
@@ -48,15 +52,15 @@ def hostile(tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -
     ask) are hostile: their names, city, event title and tag carry escape sequences."""
     with network(tmp_path, clock) as net:
         net.add("a")
-        net.add("b", title=f"Bin{EVIL}ario", city=f"Mil{EVIL}ano")
-        net.add("c", title=f"Cub{EVIL}icle")
-        net.add("d", title=f"Dar{EVIL}sena")
-        net.add("e", title=f"Esc{EVIL}ape")
+        net.add("b", title=f"Bin{PUBLISHABLE}ario", city=f"Mil{PUBLISHABLE}ano")
+        net.add("c", title=f"Cub{PUBLISHABLE}icle")
+        net.add("d", title=f"Dar{PUBLISHABLE}sena")
+        net.add("e", title=f"Esc{PUBLISHABLE}ape")
         event = {
-            "title": f"Work{EVIL}shop",
+            "title": f"Work{PUBLISHABLE}shop",
             "start": "2026-12-10T10:00",
             "end": "2026-12-10T13:00",
-            "tags": [f"tag{EVIL}".replace(" ", "")],
+            "tags": [f"tag{PUBLISHABLE}"],
         }
         response = net["b"].client.post("/api/v1/events", json=event, headers=net["b"].auth())
         assert response.status_code == 201, response.get_json()
@@ -74,7 +78,7 @@ def test_every_command_printing_peer_data_shows_controls_escaped(
     code = joining.create_invite(net["b"].node, timedelta(days=1))
     status, text = _run(capsys, net, "peer", "join", code)
     assert status == 0, text
-    _assert_clean(text, "Bin", "ario", "\\x1b]52;c;", "\\x07", "\\x9b", "\\u202e", "\\x7f")
+    _assert_clean(text, "Bin", "ario", "\\u202e", "\\u2066")
 
     status, text = _run(capsys, net, "peer", "add", "http://e.test", "--yes")
     assert status == 0, text
@@ -82,22 +86,29 @@ def test_every_command_printing_peer_data_shows_controls_escaped(
 
     status, text = _run(capsys, net, "peer", "requests")
     assert status == 0
-    _assert_clean(text, "Cub", "icle", "Dar", "sena", "\\x1b[2J")
+    _assert_clean(text, "Cub", "icle", "Dar", "sena", "\\u202eEvil\\u2066")
     status, text = _run(capsys, net, "peer", "approve", net["c"].id)
     _assert_clean(text, "approved Cub", "icle")
     status, text = _run(capsys, net, "peer", "reject", net["d"].id)
     _assert_clean(text, "rejected Dar", "sena")
 
     net.settle()
-    # An error string a peer caused, as stored from an earlier round (or by an older version).
+    # An error string a peer caused, as stored from an earlier round, and names and titles with
+    # controls as an older version stored them: the terminal must be safe from stored data too.
     with net["a"].node.db.write() as session:
         row = session.get(Peer, net["b"].id)
         assert row is not None
         row.last_error = f"bad-page: {EVIL} from peer"
+        row.name = f"Bin{EVIL}ario"
+        space = session.get(Space, net["b"].id)
+        assert space is not None
+        space.name, space.city = f"Bin{EVIL}ario", f"Mil{EVIL}ano"
+        event = session.scalars(select(Event).where(Event.origin == net["b"].id)).one()
+        event.body = {**event.body, "title": f"Work{EVIL}shop"}
 
     status, text = _run(capsys, net, "peer", "list")
     assert status == 0
-    _assert_clean(text, "Bin", "Cub", "from peer", "\\x1b]52")
+    _assert_clean(text, "Bin", "Cub", "from peer", "\\x1b]52", "\\x07", "\\x9b", "\\x7f")
     for argv in (("peer", "list", "--json"), ("network", "spaces", "--json")):
         status, text = _run(capsys, net, *argv)
         assert status == 0
@@ -106,7 +117,7 @@ def test_every_command_printing_peer_data_shows_controls_escaped(
         assert any(EVIL in value for value in values)  # JSON still decodes to the exact value
 
     status, text = _run(capsys, net, "network", "spaces")
-    _assert_clean(text, "Bin", "Mil", "ano", "\\u202e")
+    _assert_clean(text, "Bin", "Mil", "ano", "\\u202e", "\\x1b[2J")
     status, text = _run(capsys, net, "network", "events")
     _assert_clean(text, "Work", "shop", "Bin", "Mil")
     status, text = _run(capsys, net, "network", "events", "--json")
