@@ -8,6 +8,7 @@ import secrets
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from federation.version import V1
 from node import features, jobs
@@ -71,6 +72,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SPAZI=settings,
     )
     app.config.update(flask_options)
+    if settings["proxy_hops"]:
+        # Only the proxies we run may say who the client is; the login throttle counts per
+        # client address, and a header from anyone else would let a guesser pick a new one.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings["proxy_hops"])  # type: ignore[method-assign]
     app.extensions["spazi"] = node
 
     finish_pending_rotation(node)

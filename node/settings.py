@@ -245,6 +245,13 @@ SETTINGS: tuple[Setting, ...] = (
         # A full feed page may be 8 MiB and a node descriptor 256 KiB (protocol.md §Size limits).
         constraint=Between(262_144, _GIB),
     ),
+    Setting(
+        "proxy_hops",
+        0,
+        "Reverse proxies in front of the node whose `X-Forwarded-For` is trusted for the client's "
+        "address (`1` behind deploy/nginx.conf); admin logins are throttled per address.",
+        constraint=Between(0, 5),
+    ),
     Setting("log_level", "INFO", "Python logging level.", constraint=OneOf(LOG_LEVELS)),
 )
 
