@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from federation.version import V1
 from node import features, jobs
-from node.http import problems
+from node.http import headers, problems
 from node.keystore import finish_pending_rotation
 from node.migrate import current_revision, head_revision
 from node.network import inbox
@@ -80,6 +80,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     finish_pending_rotation(node)
     problems.init_app(app)
+    headers.init_app(app)
     # Each feature's web parts, as its record lists them (ARCHITECTURE.md §Registries and
     # features); then the scheduler, which runs every feature's jobs.
     for module in features.web_modules():
