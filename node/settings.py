@@ -246,6 +246,13 @@ SETTINGS: tuple[Setting, ...] = (
         constraint=Between(262_144, _GIB),
     ),
     Setting(
+        "db_busy_timeout_ms",
+        5000,
+        "Milliseconds a request waits for SQLite's write lock before it is answered with 503 "
+        "and `Retry-After`.",
+        constraint=Between(0, 60_000),
+    ),
+    Setting(
         "proxy_hops",
         0,
         "Reverse proxies in front of the node whose `X-Forwarded-For` is trusted for the client's "

@@ -22,6 +22,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     if not args.url.startswith(("http://", "https://")):
         raise CliError("--url must start with http:// or https:// (the node's public address)", 2)
     data_dir = Path(target).expanduser()
+    if data_dir.exists() and not data_dir.is_dir():
+        raise CliError(f"{data_dir} is not a directory: give a new path for the node's data dir")
     # Checked before anything is written, so a bad option leaves no half-made data dir.
     settings: dict[str, object] = {
         "host": check_setting("host", args.host, "--host"),
