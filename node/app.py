@@ -8,9 +8,10 @@ import secrets
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from node import features, jobs
-from node.http import problems
+from node.http import headers, problems
 from node.keystore import finish_pending_rotation
 from node.migrate import current_revision, head_revision
 from node.network import recovery
@@ -66,6 +67,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SPAZI=settings,
     )
     app.config.update(flask_options)
+    if settings["proxy_hops"]:
+        # Only the proxies we run may say who the client is; the login throttle counts per
+        # client address, and a header from anyone else would let a guesser pick a new one.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings["proxy_hops"])  # type: ignore[method-assign]
     app.extensions["spazi"] = node
 
     finish_pending_rotation(node)
@@ -74,6 +79,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # before it appends (protocol.md §Feeds, "Writing"); publishing waits for this check.
         recovery.start_check(node)
     problems.init_app(app)
+    headers.init_app(app)
     # Each feature's web parts, as its record lists them (ARCHITECTURE.md §Registries and
     # features); then the scheduler, which runs every feature's jobs.
     for module in features.web_modules():

@@ -15,6 +15,8 @@ from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 
@@ -23,15 +25,49 @@ class Base(DeclarativeBase):
 
 
 WAL_CHECKPOINT_PAGES = 8000  # of SQLite's default 4 KiB pages
+DEFAULT_BUSY_MS = 5000
+# Seconds a client is told to wait when the database is busy or full.
+RETRY_AFTER_S = 5
+
+# Words of the drivers' messages (SQLite, psycopg) for a database that cannot serve right now,
+# each with what to tell people. Anything else is a bug or a broken database and stays a 500.
+_UNAVAILABLE = (
+    (("database is locked", "database table is locked", "lock timeout", "deadlock"),
+     "the database is busy (another process holds its lock)"),
+    (("database or disk is full", "no space left", "disk full"),
+     "the disk of the database is full"),
+    (("disk i/o error",), "the database's disk reports an I/O error"),
+    (("could not connect", "connection refused", "server closed the connection",
+      "terminating connection", "the database system is starting up"),
+     "the database server cannot be reached"),
+)  # fmt: skip
 
 
-def make_engine(url: str) -> Engine:
+def unavailable(exc: BaseException) -> str | None:
+    """Why the database cannot serve now (busy, full, unreachable), or None for other errors.
+
+    Such a failure is temporary and no fault of the request: it becomes a 503 with
+    ``Retry-After`` over HTTP, one line on the CLI and one log line per job run.
+    """
+    if isinstance(exc, PoolTimeout):
+        return "the database is busy (no free connection)"
+    if not isinstance(exc, DBAPIError):
+        return None
+    text = str(exc.orig if exc.orig is not None else exc).lower()
+    for words, reason in _UNAVAILABLE:
+        if any(word in text for word in words):
+            return reason
+    return None
+
+
+def make_engine(url: str, busy_timeout_ms: int = DEFAULT_BUSY_MS) -> Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
     kwargs: dict[str, Any] = {"pool_pre_ping": not url.startswith("sqlite")}
     if url.startswith("sqlite"):
-        # Several threads (requests, scheduler) share a file database; each waits for the write
-        # lock (up to 30 s) rather than failing at once.
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        # Several threads (requests, scheduler) share a file database; each waits a few seconds
+        # for the write lock rather than failing at once, but not so long that a request hangs
+        # (the db_busy_timeout_ms setting): then it is answered with 503 and Retry-After.
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": busy_timeout_ms / 1000}
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
 
@@ -61,9 +97,9 @@ def make_engine(url: str) -> Engine:
 class Database:
     """The node's engine with its read and write session factories."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, busy_timeout_ms: int = DEFAULT_BUSY_MS) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, busy_timeout_ms)
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = sessionmaker(
             self.engine.execution_options(spazi_write=True), expire_on_commit=False

@@ -12,6 +12,8 @@ class NodeError(Exception):
     status = 400
     reason = "bad-request"
     title = "Bad request"
+    # Seconds the client should wait before trying again (a Retry-After header), if any.
+    retry_after: int | None = None
 
     def __init__(self, detail: str, reason: str | None = None, **extra: Any) -> None:
         super().__init__(detail)
@@ -43,6 +45,18 @@ class Unauthorized(NodeError):
     status = 401
     reason = "unauthorized"
     title = "Authentication required"
+
+
+class Unavailable(NodeError):
+    """The database cannot serve now (busy, full, unreachable); retry after ``retry_after`` s."""
+
+    status = 503
+    reason = "unavailable"
+    title = "Service unavailable"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
 
 
 class Forbidden(NodeError):

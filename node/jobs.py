@@ -23,6 +23,7 @@ from sqlalchemy import or_, select
 
 from node import features
 from node.clock import aware
+from node.db import unavailable
 from node.models import Block, JobLease, OutboxMessage, Peer
 from node.network.outbox import drain, prune
 from node.network.syncing import sync_due
@@ -77,17 +78,49 @@ def release_lease(node: Node, name: str, holder: str = HOLDER) -> None:
             lease.expires = node.now()
 
 
+def _failed(name: str, exc: Exception) -> None:
+    """Log a failed job run: one line for a busy, full or unreachable database (it comes back
+    every tick while it lasts), the traceback for anything else."""
+    why = unavailable(exc)
+    if why is not None:
+        log.warning("job %s skipped: %s", name, why)
+    else:
+        log.exception("job %s failed", name)
+
+
 def run_exclusive(node: Node, name: str, work: Callable[[], object], ttl: timedelta) -> bool:
-    """Run ``work`` under the lease ``name``; False when another process holds it."""
-    if not take_lease(node, name, ttl):
+    """Run ``work`` under the lease ``name``; False when another process holds it or the
+    database could not be used (logged). A failing job never kills the scheduler: it logs and
+    runs next time."""
+    try:
+        if not take_lease(node, name, ttl):
+            return False
+    except Exception as exc:
+        _failed(name, exc)
         return False
     try:
         work()
-    except Exception:  # a failing job must not kill the scheduler; it logs and runs next time
-        log.exception("job %s failed", name)
+    except Exception as exc:
+        _failed(name, exc)
     finally:
-        release_lease(node, name)
+        try:
+            release_lease(node, name)
+        except Exception as exc:  # the lease runs out by itself
+            _failed(name, exc)
     return True
+
+
+def guarded(job: Job) -> Callable[[Node], None]:
+    """``job.run`` for the scheduler: a failure of its due check is logged like one of its work,
+    so the scheduler never prints a traceback per tick."""
+
+    def run(node: Node) -> None:
+        try:
+            job.run(node)
+        except Exception as exc:
+            _failed(job.name, exc)
+
+    return run
 
 
 def peers_due(node: Node) -> bool:
@@ -162,7 +195,7 @@ def add_jobs(scheduler: BaseScheduler, node: Node) -> None:
     common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
     for job in features.jobs().values():
         scheduler.add_job(
-            job.run, "interval", seconds=job.seconds, args=[node], id=job.name, **common
+            guarded(job), "interval", seconds=job.seconds, args=[node], id=job.name, **common
         )
 
 

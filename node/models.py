@@ -183,6 +183,32 @@ class AdminUser(Base):
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class AdminSession(Base):
+    """One logged-in admin browser. The cookie holds a random secret; only its SHA-256 is kept,
+    and the row is checked on every admin request, so deleting it ends that session even for a
+    copied cookie (logout, password change, logout everywhere, removing the admin)."""
+
+    __tablename__ = "admin_sessions"
+
+    id_hash: Mapped[str] = mapped_column(HASH, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("admin_users.id", ondelete="CASCADE"), index=True
+    )
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LoginThrottle(Base):
+    """Failed admin logins of one account (``account:<email>``) or one client address
+    (``address:<ip>``) and the lock they earned; in the database so every worker agrees."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
 class AdminToken(Base):
     """A bearer token for the admin API; only its SHA-256 is stored."""
 

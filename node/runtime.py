@@ -82,7 +82,7 @@ def open_node(
     if key is None:
         passphrase = settings["key_passphrase"].encode() or None
         key = NodeKey.load(key_path(settings), passphrase)
-    db = Database(settings["database_url"])
+    db = Database(settings["database_url"], settings["db_busy_timeout_ms"])
     with db.read() as session:
         own = self_origin(session)
     # The node id is the did of the genesis key and survives rotation; before the first entry

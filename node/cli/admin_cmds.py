@@ -12,7 +12,7 @@ from node.runtime import Node
 from node.services import admin_auth
 
 
-def _password(args: argparse.Namespace) -> str:
+def _password(args: argparse.Namespace, nothing: str = "nothing was created") -> str:
     # SPAZI_ADMIN_PASSWORD lets scripts and tests create users without a terminal; a password
     # is never accepted on the command line, where `ps` and shell history would show it.
     env = os.environ.get("SPAZI_ADMIN_PASSWORD")
@@ -22,7 +22,7 @@ def _password(args: argparse.Namespace) -> str:
         raise CliError("no terminal to ask the password on: set SPAZI_ADMIN_PASSWORD", 2)
     first = getpass.getpass("Password: ")
     if first != getpass.getpass("Repeat password: "):
-        raise CliError("the two passwords differ; nothing was created")
+        raise CliError(f"the two passwords differ; {nothing}: run the command again")
     return first
 
 
@@ -31,6 +31,41 @@ def cmd_create_user(args: argparse.Namespace, node: Node) -> int:
     with node.db.write() as session:
         user = admin_auth.create_user(session, args.email, password)
         echo("created admin user {}", user.email)
+    return 0
+
+
+def _sessions(count: int) -> str:
+    return f"{count} session" + ("" if count == 1 else "s")
+
+
+def cmd_password(args: argparse.Namespace, node: Node) -> int:
+    """Set an admin's password (asked twice, or SPAZI_ADMIN_PASSWORD); their sessions end."""
+    with node.db.read() as session:
+        admin_auth.find_user(session, args.email)  # an unknown email is refused before asking
+    password = _password(args, "nothing was changed")
+    with node.db.write() as session:
+        user = admin_auth.find_user(session, args.email)
+        ended = admin_auth.set_password(session, user, password)
+        email = user.email
+    echo("changed the password of {}; ended {}", email, _sessions(ended))
+    return 0
+
+
+def cmd_logout_everywhere(args: argparse.Namespace, node: Node) -> int:
+    """End every web session of an admin (a lost laptop, a shared computer)."""
+    with node.db.write() as session:
+        user = admin_auth.find_user(session, args.email)
+        ended = admin_auth.end_sessions(session, user.id)
+        email = user.email
+    echo("ended {} of {}", _sessions(ended), email)
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace, node: Node) -> int:
+    """Remove an admin user; their sessions end with them."""
+    with node.db.write() as session:
+        ended = admin_auth.remove_user(session, args.email)
+    echo("removed admin user {}; ended {}", args.email.strip().lower(), _sessions(ended))
     return 0
 
 
@@ -72,6 +107,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = ap.add_parser("create-user", help="create a web admin (asks for the password)")
     p.add_argument("email")
     p.set_defaults(func=cmd_create_user, needs_node=True)
+    p = ap.add_parser(
+        "password", help="set an admin's password (asks twice) and end their sessions"
+    )
+    p.add_argument("email")
+    p.set_defaults(func=cmd_password, needs_node=True)
+    p = ap.add_parser("logout-everywhere", help="end every web session of an admin")
+    p.add_argument("email")
+    p.set_defaults(func=cmd_logout_everywhere, needs_node=True)
+    p = ap.add_parser("remove", help="remove an admin user and end their sessions")
+    p.add_argument("email")
+    p.set_defaults(func=cmd_remove, needs_node=True)
     tp = ap.add_parser("token", help="admin API tokens").add_subparsers(
         dest="token_command", required=True
     )

@@ -7,6 +7,7 @@ import gc
 import importlib
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from types import ModuleType
 
 from federation.errors import ProtocolError
@@ -62,7 +63,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from sqlalchemy.exc import DatabaseError
+
     from federation.errors import KeyFileError
+    from node.db import unavailable
     from node.migrate import current_revision, head_revision
     from node.runtime import open_node
     from node.settings import load_settings
@@ -74,13 +78,25 @@ def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     settings = load_settings(args.data_dir)
     if not settings["data_dir"]:
         raise CliError("no data dir: pass --data-dir DIR or set SPAZI_DATA_DIR", 2)
+    data_dir = Path(settings["data_dir"])
+    if data_dir.exists() and not data_dir.is_dir():
+        raise CliError(f"{data_dir} is not a directory: pass the node's data dir (from spazi init)")
     try:
         node = open_node(args.data_dir)
+        revision = current_revision(node.db.engine)
     except KeyFileError as exc:
         if exc.reason == "key-missing":
             raise CliError(f"{settings['data_dir']} is not a node: run `spazi init` first") from exc
         raise
-    revision = current_revision(node.db.engine)
+    except DatabaseError as exc:
+        if unavailable(exc) is not None:
+            raise
+        url = str(settings["database_url"])
+        where = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else "the database"
+        raise CliError(
+            f"{where} is not a usable database ({exc.orig}): restore it from a backup "
+            "(deploy/README.md)"
+        ) from exc
     if revision != head_revision():
         node.close()
         raise CliError(f"database is at revision {revision or 'none'}: run `spazi db upgrade`")
@@ -134,6 +150,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         echo("spazi: interrupted", err=True)
         return 130
+    except Exception as exc:
+        message = _known_failure(exc)
+        if message is None:
+            raise
+        echo("spazi: error: {}", message, err=True)
+        return 1
+
+
+def _known_failure(exc: Exception) -> str | None:
+    """One line for a failure of the machine rather than of the command: a busy or full
+    database, a file that cannot be read or written; None for anything else (a bug)."""
+    if type(exc).__module__.startswith("sqlalchemy"):
+        from node.db import unavailable
+
+        why = unavailable(exc)
+        if why is not None:
+            return f"{why}; nothing was changed: try again in a moment"
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror or exc}; nothing was changed"
+    return None
 
 
 def entry() -> None:

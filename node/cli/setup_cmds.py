@@ -10,7 +10,7 @@ from node.bootstrap import AlreadyInitialised, init_node
 from node.cli.output import CliError, echo, table
 from node.db import Database
 from node.migrate import current_revision, head_revision, upgrade
-from node.settings import SETTINGS, load_settings, markdown_table
+from node.settings import SETTINGS, check_setting, load_settings, markdown_table
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -21,7 +21,13 @@ def cmd_init(args: argparse.Namespace) -> int:
     if not args.url.startswith(("http://", "https://")):
         raise CliError("--url must start with http:// or https:// (the node's public address)", 2)
     data_dir = Path(target).expanduser()
-    settings: dict[str, object] = {"host": args.host, "port": args.port}
+    if data_dir.exists() and not data_dir.is_dir():
+        raise CliError(f"{data_dir} is not a directory: give a new path for the node's data dir")
+    # Checked before anything is written, so a bad option leaves no half-made data dir.
+    settings: dict[str, object] = {
+        "host": check_setting("host", args.host, "--host"),
+        "port": check_setting("port", args.port, "--port"),
+    }
     if args.database_url:
         settings["database_url"] = args.database_url
     profile = {
@@ -54,13 +60,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Serve the node with the development server (deploy/ shows gunicorn for production)."""
     from node.app import create_app
 
+    # Checked before the app (and its scheduler) starts.
+    host = check_setting("host", args.host, "--host") if args.host else None
+    port = check_setting("port", args.port, "--port") if args.port is not None else None
     overrides: dict[str, object] = {"data_dir": args.data_dir} if args.data_dir else {}
     if getattr(args, "url_override", None):
         overrides["url"] = args.url_override
     app = create_app(overrides)
     settings = app.config["SPAZI"]
-    host = args.host or settings["host"]
-    port = args.port if args.port is not None else settings["port"]
+    host = host or settings["host"]
+    port = port if port is not None else settings["port"]
     echo(
         "Serving {} on http://{}:{} (Ctrl-C stops)", settings["url"] or "node", host, port, err=True
     )
@@ -97,6 +106,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from node.services.resources import add_resource
 
     data_dir = Path(args.dir)
+    check_setting("port", args.port, "--port")
     url = f"http://127.0.0.1:{args.port}"
     if not (data_dir / "spazi.toml").exists():
         init_node(

@@ -12,7 +12,8 @@ from werkzeug.exceptions import HTTPException
 
 from federation.canonical import parse_strict
 from federation.errors import ProtocolError
-from node.errors import InvalidInput, NodeError
+from node.db import RETRY_AFTER_S, unavailable
+from node.errors import InvalidInput, NodeError, Unavailable
 
 PROBLEM_JSON = "application/problem+json"
 _HTTP_REASONS = {
@@ -27,7 +28,16 @@ _HTTP_REASONS = {
     422: "invalid-input",
     429: "too-many-requests",
     500: "internal-error",
+    503: "unavailable",
 }
+
+
+def as_unavailable(exc: BaseException) -> Unavailable | None:
+    """A busy, full or unreachable database as a 503 :class:`Unavailable`, else None."""
+    why = unavailable(exc)
+    if why is None:
+        return None
+    return Unavailable(f"{why}; try again in a few seconds", retry_after=RETRY_AFTER_S)
 
 
 def problem(status: int, reason: str, title: str, detail: str, **extra: Any) -> Response:
@@ -67,7 +77,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(NodeError)
     def _node_error(exc: NodeError) -> Response:
-        return problem(exc.status, exc.reason, exc.title, exc.detail, **exc.extra)
+        response = problem(exc.status, exc.reason, exc.title, exc.detail, **exc.extra)
+        if exc.retry_after is not None:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.errorhandler(ProtocolError)
     def _protocol_error(exc: ProtocolError) -> Response:
@@ -87,5 +100,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
+        busy = as_unavailable(exc)
+        if busy is not None:
+            # Temporary and no fault of the request: one line in the log, no traceback.
+            app.logger.warning("%s %s: %s", request.method, request.path, busy.detail)
+            return _node_error(busy)
         app.logger.exception("unhandled error")
         return problem(500, "internal-error", "Internal error", "the node failed; see its log")

@@ -3,7 +3,10 @@
 They call the same services as the JSON API and the CLI, one ``db.write()`` unit of work per
 change, so a change and the signed feed entry that publishes it commit together, and a refused
 change leaves nothing behind. Every POST carries a CSRF token (checked here, see ``node.web``).
-The session cookie holds only the admin user's id; passwords never reach a log.
+The session cookie holds a session secret whose hash is an ``admin_sessions`` row, checked on
+every request, so logging out (or a password change, ``spazi admin logout-everywhere``, removing
+the admin) ends the session even for a copy of the cookie. Logins are throttled per account and
+per address (``admin_auth``); passwords never reach a log.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from flask import (
     Response,
     current_app,
     flash,
+    g,
+    make_response,
     redirect,
     request,
     session,
@@ -33,7 +38,6 @@ from node.errors import InvalidInput, NodeError, Unauthorized
 from node.feedcheck import alerts
 from node.feedstore import head
 from node.http.context import node
-from node.models import AdminUser
 from node.schemas import EventSchema, ProfileSchema, ResourceSchema
 from node.services import admin_auth, events, resources, space
 from node.services.publishing import drop_none
@@ -47,6 +51,7 @@ log = logging.getLogger(__name__)
 
 SESSION_USER = "admin_user_id"
 SESSION_EMAIL = "admin_email"
+SESSION_SECRET = "admin_session"  # noqa: S105 - a cookie key, not a secret
 PUBLIC_ENDPOINTS = {"admin_pages.login"}
 # The dashboard lists events from this far back, so recent ones can still be corrected.
 RECENT_DAYS = 30
@@ -61,14 +66,15 @@ def require_login() -> BaseResponse | None:
         csrf.protect()
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    user_id = session.get(SESSION_USER)
-    if isinstance(user_id, int):
-        with node().db.read() as db_session:
-            if db_session.get(AdminUser, user_id) is not None:
-                return None
-    # Unknown or deleted user: forget the session and ask for a login.
+    with node().db.read() as db_session:
+        user = admin_auth.session_user(db_session, session.get(SESSION_SECRET))
+        if user is not None:
+            g.admin_user_id, g.admin_email = user.id, user.email
+            return None
+    # Ended session, or unknown or removed user: forget the cookie and ask for a login.
     session.pop(SESSION_USER, None)
     session.pop(SESSION_EMAIL, None)
+    session.pop(SESSION_SECRET, None)
     target = request.full_path.rstrip("?") if request.method == "GET" else None
     return redirect(url_for("admin_pages.login", next=target))
 
@@ -108,6 +114,31 @@ def _safe_next(target: str | None) -> str:
 # -- login --------------------------------------------------------------------------------------
 
 
+def _address() -> str:
+    # The client's address as the WSGI server reports it; behind a reverse proxy the
+    # ``proxy_hops`` setting makes it the proxy's view of the client, not the proxy itself.
+    return request.remote_addr or "unknown"
+
+
+def _too_many(template: str, exc: admin_auth.TooManyAttempts, **context: Any) -> BaseResponse:
+    """The form again with 429 and ``Retry-After``: the lock refuses even the right password."""
+    body, status = admin_page(template, status=429, error=exc.detail, **context)
+    response = make_response(body, status)
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def _count_failure(keys: tuple[str, str], email: str, what: str) -> None:
+    """Record a failed password check and log it, and any lock it earns (never the password)."""
+    current = node()
+    with current.db.write() as db_session:
+        locks = admin_auth.record_failure(db_session, keys, current.now())
+    # The email in the log helps an admin spot guessing; the password is never logged.
+    log.warning("%s for %r from %s", what, email[:254], _address())
+    for key, seconds in locks:
+        log.warning("admin login locked for %d s after repeated failures: %r", seconds, key)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> PageResult:
     """Email and password; the same answer for an unknown email and a wrong password."""
@@ -116,31 +147,86 @@ def login() -> PageResult:
         return admin_page("admin/login.html", form={"email": ""}, next=next_url)
     email = request.form.get("email", "")
     password = request.form.get("password", "")
+    current = node()
+    keys = admin_auth.throttle_keys(email, _address())
+    context = {"form": {"email": email}, "next": next_url}
     try:
-        with node().db.read() as db_session:
+        with current.db.read() as db_session:
+            admin_auth.check_not_locked(db_session, keys, current.now())
             user = admin_auth.check_login(db_session, email, password)
             user_id, user_email = user.id, user.email
+        with current.db.write() as db_session:
+            # Checked again: a parallel attempt may have earned a lock meanwhile.
+            admin_auth.check_not_locked(db_session, keys, current.now())
+            admin_auth.forget_failures(db_session, keys[0])
+            secret = admin_auth.open_session(db_session, user_id, current.now())
+    except admin_auth.TooManyAttempts as exc:
+        log.warning("admin login for %r from %s refused: locked", email[:254], _address())
+        return _too_many("admin/login.html", exc, **context)
     except Unauthorized as exc:
+        _count_failure(keys, email, "admin login refused")
         # 403: credentials were given and are not good enough (401 would need a WWW-Authenticate
-        # scheme, which a form login does not have). The email in the log helps an admin spot
-        # guessing; the password is never logged.
-        log.info("admin login refused for %r from %s", email[:254], request.remote_addr)
-        return admin_page(
-            "admin/login.html", status=403, form={"email": email}, next=next_url, error=exc.detail
-        )
+        # scheme, which a form login does not have).
+        return admin_page("admin/login.html", status=403, error=exc.detail, **context)
     # A fresh session on login, so nothing set before it (by anyone) carries over.
     session.clear()
     session[SESSION_USER] = user_id
     session[SESSION_EMAIL] = user_email
-    log.info("admin %s logged in from %s", user_email, request.remote_addr)
+    session[SESSION_SECRET] = secret
+    log.info("admin %s logged in from %s", user_email, _address())
     return redirect(_safe_next(next_url))
 
 
 @bp.post("/logout")
 def logout() -> BaseResponse:
+    """End this session on the server (a copy of the cookie stops working too)."""
+    with node().db.write() as db_session:
+        admin_auth.end_session(db_session, session.get(SESSION_SECRET))
     session.clear()
     flash("You are logged out.")
     return redirect(url_for("pages.home"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+def password() -> PageResult:
+    """Change my password: the current one (throttled like a login), the new one twice; every
+    other session of mine ends, this one goes on."""
+    template = "admin/password.html"
+    if request.method == "GET":
+        return admin_page(template, errors={})
+    current = node()
+    email: str = g.admin_email
+    keys = admin_auth.throttle_keys(email, _address())
+    old = request.form.get("current", "")
+    new = request.form.get("new", "")
+    try:
+        with current.db.read() as db_session:
+            admin_auth.check_not_locked(db_session, keys, current.now())
+            admin_auth.check_login(db_session, email, old)
+    except admin_auth.TooManyAttempts as exc:
+        return _too_many(template, exc, errors={})
+    except Unauthorized:
+        _count_failure(keys, email, "password change refused (wrong current password)")
+        errors = {"current": "The current password is wrong."}
+        return admin_page(template, status=422, errors=errors, message=errors["current"])
+    try:
+        if new != request.form.get("repeat", ""):
+            raise InvalidInput("new: the two new passwords differ")
+        with current.db.write() as db_session:
+            user = admin_auth.find_user(db_session, email)
+            # Every session ends, this one too, and this browser gets a fresh one: a copy of
+            # its old cookie, wherever it went, stops working as well.
+            ended = admin_auth.set_password(db_session, user, new) - 1
+            secret = admin_auth.open_session(db_session, user.id, current.now())
+    except InvalidInput as exc:
+        message = exc.detail.removeprefix("password: ").removeprefix("new: ")
+        message = message[:1].upper() + message[1:] + "."
+        return admin_page(template, status=422, errors={"new": message}, message=message)
+    session[SESSION_SECRET] = secret
+    log.warning("admin %s changed their password from %s; %d other sessions ended", email,
+                _address(), ended)  # fmt: skip
+    flash("Password changed. Your other sessions have ended.")
+    return redirect(url_for("admin_pages.dashboard"))
 
 
 # -- dashboard ----------------------------------------------------------------------------------

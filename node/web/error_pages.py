@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from federation.errors import ProtocolError
 from node.errors import NodeError
+from node.http.problems import as_unavailable
 from node.web.rendering import is_page_path, render
 
 # Blueprints whose routes are pages for people (node.web registers them).
@@ -32,6 +33,7 @@ _FRIENDLY = {
     405: "This address does not accept that kind of request.",
     413: "What you sent is too large.",
     500: "Something went wrong on this node. The space's admins can find the details in its log.",
+    503: "This node cannot answer right now. Please try again in a few seconds.",
 }
 
 
@@ -49,6 +51,7 @@ def error_page(status: int, title: str, detail: str, message: str | None = None)
 
 
 def _for_page(exc: Exception) -> Response:
+    exc = as_unavailable(exc) or exc
     if isinstance(exc, CSRFError):
         response = error_page(
             400,
@@ -64,7 +67,11 @@ def _for_page(exc: Exception) -> Response:
         if allow:
             response.headers["Allow"] = allow
     elif isinstance(exc, NodeError):
+        if exc.status == 503:
+            current_app.logger.warning("%s %s: %s", request.method, request.path, exc.detail)
         response = error_page(exc.status, exc.title, exc.detail)
+        if exc.retry_after is not None:
+            response.headers["Retry-After"] = str(exc.retry_after)
     elif isinstance(exc, ProtocolError):
         response = error_page(400, "Bad request", exc.detail)
     else:

@@ -1,11 +1,11 @@
-"""Shared helpers of the web pages: rendering with the site's name, absolute links, filters and
-the security headers every HTML page carries."""
+"""Shared helpers of the web pages: rendering with the site's name, absolute links and filters
+(the security headers of every response are ``node.http.headers``')."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, g, render_template, request, url_for
+from flask import Flask, g, render_template, request, url_for
 from markupsafe import Markup
 
 from node import formats, published
@@ -14,13 +14,6 @@ from node.web import formatting
 
 # Paths served as JSON to machines; everything else is a page for people.
 MACHINE_PREFIXES = ("/api/", "/federation/", "/.well-known/")
-
-# No script runs on these pages and nothing is loaded from elsewhere; JSON-LD blocks are data,
-# which CSP does not treat as script.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'"
-)
 
 
 def is_page_path(path: str) -> bool:
@@ -71,17 +64,8 @@ def paragraphs(text: str | None) -> Markup:
     return Markup("").join(Markup("<p>{}</p>").format(b) for b in blocks)
 
 
-def _harden(response: Response) -> Response:
-    if is_page_path(request.path) and response.mimetype == "text/html":
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-    return response
-
-
 def init_app(app: Flask) -> None:
-    """Template filters and the response hook adding security headers to pages."""
+    """Register the template filters on ``app``."""
     app.jinja_env.filters.update(
         money=formatting.format_money,
         prices=formatting.resource_prices,
@@ -93,4 +77,3 @@ def init_app(app: Flask) -> None:
         href=safe_href,
         paragraphs=paragraphs,
     )
-    app.after_request(_harden)

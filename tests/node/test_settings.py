@@ -68,7 +68,7 @@ def test_file_then_environment_then_overrides(tmp_path: Path) -> None:
         ("port = 'x'\n", {}, "port must be a int"),
         ("", {"SPAZI_ALLOW_PRIVATE_PEERS": "perhaps"}, "allow_private_peers must be a bool"),
         ("", {"SPAZI_GOSSIP": "everyone"}, "gossip must be"),
-        ("verify_threads = -1\n", {}, "verify_threads must be 0"),
+        ("verify_threads = -1\n", {}, "verify_threads must be an integer from 0 to"),
         ("port = \n", {}, "not valid TOML"),
     ],
 )
@@ -118,3 +118,100 @@ def test_a_node_without_a_session_secret_refuses_to_start(tmp_path: Path) -> Non
     )
     with pytest.raises(NotReady, match="secret_key"):
         create_app({"data_dir": str(tmp_path / "n"), "scheduler": False})
+
+
+# -- ranges and choices (every setting has one, declared in the table) ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "bad"),
+    [
+        ("port", "99999"),
+        ("port", "0"),
+        ("feed_page_max", "0"),
+        ("feed_page_default", "0"),
+        ("max_request_bytes", "-1"),
+        ("sync_interval", "0"),
+        ("outbound_timeout", "-5"),
+        ("log_level", "LOUD"),
+        ("url", "ftp://thecube.example"),
+        ("database_url", "mysql://x@y/z"),
+    ],
+)
+def test_out_of_range_values_are_refused_from_every_source(
+    tmp_path: Path, name: str, bad: str
+) -> None:
+    """spazi.toml, SPAZI_* and overrides all go through the setting's declared constraint."""
+    toml_value = bad if bad.lstrip("-").isdigit() else f'"{bad}"'
+    (tmp_path / "spazi.toml").write_text(f"{name} = {toml_value}\n")
+    with pytest.raises(SettingsError, match=rf"^setting {name} must be .*spazi\.toml"):
+        load_settings(tmp_path, environ={})
+    (tmp_path / "spazi.toml").write_text("")
+    env = "SPAZI_" + name.upper()
+    with pytest.raises(SettingsError, match=rf"^setting {name} must be .*{env}"):
+        load_settings(tmp_path, environ={env: bad})
+    with pytest.raises(SettingsError, match=rf"^setting {name} must be "):
+        load_settings(tmp_path, {name: bad}, environ={})
+
+
+def test_every_setting_declares_a_range_or_choices_and_refuses_values_outside(
+    tmp_path: Path,
+) -> None:
+    from node.settings import Between, OneOf, Text
+
+    for setting in SETTINGS:
+        constraint = setting.constraint
+        assert constraint is not None, f"{setting.name} has no range or choice list"
+        assert constraint.allowed, setting.name
+        outside: list[object]
+        if isinstance(constraint, Between):
+            outside = [constraint.low - 1, constraint.high + 1]
+        elif isinstance(constraint, OneOf):
+            outside = ["not-one-of-them"]
+        else:
+            assert isinstance(constraint, Text), setting.name
+            outside = ["x" * (constraint.max_length + 1), "a\x00b"]
+            if constraint.schemes:
+                outside.append("gopher://thecube.example")
+        if setting.name == "data_dir":
+            continue  # the data dir is where spazi.toml is read from, not a value inside it
+        for value in outside:
+            with pytest.raises(SettingsError, match=f"setting {setting.name} must be"):
+                load_settings(tmp_path, {setting.name: value}, environ={})
+        # The default itself is inside.
+        load_settings(tmp_path, {setting.name: setting.default}, environ={})
+
+
+def test_log_level_is_a_choice_and_any_case_works(tmp_path: Path) -> None:
+    assert load_settings(tmp_path, {"log_level": "debug"}, environ={})["log_level"] == "DEBUG"
+
+
+def test_a_bad_setting_is_one_line_at_start_up(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from node.bootstrap import init_node
+
+    init_node(tmp_path / "n", "Loft", "http://loft.example")
+    with (tmp_path / "n" / "spazi.toml").open("a") as handle:
+        handle.write('log_level = "LOUD"\n')
+    assert main(["--data-dir", str(tmp_path / "n"), "settings"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "log_level must be one of" in err, err
+    assert main(["--data-dir", str(tmp_path / "n"), "run", "--port", "99999"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "port must be an integer from 1 to 65535" in err, err
+
+
+def test_spazi_run_refuses_an_out_of_range_port(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from node.bootstrap import init_node
+
+    init_node(tmp_path / "n", "Loft", "http://loft.example")
+    assert main(["--data-dir", str(tmp_path / "n"), "run", "--port", "99999"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("spazi: error: setting port must be an integer from 1 to 65535"), err
+    assert main(["init", str(tmp_path / "m"), "--name", "M", "--url", "http://m.example",
+                 "--port", "70000"]) == 1  # fmt: skip
+    assert "port must be" in capsys.readouterr().err
+    assert not (tmp_path / "m" / "spazi.toml").exists()

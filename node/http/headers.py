@@ -1,0 +1,41 @@
+"""Security headers on every response the node sends: pages, JSON, problem+json, ICS, Atom,
+static files, errors and redirects alike.
+
+HSTS is not among them: only the TLS end knows the site is served over HTTPS, so it is set by
+the reverse proxy (deploy/nginx.conf).
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response
+
+# No script runs on the pages and nothing is loaded from elsewhere; JSON-LD blocks are data,
+# which CSP does not treat as script. tests/node/test_security_headers.py checks the pages need
+# nothing more.
+PAGE_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+# Everything else (JSON, feeds, calendars, CSS) is never a document that loads anything; if a
+# browser renders one anyway, it may run and embed nothing.
+OTHER_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+
+COMMON = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def harden(response: Response) -> Response:
+    """Add the security headers to ``response`` (a view's own value wins)."""
+    for name, value in COMMON.items():
+        response.headers.setdefault(name, value)
+    policy = PAGE_POLICY if response.mimetype == "text/html" else OTHER_POLICY
+    response.headers.setdefault("Content-Security-Policy", policy)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Run :func:`harden` on every response, error responses included."""
+    app.after_request(harden)
