@@ -331,6 +331,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     command(sp, "show", cmd_space_show, "print the profile as JSON")
     p = command(sp, "set", cmd_space_set, "change profile fields")
+    p.set_defaults(publishes=True)
     for opt in ("name", "description", "address", "city", "timezone", "email", "phone", "website"):
         p.add_argument(f"--{opt}")
     p.add_argument("--country", help="ISO 3166 two-letter code")
@@ -346,6 +347,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     for name, func in (("add", cmd_resource_add), ("update", cmd_resource_update)):
         p = command(rp, name, func, f"{name} a resource")
+        p.set_defaults(publishes=True)
         if name == "update":
             p.add_argument("resource_id")
         else:
@@ -360,6 +362,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = command(rp, "list", cmd_resource_list, "list resources")
     p.add_argument("--json", action="store_true")
     p = command(rp, "remove", cmd_resource_remove, "remove a resource")
+    p.set_defaults(publishes=True)
     p.add_argument("resource_id")
 
     ep = sub.add_parser("event", help="events of the space").add_subparsers(
@@ -367,6 +370,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     for name, func in (("add", cmd_event_add), ("update", cmd_event_update)):
         p = command(ep, name, func, f"{name} an event")
+        p.set_defaults(publishes=True)
         if name == "update":
             p.add_argument("event_id")
         else:
@@ -388,6 +392,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--tag")
     p.add_argument("--json", action="store_true")
     p = command(ep, "cancel", cmd_event_cancel, "cancel an event")
+    p.set_defaults(publishes=True)
     p.add_argument("event_id")
     p.add_argument("--reason")
 

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from federation.errors import ProtocolError
 from node import __version__
@@ -16,6 +17,9 @@ from node.cli.output import CliError, echo
 from node.errors import NodeError
 from node.features import cli_commands
 from node.settings import SettingsError
+
+if TYPE_CHECKING:  # the node's code is imported only by the commands that open one
+    from node.runtime import Node
 
 # The modules that register the commands, in the order `spazi --help` lists them, each with the
 # commands it registers, as the feature records declare them (tests/node/test_entry_points.py
@@ -106,6 +110,25 @@ def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return node
 
 
+OWN_FEED_CHECK_TIMEOUT = 3.0  # seconds per peer: a person is waiting at the terminal
+
+
+def _check_own_feed(node: Node) -> None:
+    """Before a command publishes, ask the active peers for their head of our feed, as
+    ``create_app`` does at start-up, so a node restored from a backup refuses to re-sign a seq
+    its peers hold even when it was never served (protocol.md §Feeds). Unreachable peers are
+    no evidence and do not stop the command."""
+    from node.network.recovery import check_peers
+    from node.network.transport import peer_client
+
+    timeout = min(OWN_FEED_CHECK_TIMEOUT, node.settings["outbound_timeout"])
+    client = peer_client(node, timeout=timeout)
+    try:
+        check_peers(node, client)
+    finally:
+        client.close()
+
+
 def hoist_data_dir(argv: Sequence[str]) -> list[str]:
     """Accept ``--data-dir`` anywhere (``spazi run --data-dir X`` as well as before the command)."""
     rest, hoisted = list(argv), []
@@ -134,6 +157,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "needs_node", False):
             node = _open(args)
             try:
+                if getattr(args, "publishes", False):
+                    _check_own_feed(node)
                 return int(args.func(args, node))
             finally:
                 node.close()

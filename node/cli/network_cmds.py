@@ -371,6 +371,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     kp = sub.add_parser("key", help="the node key").add_subparsers(dest="sub", required=True)
     p = command(kp, "rotate", cmd_key_rotate, "replace the node key (peers follow)")
+    p.set_defaults(publishes=True)
     p.add_argument("--compromised-since", help="time from which the old key is untrusted (UTC)")
 
     command(sub, "worker", cmd_worker, "run scheduled jobs in this process (no web server)")

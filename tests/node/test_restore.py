@@ -265,3 +265,38 @@ def test_a_node_whose_peers_are_unreachable_still_writes(tmp_path: Path, clock: 
         report = check_peers(net["a"].node)
         assert report.failed and not report.ahead
         assert _add_event(net, "a", "Still open") == 201
+
+
+def test_a_restored_node_that_was_never_served_refuses_a_cli_write(
+    tmp_path: Path,
+    clock: FakeClock,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Restore, then publish from the command line at once: no sync round and no server ran,
+    so no verdict is stored yet. The command asks the peers itself before it signs."""
+    from tests.cli_network import in_network, run_cli
+
+    with network(tmp_path, clock) as net:
+        a = _stale_a(tmp_path, net, clock)
+        before = a.counts()
+        in_network(net, monkeypatch)
+        code, _, err = run_cli(
+            capsys,
+            net,
+            "a",
+            "event",
+            "add",
+            "--title",
+            "Straight after the restore",
+            "--start",
+            "2026-12-06T10:00",
+            "--end",
+            "2026-12-06T12:00",
+        )
+        assert code == 1
+        assert err.count("\n") == 1 and "spazi feed recover" in err, err
+        after = a.counts()
+        assert after.pop("own_feed_checks") == 1  # the verdict, for every later writer
+        assert after == {k: v for k, v in before.items() if k != "own_feed_checks"}
+        assert _forks(net["b"]) == 0
