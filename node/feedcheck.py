@@ -91,8 +91,7 @@ def record_checked(session: Session, node_id: str, reached: set[str], now: datet
     """
     row = session.get(OwnFeedCheck, node_id)
     if row is None:
-        session.add(OwnFeedCheck(origin=node_id, peer_id=None, peer_seq=0, checked=now))
-        return
+        return  # no evidence to clear: a check that found nothing writes nothing
     if row.peer_id is None or row.peer_id in reached or row.peer_seq <= head(session, node_id).seq:
         row.peer_id, row.peer_seq = None, 0
     row.checked = now
