@@ -65,8 +65,11 @@ NETWORK = Feature(
     jobs="node.jobs:NETWORK_JOBS",
 )
 
+# Agreements, guest passes and the front desk (node/twinning/).
+TWINNING = Feature(name="twinning")
+
 # Every feature of the node, in the order their parts are registered.
-FEATURES: tuple[Feature, ...] = (CORE, NETWORK)
+FEATURES: tuple[Feature, ...] = (CORE, NETWORK, TWINNING)
 
 
 def _collect(part: str, key: Callable[[Any], str], what: str) -> Mapping[str, Any]:
