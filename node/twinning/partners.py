@@ -1,0 +1,92 @@
+"""Which known space a name, URL or id means, and where to reach it.
+
+A partner is named on the CLI, in forms and in the API by its node id, by its base URL or by its
+space name. It must be a node this one knows: a direct peer, or a space reached through gossip
+(its profile, or its address announced in a peer's ``peer.announce``). A name or URL that fits
+more than one known node is refused rather than guessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from node import published
+from node.errors import Conflict, InvalidInput, NotFound
+from node.models import Peer
+from node.runtime import Node
+
+
+@dataclass(frozen=True)
+class KnownSpace:
+    """A node this one could twin with."""
+
+    node_id: str
+    name: str  # the published space name, or the peer's own name, or "" when neither is known
+    url: str | None  # where to reach it: the peer URL, else its announced address
+    peer_state: str | None  # our peering with it, or None when it is reached only by gossip
+
+
+def _url_key(url: str) -> str:
+    """A URL reduced to what identifies a node's base: scheme and host lowercased, no trailing
+    slash, no query or fragment."""
+    parts = urlsplit(url.strip())
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
+
+
+def known_spaces(session: Session, node: Node) -> list[KnownSpace]:
+    """Every node other than this one that we peer with or hold a profile or address of, by
+    name then id. Blocked, quarantined and muted origins are left out."""
+    hidden = published.hidden_origins(session)
+    peers = {p.id: p for p in session.scalars(select(Peer)) if p.state != "blocked"}
+    profiles = {space.origin: space for space, _origin in published.visible_spaces(session)}
+    ids = (set(peers) | set(profiles)) - hidden - {node.node_id}
+    found = []
+    for node_id in ids:
+        peer = peers.get(node_id)
+        profile = profiles.get(node_id)
+        name = profile.name if profile is not None else (peer.name if peer is not None else "")
+        url = peer.url if peer is not None else published.address(session, node_id)
+        found.append(KnownSpace(node_id, name, url, peer.state if peer is not None else None))
+    return sorted(found, key=lambda s: (s.name.casefold(), s.node_id))
+
+
+def resolve_partner(session: Session, node: Node, text: str) -> KnownSpace:
+    """The one known space ``text`` names (node id, base URL or space name, case-insensitive).
+
+    Raises ``InvalidInput`` (``self-partner``) for this node itself, ``NotFound``
+    (``unknown-partner``) when nothing matches and ``Conflict`` (``ambiguous-partner``) when
+    several spaces do.
+    """
+    wanted = text.strip()
+    if not wanted:
+        raise InvalidInput("name a partner space: its node id, URL or name", reason="bad-partner")
+    if wanted == node.node_id or (
+        "://" in wanted and _url_key(wanted) == _url_key(node.url)
+    ):
+        raise InvalidInput("a space cannot twin with itself", reason="self-partner")
+    spaces = known_spaces(session, node)
+    if wanted.startswith("did:key:"):
+        matches = [s for s in spaces if s.node_id == wanted]
+    elif "://" in wanted:
+        key = _url_key(wanted)
+        matches = [s for s in spaces if s.url is not None and _url_key(s.url) == key]
+    else:
+        folded = wanted.casefold()
+        matches = [s for s in spaces if s.name.casefold() == folded]
+    if not matches:
+        raise NotFound(
+            f"no known space is {wanted!r}; `spazi peer list` and `spazi network spaces` list "
+            "the spaces this node knows",
+            reason="unknown-partner",
+        )
+    if len(matches) > 1:
+        ids = ", ".join(s.node_id for s in matches)
+        raise Conflict(
+            f"{wanted!r} names {len(matches)} known spaces ({ids}); give the node id instead",
+            reason="ambiguous-partner",
+        )
+    return matches[0]
