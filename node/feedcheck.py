@@ -97,6 +97,14 @@ def record_checked(session: Session, node_id: str, reached: set[str], now: datet
     row.checked = now
 
 
+def writable(session: Session, node: Node) -> bool:
+    """Whether :func:`require_current` would let us append to our own feed now."""
+    pending = node.own_check_pending
+    if pending is not None and not pending.is_set():
+        return False
+    return behind(session, node.node_id) is None
+
+
 def require_current(session: Session, node: Node) -> None:
     """Refuse to append to our own feed while peers hold more of it, or while this process's
     start-up check of their heads is still running (protocol.md §Feeds, "Writing")."""
@@ -124,7 +132,8 @@ class OwnFork:
         return (
             f"peers hold proof that this node signed two different entries at seq {self.seq} "
             "(a stale backup was restored and written to?); nodes that verify it accept nothing "
-            "new from this node. See deploy/README.md, Backups and restores"
+            "new from this node. See deploy/README.md, "
+            '"Restoring, and recovering the own feed from peers"'
         )
 
 

@@ -26,6 +26,7 @@ from node.clock import aware
 from node.db import unavailable
 from node.models import Block, JobLease, OutboxMessage, Peer
 from node.network.outbox import drain, prune
+from node.network.peering import announce_if_changed, announcement_stale
 from node.network.syncing import sync_due
 from node.runtime import Node
 
@@ -170,6 +171,20 @@ def prune_job(node: Node) -> None:
     run_exclusive(node, "prune", work, timedelta(minutes=5))
 
 
+def announce_job(node: Node) -> None:
+    """Publish the peer list a peering change could not announce while our feed was behind
+    (``node.network.peering.announce_if_changed``); a read when nothing changed."""
+    with node.db.read() as session:
+        if not announcement_stale(session, node):
+            return
+
+    def work() -> None:
+        with node.db.write() as session:
+            announce_if_changed(session, node)
+
+    run_exclusive(node, "announce", work, timedelta(minutes=5))
+
+
 @dataclass(frozen=True)
 class Job:
     """A scheduled job of a feature: ``run(node)`` every ``seconds``.
@@ -187,6 +202,7 @@ NETWORK_JOBS = (
     Job("sync", sync_job, SYNC_TICK_S),
     Job("outbox", outbox_job, OUTBOX_TICK_S),
     Job("prune", prune_job, 3600),
+    Job("announce", announce_job, 300),
 )
 
 

@@ -340,8 +340,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = command(peer_sub, "invite", cmd_peer_invite, "print a one-time invite code")
     p.add_argument("--expires", default="7d", help="how long the code is valid (30m, 12h, 7d)")
     p = command(peer_sub, "join", cmd_peer_join, "peer both ways using an invite code")
+    p.set_defaults(publishes=True)  # a peering change announces the peer list
     p.add_argument("code")
     p = command(peer_sub, "add", cmd_peer_add, "send a peering request to the node at URL")
+    p.set_defaults(publishes=True)  # a peering change announces the peer list
     p.add_argument("url")
     p.add_argument("--expect-id", help="refuse unless the node at URL has this id")
     p.add_argument("--yes", action="store_true", help="skip the fingerprint confirmation")
@@ -349,21 +351,25 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--clear", action="store_true", help="reject every waiting request")
     p.add_argument("--yes", action="store_true", help="with --clear: do not ask first")
     p = command(peer_sub, "approve", cmd_peer_approve, "approve a peering request")
+    p.set_defaults(publishes=True)  # a peering change announces the peer list
     p.add_argument("peer_id")
     p = command(peer_sub, "reject", cmd_peer_reject, "reject a peering request")
     p.add_argument("peer_id")
     p = command(peer_sub, "list", cmd_peer_list, "peers with their sync health")
     p.add_argument("--json", action="store_true")
     p = command(peer_sub, "block", cmd_peer_block, "block a node and drop its mirrored data")
+    p.set_defaults(publishes=True)  # a peering change announces the peer list
     p.add_argument("node_id")
     p.add_argument("--reason")
     p = command(peer_sub, "unblock", cmd_peer_unblock, "unblock a node")
+    p.set_defaults(publishes=True)  # a peering change announces the peer list
     p.add_argument("node_id")
     bl = peer_sub.add_parser("blocklist", help="import or export the block list as CSV")
     bl_sub = bl.add_subparsers(dest="blocklist_command", required=True)
     p = command(bl_sub, "export", cmd_blocklist_export, "write the block list (- for stdout)")
     p.add_argument("file")
     p = command(bl_sub, "import", cmd_blocklist_import, "block every node in a CSV file")
+    p.set_defaults(publishes=True)  # a peering change announces the peer list
     p.add_argument("file")
 
     p = command(sub, "sync", cmd_sync, "pull from peers now, with progress")

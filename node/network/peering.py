@@ -11,7 +11,11 @@ States
     ``blocked``    an admin blocked the node (see :mod:`node.network.blocking`)
 
 This module owns the active set: a transition into or out of ``active`` publishes the new peer
-list (:func:`announce_peers`) through :mod:`node.services.publishing`. Nothing on the publishing
+list (:func:`announce_peers`) through :mod:`node.services.publishing`. While the node may not
+write its feed (peers hold more of it, protocol.md §Feeds, "Writing") the transition still
+happens and the announcement waits: :func:`announce_if_changed`, run by the ``announce`` job and
+after ``spazi feed recover``, publishes it once the feed is current, so blocking a node or
+approving a peer never depends on the feed being writable. Nothing on the publishing
 path may import this module back (the outbox reads the peer table itself), which
 ``tests/test_layering.py`` checks by refusing any import cycle.
 """
@@ -25,7 +29,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from federation.bodies import MAX_ANNOUNCED_PEERS
+from node import published
 from node.errors import Conflict, NotFound
+from node.feedcheck import writable
 from node.models import Peer
 from node.runtime import Node
 from node.services.publishing import publish
@@ -116,20 +122,46 @@ def apply(
     if new_state == "active" and peer.next_try is None:
         peer.next_try = now  # sync at once
     session.flush()
-    if node is not None and (state == "active") != (new_state == "active"):
+    if node is not None and (state == "active") != (new_state == "active") and writable(
+        session, node
+    ):
         announce_peers(session, node)
     return peer
 
 
-def announce_peers(session: Session, node: Node) -> None:
-    """Publish our own address and our active peers' (ids and URLs), so others can find the
-    whole network and link to us at the address we signed ourselves."""
+def _announcement(session: Session, node: Node) -> list[dict[str, str]]:
+    """Our own address and our active peers' (ids and URLs), as ``peer.announce`` lists them."""
     # A node set up without its public URL has no address of its own to give.
     listed = [{"id": node.node_id, "url": node.url}] if node.url else []
     listed += [{"id": p.id, "url": p.url} for p in active_peers(session) if p.id != node.node_id]
     # Beyond the entry's limit the rest go unannounced; the network still learns them from
     # those peers' own announcements.
-    publish(session, node, "peer.announce", {"peers": listed[:MAX_ANNOUNCED_PEERS]})
+    return listed[:MAX_ANNOUNCED_PEERS]
+
+
+def announce_peers(session: Session, node: Node) -> None:
+    """Publish our own address and our active peers', so others can find the whole network
+    and link to us at the address we signed ourselves."""
+    publish(session, node, "peer.announce", {"peers": _announcement(session, node)})
+
+
+def announcement_stale(session: Session, node: Node) -> bool:
+    """Whether our active peers differ from our latest ``peer.announce`` (a read). A node with
+    no peers and no announcement yet has nothing to say."""
+    listed = _announcement(session, node)
+    last = [dict(item) for item in published.announced_peers(session, node.node_id)]
+    if listed == last:
+        return False
+    return bool(last) or any(item["id"] != node.node_id for item in listed)
+
+
+def announce_if_changed(session: Session, node: Node) -> bool:
+    """Publish the peer list if :func:`announcement_stale` and our feed may be written now;
+    True when it published."""
+    if not announcement_stale(session, node) or not writable(session, node):
+        return False
+    announce_peers(session, node)
+    return True
 
 
 def get_peer(session: Session, peer_id: str) -> Peer:

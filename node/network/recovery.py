@@ -25,6 +25,7 @@ from federation.sync import ProgressCallback, sync_from_peer
 from federation.transport.client import PeerClient
 from node import feedcheck, feedstore
 from node.models import Block, Peer
+from node.network.peering import announce_if_changed
 from node.network.syncing import NodeSyncStore, note_own_head
 from node.network.transport import peer_client
 from node.runtime import Node
@@ -166,7 +167,9 @@ def recover(
     finally:
         if owned:
             client.close()
-    with node.db.read() as session:
+    with node.db.write() as session:
         report.head = feedstore.head(session, node.node_id).seq
         report.still_behind = feedcheck.behind(session, node.node_id)
+        # A peering change made while the feed was behind is announced now that it is current.
+        announce_if_changed(session, node)
     return report

@@ -300,3 +300,37 @@ def test_a_restored_node_that_was_never_served_refuses_a_cli_write(
         assert after.pop("own_feed_checks") == 1  # the verdict, for every later writer
         assert after == {k: v for k, v in before.items() if k != "own_feed_checks"}
         assert _forks(net["b"]) == 0
+
+
+def test_a_node_behind_its_peers_still_peers_and_blocks_and_announces_once_it_has_recovered(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    from node.network.blocking import block
+    from node.network.recovery import recover
+    from node.published import announced_peers
+
+    def announced(space: SpaceNode) -> set[str]:
+        with space.node.db.read() as session:
+            return {p["id"] for p in announced_peers(session, space.id)}
+
+    with network(tmp_path, clock) as net:
+        a = _stale_a(tmp_path, net, clock)
+        net.sync_round(force=True)  # B proves it holds more of A's feed
+        held = _head_seq(a, a.id)
+        # Peering and blocking must not wait for the feed: both hold at once, nothing is
+        # signed (a peer.announce now would re-sign a seq B holds).
+        net.add("c")
+        net.peer("c", "a")
+        net.add("d")
+        net.peer("d", "a")
+        with a.node.db.write() as session:
+            block(session, a.node, net["d"].id, "spam")
+        assert _head_seq(a, a.id) == held
+        assert announced(a) == {a.id, net["b"].id}
+
+        report = recover(a.node)  # back to B's head, then the waiting announcement goes out
+        assert report.still_behind is None
+        assert announced(a) == {a.id, net["b"].id, net["c"].id}
+        assert _head_seq(a, a.id) == _head_seq(net["b"], a.id) + 1
+        net.settle()
+        assert _forks(net["b"]) == 0
