@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -89,6 +90,18 @@ def _failed(name: str, exc: Exception) -> None:
         log.exception("job %s failed", name)
 
 
+def _keep_lease(node: Node, name: str, ttl: timedelta, done: threading.Event) -> None:
+    """Renew the lease every third of its time to live until ``done``: a job may run longer
+    than its lease (a sync round of many slow peers takes ``sync_round_budget`` per batch of
+    ``sync_threads``), and a lease that ran out would let a second process start the same job
+    beside it."""
+    while not done.wait(ttl.total_seconds() / 3):
+        try:
+            take_lease(node, name, ttl)
+        except Exception as exc:  # the next renewal tries again; the lease outlives one miss
+            _failed(name, exc)
+
+
 def run_exclusive(node: Node, name: str, work: Callable[[], object], ttl: timedelta) -> bool:
     """Run ``work`` under the lease ``name``; False when another process holds it or the
     database could not be used (logged). A failing job never kills the scheduler: it logs and
@@ -99,11 +112,18 @@ def run_exclusive(node: Node, name: str, work: Callable[[], object], ttl: timede
     except Exception as exc:
         _failed(name, exc)
         return False
+    done = threading.Event()
+    renewer = threading.Thread(
+        target=_keep_lease, args=(node, name, ttl, done), name=f"lease-{name}", daemon=True
+    )
+    renewer.start()
     try:
         work()
     except Exception as exc:
         _failed(name, exc)
     finally:
+        done.set()
+        renewer.join()
         try:
             release_lease(node, name)
         except Exception as exc:  # the lease runs out by itself

@@ -50,3 +50,31 @@ def test_a_failing_job_releases_its_lease(space: SpaceNode) -> None:
 
     assert run_exclusive(space.node, "prune", boom, timedelta(minutes=5))
     assert take_lease(space.node, "prune", timedelta(minutes=5), holder="other-host:1")
+
+
+def test_a_job_running_longer_than_its_lease_keeps_it(space: SpaceNode, clock) -> None:
+    """The lease is renewed while the job runs, so a second process cannot start it beside."""
+    import time
+
+    from node.clock import aware
+    from node.models import JobLease
+
+    ttl = timedelta(seconds=0.3)  # renewed every 0.1 s of real time
+    seen: list[bool] = []
+
+    def expires() -> float:
+        with space.node.db.read() as session:
+            return aware(session.get(JobLease, "sync").expires).timestamp()
+
+    def long_job() -> None:
+        for _ in range(3):
+            clock.advance(1)  # well past the lease's end, unless it is renewed
+            deadline = time.monotonic() + 30
+            while expires() <= space.node.now().timestamp():  # wait for the next renewal
+                assert time.monotonic() < deadline, "the lease was not renewed"
+                time.sleep(0.05)
+            seen.append(take_lease(space.node, "sync", ttl, holder="other-host:42"))
+
+    assert run_exclusive(space.node, "sync", long_job, ttl)
+    assert seen == [False, False, False]
+    assert take_lease(space.node, "sync", ttl, holder="other-host:42")  # released at the end
