@@ -8,11 +8,27 @@ caller passes the time (the node's monotonic clock), so tests drive them with a 
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 from collections import deque
 from typing import Any
 
 MAX_KEYS = 10_000  # keys kept per table; beyond it the oldest are forgotten
+
+
+def address_key(address: str) -> str:
+    """The key a client address is limited under: an IPv4 address as it is, an IPv6 address by
+    its /64 network. One IPv6 host usually holds a whole /64 and can pick a new address from it
+    for every request, so limiting single IPv6 addresses would limit nothing."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]  # not an address (a test client, a unix socket): as it is
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
 
 
 class TokenBuckets:

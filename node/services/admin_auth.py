@@ -27,6 +27,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from node.clock import aware, utcnow
 from node.errors import Conflict, InvalidInput, NodeError, NotFound, Unauthorized
 from node.models import AdminSession, AdminToken, AdminUser, LoginThrottle
+from node.ratelimit import address_key
 
 TOKEN_PREFIX = "spz_"  # noqa: S105 - a label, not a secret
 MIN_PASSWORD = 10
@@ -161,7 +162,7 @@ class TooManyAttempts(NodeError):
 
 def throttle_keys(email: str, address: str | None) -> tuple[str, str]:
     """The two keys an attempt counts against: its account and its client address."""
-    return "account:" + email.strip().lower()[:254], "address:" + (address or "unknown")[:64]
+    return "account:" + email.strip().lower()[:254], "address:" + address_key(address or "unknown")
 
 
 def locked_for(session: Session, keys: tuple[str, ...], now: datetime) -> int:

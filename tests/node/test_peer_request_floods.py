@@ -54,6 +54,7 @@ def _request(net: Network, sender: str, **extra: Any) -> dict[str, Any]:
 def _refused(net: Network, sender: str, response: Any, before: dict[str, Any], calls: int) -> None:
     assert response.status_code == 429, response.get_json()
     assert response.get_json()["type"] == "urn:spazi:problem:too-many-requests"
+    assert int(response.headers["Retry-After"]) > 0  # when asking again may succeed
     assert net.adapters[net[sender].url].calls == calls  # the sender's descriptor was not fetched
     assert net["b"].counts() == before
 
@@ -105,6 +106,31 @@ def test_peer_requests_from_one_address_are_rate_limited(tmp_path: Path, clock: 
         mono.advance(30)
         assert _post(net, "e", _request(net, "e")).status_code == 202
         assert _pending(net["b"]) == 3
+
+
+def test_an_ipv6_client_is_limited_by_its_64_network(tmp_path: Path, clock: FakeClock) -> None:
+    """A host holds a whole /64: a new address from it for each request gets no new bucket."""
+    with network(tmp_path, clock, peer_requests_per_minute=2) as net:
+        for name in "bcdef":
+            net.add(name)
+        net["b"].node.monotonic = FakeClock(0.0)
+        assert _post(net, "c", _request(net, "c"), remote="2001:db8:1:2::1").status_code == 202
+        assert _post(net, "d", _request(net, "d"), remote="2001:db8:1:2::ffff").status_code == 202
+        before, calls = net["b"].counts(), net.adapters[net["e"].url].calls
+        answer = _post(net, "e", _request(net, "e"), remote="2001:db8:1:2:abcd::9")
+        _refused(net, "e", answer, before, calls)
+        assert int(answer.headers["Retry-After"]) == 30  # one token every 30 s
+        # The next /64 is another network.
+        assert _post(net, "f", _request(net, "f"), remote="2001:db8:1:3::1").status_code == 202
+
+
+def test_address_keys() -> None:
+    from node.ratelimit import address_key
+
+    assert address_key("203.0.113.7") == "203.0.113.7"
+    assert address_key("2001:db8:1:2:3:4:5:6") == "2001:db8:1:2::/64"
+    assert address_key("::ffff:203.0.113.7") == "203.0.113.7"  # an IPv4 client on a v6 socket
+    assert address_key("unknown") == "unknown"
 
 
 def test_invite_guesses_are_throttled_per_address_and_per_sender(
