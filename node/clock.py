@@ -2,8 +2,29 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from functools import cache
+from importlib import resources
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+@cache
+def zone(name: str) -> ZoneInfo:
+    """The time zone ``name`` from the ``tzdata`` package the project pins, never from the
+    system's zone files: ``ZoneInfo(name)`` reads /usr/share/zoneinfo first, whose release
+    differs from machine to machine, and a node must turn an event's wall time into the same
+    instant as every other node does (protocol.md §Entry types, the *zone* format). Names are
+    checked against ``federation/zones.txt`` before they get here; an unknown one raises
+    ``ZoneInfoNotFoundError`` as ``ZoneInfo`` would."""
+    parts = name.split("/")
+    if not all(part and part not in (".", "..") for part in parts):
+        raise ZoneInfoNotFoundError(f"no time zone {name!r} in tzdata")
+    try:
+        data = resources.files("tzdata.zoneinfo").joinpath(*parts).read_bytes()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, ValueError) as exc:
+        raise ZoneInfoNotFoundError(f"no time zone {name!r} in tzdata") from exc
+    return ZoneInfo.from_file(io.BytesIO(data), key=name)
 
 
 def utcnow() -> datetime:
@@ -31,7 +52,7 @@ def utc_instant(local: str, tz: str) -> datetime:
     ``+00:00`` yields an aware UTC datetime directly.
     """
     wall = datetime.fromisoformat(local)
-    offset = ZoneInfo(tz).utcoffset(wall)
+    offset = zone(tz).utcoffset(wall)
     if offset is None:  # pragma: no cover - ZoneInfo always knows the offset
         offset = timedelta(0)
     return datetime.fromisoformat((wall - offset).isoformat() + "+00:00")

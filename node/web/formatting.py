@@ -7,11 +7,11 @@ same whatever locale the server runs in.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from federation.bodies import DAYS
+from node.clock import zone
 from node.formats import SHORT_DAY, day_list, minor_to_major
 
 WEEKDAYS = DAYS[:7]
@@ -44,7 +44,7 @@ def resource_prices(body: dict[str, Any]) -> list[str]:
 
 def event_instant(local: str, timezone: str) -> datetime:
     """An event's published wall-clock time as an aware datetime in its own time zone."""
-    return datetime.fromisoformat(local).replace(tzinfo=ZoneInfo(timezone))
+    return datetime.fromisoformat(local).replace(tzinfo=zone(timezone))
 
 
 def iso_with_offset(local: str, timezone: str) -> str:
@@ -67,7 +67,7 @@ def format_span(start: str, end: str) -> str:
 
 def rfc3339_ms(ms: int) -> str:
     """Unix milliseconds as ``2026-11-18T10:00:00Z`` (whole seconds)."""
-    return datetime.fromtimestamp(ms // 1000, ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(ms // 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # -- opening hours (schema.org OpeningHoursSpecification) ----------------------------------------
@@ -147,14 +147,14 @@ def _validity(spec: dict[str, Any]) -> str:
 def local_today(timezone: str, now_ms: int) -> date:
     """Today's date at the space."""
     return (
-        datetime.fromtimestamp(now_ms / 1000, ZoneInfo("UTC")).astimezone(ZoneInfo(timezone))
+        datetime.fromtimestamp(now_ms / 1000, UTC).astimezone(zone(timezone))
     ).date()
 
 
 def local_day_start(day: date, timezone: str) -> datetime:
     """Midnight starting ``day`` at the space, as an aware UTC datetime."""
-    midnight = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(timezone))
-    return midnight.astimezone(ZoneInfo("UTC"))
+    midnight = datetime(day.year, day.month, day.day, tzinfo=zone(timezone))
+    return midnight.astimezone(UTC)
 
 
 def local_day_end(day: date, timezone: str) -> datetime:

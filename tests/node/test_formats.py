@@ -593,3 +593,32 @@ def test_links_mean_the_same_on_the_cli_and_the_form() -> None:
     assert cli["links"] == form["links"] == [{"title": "Site", "url": "https://a.example/?x=1"}]
     assert cli_changes("space", "set", "--link", "no separator") == REFUSED
     assert form_profile(links="no separator") == REFUSED
+
+
+def test_time_zones_come_from_the_pinned_tzdata_not_the_system() -> None:
+    """Every node turns wall times into the same instants: zones are read from tzdata."""
+    from importlib import resources
+    from zoneinfo import ZoneInfoNotFoundError
+
+    from node.clock import zone
+
+    rome = zone("Europe/Rome")
+    assert rome.key == "Europe/Rome"
+    assert rome is zone("Europe/Rome")  # loaded once
+    tzif = resources.files("tzdata.zoneinfo").joinpath("Europe", "Rome").read_bytes()
+    assert tzif.startswith(b"TZif")
+    assert datetime(2026, 7, 1, 12, tzinfo=rome).utcoffset() == timedelta(hours=2)
+    for bad in ("Nowhere/Land", "../../etc/passwd", "Europe/../Europe/Rome", ""):
+        with pytest.raises(ZoneInfoNotFoundError):
+            zone(bad)
+
+
+def test_zones_are_loaded_only_through_node_clock_zone() -> None:
+    root = Path(__file__).resolve().parents[2]
+    offenders = [
+        str(path.relative_to(root))
+        for package in ("node", "federation")
+        for path in (root / package).rglob("*.py")
+        if path.name != "clock.py" and re.search(r"\bZoneInfo\(", path.read_text())
+    ]
+    assert offenders == [], "use node.clock.zone(name), which reads the pinned tzdata"
