@@ -33,11 +33,13 @@ __all__ = [
     "day_list",
     "degrees_text",
     "links_text",
+    "local_time_input",
     "minor_to_major",
     "money_text",
     "opening_hours_text",
     "parse_currency",
     "parse_duration",
+    "parse_instant_ms",
     "parse_items",
     "parse_latitude",
     "parse_link",
@@ -351,6 +353,30 @@ def parse_duration(text: str) -> timedelta:
     if not match:
         raise InvalidInput(f"{text.strip()!r} is not a duration; write e.g. 30m, 12h or 7d")
     return int(match[1]) * _UNITS[match[2]]
+
+
+# -- instants and wall times ----------------------------------------------------------------------
+
+
+def parse_instant_ms(text: str) -> int:
+    """``"2026-11-20T08:00Z"`` (or with an offset, or without one: UTC) → Unix milliseconds."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(f"{text.strip()!r} is not a time like 2026-11-20T08:00Z") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return int(value.timestamp() * 1000)
+
+
+def local_time_input(text: str) -> str:
+    """A ``datetime-local`` input (or a typed ``2026-12-01 09:00``) in the form event bodies take
+    (``2026-12-01T09:00``); anything else is left as typed, for the schema to refuse."""
+    value = text.strip().replace(" ", "T", 1)
+    # Browsers send seconds when the input has a step; whole minutes are what the pages offer.
+    if re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:00", value):
+        value = value[:16]
+    return value
 
 
 # -- relative time ---------------------------------------------------------------------------------

@@ -6,14 +6,14 @@ import argparse
 import csv
 import io
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from federation.keys import fingerprint
 from node.cli.output import CliError, Progress, clean, echo, emit_json, option, table
 from node.feedcheck import alerts
-from node.formats import ago, parse_duration
+from node.formats import ago, parse_duration, parse_instant_ms
 from node.network import blocking, joining, muting, peering
 from node.network.status import peer_rows, quarantined
 from node.runtime import Node
@@ -208,20 +208,14 @@ def cmd_sync(args: argparse.Namespace, node: Node) -> int:
     return 1 if failed or refused else 0
 
 
-def _parse_time(text: str) -> int:
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise CliError(f"{text!r} is not a time like 2026-11-20T08:00Z", 2) from exc
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return int(value.timestamp() * 1000)
-
-
 def cmd_key_rotate(args: argparse.Namespace, node: Node) -> int:
     from node.services.keys import rotate
 
-    since = _parse_time(args.compromised_since) if args.compromised_since else None
+    since = (
+        option("--compromised-since", parse_instant_ms, args.compromised_since)
+        if args.compromised_since
+        else None
+    )
     old = node.key.kid
     new = rotate(node, since)
     echo("rotated key {} -> {}; peers follow it at their next sync", old, new.kid)

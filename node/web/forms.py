@@ -166,15 +166,6 @@ def resource_form(body: Mapping[str, Any]) -> dict[str, str]:
 # -- events -------------------------------------------------------------------------------------
 
 
-def _local_time(form: FormData, name: str) -> str:
-    """``datetime-local`` input (or a typed ``2026-12-01 09:00``) in the form the schema takes."""
-    value = _text(form, name).replace(" ", "T", 1)
-    # Browsers send seconds when the input has a step; whole minutes are what the page offers.
-    if re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:00", value):
-        value = value[:16]
-    return value
-
-
 def event_data(form: FormData) -> dict[str, Any]:
     """The event form as input for ``add_event``/``update_event``."""
     errors: dict[str, str] = {}
@@ -182,8 +173,8 @@ def event_data(form: FormData) -> dict[str, Any]:
     data: dict[str, Any] = {
         "title": _text(form, "title"),
         "description": _optional(form, "description"),
-        "start": _local_time(form, "start"),
-        "end": _local_time(form, "end"),
+        "start": formats.local_time_input(_text(form, "start")),
+        "end": formats.local_time_input(_text(form, "end")),
         "timezone": _text(form, "timezone"),
         "capacity": _integer(form, "capacity") if _text(form, "capacity") else None,
         "tags": formats.parse_tags(_text(form, "tags")) or None,

@@ -622,3 +622,24 @@ def test_zones_are_loaded_only_through_node_clock_zone() -> None:
         if path.name != "clock.py" and re.search(r"\bZoneInfo\(", path.read_text())
     ]
     assert offenders == [], "use node.clock.zone(name), which reads the pinned tzdata"
+
+
+def test_instants_and_wall_times_typed_by_people() -> None:
+    assert formats.parse_instant_ms("2026-11-20T08:00Z") == 1_795_161_600_000
+    assert formats.parse_instant_ms(" 2026-11-20T09:00+01:00 ") == 1_795_161_600_000
+    assert formats.parse_instant_ms("2026-11-20T08:00") == 1_795_161_600_000  # UTC by default
+    with pytest.raises(InvalidInput, match="not a time like"):
+        formats.parse_instant_ms("yesterday")
+    assert formats.local_time_input("2026-12-01 09:00") == "2026-12-01T09:00"
+    assert formats.local_time_input("2026-12-01T09:00:00") == "2026-12-01T09:00"
+    assert formats.local_time_input("2026-12-01T09:00:30") == "2026-12-01T09:00:30"  # refused later
+
+
+def test_a_bad_compromised_since_is_one_line_and_usage_status(
+    space: SpaceNode, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = space.counts()
+    code = main(["--data-dir", str(space.data_dir), "key", "rotate", "--compromised-since", "x"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "--compromised-since" in err, err
+    assert space.counts() == before
