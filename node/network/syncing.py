@@ -152,6 +152,7 @@ def sync_peer(
     Returns the round's report and how many fork proofs from the peer were newly recorded.
     """
     seconds = int(node.settings["sync_round_budget"])
+    started = node.now()
     store = NodeSyncStore(node, relayed_by=peer.id)
     report = sync_from_peer(
         client,
@@ -222,7 +223,12 @@ def sync_peer(
             else:
                 row.failures = 0
                 row.last_error = refused[:500] or None
-                row.next_try = now + timedelta(seconds=int(node.settings["sync_interval"]))
+                # A push hint that came in during this round (it set next_try after the round
+                # began) may announce entries the round missed: keep it, so the peer is pulled
+                # again at once instead of a whole interval later.
+                hinted = row.next_try is not None and aware(row.next_try) >= started
+                if not hinted:
+                    row.next_try = now + timedelta(seconds=int(node.settings["sync_interval"]))
         if report.total_stored:
             _relay_hints(session, node, report, source=peer.id)
     return report, forks

@@ -75,3 +75,52 @@ def test_relays_skip_the_source_and_quiet_rounds_send_nothing(
         # A forced round that finds nothing new queues nothing.
         assert sync_due(net["b"].node, force=True).stored == 0
         assert _pending_hints(net, "b") == {}
+
+
+def test_a_hint_that_arrives_during_a_round_makes_the_next_round_come_at_once(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """A round that began before the news must not push the hint back a whole interval."""
+    from node.clock import aware
+    from node.models import Peer
+    from node.network.inbox_handlers import heads_changed
+    from node.network.syncing import sync_peer
+    from node.network.transport import peer_client
+
+    with network(tmp_path, clock) as net:
+        net.add("a")
+        net.add("b")
+        net.peer("a", "b")
+        net.settle()
+        assert (
+            net["a"].client.post("/api/v1/events", json=EVENT, headers=net["a"].auth()).status_code
+            == 201
+        )
+        b = net["b"].node
+
+        def hint_arrives(*_: object) -> None:  # called inside the round, per stored page
+            clock.advance(1)
+            with b.db.write() as session:
+                heads_changed(session, b, {"type": "heads.changed", "from": net["a"].id})
+
+        with b.db.read() as session:
+            peer = session.get(Peer, net["a"].id)
+        client = peer_client(b)
+        try:
+            report, _ = sync_peer(b, client, peer, hint_arrives)
+        finally:
+            client.close()
+        assert report.total_stored == 1
+        clock.advance(1)
+        with b.db.read() as session:
+            row = session.get(Peer, net["a"].id)
+            assert row.next_try is not None and aware(row.next_try) <= b.now()
+        # …and a round with no hint waits the interval, as before.
+        client = peer_client(b)
+        try:
+            sync_peer(b, client, row, None)
+        finally:
+            client.close()
+        with b.db.read() as session:
+            row = session.get(Peer, net["a"].id)
+            assert aware(row.next_try) > b.now()
