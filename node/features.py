@@ -50,7 +50,7 @@ CORE = Feature(
     projectors="node.projectors:LISTING_PROJECTORS",
     web=("node.http.api", "node.http.wellknown", "node.web"),
     cli={
-        "node.cli.setup_cmds": ("init", "run", "demo", "settings", "db"),
+        "node.cli.setup_cmds": ("init", "run", "settings", "db"),
         "node.cli.content_cmds": ("space", "resource", "event", "member", "feed"),
         "node.cli.admin_cmds": ("admin",),
     },
@@ -68,8 +68,11 @@ NETWORK = Feature(
 # Agreements, guest passes and the front desk (node/twinning/).
 TWINNING = Feature(name="twinning")
 
+# A small federated network on this machine in one command (node/demo/).
+DEMO = Feature(name="demo", cli={"node.demo.cli": ("demo",)})
+
 # Every feature of the node, in the order their parts are registered.
-FEATURES: tuple[Feature, ...] = (CORE, NETWORK, TWINNING)
+FEATURES: tuple[Feature, ...] = (CORE, NETWORK, TWINNING, DEMO)
 
 
 def _collect(part: str, key: Callable[[Any], str], what: str) -> Mapping[str, Any]:

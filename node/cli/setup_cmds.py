@@ -78,87 +78,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-DEMO_RESOURCES = [
-    {
-        "kind": "hot_desk",
-        "name": "Hot desk",
-        "capacity": 12,
-        "price_day_minor": 1500,
-        "currency": "EUR",
-    },
-    {
-        "kind": "meeting_room",
-        "name": "Sala Verde",
-        "capacity": 8,
-        "price_hour_minor": 2000,
-        "currency": "EUR",
-        "description": "Screen, whiteboard, window on the courtyard.",
-    },
-]
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    """Create a demo node with sample data on first use, then serve it."""
-    from datetime import date, timedelta
-
-    from node.runtime import open_node
-    from node.services.events import add_event
-    from node.services.resources import add_resource
-
-    data_dir = Path(args.dir)
-    check_setting("port", args.port, "--port")
-    url = f"http://127.0.0.1:{args.port}"
-    if not (data_dir / "spazi.toml").exists():
-        init_node(
-            data_dir,
-            "Demo Space",
-            url,
-            timezone="Europe/Rome",
-            profile={
-                "city": "Torino",
-                "country": "IT",
-                "amenities": ["wifi", "coffee"],
-                "opening_hours": [
-                    {
-                        "days": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"],
-                        "opens": "09:00",
-                        "closes": "19:00",
-                    }
-                ],
-            },
-            settings={"port": args.port},
-        )
-        node = open_node(str(data_dir))
-        try:
-            with node.db.write() as session:
-                for resource in DEMO_RESOURCES:
-                    add_resource(session, node, resource)
-                day = date.today() + timedelta(days=7)
-                add_event(
-                    session,
-                    node,
-                    {
-                        "title": "Community breakfast",
-                        "start": f"{day}T09:00",
-                        "end": f"{day}T10:00",
-                        "tags": ["community", "food"],
-                    },
-                )
-        finally:
-            node.close()
-        echo("Created a demo node in {}", data_dir, err=True)
-        echo(
-            "  admin pages: spazi --data-dir {} admin create-user YOU@EXAMPLE.ORG, then {}/admin",
-            data_dir,
-            url,
-            err=True,
-        )
-    args.data_dir, args.host = str(data_dir), "127.0.0.1"
-    # Links in pages and feeds follow the port actually served, even on a later run.
-    args.url_override = url
-    return cmd_run(args)
-
-
 def cmd_settings(args: argparse.Namespace) -> int:
     if args.markdown:
         for line in markdown_table().splitlines():  # our own text, one cleaned line at a time
@@ -215,11 +134,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.set_defaults(func=cmd_run, needs_node=False)
-
-    p = sub.add_parser("demo", help="create (first time) and serve a demo node on SQLite")
-    p.add_argument("dir", nargs="?", default="demo-data", help="data dir (default: demo-data)")
-    p.add_argument("--port", type=int, default=8080)
-    p.set_defaults(func=cmd_demo, needs_node=False)
 
     p = sub.add_parser("settings", help="list the settings with their current values")
     p.add_argument("--json", action="store_true")
