@@ -152,7 +152,8 @@ def sync_peer(
     Returns the round's report and how many fork proofs from the peer were newly recorded.
     """
     seconds = int(node.settings["sync_round_budget"])
-    started = node.now()
+    # The due time this round was started for: a push hint during the round moves it later.
+    due_at = aware(peer.next_try) if peer.next_try is not None else None
     store = NodeSyncStore(node, relayed_by=peer.id)
     report = sync_from_peer(
         client,
@@ -223,10 +224,12 @@ def sync_peer(
             else:
                 row.failures = 0
                 row.last_error = refused[:500] or None
-                # A push hint that came in during this round (it set next_try after the round
-                # began) may announce entries the round missed: keep it, so the peer is pulled
-                # again at once instead of a whole interval later.
-                hinted = row.next_try is not None and aware(row.next_try) >= started
+                # A push hint that came in during this round (it moved next_try off the due
+                # time the round started for) may announce entries the round missed: keep it,
+                # so the peer is pulled again at once instead of a whole interval later.
+                hinted = row.next_try is not None and (
+                    due_at is None or aware(row.next_try) != due_at
+                )
                 if not hinted:
                     row.next_try = now + timedelta(seconds=int(node.settings["sync_interval"]))
         if report.total_stored:
