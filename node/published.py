@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import CompoundSelect, select, union
+from sqlalchemy import CompoundSelect, func, select, tuple_, union
 from sqlalchemy.orm import Session
 
 from federation.agreements import is_valid
@@ -104,6 +104,16 @@ def space_names(session: Session, origins: Iterable[str]) -> dict[str, str]:
     return {origin: name for origin, name in rows}
 
 
+def events_by_key(
+    session: Session, keys: Collection[tuple[str, str]]
+) -> dict[tuple[str, str], Event]:
+    """Event rows of (origin, id) ``keys`` in one query, by key (missing ones left out)."""
+    if not keys:
+        return {}
+    rows = session.scalars(select(Event).where(tuple_(Event.origin, Event.id).in_(set(keys))))
+    return {(row.origin, row.id): row for row in rows}
+
+
 def spaces(session: Session, origins: Collection[str]) -> dict[str, Space]:
     """Profile rows of ``origins`` that have one, by origin."""
     if not origins:
@@ -149,11 +159,15 @@ def query_events(
     include_cancelled: bool = True,
     limit: int = 500,
     visible_only: bool = False,
+    after: tuple[datetime, str, str] | None = None,
 ) -> list[Event]:
     """Events overlapping [start, end] (whole UTC days), newest last; ``origin`` None = all.
     ``visible_only`` leaves out :func:`hidden_origins` in the query itself, so the limit counts
-    only events that are shown (a muted relay's spam cannot crowd the others out)."""
+    only events that are shown (a muted relay's spam cannot crowd the others out). ``after``
+    (start, origin, id) starts right after that event in this order: a keyset page."""
     query = select(Event)
+    if after is not None:
+        query = query.where(tuple_(Event.start_utc, Event.origin, Event.id) > tuple_(*after))
     if origin is not None:
         query = query.where(Event.origin == origin)
     if visible_only:
@@ -172,24 +186,40 @@ def query_events(
         )
     if not include_cancelled:
         query = query.where(Event.cancelled.is_(False))
-    return list(session.scalars(query.order_by(Event.start_utc, Event.id).limit(limit)))
+    order = (Event.start_utc, Event.origin, Event.id)
+    return list(session.scalars(query.order_by(*order).limit(limit)))
 
 
 def visible_spaces(
-    session: Session, city: str | None = None, country: str | None = None
+    session: Session,
+    city: str | None = None,
+    country: str | None = None,
+    after: tuple[str, str] | None = None,
+    limit: int | None = None,
+    leave_out: str | None = None,
 ) -> list[tuple[Space, Origin]]:
-    """Profiles of origins not in :func:`hidden_origins` (with their origin rows), by name:
-    what the network shows. ``city`` matches literally, case-insensitively."""
+    """Profiles of origins not in :func:`hidden_origins` (with their origin rows), by name
+    regardless of case, then origin: what the network shows. ``city`` matches literally,
+    case-insensitively. ``after`` (lower-case name, origin) starts right after that space, at
+    most ``limit`` of them (a keyset page); ``leave_out`` omits one origin (ours, shown first)."""
+    name_key = func.lower(Space.name)
     query = (
         select(Space, Origin)
         .join(Origin, Origin.id == Space.origin)
         .where(Space.origin.not_in(_hidden_ids()))
     )
+    if leave_out is not None:
+        query = query.where(Space.origin != leave_out)
+    if after is not None:
+        query = query.where(tuple_(name_key, Space.origin) > tuple_(*after))
+    if limit is not None:
+        query = query.limit(limit)
     if city:
         query = query.where(Space.city.ilike(like_literal(city), escape="\\"))
     if country:
         query = query.where(Space.country == country.upper())
-    return [(row[0], row[1]) for row in session.execute(query.order_by(Space.name, Space.origin))]
+    ordered = query.order_by(name_key, Space.origin)
+    return [(row[0], row[1]) for row in session.execute(ordered)]
 
 
 def _hidden_ids() -> CompoundSelect:

@@ -3,15 +3,17 @@ came from (origin node) and how fresh our copy is."""
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Collection, Mapping
+from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from federation.keys import fingerprint
 from node import published
 from node.clock import aware, ms_to_dt
-from node.models import Peer
+from node.models import Event, NodeAddress, Peer
 from node.runtime import Node
 from node.services.events import event_view
 
@@ -26,28 +28,61 @@ def node_url(session: Session, node: Node, origin: str) -> str | None:
     return published.address(session, origin)
 
 
-def list_spaces(
-    session: Session, node: Node, city: str | None = None, country: str | None = None
-) -> list[dict[str, Any]]:
-    """Every space whose profile we hold (ours first), with origin and freshness."""
-    rows = []
-    for space, origin in published.visible_spaces(session, city, country):
-        rows.append(
-            {
-                "name": space.name,
-                "city": space.city or "",
-                "country": space.country or "",
-                "amenities": space.profile.get("amenities", []),
-                "url": node_url(session, node, space.origin) or "",
-                "origin": space.origin,
-                "fingerprint": fingerprint(space.origin),
-                "is_self": origin.is_self,
-                "profile_updated": ms_to_dt(space.ts).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "updated": aware(origin.updated).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            }
+def node_urls(session: Session, node: Node, origins: Collection[str]) -> dict[str, str]:
+    """:func:`node_url` of many origins in two queries (a network page lists hundreds)."""
+    wanted = set(origins)
+    urls = {node.node_id: node.url} if node.node_id in wanted and node.url else {}
+    rest = wanted - set(urls)
+    if rest:
+        announced = session.execute(
+            select(NodeAddress.node_id, NodeAddress.url).where(NodeAddress.node_id.in_(rest))
         )
-    rows.sort(key=lambda r: (not r["is_self"], r["name"].lower()))
-    return rows
+        urls.update({origin: url for origin, url in announced if url})
+        peers = session.execute(select(Peer.id, Peer.url).where(Peer.id.in_(rest)))
+        urls.update({origin: url for origin, url in peers if url})  # a direct peer wins
+    return urls
+
+
+def list_spaces(
+    session: Session,
+    node: Node,
+    city: str | None = None,
+    country: str | None = None,
+    after: tuple[str, str] | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Every space whose profile we hold, ours first, then by name, with origin and freshness.
+
+    With ``limit``, one keyset page: at most ``limit`` spaces besides ours, starting after
+    ``after`` (see :func:`space_key`); ours leads the first page only.
+    """
+    found = []
+    if after is None:
+        found = [r for r in published.visible_spaces(session, city, country) if r[1].is_self][:1]
+    found += published.visible_spaces(
+        session, city, country, after=after, limit=limit, leave_out=node.node_id
+    )
+    urls = node_urls(session, node, [space.origin for space, _ in found])
+    return [
+        {
+            "name": space.name,
+            "city": space.city or "",
+            "country": space.country or "",
+            "amenities": space.profile.get("amenities", []),
+            "url": urls.get(space.origin, ""),
+            "origin": space.origin,
+            "fingerprint": fingerprint(space.origin),
+            "is_self": origin.is_self,
+            "profile_updated": ms_to_dt(space.ts).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "updated": aware(origin.updated).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        for space, origin in found
+    ]
+
+
+def space_key(row: Mapping[str, Any]) -> tuple[str, str]:
+    """Where a page of :func:`list_spaces` that ends with ``row`` resumes."""
+    return (str(row["name"]).lower(), str(row["origin"]))
 
 
 def event_rows(
@@ -58,21 +93,43 @@ def event_rows(
     tag: str | None = None,
     city: str | None = None,
     include_cancelled: bool = True,
+    after: tuple[datetime, str, str] | None = None,
+    limit: int = 500,
 ) -> list[dict[str, Any]]:
-    """Events across every origin we hold, each with its space and origin."""
+    """Events across every origin we hold, each with its space and origin, soonest first; at
+    most ``limit``, starting after the event whose :func:`event_key` is ``after``."""
     # Hidden origins (blocked, quarantined, muted) are left out as list_spaces leaves them out.
     found = published.query_events(
-        session, None, start, end, tag, city, include_cancelled, visible_only=True
+        session,
+        None,
+        start,
+        end,
+        tag,
+        city,
+        include_cancelled,
+        limit=limit,
+        visible_only=True,
+        after=after,
     )
     names = published.spaces(session, {event.origin for event in found})
+    urls = node_urls(session, node, names.keys() | {event.origin for event in found})
     rows = []
     for event in found:
         view = event_view(event)
         space = names.get(event.origin)
         view["space"] = space.name if space else event.origin
         view["city"] = (space.city or "") if space else ""
-        view["space_url"] = node_url(session, node, event.origin) or ""
+        view["space_url"] = urls.get(event.origin, "")
         view["status"] = "CANCELLED" if event.cancelled else ""
         view["published"] = ms_to_dt(event.ts).strftime("%Y-%m-%dT%H:%M:%SZ")
         rows.append(view)
     return rows
+
+
+def event_key(
+    row: Mapping[str, Any], stored: Mapping[tuple[str, str], Event]
+) -> tuple[datetime, str, str]:
+    """Where a page of :func:`event_rows` that ends with ``row`` resumes (``stored``: the
+    page's rows from :func:`node.published.events_by_key`)."""
+    event = stored[row["origin"], row["id"]]
+    return (aware(event.start_utc), event.origin, event.id)

@@ -15,6 +15,7 @@ from node.web import (
     admin_pages,
     atom,
     calendar,
+    conditional,
     error_pages,
     network_pages,
     pages,
@@ -28,6 +29,7 @@ def init_app(app: Flask) -> None:
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     csrf.init_app(app)
     rendering.init_app(app)
+    conditional.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(calendar.bp)
     app.register_blueprint(atom.bp)

@@ -146,9 +146,7 @@ def _validity(spec: dict[str, Any]) -> str:
 
 def local_today(timezone: str, now_ms: int) -> date:
     """Today's date at the space."""
-    return (
-        datetime.fromtimestamp(now_ms / 1000, UTC).astimezone(zone(timezone))
-    ).date()
+    return (datetime.fromtimestamp(now_ms / 1000, UTC).astimezone(zone(timezone))).date()
 
 
 def local_day_start(day: date, timezone: str) -> datetime:

@@ -8,23 +8,26 @@ A mirrored event has its page on its own node, so links and calendar URLs point 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, request
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 from federation.keys import fingerprint
 from node import published
+from node.clock import aware
 from node.errors import InvalidInput
 from node.formats import ago
 from node.http.context import node
+from node.models import Event, Origin, Space
 from node.services import events, network, space
-from node.web import calendar, formatting, jsonld
+from node.web import calendar, formatting, jsonld, paging
 from node.web.error_pages import error_page
 from node.web.rendering import absolute_url, render
 
@@ -66,9 +69,8 @@ def _space_filters(raw: Mapping[str, str]) -> str | None:
     return "; ".join(problems) or None
 
 
-def _place(session: Session, row: Mapping[str, Any]) -> dict[str, Any] | None:
+def _place(stored: Space | None, row: Mapping[str, Any]) -> dict[str, Any] | None:
     """The space as a schema.org ``Place`` (None if its profile is gone)."""
-    stored = published.space(session, row["origin"])
     if stored is None:
         return None
     doc = jsonld.place(dict(stored.profile), row["url"], with_context=False)
@@ -79,20 +81,43 @@ def _place(session: Session, row: Mapping[str, Any]) -> dict[str, Any] | None:
     return doc
 
 
+def _space_cursor(args: Mapping[str, str]) -> tuple[str, str] | None:
+    key = paging.decode_cursor(args.get("after", ""), 2)
+    return (key[0], key[1]) if key is not None else None
+
+
 @bp.get("")
 def spaces() -> tuple[str, int]:
-    """Every space known to this node, ours first, with ?city= and ?country= filters."""
+    """Every space known to this node, ours first, with ?city= and ?country= filters, a page
+    of :data:`paging.PAGE_SIZE` at a time (?after= from the "next page" link)."""
     current = node()
     now = current.now()
     raw = {k: request.args.get(k, "").strip() for k in SPACE_FILTERS}
     error = _space_filters(raw)
+    after = None
+    if error is None:
+        try:
+            after = _space_cursor(request.args)
+        except InvalidInput as exc:
+            error = exc.detail
     cards: list[SpaceCard] = []
     places: list[dict[str, Any]] = []
+    next_page = None
     if error is None:
         with current.db.read() as session:
             rows = network.list_spaces(
-                session, current, city=raw["city"] or None, country=raw["country"] or None
+                session,
+                current,
+                city=raw["city"] or None,
+                country=raw["country"] or None,
+                after=after,
+                limit=paging.PAGE_SIZE + 1,
             )
+            others = [row for row in rows if not row["is_self"]]
+            if len(others) > paging.PAGE_SIZE:
+                rows = rows[:-1]
+                next_page = paging.next_query(raw, network.space_key(rows[-1]))
+            profiles = published.spaces(session, [row["origin"] for row in rows])
             for row in rows:
                 cards.append(
                     SpaceCard(
@@ -109,7 +134,7 @@ def spaces() -> tuple[str, int]:
                         profile_ago=ago(row["profile_updated"], now),
                     )
                 )
-                place = _place(session, row)
+                place = _place(profiles.get(row["origin"]), row)
                 if place is not None:
                     places.append(place)
     doc = {
@@ -126,6 +151,9 @@ def spaces() -> tuple[str, int]:
         "network/spaces.html",
         status=400 if error else 200,
         spaces=cards,
+        next_page=next_page,
+        first_page=after is not None,
+        first_query={k: v for k, v in raw.items() if v},
         filters=raw,
         filtered=any(raw.values()),
         error=error,
@@ -217,10 +245,17 @@ def _event_card(view: Mapping[str, Any], synced: Mapping[str, str], now: datetim
     )
 
 
-def _event_jsonld(session: Session, card: NetworkEvent) -> dict[str, Any] | None:
-    stored = published.space(session, card.origin)
-    # event_rows loaded the row in this session: the lookup reads its identity map.
-    row = published.event(session, card.origin, card.id)
+def _synced(session: Session, origins: Collection[str]) -> dict[str, str]:
+    """When our copy of each origin last changed, as the pages print it."""
+    if not origins:
+        return {}
+    rows = session.execute(select(Origin.id, Origin.updated).where(Origin.id.in_(origins)))
+    return {origin: aware(updated).strftime("%Y-%m-%dT%H:%M:%SZ") for origin, updated in rows}
+
+
+def _event_jsonld(
+    row: Event | None, stored: Space | None, card: NetworkEvent
+) -> dict[str, Any] | None:
     if stored is None or row is None or not card.page_url or not card.space_url:
         return None  # no profile or no address to name as its place and page
     return jsonld.event(
@@ -239,26 +274,61 @@ def _our_today(session: Session) -> date:
     return formatting.local_today(timezone, current.now_ms())
 
 
+def _event_cursor(args: Mapping[str, str]) -> tuple[datetime, str, str] | None:
+    key = paging.decode_cursor(args.get("after", ""), 3)
+    if key is None:
+        return None
+    try:
+        start = datetime.fromisoformat(key[0])
+    except ValueError as exc:
+        raise InvalidInput("after: not a page link of this list") from exc
+    if start.tzinfo is None:
+        raise InvalidInput("after: not a page link of this list")
+    return (start, key[1], key[2])
+
+
 @bp.get("/events")
 def network_events() -> tuple[str, int]:
-    """Events across the network from today on (or the ?from= day), with ?city= ?tag= ?to=."""
+    """Events across the network from today on (or the ?from= day), with ?city= ?tag= ?to=,
+    a page of :data:`paging.PAGE_SIZE` at a time (?after= from the "next page" link)."""
     current = node()
     now = current.now()
     error = None
+    after = None
     try:
         raw, filters = parse_event_filters(request.args)
+        after = _event_cursor(request.args)
     except InvalidInput as exc:
         raw = {k: request.args.get(k, "").strip() for k in EVENT_FILTERS}
         filters, error = {}, exc.detail
     cards: list[NetworkEvent] = []
     items: list[dict[str, Any]] = []
+    next_page = None
     if error is None:
         with current.db.read() as session:
-            synced = {s["origin"]: s["updated"] for s in network.list_spaces(session, current)}
-            for view in _network_events(session, filters, _our_today(session)):
+            views = network.event_rows(
+                session,
+                current,
+                start=filters.get("start") or _our_today(session),
+                end=filters.get("end"),
+                tag=filters.get("tag"),
+                city=filters.get("city"),
+                after=after,
+                limit=paging.PAGE_SIZE + 1,
+            )
+            views = views[: paging.PAGE_SIZE + 1]
+            stored = published.events_by_key(session, [(v["origin"], v["id"]) for v in views])
+            if len(views) > paging.PAGE_SIZE:
+                views = views[: paging.PAGE_SIZE]
+                key = network.event_key(views[-1], stored)
+                next_page = paging.next_query(raw, (key[0].isoformat(), key[1], key[2]))
+            synced = _synced(session, {view["origin"] for view in views})
+            profiles = published.spaces(session, synced.keys())
+            for view in views:
                 card = _event_card(view, synced, now)
                 cards.append(card)
-                item = _event_jsonld(session, card)
+                row = stored.get((card.origin, card.id))
+                item = _event_jsonld(row, profiles.get(card.origin), card)
                 if item is not None:
                     items.append(item)
     doc = jsonld.graph(items)
@@ -266,6 +336,9 @@ def network_events() -> tuple[str, int]:
         "network/events.html",
         status=400 if error else 200,
         events=cards,
+        next_page=next_page,
+        first_page=after is not None,
+        first_query={k: v for k, v in raw.items() if v},
         filters=raw,
         filtered=any(raw.values()),
         error=error,
@@ -293,9 +366,12 @@ def network_events_ics() -> BaseResponse:
     with current.db.read() as session:
         ours = space.get_profile(session, current.node_id)
         items = []
-        for view in _network_events(session, filters, since):
-            row = published.event(session, view["origin"], view["id"])
-            stored = published.space(session, view["origin"])
+        views = _network_events(session, filters, since)
+        profiles = published.spaces(session, {view["origin"] for view in views})
+        rows = published.events_by_key(session, [(v["origin"], v["id"]) for v in views])
+        for view in views:
+            row = rows.get((view["origin"], view["id"]))
+            stored = profiles.get(view["origin"])
             if row is None:
                 continue
             profile = dict(stored.profile) if stored is not None else {}
