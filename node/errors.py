@@ -29,6 +29,12 @@ class InvalidInput(NodeError):
     title = "Invalid input"
 
 
+class UnsupportedMediaType(InvalidInput):
+    status = 415
+    reason = "unsupported-media-type"
+    title = "Unsupported media type"
+
+
 class NotFound(NodeError):
     status = 404
     reason = "not-found"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, jsonify, request
+from flask import Blueprint, Flask, Response, jsonify, request, url_for
 from sqlalchemy.orm import Session
 
 from federation.keys import fingerprint
 from node import published
-from node.errors import Unauthorized
+from node.errors import InvalidInput, Unauthorized
 from node.http.apidoc import build_spec, operation
 from node.http.context import node
 from node.http.problems import json_body
@@ -37,8 +37,11 @@ def _admin(session: Session) -> None:
     check_token(session, token.strip())
 
 
-def _created(data: Any) -> tuple[Response, int]:
-    return jsonify(data), 201
+def _created(data: Any, endpoint: str, **values: Any) -> tuple[Response, int]:
+    """201 Created with the new object and a ``Location`` that reads it back."""
+    response = jsonify(data)
+    response.headers["Location"] = url_for(endpoint, **values)
+    return response, 201
 
 
 # -- public reads ------------------------------------------------------------------------------
@@ -87,6 +90,13 @@ def get_resource(resource_id: str) -> Response:
 )
 def list_events() -> Response:
     current = node()
+    empty = sorted(k for k, v in request.args.items() if v == "")
+    if empty:
+        # A form may send empty fields; an API client that sends one has a bug to hear about.
+        raise InvalidInput(
+            "; ".join(f"{k}: give a value or leave the parameter out" for k in empty),
+            errors={k: ["Field may not be empty."] for k in empty},
+        )
     filters = events.parse_query(request.args)
     with current.db.read() as session:
         rows = published.query_events(session, origin=current.node_id, **filters)
@@ -131,7 +141,8 @@ def post_resource() -> tuple[Response, int]:
     current = node()
     with current.db.write() as session:
         _admin(session)
-        return _created(resources.add_resource(session, current, json_body()))
+        created = resources.add_resource(session, current, json_body())
+        return _created(created, "api.get_resource", resource_id=created["id"])
 
 
 @operation(
@@ -173,7 +184,8 @@ def post_event() -> tuple[Response, int]:
     current = node()
     with current.db.write() as session:
         _admin(session)
-        return _created(events.add_event(session, current, json_body()))
+        created = events.add_event(session, current, json_body())
+        return _created(created, "api.get_event", event_id=created["id"])
 
 
 @operation(bp, "/events/<event_id>", "PATCH", "Change an event", admin=True, body=EventSchema)
@@ -197,7 +209,12 @@ def cancel_event(event_id: str) -> tuple[str, int]:
     current = node()
     with current.db.write() as session:
         _admin(session)
+        # No body is no reason; a body must be an object (``null`` is no way to say "none").
         data = json_body() if request.content_length else {}
+        if not isinstance(data, dict):
+            raise InvalidInput(
+                "expected a JSON object (or no body)", errors={"_schema": ["Invalid input type."]}
+            )
         events.cancel_event(session, current, event_id, data)
     return "", 204
 
@@ -223,7 +240,23 @@ def post_member() -> tuple[Response, int]:
     current = node()
     with current.db.write() as session:
         _admin(session)
-        return _created(members.member_view(members.add_member(session, json_body())))
+        created = members.member_view(members.add_member(session, json_body()))
+        return _created(created, "api.get_member", member_id=created["id"])
+
+
+@operation(
+    bp,
+    "/members/<int:member_id>",
+    "GET",
+    "One member (private)",
+    admin=True,
+    responses={"200": "OK", "404": "Unknown"},
+)
+def get_member(member_id: int) -> Response:
+    current = node()
+    with current.db.write() as session:
+        _admin(session)
+        return jsonify(members.member_view(members.get_member(session, member_id)))
 
 
 @operation(

@@ -108,6 +108,13 @@ def build_spec(version: str) -> dict[str, Any]:
             "summary": op.summary,
             "responses": {code: {"description": text} for code, text in op.responses.items()},
         }
+        if "201" in item["responses"]:
+            item["responses"]["201"]["headers"] = {
+                "Location": {
+                    "description": "where the created object is read back",
+                    "schema": {"type": "string", "format": "uri-reference"},
+                }
+            }
         item["responses"]["default"] = problem
         parameters = [
             {"in": "path", "name": name, "required": True, "schema": {"type": "string"}}

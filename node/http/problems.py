@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 from federation.canonical import parse_strict
 from federation.errors import ProtocolError
 from node.db import RETRY_AFTER_S, unavailable
-from node.errors import InvalidInput, NodeError, Unavailable
+from node.errors import InvalidInput, NodeError, Unavailable, UnsupportedMediaType
 
 PROBLEM_JSON = "application/problem+json"
 _HTTP_REASONS = {
@@ -64,7 +64,7 @@ def json_body(max_bytes: int | None = None) -> Any:
     """
     mimetype = request.mimetype or ""
     if mimetype != "application/json" and not mimetype.endswith("+json"):
-        raise InvalidInput("send the body as application/json", reason="unsupported-media-type")
+        raise UnsupportedMediaType("send the body as application/json")
     data = request.get_data(cache=True)
     try:
         return parse_strict(data, max_bytes)

@@ -72,7 +72,7 @@ def cancel_event(session: Session, node: Node, event_id: str, data: Any = None) 
     row = get_event(session, node.node_id, event_id)
     if row.cancelled:
         raise Conflict(f"event {event_id!r} is already cancelled", reason="already-cancelled")
-    body = {"id": event_id, **load(CancelSchema(), data or {})}
+    body = {"id": event_id, **load(CancelSchema(), {} if data is None else data)}
     publish(session, node, "event.cancel", body)
 
 

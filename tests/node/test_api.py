@@ -122,3 +122,26 @@ def test_event_times_in_utc_do_not_depend_on_the_servers_zone(
         monkeypatch.delenv("TZ")
         time.tzset()
     assert event["start_utc"] == "2026-12-01T09:00:00Z"  # London is UTC+0 in December
+
+
+def test_created_objects_answer_201_with_a_location_that_reads_them_back(
+    space: SpaceNode,
+) -> None:
+    bodies = {
+        "/api/v1/resources": {"kind": "meeting_room", "name": "Sala Verde", "capacity": 8},
+        "/api/v1/events": {
+            "title": "Open day",
+            "start": "2026-12-20T10:00",
+            "end": "2026-12-20T12:00",
+            "timezone": "Europe/London",
+        },
+        "/api/v1/members": {"name": "Ada", "email": "ada@example.org"},
+    }
+    for path, body in bodies.items():
+        created = space.client.post(path, json=body, headers=space.auth())
+        assert created.status_code == 201, created.get_json()
+        location = created.headers["Location"]
+        assert location.startswith(path + "/")
+        read = space.client.get(location, headers=space.auth())
+        assert read.status_code == 200
+        assert read.get_json().items() >= created.get_json().items()

@@ -165,7 +165,7 @@ def test_wrong_content_type_is_refused(space: SpaceNode) -> None:
         data="kind=hot_desk",
         headers={**space.auth(), "Content-Type": "text/plain"},
     )
-    _problem(response, 422, "unsupported-media-type")
+    _problem(response, 415, "unsupported-media-type")
     assert space.counts() == before
 
 
@@ -235,6 +235,8 @@ def test_duplicate_ids_conflict(space: SpaceNode) -> None:
         ("?to=2026-13-01", "to"),
         ("?colour=red", "colour"),
         ("?include_cancelled=maybe", "include_cancelled"),
+        ("?to=", "to"),
+        ("?from=&tag=x", "from"),
     ],
 )
 def test_bad_event_filters(space: SpaceNode, query: str, mentions: str) -> None:
@@ -297,3 +299,28 @@ def test_a_feed_page_stays_within_the_response_size_limit(
     assert [e["seq"] for e in page["entries"]] == [2, 3]
     single = space.client.get(f"/federation/v1/feeds/{space.id}?after=4").get_json()
     assert [e["seq"] for e in single["entries"]] == [5]  # one entry even if over the budget
+
+
+@pytest.mark.parametrize("body", [b"null", b"[]", b'"now"', b"3"])
+def test_cancelling_with_a_body_that_is_not_an_object_is_refused(
+    space: SpaceNode, body: bytes
+) -> None:
+    created = space.client.post(
+        "/api/v1/events",
+        json={
+            "title": "Open day",
+            "start": "2026-12-20T10:00",
+            "end": "2026-12-20T12:00",
+            "timezone": "Europe/London",
+        },
+        headers=space.auth(),
+    )
+    assert created.status_code == 201
+    before = space.counts()
+    response = space.client.post(
+        f"/api/v1/events/{created.get_json()['id']}/cancel",
+        data=body,
+        headers={**space.auth(), "Content-Type": "application/json"},
+    )
+    _problem(response, 422, "invalid-input")
+    assert space.counts() == before

@@ -37,3 +37,15 @@ def test_request_bodies_come_from_the_marshmallow_schemas(space: SpaceNode) -> N
     assert schema["additionalProperties"] is False
     assert doc["paths"]["/api/v1/resources"]["post"]["security"] == [{"bearer": []}]
     assert "security" not in doc["paths"]["/api/v1/resources"]["get"]
+
+
+def test_every_201_declares_its_location_header(space: SpaceNode) -> None:
+    doc = space.client.get("/api/v1/openapi.json").get_json()
+    created = [
+        op
+        for item in doc["paths"].values()
+        for op in item.values()
+        if "201" in op.get("responses", {})
+    ]
+    assert created
+    assert all("Location" in op["responses"]["201"]["headers"] for op in created)
