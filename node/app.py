@@ -11,7 +11,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from node import features, jobs
-from node.http import headers, problems
+from node.http import cors, headers, problems
 from node.keystore import finish_pending_rotation
 from node.migrate import current_revision, head_revision
 from node.network import recovery
@@ -80,6 +80,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         recovery.start_check(node)
     problems.init_app(app)
     headers.init_app(app)
+    cors.init_app(app)
     # Each feature's web parts, as its record lists them (ARCHITECTURE.md §Registries and
     # features); then the scheduler, which runs every feature's jobs.
     for module in features.web_modules():

@@ -30,6 +30,8 @@ class Operation:
 
 
 OPERATIONS: list[Operation] = []
+# Endpoints of the public GET operations: what other sites may read (node/http/cors.py).
+PUBLIC_READS: set[str] = set()
 
 
 def _openapi_path(rule: str) -> str:
@@ -68,6 +70,8 @@ def operation(
             )
         )
         bp.add_url_rule(rule, view_func=func, methods=[method], endpoint=func.__name__)
+        if method == "GET" and not admin:
+            PUBLIC_READS.add(f"{bp.name}.{func.__name__}")
         return func
 
     return decorate
