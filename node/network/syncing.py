@@ -18,7 +18,7 @@ import contextlib
 import logging
 import random
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -62,11 +62,21 @@ class NodeSyncStore:
         with node.db.read() as session:
             self._peers = set(session.scalars(select(Peer.id).where(Peer.state == "active")))
             self._known = set(session.scalars(select(Origin.id)))
+            # Read once per round: a block or quarantine that lands meanwhile is still refused
+            # where it matters, by store_page in its own transaction.
+            self._blocked = set(session.scalars(select(Block.node_id)))
+            self._quarantined = set(
+                session.scalars(select(Origin.id).where(Origin.status == "quarantined"))
+            )
         self._new_origins = 0
 
     def head(self, origin: str) -> Head:
         with self.node.db.read() as session:
             return feedstore.head(session, origin)
+
+    def heads(self, origins: Collection[str]) -> dict[str, Head]:
+        with self.node.db.read() as session:
+            return feedstore.heads_of(session, origins)
 
     def keyring_for(self, origin: str) -> Keyring:
         with self.node.db.read() as session:
@@ -106,15 +116,13 @@ class NodeSyncStore:
             row = feedstore.ensure_origin(session, origin, self.node.now())
             if row.status == "active":
                 row.status = "quarantined"
+        self._quarantined.add(origin)
 
     def is_quarantined(self, origin: str) -> bool:
-        with self.node.db.read() as session:
-            row = session.get(Origin, origin)
-            return row is not None and row.status == "quarantined"
+        return origin in self._quarantined
 
     def is_blocked(self, origin: str) -> bool:
-        with self.node.db.read() as session:
-            return session.get(Block, origin) is not None
+        return origin in self._blocked
 
     def wanted(self, origin: str, relayed_by: str) -> bool:
         if origin == self.node.node_id:
@@ -292,11 +300,11 @@ def _backoff_ms(node: Node, failures: int) -> float:
 def _lag(session: Any, report: SyncReport) -> int:
     """How far behind the peer we still are (entries), from the heads it advertised."""
     behind = 0
+    held = feedstore.heads_of(session, report.heads)
     for origin, theirs in report.heads.items():
         if origin in report.skipped:
             continue
-        ours = feedstore.head(session, origin)
-        behind += max(0, theirs.seq - ours.seq)
+        behind += max(0, theirs.seq - held.get(origin, Head()).seq)
     return behind
 
 

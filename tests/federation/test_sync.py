@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import pytest
@@ -53,6 +53,7 @@ class MemoryStore:
         self.direct_only = direct_only
         self.crash_on_page: int | None = None
         self.pages_stored = 0
+        self.head_batches = 0
 
     def publish(self, entries: Sequence[Entry]) -> None:
         """Append to this node's own feed (or seed a mirror directly)."""
@@ -64,6 +65,14 @@ class MemoryStore:
     def head(self, origin: str) -> Head:
         feed = self.feeds.get(origin)
         return Head(feed[-1].seq, feed[-1].hash) if feed else Head()
+
+    def heads(self, origins: Collection[str]) -> dict[str, Head]:
+        self.head_batches += 1
+        return {
+            origin: Head(self.feeds[origin][-1].seq, self.feeds[origin][-1].hash)
+            for origin in origins
+            if self.feeds.get(origin)
+        }
 
     def keyring_for(self, origin: str) -> Keyring:
         # Rebuilt from stored key.rotate entries, as the node does from its database.
@@ -170,6 +179,32 @@ def test_stores_satisfy_the_protocols() -> None:
     store: SyncStore = MemoryStore(A)
     source: SyncSource = NetworkSource({})
     assert store and source
+
+
+def test_a_round_with_nothing_new_does_no_work_per_origin() -> None:
+    """Unchanged origins cost one batched head look-up for the whole round: no keyring, no
+    single head, no stored entry read (a node holding a thousand spaces syncs them idle)."""
+    a, b = MemoryStore(A), MemoryStore(B)
+    b.publish(build_feed(KEY_B, 2))
+    b.publish(build_feed(KEY_C, 3))
+    net = NetworkSource(network(a, b))
+    assert sync(a, net, B).stored == {B: 2, C: 3}
+    calls: list[str] = []
+    for name in ("head", "keyring_for", "entry_at"):
+        original = getattr(a, name)
+
+        def counted(*args: Any, _name: str = name, _original: Any = original) -> Any:
+            calls.append(_name)
+            return _original(*args)
+
+        setattr(a, name, counted)
+    a.head_batches = 0
+    again = sync(a, net, B)
+    assert again.ok and again.total_stored == 0
+    assert calls == [] and a.head_batches == 1
+    # A new entry of one origin is pulled as before.
+    b.feeds[C] = build_feed(KEY_C, 4)
+    assert sync(a, net, B).stored == {C: 1}
 
 
 # -- gossip ---------------------------------------------------------------------------------------
