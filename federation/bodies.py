@@ -38,7 +38,7 @@ __all__ = ["DAYS", "MAX_ANNOUNCED_PEERS", "MAX_MINOR_UNITS", "RESOURCE_KINDS"]
 
 
 _TEXT = string(5000, lines=True)  # multi-line text: descriptions (protocol.md §Entry types)
-_REASON = string(500, lines=True)
+REASON = string(500, lines=True)
 _NAME = string(200, 1)
 _KEY = string(64, 44, r"z[1-9A-HJ-NP-Za-km-z]+")
 
@@ -111,9 +111,9 @@ EVENT_PUT = Obj(
     }
 )
 
-EVENT_CANCEL = Obj({"id": req(IDENT), "reason": opt(_REASON)})
+EVENT_CANCEL = Obj({"id": req(IDENT), "reason": opt(REASON)})
 
-AGREEMENT_TERMINATE = Obj({"id": req(HEX64), "reason": opt(_REASON)})
+AGREEMENT_TERMINATE = Obj({"id": req(HEX64), "reason": opt(REASON)})
 
 PASS_REVOKE = Obj({"jti_hashes": req(array(HEX64, 1000, unique=True))})
 

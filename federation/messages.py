@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from federation.agreements import check_agreement_shape
+from federation.bodies import REASON
 from federation.errors import BodyError, MessageError
 from federation.keys import is_node_id
 from federation.registry import Registry
@@ -195,6 +196,11 @@ AGREEMENT_PROPOSE = MessageType("agreement.propose", {"agreement": req(_object)}
 AGREEMENT_ACCEPT = MessageType(
     "agreement.accept", {"agreement": req(_signed_agreement)}, keep_trying=True
 )
+AGREEMENT_REJECT = MessageType(
+    "agreement.reject",
+    {"id": req(HEX64), "reason": opt(REASON)},
+    keep_trying=True,  # the proposer would otherwise wait for an answer for ever
+)
 VISIT_REPORT = MessageType(
     "visit.report",
     {
@@ -214,6 +220,7 @@ MESSAGE_TYPES = MessageTypes(
         HEADS_CHANGED,
         AGREEMENT_PROPOSE,
         AGREEMENT_ACCEPT,
+        AGREEMENT_REJECT,
         VISIT_REPORT,
     ]
 )

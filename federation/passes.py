@@ -141,19 +141,23 @@ def issue_pass(
     *,
     issuer: str | None = None,
     jti: str | None = None,
+    window: tuple[int, int] | None = None,
 ) -> str:
     """Sign a guest pass for ``member_id`` to visit ``host``; return the compact JWS.
 
     ``now`` and ``ttl`` are in seconds; the pass is valid from ``now`` until ``now + ttl``
-    (``ttl`` at most :data:`MAX_PASS_TTL`). ``issuer`` is the home node id when ``key`` is not its
+    (``ttl`` at most :data:`MAX_PASS_TTL`), or over ``window`` (``nbf``, ``exp``) when given: a
+    pass for one visit day (protocol.md §Guest passes, Issuing), which must still end within
+    :data:`MAX_PASS_TTL` of ``now``. ``issuer`` is the home node id when ``key`` is not its
     genesis key (after a rotation); ``jti`` is random unless given (known-answer tests only).
     Raises :class:`PassError` (``malformed``, or ``ttl-too-long``) for values a host would refuse.
     """
     _check_seconds(now)
     if not isinstance(ttl, int) or isinstance(ttl, bool) or ttl <= 0:
         raise PassError("malformed", "ttl must be a positive number of seconds")
-    if ttl > MAX_PASS_TTL:
-        raise PassError("ttl-too-long", f"ttl {ttl}s exceeds the maximum {MAX_PASS_TTL}s")
+    nbf, exp = window if window is not None else (now, now + ttl)
+    if exp - now > MAX_PASS_TTL:
+        raise PassError("ttl-too-long", f"ttl {exp - now}s exceeds the maximum {MAX_PASS_TTL}s")
     claims = {
         "iss": issuer if issuer is not None else key.did,
         "aud": host,
@@ -162,8 +166,8 @@ def issue_pass(
         "agr": agreement_id,
         "jti": jti if jti is not None else secrets.token_urlsafe(16),
         "iat": now,
-        "nbf": now,
-        "exp": now + ttl,
+        "nbf": nbf,
+        "exp": exp,
     }
     _check_claims(claims)
     # The payload is the JCS form of the claims, so the same pass always has the same bytes

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -56,3 +56,19 @@ def utc_instant(local: str, tz: str) -> datetime:
     if offset is None:  # pragma: no cover - ZoneInfo always knows the offset
         offset = timedelta(0)
     return datetime.fromisoformat((wall - offset).isoformat() + "+00:00")
+
+
+def local_today(timezone: str, now_ms: int) -> date:
+    """Today's date at the space."""
+    return (datetime.fromtimestamp(now_ms / 1000, UTC).astimezone(zone(timezone))).date()
+
+
+def local_day_start(day: date, timezone: str) -> datetime:
+    """Midnight starting ``day`` at the space, as an aware UTC datetime."""
+    midnight = datetime(day.year, day.month, day.day, tzinfo=zone(timezone))
+    return midnight.astimezone(UTC)
+
+
+def local_day_end(day: date, timezone: str) -> datetime:
+    """Midnight ending ``day`` at the space, as an aware UTC datetime."""
+    return local_day_start(day + timedelta(days=1), timezone)

@@ -37,6 +37,9 @@ class Feature:
     web: tuple[str, ...] = ()  # modules with init_app(app), in order
     cli: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # module -> its commands
     jobs: str = ""  # a tuple of node.jobs.Job
+    models: str = ""  # a module whose import adds the feature's tables to node.db.Base
+    # function(session, node, member_id) run when a member is suspended or removed
+    member_leaving: str = ""
 
 
 def resolve(reference: str) -> Any:
@@ -66,7 +69,14 @@ NETWORK = Feature(
 )
 
 # Agreements, guest passes and the front desk (node/twinning/).
-TWINNING = Feature(name="twinning")
+TWINNING = Feature(
+    name="twinning",
+    models="node.twinning.models",
+    member_leaving="node.twinning.passes:revoke_member_passes",
+    inbox="node.twinning.handlers:register_handlers",
+    web=("node.twinning.api", "node.twinning.pages"),
+    cli={"node.twinning.cli": ("agreement", "pass", "checkin")},
+)
 
 # A small federated network on this machine in one command (node/demo/).
 DEMO = Feature(name="demo", cli={"node.demo.cli": ("demo",)})
@@ -109,6 +119,18 @@ def cli_commands() -> dict[str, tuple[str, ...]]:
                 owner[command] = module
             modules[module] = commands
     return modules
+
+
+def member_leaving_hooks() -> list[Callable[..., Any]]:
+    """Each feature's function run when a member is suspended or removed."""
+    return [resolve(f.member_leaving) for f in FEATURES if f.member_leaving]
+
+
+def load_models() -> None:
+    """Import every feature's models module, so ``node.db.Base`` holds all the tables."""
+    for feature in FEATURES:
+        if feature.models:
+            importlib.import_module(feature.models)
 
 
 def web_modules() -> list[str]:

@@ -358,6 +358,17 @@ def parse_duration(text: str) -> timedelta:
 # -- instants and wall times ----------------------------------------------------------------------
 
 
+def parse_date(text: str, field: str = "date") -> date:
+    """``"2026-12-04"`` → a date; :class:`InvalidInput` naming ``field`` otherwise."""
+    cleaned = (text or "").strip()
+    try:
+        if len(cleaned) != 10:
+            raise ValueError(cleaned)
+        return date.fromisoformat(cleaned)
+    except ValueError:
+        raise InvalidInput(f"{field}: {cleaned[:40]!r} is not a day like 2026-12-04") from None
+
+
 def parse_instant_ms(text: str) -> int:
     """``"2026-11-20T08:00Z"`` (or with an offset, or without one: UTC) → Unix milliseconds."""
     try:

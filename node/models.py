@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from node.db import Base
+from node.features import load_models
 
 DID = String(80)
 HASH = String(64)
@@ -170,6 +171,8 @@ class Member(Base):
     # Pseudonymous id carried in guest passes instead of name or email.
     pseudonym: Mapped[str] = mapped_column(String(64), unique=True)
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # A suspended member keeps the record but gets no guest pass (live ones are revoked).
+    suspended: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class AdminUser(Base):
@@ -181,6 +184,8 @@ class AdminUser(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # "admin" (everything) or "desk" (the front-desk page only: node/web/protection.py).
+    role: Mapped[str] = mapped_column(String(16), default="admin", server_default="admin")
 
 
 class AdminSession(Base):
@@ -354,3 +359,8 @@ class OwnFeedCheck(Base):
     peer_id: Mapped[str | None] = mapped_column(DID, nullable=True)
     peer_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     checked: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# Each feature's own tables join the metadata once the core ones exist (ARCHITECTURE.md
+# §Registries and features): migrations and create_all see every table.
+load_models()

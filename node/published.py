@@ -127,6 +127,21 @@ def revoked(session: Session, origin: str) -> set[str]:
     return set(session.scalars(select(Revocation.jti_hash).where(Revocation.origin == origin)))
 
 
+def is_revoked(session: Session, origin: str, jti_hash: str) -> bool:
+    """Whether ``origin``'s own feed revoked the pass with this jti hash (one indexed row)."""
+    return session.get(Revocation, (origin, jti_hash)) is not None
+
+
+def addresses(session: Session, node_ids: Collection[str]) -> dict[str, str]:
+    """Announced addresses of ``node_ids`` in one query (those without one are left out)."""
+    if not node_ids:
+        return {}
+    rows = session.execute(
+        select(NodeAddress.node_id, NodeAddress.url).where(NodeAddress.node_id.in_(set(node_ids)))
+    )
+    return {node_id: url for node_id, url in rows if url}
+
+
 def address(session: Session, node_id: str) -> str | None:
     """Where ``node_id`` is reached, as announced (protocol.md §peer.announce), or None."""
     row = session.get(NodeAddress, node_id)
@@ -264,6 +279,24 @@ def agreements(session: Session, involving: str | None = None) -> dict[str, Stan
             net.of(end.origin).terminations[end.id] = _termination(end)
     ring = keyring(session)
     return _standing(net, lambda doc: is_valid(doc, ring))
+
+
+def agreement(session: Session, agreement_id: str) -> Standing | None:
+    """Where the one agreement ``agreement_id`` stands, as :func:`agreements` would say (the
+    front desk asks this for every pass, so only that agreement's rows are read)."""
+    net = NetworkState()
+    rows = session.scalars(
+        select(AgreementPublication).where(AgreementPublication.id == agreement_id)
+    )
+    for row in rows:
+        net.of(row.origin).agreements[row.id] = Record(row.document, row.seq, row.ts)
+    if not net.origins:
+        return None
+    ends = select(AgreementTermination).where(AgreementTermination.id == agreement_id)
+    for end in session.scalars(ends):
+        net.of(end.origin).terminations[end.id] = _termination(end)
+    ring = keyring(session)
+    return _standing(net, lambda doc: is_valid(doc, ring)).get(agreement_id)
 
 
 def _termination(row: AgreementTermination) -> Record:

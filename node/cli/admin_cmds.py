@@ -29,8 +29,11 @@ def _password(args: argparse.Namespace, nothing: str = "nothing was created") ->
 def cmd_create_user(args: argparse.Namespace, node: Node) -> int:
     password = _password(args)
     with node.db.write() as session:
-        user = admin_auth.create_user(session, args.email, password)
-        echo("created admin user {}", user.email)
+        user = admin_auth.create_user(session, args.email, password, args.role)
+        if user.role == "desk":
+            echo("created front-desk user {}: they can open /admin/desk only", user.email)
+        else:
+            echo("created admin user {}", user.email)
     return 0
 
 
@@ -106,6 +109,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p = ap.add_parser("create-user", help="create a web admin (asks for the password)")
     p.add_argument("email")
+    p.add_argument(
+        "--role",
+        choices=admin_auth.ROLES,
+        default="admin",
+        help="desk: a front-desk login that opens the desk page only",
+    )
     p.set_defaults(func=cmd_create_user, needs_node=True)
     p = ap.add_parser(
         "password", help="set an admin's password (asks twice) and end their sessions"

@@ -216,14 +216,39 @@ def cmd_member_list(args: argparse.Namespace, node: Node) -> int:
     if args.json:
         emit_json(rows)
     else:
-        table(rows, ["id", "name", "email", "plan"])
+        table(rows, ["id", "name", "email", "plan", "suspended"])
     return 0
 
 
 def cmd_member_remove(args: argparse.Namespace, node: Node) -> int:
     with node.db.write() as session:
-        members.remove_member(session, args.member_id)
+        members.remove_member(session, node, args.member_id)
     echo("removed member {}", args.member_id)
+    return 0
+
+
+def cmd_member_suspend(args: argparse.Namespace, node: Node) -> int:
+    with node.db.write() as session:
+        members.suspend_member(session, node, args.member_id)
+    echo("suspended member {}: their guest passes are revoked", args.member_id)
+    return 0
+
+
+def cmd_member_unsuspend(args: argparse.Namespace, node: Node) -> int:
+    with node.db.write() as session:
+        members.unsuspend_member(session, args.member_id)
+    echo("member {} may get guest passes again", args.member_id)
+    return 0
+
+
+def cmd_member_link(args: argparse.Namespace, node: Node) -> int:
+    # The pass page belongs to the twinning feature (node/twinning/member_links.py).
+    from node.twinning.member_links import member_link
+
+    with node.db.write() as session:
+        path = member_link(session, node, args.member_id, rotate=args.rotate)
+    echo("{}{}", node.url or "", path)
+    echo("Send it to the member only: whoever holds the link sees their passes.")
     return 0
 
 
@@ -405,8 +430,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--plan")
     p = command(mp, "list", cmd_member_list, "list members")
     p.add_argument("--json", action="store_true")
-    p = command(mp, "remove", cmd_member_remove, "remove a member")
+    p = command(mp, "remove", cmd_member_remove, "remove a member (revokes their passes)")
+    p.set_defaults(publishes=True)
     p.add_argument("member_id", type=int)
+    p = command(mp, "suspend", cmd_member_suspend, "suspend a member (revokes their passes)")
+    p.set_defaults(publishes=True)
+    p.add_argument("member_id", type=int)
+    p = command(mp, "unsuspend", cmd_member_unsuspend, "lift a member's suspension")
+    p.add_argument("member_id", type=int)
+    p = command(mp, "link", cmd_member_link, "the member's secret link to their pass page")
+    p.add_argument("member_id", type=int)
+    p.add_argument(
+        "--rotate", action="store_true", help="make a new link; the old one stops working"
+    )
 
     fp = sub.add_parser("feed", help="this node's signed feed").add_subparsers(
         dest="sub", required=True

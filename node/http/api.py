@@ -28,7 +28,7 @@ from node.version import __version__
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
-def _admin(session: Session) -> None:
+def admin_token(session: Session) -> None:
     """Refuse the request unless it carries a live admin bearer token."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
@@ -124,7 +124,7 @@ def get_event(event_id: str) -> Response:
 def patch_space() -> Response:
     current = node()
     with current.db.write() as session:
-        _admin(session)
+        admin_token(session)
         return jsonify(space.update_profile(session, current, json_body()))
 
 
@@ -140,7 +140,7 @@ def patch_space() -> Response:
 def post_resource() -> tuple[Response, int]:
     current = node()
     with current.db.write() as session:
-        _admin(session)
+        admin_token(session)
         created = resources.add_resource(session, current, json_body())
         return _created(created, "api.get_resource", resource_id=created["id"])
 
@@ -151,7 +151,7 @@ def post_resource() -> tuple[Response, int]:
 def patch_resource(resource_id: str) -> Response:
     current = node()
     with current.db.write() as session:
-        _admin(session)
+        admin_token(session)
         return jsonify(resources.update_resource(session, current, resource_id, json_body()))
 
 
@@ -166,7 +166,7 @@ def patch_resource(resource_id: str) -> Response:
 def delete_resource(resource_id: str) -> tuple[str, int]:
     current = node()
     with current.db.write() as session:
-        _admin(session)
+        admin_token(session)
         resources.remove_resource(session, current, resource_id)
     return "", 204
 
@@ -183,7 +183,7 @@ def delete_resource(resource_id: str) -> tuple[str, int]:
 def post_event() -> tuple[Response, int]:
     current = node()
     with current.db.write() as session:
-        _admin(session)
+        admin_token(session)
         created = events.add_event(session, current, json_body())
         return _created(created, "api.get_event", event_id=created["id"])
 
@@ -192,7 +192,7 @@ def post_event() -> tuple[Response, int]:
 def patch_event(event_id: str) -> Response:
     current = node()
     with current.db.write() as session:
-        _admin(session)
+        admin_token(session)
         return jsonify(events.update_event(session, current, event_id, json_body()))
 
 
@@ -208,7 +208,7 @@ def patch_event(event_id: str) -> Response:
 def cancel_event(event_id: str) -> tuple[str, int]:
     current = node()
     with current.db.write() as session:
-        _admin(session)
+        admin_token(session)
         # No body is no reason; a body must be an object (``null`` is no way to say "none").
         data = json_body() if request.content_length else {}
         if not isinstance(data, dict):
@@ -223,7 +223,7 @@ def cancel_event(event_id: str) -> tuple[str, int]:
 def list_members() -> Response:
     current = node()
     with current.db.write() as session:
-        _admin(session)
+        admin_token(session)
         return jsonify({"members": [members.member_view(m) for m in members.list_members(session)]})
 
 
@@ -239,7 +239,7 @@ def list_members() -> Response:
 def post_member() -> tuple[Response, int]:
     current = node()
     with current.db.write() as session:
-        _admin(session)
+        admin_token(session)
         created = members.member_view(members.add_member(session, json_body()))
         return _created(created, "api.get_member", member_id=created["id"])
 
@@ -255,7 +255,7 @@ def post_member() -> tuple[Response, int]:
 def get_member(member_id: int) -> Response:
     current = node()
     with current.db.write() as session:
-        _admin(session)
+        admin_token(session)
         return jsonify(members.member_view(members.get_member(session, member_id)))
 
 
@@ -270,8 +270,8 @@ def get_member(member_id: int) -> Response:
 def delete_member(member_id: int) -> tuple[str, int]:
     current = node()
     with current.db.write() as session:
-        _admin(session)
-        members.remove_member(session, member_id)
+        admin_token(session)
+        members.remove_member(session, current, member_id)
     return "", 204
 
 

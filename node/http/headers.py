@@ -16,6 +16,14 @@ PAGE_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
+# The few pages that run a script of their own (the front desk's camera scanner, the member
+# page's service worker registration): scripts and workers from this node only, never inline;
+# camera frames are drawn on a canvas and photos previewed as blob: images.
+SCRIPT_PAGE_POLICY = (
+    "default-src 'none'; script-src 'self'; worker-src 'self'; connect-src 'self'; "
+    "style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+    "manifest-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 # Everything else (JSON, feeds, calendars, CSS) is never a document that loads anything; if a
 # browser renders one anyway, it may run and embed nothing.
 OTHER_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"

@@ -2,8 +2,8 @@
 
 Each runs after the inbox's checks (shape, block, signature, sender binding, replay, and the
 peering its type needs, see :attr:`federation.messages.MessageType.needs_peer`), inside the
-inbox's write transaction. :func:`register_core_handlers` registers them, and refuses the types
-this node does not handle yet.
+inbox's write transaction. :func:`register_core_handlers` registers them; the twinning
+feature registers the agreement messages (node/twinning/handlers.py).
 """
 
 from __future__ import annotations
@@ -103,14 +103,7 @@ HANDLERS: tuple[tuple[str, Handle, Prepare | None], ...] = (
 )
 """(type, handle, prepare) for each message type this module handles."""
 
-NOT_YET_HANDLED: tuple[str, ...] = ("agreement.propose", "agreement.accept", "visit.report")
-"""Types protocol.md §Inbox specifies for the twinning flow that this node refuses with
-``unknown-message-type``. A handler for one replaces its name here (registering both raises)."""
-
-
 def register_core_handlers(registry: InboxHandlers) -> None:
-    """Register the peering and push-hint handlers, and refuse :data:`NOT_YET_HANDLED`."""
+    """Register the peering and push-hint handlers (the twinning feature registers its own)."""
     for kind, handle, prepare in HANDLERS:
         registry.register(kind, handle, prepare=prepare)
-    for kind in NOT_YET_HANDLED:
-        registry.refuse(kind, "the twinning flow is not handled by this node yet")

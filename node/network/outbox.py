@@ -23,7 +23,7 @@ from federation.feeds import Head
 from federation.transport.client import PeerClient
 from federation.version import V1
 from node.clock import aware
-from node.models import OutboxMessage, Peer, SeenSignature
+from node.models import Block, OutboxMessage, Peer, SeenSignature
 from node.network.transport import peer_client, signer
 from node.runtime import Node
 
@@ -39,12 +39,20 @@ _rng = random.SystemRandom()
 def enqueue(session: Session, node: Node, peer: Peer, kind: str, extra: dict[str, Any]) -> None:
     """Queue a message for ``peer``; a newer one of a type that coalesces (heads.changed)
     replaces an unsent older one."""
-    message = {"type": kind, "from": node.node_id, "to": peer.id, **extra}
+    enqueue_to(session, node, peer.id, peer.url, kind, extra)
+
+
+def enqueue_to(
+    session: Session, node: Node, node_id: str, url: str, kind: str, extra: dict[str, Any]
+) -> None:
+    """Queue a message for the node ``node_id`` at ``url``, peer or not (an agreement can be
+    proposed to a space known only through gossip, protocol.md §Inbox)."""
+    message = {"type": kind, "from": node.node_id, "to": node_id, **extra}
     now = node.now()
     if V1.message_types[kind].coalesce:
         waiting = session.scalar(
             select(OutboxMessage).where(
-                OutboxMessage.peer_id == peer.id,
+                OutboxMessage.peer_id == node_id,
                 OutboxMessage.kind == kind,
                 OutboxMessage.done.is_(False),
             )
@@ -54,8 +62,8 @@ def enqueue(session: Session, node: Node, peer: Peer, kind: str, extra: dict[str
             return
     session.add(
         OutboxMessage(
-            peer_id=peer.id,
-            url=peer.url,
+            peer_id=node_id,
+            url=url,
             kind=kind,
             message=message,
             created=now,
@@ -103,9 +111,8 @@ def drain(node: Node, client: PeerClient | None = None, limit: int = 100) -> Dra
             due = list(
                 session.scalars(
                     select(OutboxMessage)
-                    .join(Peer, Peer.id == OutboxMessage.peer_id)
                     # Nothing goes to a blocked node, whatever was queued before.
-                    .where(Peer.state != "blocked")
+                    .where(OutboxMessage.peer_id.not_in(select(Block.node_id)))
                     .where(OutboxMessage.done.is_(False), OutboxMessage.next_try <= node.now())
                     .order_by(OutboxMessage.next_try, OutboxMessage.id)
                     .limit(limit)

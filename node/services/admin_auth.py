@@ -52,15 +52,25 @@ def check_new_password(password: str) -> None:
         )
 
 
-def create_user(session: Session, email: str, password: str) -> AdminUser:
+ROLES = ("admin", "desk")  # desk: the front-desk page only (node/web/protection.py)
+
+
+def create_user(session: Session, email: str, password: str, role: str = "admin") -> AdminUser:
     """A new admin user; :class:`InvalidInput` or :class:`Conflict` when it cannot be made."""
+    if role not in ROLES:
+        raise InvalidInput(f"role: {role[:20]!r} is not one of {', '.join(ROLES)}")
     email = email.strip().lower()
     if "@" not in email or len(email) > 254:
         raise InvalidInput("email: not a valid email address")
     check_new_password(password)
     if session.scalar(select(AdminUser).where(AdminUser.email == email)) is not None:
         raise Conflict(f"admin user {email} exists", reason="user-exists")
-    user = AdminUser(email=email, password_hash=generate_password_hash(password), created=utcnow())
+    user = AdminUser(
+        email=email,
+        password_hash=generate_password_hash(password),
+        created=utcnow(),
+        role=role,
+    )
     session.add(user)
     session.flush()
     return user

@@ -10,13 +10,21 @@ from sqlalchemy.orm import Session
 
 from node.clock import utcnow
 from node.errors import Conflict, NotFound
+from node.features import member_leaving_hooks
 from node.models import Member
+from node.runtime import Node
 from node.schemas import MemberSchema
 from node.services.validation import load
 
 
 def member_view(row: Member) -> dict[str, Any]:
-    return {"id": row.id, "name": row.name, "email": row.email, "plan": row.plan}
+    return {
+        "id": row.id,
+        "name": row.name,
+        "email": row.email,
+        "plan": row.plan,
+        "suspended": row.suspended,
+    }
 
 
 def add_member(session: Session, data: Any) -> Member:
@@ -48,5 +56,34 @@ def get_member(session: Session, member_id: int) -> Member:
     return member
 
 
-def remove_member(session: Session, member_id: int) -> None:
-    session.delete(get_member(session, member_id))
+def _leaving(session: Session, node: Node, member: Member) -> None:
+    """Tell each feature a member stops being one in good standing (the twinning feature
+    revokes their guest passes), in the caller's transaction."""
+    for hook in member_leaving_hooks():
+        hook(session, node, member.id)
+
+
+def remove_member(session: Session, node: Node, member_id: int) -> None:
+    """Remove a member; their live guest passes are revoked in the same transaction."""
+    member = get_member(session, member_id)
+    _leaving(session, node, member)
+    session.delete(member)
+
+
+def suspend_member(session: Session, node: Node, member_id: int) -> Member:
+    """Suspend a member: kept on record, their guest passes revoked, no new ones issued."""
+    member = get_member(session, member_id)
+    if member.suspended:
+        raise Conflict(f"member {member_id} is already suspended", reason="already-suspended")
+    member.suspended = True
+    _leaving(session, node, member)
+    return member
+
+
+def unsuspend_member(session: Session, member_id: int) -> Member:
+    """Lift a suspension (revoked passes stay revoked: issue new ones)."""
+    member = get_member(session, member_id)
+    if not member.suspended:
+        raise Conflict(f"member {member_id} is not suspended", reason="not-suspended")
+    member.suspended = False
+    return member

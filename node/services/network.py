@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from federation.keys import fingerprint
 from node import published
 from node.clock import aware, ms_to_dt
-from node.models import Event, NodeAddress, Peer
+from node.models import Event, Peer
 from node.runtime import Node
 from node.services.events import event_view
 
@@ -34,10 +34,7 @@ def node_urls(session: Session, node: Node, origins: Collection[str]) -> dict[st
     urls = {node.node_id: node.url} if node.node_id in wanted and node.url else {}
     rest = wanted - set(urls)
     if rest:
-        announced = session.execute(
-            select(NodeAddress.node_id, NodeAddress.url).where(NodeAddress.node_id.in_(rest))
-        )
-        urls.update({origin: url for origin, url in announced if url})
+        urls.update(published.addresses(session, rest))
         peers = session.execute(select(Peer.id, Peer.url).where(Peer.id.in_(rest)))
         urls.update({origin: url for origin, url in peers if url})  # a direct peer wins
     return urls

@@ -64,9 +64,7 @@ def resolve_partner(session: Session, node: Node, text: str) -> KnownSpace:
     wanted = text.strip()
     if not wanted:
         raise InvalidInput("name a partner space: its node id, URL or name", reason="bad-partner")
-    if wanted == node.node_id or (
-        "://" in wanted and _url_key(wanted) == _url_key(node.url)
-    ):
+    if wanted == node.node_id or ("://" in wanted and _url_key(wanted) == _url_key(node.url)):
         raise InvalidInput("a space cannot twin with itself", reason="self-partner")
     spaces = known_spaces(session, node)
     if wanted.startswith("did:key:"):

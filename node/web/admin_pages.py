@@ -34,7 +34,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from federation.keys import fingerprint
 from federation.schema import ZONES
 from node import formats, published
-from node.errors import InvalidInput, NodeError, Unauthorized
+from node.errors import Forbidden, InvalidInput, NodeError, Unauthorized
 from node.feedcheck import alerts
 from node.feedstore import head
 from node.http.context import node
@@ -43,7 +43,7 @@ from node.services import admin_auth, events, resources, space
 from node.services.publishing import drop_none
 from node.services.validation import load
 from node.web import forms
-from node.web.protection import csrf
+from node.web.protection import DESK_ENDPOINTS, csrf
 from node.web.rendering import render
 
 bp = Blueprint("admin_pages", __name__, url_prefix="/admin")
@@ -69,7 +69,10 @@ def require_login() -> BaseResponse | None:
     with node().db.read() as db_session:
         user = admin_auth.session_user(db_session, session.get(SESSION_SECRET))
         if user is not None:
-            g.admin_user_id, g.admin_email = user.id, user.email
+            g.admin_user_id, g.admin_email, g.admin_role = user.id, user.email, user.role
+            if user.role != "admin" and request.endpoint not in DESK_ENDPOINTS:
+                # A front-desk login opens the desk page and nothing else.
+                raise Forbidden("a front-desk login opens the desk page only", reason="desk-only")
             return None
     # Ended session, or unknown or removed user: forget the cookie and ask for a login.
     session.pop(SESSION_USER, None)
@@ -154,7 +157,7 @@ def login() -> PageResult:
         with current.db.read() as db_session:
             admin_auth.check_not_locked(db_session, keys, current.now())
             user = admin_auth.check_login(db_session, email, password)
-            user_id, user_email = user.id, user.email
+            user_id, user_email, role = user.id, user.email, user.role
         with current.db.write() as db_session:
             # Checked again: a parallel attempt may have earned a lock meanwhile.
             admin_auth.check_not_locked(db_session, keys, current.now())
@@ -174,6 +177,8 @@ def login() -> PageResult:
     session[SESSION_EMAIL] = user_email
     session[SESSION_SECRET] = secret
     log.info("admin %s logged in from %s", user_email, _address())
+    if role != "admin":
+        return redirect(url_for("twinning_admin.desk_page"))
     return redirect(_safe_next(next_url))
 
 

@@ -7,10 +7,13 @@ same whatever locale the server runs in.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from federation.bodies import DAYS
+from node.clock import local_day_end as local_day_end  # re-exported: pages use them from here
+from node.clock import local_day_start as local_day_start
+from node.clock import local_today as local_today
 from node.clock import zone
 from node.formats import SHORT_DAY, day_list, minor_to_major
 
@@ -142,19 +145,3 @@ def _validity(spec: dict[str, Any]) -> str:
     if starts:
         return f"From {format_date(date.fromisoformat(starts))}"
     return f"Until {format_date(date.fromisoformat(until or ''))}"
-
-
-def local_today(timezone: str, now_ms: int) -> date:
-    """Today's date at the space."""
-    return (datetime.fromtimestamp(now_ms / 1000, UTC).astimezone(zone(timezone))).date()
-
-
-def local_day_start(day: date, timezone: str) -> datetime:
-    """Midnight starting ``day`` at the space, as an aware UTC datetime."""
-    midnight = datetime(day.year, day.month, day.day, tzinfo=zone(timezone))
-    return midnight.astimezone(UTC)
-
-
-def local_day_end(day: date, timezone: str) -> datetime:
-    """Midnight ending ``day`` at the space, as an aware UTC datetime."""
-    return local_day_start(day + timedelta(days=1), timezone)

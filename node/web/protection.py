@@ -10,3 +10,12 @@ from __future__ import annotations
 from flask_wtf.csrf import CSRFProtect
 
 csrf = CSRFProtect()
+
+# What a ``desk`` user (AdminUser.role) may open besides logging out and changing their own
+# password: features add their front-desk pages here when they register them.
+DESK_ENDPOINTS: set[str] = {"admin_pages.logout", "admin_pages.password"}
+
+
+def allow_desk(*endpoints: str) -> None:
+    """Let desk users open ``endpoints`` (everything else in the admin answers 403)."""
+    DESK_ENDPOINTS.update(endpoints)

@@ -32,6 +32,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "heads.changed": {"heads": {A: {"seq": 6, "hash": HASH}}},
     "agreement.propose": {"agreement": AGREEMENT["proposal"]},
     "agreement.accept": {"agreement": AGREEMENT["agreement"]},
+    "agreement.reject": {"id": AGREEMENT["id"], "reason": "Closed for renovation."},
     "visit.report": {
         "agreement": AGREEMENT["id"],
         "member": "m-42",

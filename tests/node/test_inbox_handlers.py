@@ -9,7 +9,10 @@ import pytest
 from federation.messages import MESSAGE_TYPES, MessageType, MessageTypes
 from node.network.handlers import InboxHandlers, MissingHandlers, check_handlers, missing_handlers
 from node.network.inbox import default_handlers
-from node.network.inbox_handlers import HANDLERS, NOT_YET_HANDLED, register_core_handlers
+from node.network.inbox_handlers import HANDLERS, register_core_handlers
+from node.twinning.handlers import register_handlers as register_twinning
+
+TWINNING = {"agreement.propose", "agreement.accept", "agreement.reject"}
 
 
 def _answer(session: Any, node: Any, message: Any) -> dict[str, Any]:
@@ -20,8 +23,8 @@ def test_the_default_registry_covers_every_type_and_is_frozen() -> None:
     registry = default_handlers()
     assert registry.frozen
     assert missing_handlers(registry) == []
-    assert registry.handled() == {kind for kind, _, _ in HANDLERS}
-    assert set(registry.refused()) == set(NOT_YET_HANDLED)
+    assert registry.handled() == {kind for kind, _, _ in HANDLERS} | TWINNING
+    assert set(registry.refused()) == {"visit.report"}
     assert registry.handled() | set(registry.refused()) == MESSAGE_TYPES.names()
     assert default_handlers() is registry  # built once
     with pytest.raises(RuntimeError, match="frozen"):
@@ -31,6 +34,7 @@ def test_the_default_registry_covers_every_type_and_is_frozen() -> None:
 def test_check_handlers_names_a_type_with_neither_handler_nor_refusal() -> None:
     registry = InboxHandlers()
     register_core_handlers(registry)
+    register_twinning(registry)
     check_handlers(registry)  # complete: no error
     partial = InboxHandlers()
     partial.register("heads.changed", _answer)
@@ -44,6 +48,7 @@ def test_a_new_message_type_without_a_handler_is_caught() -> None:
     types = MessageTypes([*MESSAGE_TYPES, MessageType("x.new")])
     registry = InboxHandlers(types)
     register_core_handlers(registry)
+    register_twinning(registry)
     assert missing_handlers(registry) == ["x.new"]
 
 

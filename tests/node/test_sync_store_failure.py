@@ -45,9 +45,7 @@ def test_an_origin_that_cannot_be_stored_does_not_stop_the_others(
     with network(tmp_path, clock) as net:
         net.chain("bc")  # b mirrors c
         for name in "bc":
-            response = net[name].client.post(
-                "/api/v1/events", json=EVENT, headers=net[name].auth()
-            )
+            response = net[name].client.post("/api/v1/events", json=EVENT, headers=net[name].auth())
             assert response.status_code == 201
         net.settle()
         a = net.add("a", database_url=database_url)

@@ -59,8 +59,18 @@ def test_api_keeps_newlines_and_tabs_in_descriptions(space: SpaceNode) -> None:
 
 def test_cli_refuses_control_characters_in_one_line(space: SpaceNode, capsys) -> None:
     before = space.counts()
-    argv = ["--data-dir", str(space.data_dir), "event", "add", "--title", "a\u001b[2Jb",
-            "--start", "2026-12-01T18:00", "--end", "2026-12-01T19:00"]
+    argv = [
+        "--data-dir",
+        str(space.data_dir),
+        "event",
+        "add",
+        "--title",
+        "a\u001b[2Jb",
+        "--start",
+        "2026-12-01T18:00",
+        "--end",
+        "2026-12-01T19:00",
+    ]
     code = main(argv)
     out, err = capsys.readouterr()
     assert code != 0

@@ -137,7 +137,8 @@ def test_admitted_text_round_trips_through_every_output(
     # each text, and reads the document without complaint.
     atom = space.client.get("/feed.atom").data
     (xml_entry,) = [
-        e for e in ElementTree.fromstring(atom).iter(f"{ATOM}entry")
+        e
+        for e in ElementTree.fromstring(atom).iter(f"{ATOM}entry")
         if e.findtext(f"{ATOM}id", "").endswith(f":event:{event_id}")
     ]
     assert xml_entry.findtext(f"{ATOM}title") == title
@@ -160,8 +161,19 @@ def _refused_everywhere(space: SpaceNode, capsys: Any, member: str, value: str) 
     assert member in str(response.get_json())
     # --name=value: a value starting with "-" is a value, not an option, for argparse.
     code = main(
-        ["--data-dir", str(space.data_dir), "event", "add", "--title", "Talk",
-         "--start", EVENT["start"], "--end", EVENT["end"], f"--{member}={value}"]
+        [
+            "--data-dir",
+            str(space.data_dir),
+            "event",
+            "add",
+            "--title",
+            "Talk",
+            "--start",
+            EVENT["start"],
+            "--end",
+            EVENT["end"],
+            f"--{member}={value}",
+        ]
     )
     _, err = capsys.readouterr()
     assert code != 0 and err.count("\n") == 1 and "Traceback" not in err

@@ -52,9 +52,10 @@ def test_a_locked_database_is_a_503_problem_with_retry_after(busy_node: SpaceNod
     assert int(response.headers["Retry-After"]) > 0
     assert busy_node.counts() == before
     # Once the lock is gone the same request works.
-    assert busy_node.client.post(
-        "/api/v1/events", json=EVENT, headers=busy_node.auth()
-    ).status_code == 201
+    assert (
+        busy_node.client.post("/api/v1/events", json=EVENT, headers=busy_node.auth()).status_code
+        == 201
+    )
 
 
 def test_a_locked_database_is_a_503_page_for_people(busy_node: SpaceNode) -> None:

@@ -374,6 +374,13 @@ def agreement_vectors() -> dict[str, Any]:
         "signing_input": signing_input(Tag.AGREEMENT, body).decode("utf-8"),
         "agreement": signed,
         "id": agreement_id(signed),
+        "reject_message": {
+            "type": "agreement.reject",
+            "from": B,
+            "to": A,
+            "id": agreement_id(signed),
+            "reason": "We are closed for renovation until spring.",
+        },
     }
 
 

@@ -1,0 +1,405 @@
+"""The twinning pages: the admin's partners page, the front desk, the member's pass page, and
+the partner spaces shown on the public space page.
+
+Every action calls the use cases the CLI and the API call (node/twinning/); a refusal shows the
+use case's message on the page and changes nothing. The admin pages sit behind the admin login
+and CSRF check (node/web/admin_pages.py); a ``desk`` user may open the desk page only. The
+member page needs no login: its secret link is the credential (node/twinning/member_links.py).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from importlib import resources
+from typing import Any
+
+from flask import Blueprint, Flask, Response, flash, g, redirect, request, url_for
+from sqlalchemy import func, select
+from werkzeug.wrappers import Response as BaseResponse
+
+from federation.agreements import grant_for
+from node import published
+from node.clock import local_today, zone
+from node.errors import NodeError
+from node.formats import resource_kind_label
+from node.http.context import node
+from node.http.headers import SCRIPT_PAGE_POLICY
+from node.services.space import get_profile
+from node.twinning import agreements, desk, passes, photos
+from node.twinning.member_links import member_for_link, partner_summaries
+from node.twinning.models import GuestPass, Visit
+from node.twinning.partners import known_spaces
+from node.twinning.qr import svg_inline
+from node.web.admin_pages import PageResult, admin_page, no_store, require_login
+from node.web.protection import allow_desk
+from node.web.rendering import render
+
+admin = Blueprint("twinning_admin", __name__, url_prefix="/admin")
+admin.before_request(require_login)
+admin.after_request(no_store)
+
+member = Blueprint("member_pages", __name__, url_prefix="/m")
+
+
+# -- partners (admin) --------------------------------------------------------------------------
+
+
+def _month_usage(agreement_id: str, partner: str, today: date) -> dict[str, int]:
+    """Guest days their members used here this month, and passes we issued for there."""
+    first = today.replace(day=1).isoformat()
+    with node().db.read() as session:
+        hosted = session.scalar(
+            select(func.count())
+            .select_from(Visit)
+            .where(
+                Visit.agreement_id == agreement_id,
+                Visit.day >= first,
+                Visit.day <= today.isoformat(),
+            )
+        )
+        issued = session.scalar(
+            select(func.count())
+            .select_from(GuestPass)
+            .where(GuestPass.agreement_id == agreement_id, GuestPass.partner_id == partner)
+        )
+    return {"hosted": int(hosted or 0), "issued": int(issued or 0)}
+
+
+@admin.get("/partners")
+def partners(message: str | None = None, status: int = 200) -> PageResult:
+    """Propose, answer and end agreements; this month's usage of each active one."""
+    current = node()
+    with current.db.read() as session:
+        views = agreements.list_views(session, current)
+        spaces = known_spaces(session, current)
+        today = agreements.today(session, current)
+    usage = {v.id: _month_usage(v.id, v.partner_id, today) for v in views if v.state == "active"}
+    return admin_page(
+        "twinning/partners.html",
+        status=status,
+        message=message,
+        awaiting=[v for v in views if v.state == "awaiting"],
+        proposed=[v for v in views if v.state == "proposed"],
+        active=[v for v in views if v.state == "active"],
+        ended=[v for v in views if v.state in ("rejected", "terminated", "expired")],
+        usage=usage,
+        spaces=spaces,
+        kinds=[
+            (k, resource_kind_label(k))
+            for k in ("hot_desk", "fixed_desk", "meeting_room", "office")
+        ],
+        today=today.isoformat(),
+        form=request.form,
+    )
+
+
+def _do(action: Any, done: str) -> PageResult:
+    current = node()
+    try:
+        with current.db.write() as session:
+            action(session, current)
+    except NodeError as exc:
+        return partners(message=exc.detail, status=exc.status if exc.status < 500 else 400)
+    flash(done)
+    return redirect(url_for("twinning_admin.partners"))
+
+
+def _int(name: str) -> int:
+    text = request.form.get(name, "").strip()
+    if not text.isdigit() or len(text) > 6:
+        from node.errors import InvalidInput
+
+        raise InvalidInput(f"{name.replace('_', ' ')}: a whole number of days")
+    return int(text)
+
+
+@admin.post("/partners/propose")
+def propose() -> PageResult:
+    """The propose form: symmetric terms unless the other side's are filled in."""
+
+    def action(session: Any, current: Any) -> None:
+        ours = agreements.Terms(
+            _int("per_member"),
+            _int("total"),
+            agreements.parse_kinds(request.form.getlist("kinds")),
+        )
+        theirs = ours
+        if request.form.get("asymmetric"):
+            theirs = agreements.Terms(
+                _int("their_per_member"),
+                _int("their_total"),
+                agreements.parse_kinds(request.form.getlist("their_kinds")),
+            )
+        agreements.propose(
+            session,
+            current,
+            request.form.get("partner", ""),
+            ours,
+            theirs,
+            request.form.get("valid_from", ""),
+            request.form.get("valid_until", ""),
+        )
+
+    return _do(action, "Proposal sent: it reaches the partner's inbox, retried while it is down.")
+
+
+@admin.post("/partners/<agreement_id>/accept")
+def accept(agreement_id: str) -> PageResult:
+    return _do(
+        lambda s, c: agreements.accept(s, c, agreement_id),
+        "Accepted: the agreement is published and the partner is told.",
+    )
+
+
+@admin.post("/partners/<agreement_id>/reject")
+def reject(agreement_id: str) -> PageResult:
+    return _do(
+        lambda s, c: agreements.reject(s, c, agreement_id, request.form.get("reason")),
+        "Rejected: the partner is told.",
+    )
+
+
+@admin.post("/partners/<agreement_id>/terminate")
+def terminate(agreement_id: str) -> PageResult:
+    return _do(
+        lambda s, c: agreements.terminate(
+            s, c, agreement_id, request.form.get("effective") or None, request.form.get("reason")
+        ),
+        "Termination recorded.",
+    )
+
+
+# -- front desk (admin or desk user) -----------------------------------------------------------
+
+
+def _desk_page(result: desk.CheckinResult | None = None, status: int = 200) -> PageResult:
+    current = node()
+    with current.db.read() as session:
+        today = desk.todays_checkins(session, current)
+        kinds = sorted({r.kind for r in published.resources(session, current.node_id)})
+    page, code = admin_page(
+        "twinning/desk.html",
+        status=status,
+        result=result,
+        visits=today,
+        kinds=[(k, resource_kind_label(k)) for k in kinds],
+        desk_only=getattr(g, "admin_role", "admin") == "desk",
+    )
+    response = Response(page, status=code)
+    # The camera scanner is a script of our own (no inline script, nothing from elsewhere).
+    response.headers["Content-Security-Policy"] = SCRIPT_PAGE_POLICY
+    return response
+
+
+@admin.get("/desk")
+def desk_page() -> PageResult:
+    """The front desk: scan, type or photograph a pass; today's guests."""
+    return _desk_page()
+
+
+@admin.post("/desk")
+def desk_check() -> PageResult:
+    """Check a pass sent by the scanner, the keyboard-wedge input or a photo."""
+    current = node()
+    resource = request.form.get("resource") or None
+    token = request.form.get("token", "")
+    upload = request.files.get("photo")
+    if upload is not None and upload.filename:
+        try:
+            token = photos.decode_qr(upload.stream)
+        except photos.PhotoError as exc:
+            return _desk_page(desk.CheckinResult(False, exc.reason, exc.detail), status=exc.status)
+    with current.db.write() as session:
+        result = desk.check_in(session, current, token, resource)
+    return _desk_page(result)
+
+
+# -- the member's page ------------------------------------------------------------------------
+
+
+def _member_or_404(secret: str) -> Any:
+    with node().db.read() as session:
+        found = member_for_link(session, secret)
+    if found is None:
+        from node.errors import NotFound
+
+        raise NotFound("this link is not valid (any more): ask your space for a new one")
+    return found
+
+
+def _local(seconds: int, timezone: str) -> str:
+    """A pass's end as the member's space tells the time."""
+    moment = datetime.fromtimestamp(seconds, UTC).astimezone(zone(timezone))
+    return moment.strftime("%Y-%m-%d %H:%M ") + (moment.tzname() or "")
+
+
+def _private(response: BaseResponse, script: bool = False) -> BaseResponse:
+    # The URL is the credential: never sent on as a referrer, never kept by shared caches.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.headers["X-Robots-Tag"] = "noindex"
+    if script:
+        response.headers["Content-Security-Policy"] = SCRIPT_PAGE_POLICY
+    return response
+
+
+@member.get("/<secret>")
+def member_page(secret: str, message: str | None = None, status: int = 200) -> BaseResponse:
+    """The member's passes (as QR codes) and the partner spaces they may visit."""
+    current = node()
+    found = _member_or_404(secret)
+    with current.db.read() as session:
+        summaries = partner_summaries(session, current, found)
+        live = passes.live_passes(session, current, found.id)
+        names = published.space_names(session, {p.partner_id for p in live})
+        home = get_profile(session, current.node_id)
+    cards = [
+        {
+            "jti": p.jti,
+            "partner": names.get(p.partner_id, p.partner_id),
+            "day": p.day,
+            "nbf": p.nbf,
+            "exp": p.exp,
+            "until": _local(p.exp, home["timezone"]),
+            "qr": svg_inline(p.token),
+            "token": p.token,
+        }
+        for p in live
+    ]
+    page, code = render(
+        "twinning/member.html",
+        status=status,
+        member=found,
+        home=home,
+        partners=summaries,
+        passes=cards,
+        secret=secret,
+        message=message,
+        noindex=True,
+        manifest=url_for("member_pages.manifest", secret=secret),
+    )
+    return _private(Response(page, status=code), script=True)
+
+
+@member.post("/<secret>/pass")
+def member_get_pass(secret: str) -> BaseResponse:
+    """ "Get a pass for <space> on <day>" from the member's page."""
+    current = node()
+    found = _member_or_404(secret)
+    try:
+        with current.db.write() as session:
+            passes.issue_pass(
+                session,
+                current,
+                found.id,
+                request.form.get("partner", ""),
+                request.form.get("day") or None,
+            )
+    except NodeError as exc:
+        return member_page(secret, message=exc.detail, status=exc.status)
+    return _private(redirect(url_for("member_pages.member_page", secret=secret) + "#passes"))
+
+
+@member.get("/<secret>/manifest.webmanifest")
+def manifest(secret: str) -> BaseResponse:
+    """The web app manifest: the member page installs as an app that opens on their passes."""
+    found = _member_or_404(secret)
+    with node().db.read() as session:
+        home = get_profile(session, node().node_id)
+    start = url_for("member_pages.member_page", secret=secret)
+    doc = {
+        "name": f"{home['name']}: guest passes",
+        "short_name": "Guest passes",
+        "start_url": start,
+        "scope": start,
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#1d4e89",
+        "icons": [
+            {
+                "src": url_for("static", filename="pass-icon.svg"),
+                "sizes": "any",
+                "type": "image/svg+xml",
+            }
+        ],
+        "description": f"Guest passes of {found.name}",
+    }
+    response = Response(json.dumps(doc), mimetype="application/manifest+json")
+    return _private(response)
+
+
+@member.get("/sw.js")
+def service_worker() -> Response:
+    """The member page's service worker (served under /m/ so its scope covers the pages)."""
+    script = resources.files("node").joinpath("static/member-sw.js").read_text(encoding="utf-8")
+    response = Response(script, mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+# -- public: partner spaces on the space page ----------------------------------------------
+
+
+def partner_listing() -> list[dict[str, Any]]:
+    """What members of each partner space get here, for the public space page."""
+    current = node()
+    with current.db.read() as session:
+        today = local_today(get_profile(session, current.node_id)["timezone"], current.now_ms())
+        found = []
+        for _id, standing in sorted(published.agreements(session, current.node_id).items()):
+            doc = standing.document
+            if not standing.in_force or not (
+                doc["valid_from"] <= today.isoformat() < doc["valid_until"]
+            ):
+                continue
+            partner = next(p for p in doc["parties"] if p != current.node_id)
+            grant = grant_for(doc, current.node_id, partner)
+            if grant is None:
+                continue
+            found.append((partner, grant))
+        names = published.space_names(session, [p for p, _ in found])
+    return sorted(
+        (
+            {
+                "node_id": partner,
+                "name": names.get(partner, ""),
+                "days": grant["days_per_member_month"],
+                "kinds": [resource_kind_label(k) for k in grant["resource_kinds"]],
+            }
+            for partner, grant in found
+            if names.get(partner)
+        ),
+        key=lambda p: str(p["name"]).casefold(),
+    )
+
+
+def network_twins() -> list[dict[str, str]]:
+    """Who twins with whom across the network: every published agreement in force, by name."""
+    current = node()
+    with current.db.read() as session:
+        standings = published.agreements(session)
+        hidden = published.hidden_origins(session)
+        pairs = [
+            tuple(s.document["parties"])
+            for s in standings.values()
+            if s.in_force and not hidden & set(s.document["parties"])
+        ]
+        names = published.space_names(session, {p for pair in pairs for p in pair})
+    shown = {
+        tuple(sorted((names[a], names[b]), key=str.casefold))
+        for a, b in pairs
+        if a in names and b in names
+    }
+    return [{"first": a, "second": b} for a, b in sorted(shown)]
+
+
+def init_app(app: Flask) -> None:
+    """Register the twinning pages and the partner listing for the space page's template."""
+    app.register_blueprint(admin)
+    app.register_blueprint(member)
+    allow_desk("twinning_admin.desk_page", "twinning_admin.desk_check")
+
+    @app.context_processor
+    def _partners() -> dict[str, Any]:
+        return {"twinning_partners": partner_listing, "network_twins": network_twins}
