@@ -76,6 +76,7 @@ TWINNING = Feature(
     inbox="node.twinning.handlers:register_handlers",
     web=("node.twinning.api", "node.twinning.pages"),
     cli={"node.twinning.cli": ("agreement", "pass", "checkin")},
+    jobs="node.twinning.jobs:TWINNING_JOBS",
 )
 
 # A small federated network on this machine in one command (node/demo/).

@@ -233,11 +233,10 @@ def terminate(
         last = parse_date(effective, "effective")
         if last < local:
             raise InvalidInput("effective: that day has passed; leave it out to end it today")
-        if last >= local:
-            row.ends_after = last.isoformat()
-            row.updated = node.now()
-            if last > local:
-                return row
+        # In force through its last day; the ``agreement-ends`` job publishes the end after it.
+        row.ends_after = last.isoformat()
+        row.updated = node.now()
+        return row
     _publish_end(session, node, row)
     return row
 

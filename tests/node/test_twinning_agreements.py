@@ -284,3 +284,17 @@ def test_the_state_table_refuses_what_it_does_not_list() -> None:
     ):
         with pytest.raises(Conflict):
             lifecycle.next_state(state_, event)
+
+
+def test_the_scheduled_job_publishes_a_due_termination(net: Network) -> None:
+    from node.twinning.jobs import end_agreements_job
+
+    agreement = twin(net, "a", "b")
+    with net["b"].node.db.write() as session:
+        agreements.terminate(session, net["b"].node, agreement, effective="2026-11-18")
+    end_agreements_job(net["b"].node)
+    assert state(net, "b", agreement) == "active"  # still in force on its last day
+    net.clock.advance(86400)
+    end_agreements_job(net["b"].node)
+    net.settle()
+    assert state(net, "a", agreement) == state(net, "b", agreement) == "terminated"
