@@ -24,6 +24,9 @@ SCRIPT_PAGE_POLICY = (
     "style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
     "manifest-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+# A service worker script: its own fetches (the pages it keeps for offline use) go to this node
+# only; it loads nothing else.
+WORKER_POLICY = "default-src 'none'; connect-src 'self'"
 # Everything else (JSON, feeds, calendars, CSS) is never a document that loads anything; if a
 # browser renders one anyway, it may run and embed nothing.
 OTHER_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"

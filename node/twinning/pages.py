@@ -24,7 +24,7 @@ from node.clock import local_today, zone
 from node.errors import NodeError
 from node.formats import resource_kind_label
 from node.http.context import node
-from node.http.headers import SCRIPT_PAGE_POLICY
+from node.http.headers import SCRIPT_PAGE_POLICY, WORKER_POLICY
 from node.services.space import get_profile
 from node.twinning import agreements, desk, passes, photos
 from node.twinning.member_links import member_for_link, partner_summaries
@@ -335,6 +335,8 @@ def service_worker() -> Response:
     script = resources.files("node").joinpath("static/member-sw.js").read_text(encoding="utf-8")
     response = Response(script, mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"
+    # The worker's fetches are governed by its own response's policy: this node only.
+    response.headers["Content-Security-Policy"] = WORKER_POLICY
     return response
 
 
