@@ -47,9 +47,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         while True:
             stopped = network.alive()
             if stopped is not None:
-                raise CliError(
-                    f"{stopped.name} stopped; its log is {stopped.data_dir}/process.log"
-                )
+                raise CliError(f"{stopped.name} stopped; its log is {stopped.data_dir}/process.log")
             time.sleep(1)
     except DemoError as exc:
         raise CliError(str(exc)) from None

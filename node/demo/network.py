@@ -141,7 +141,7 @@ class DemoNetwork:
                 admin_email=f"admin@{space.slug}.example",
                 admin_password=_password(),
             )
-            with _opened(data_dir) as node:
+            with opened(data_dir) as node:
                 _fill(node, space, demo_node)
             self.nodes.append(demo_node)
             self._write_record()
@@ -202,9 +202,10 @@ class DemoNetwork:
             if other is None:
                 continue
             inviter = self.nodes[other]
-            with _opened(Path(inviter.data_dir)) as inviting, _opened(
-                Path(demo_node.data_dir)
-            ) as joining:
+            with (
+                opened(Path(inviter.data_dir)) as inviting,
+                opened(Path(demo_node.data_dir)) as joining,
+            ):
                 with joining.db.read() as session:
                     try:
                         if get_peer(session, inviting.node_id).state == "active":
@@ -224,7 +225,7 @@ class DemoNetwork:
         while pending:
             still = []
             for demo_node in pending:
-                with _opened(Path(demo_node.data_dir)) as node, node.db.read() as session:
+                with opened(Path(demo_node.data_dir)) as node, node.db.read() as session:
                     if len(published.visible_spaces(session)) < len(self.nodes):
                         still.append(demo_node)
             pending = still
@@ -262,7 +263,8 @@ def _password() -> str:
 
 
 @contextmanager
-def _opened(data_dir: Path) -> Iterator[Node]:
+def opened(data_dir: Path) -> Iterator[Node]:
+    """The demo space in ``data_dir`` opened beside its running process (as ``spazi`` does)."""
     node = open_node(str(data_dir))
     try:
         yield node
@@ -300,9 +302,7 @@ def _fill(node: Node, space: DemoSpace, demo_node: DemoNode) -> None:
                 body.update(price_minor=event.price_minor, currency=space.currency)
             add_event(session, node, body)
         for number, name in enumerate(space.members, start=1):
-            add_member(
-                session, node_member(name, f"member{number}@{space.slug}.example")
-            )
+            add_member(session, node_member(name, f"member{number}@{space.slug}.example"))
         create_user(session, demo_node.admin_email, demo_node.admin_password)
 
 

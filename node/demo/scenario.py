@@ -1,19 +1,132 @@
 """What the demo network does once it is up, and the pages it points a newcomer to.
 
-:func:`play` runs the steps a set of real spaces would take (the twinning agreements, a guest
-pass and a check-in come with the twinning feature) and returns the tour: a label and a URL per
-page worth opening, which ``spazi demo`` prints.
+:func:`play` runs the steps real spaces would take, through the same use cases as ``spazi``:
+WeCreate NYC twins with The Cube and The Cube with Prato Hub (a proposal travels through the
+proposer's outbox to the partner's inbox, the partner accepts, both publish), a member of NYC
+gets a guest pass for The Cube and is checked in at its front desk. It returns the tour: a label
+and a URL per page worth opening, which ``spazi demo`` prints. A second run (``--keep``) finds
+the agreements in force and only issues a fresh pass and personal link.
 """
 
 from __future__ import annotations
 
-from node.demo.network import DemoNetwork, Progress
+import time
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+
+from node.demo.network import SYNC_TIMEOUT_S, DemoError, DemoNetwork, DemoNode, Progress, opened
+
+# What twinned demo spaces give each other's members.
+DAYS_PER_MEMBER = 2
+DAYS_TOTAL = 40
+KINDS = ("hot_desk", "meeting_room")
+
+
+def _wait(what: str, done: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + SYNC_TIMEOUT_S
+    while not done():
+        if time.monotonic() > deadline:
+            raise DemoError(f"timed out waiting for {what}; see the spaces' process.log files")
+        time.sleep(0.3)
+
+
+def _state(demo_node: DemoNode, partner_id: str) -> str | None:
+    """The state of ``demo_node``'s newest agreement with ``partner_id``, as its admin sees it."""
+    from sqlalchemy import select
+
+    from node.twinning import agreements
+    from node.twinning.models import Agreement
+
+    with opened(Path(demo_node.data_dir)) as node, node.db.read() as session:
+        row = session.scalar(
+            select(Agreement)
+            .where(Agreement.partner_id == partner_id)
+            .order_by(Agreement.created.desc())
+        )
+        return agreements.view(session, node, row).state if row is not None else None
+
+
+def _node_id(demo_node: DemoNode) -> str:
+    with opened(Path(demo_node.data_dir)) as node:
+        return node.node_id
+
+
+def _twins(demo_node: DemoNode) -> int:
+    """How many agreements in force ``demo_node`` holds (its own and mirrored ones)."""
+    from node import published
+
+    with opened(Path(demo_node.data_dir)) as node, node.db.read() as session:
+        return sum(1 for s in published.agreements(session).values() if s.in_force)
+
+
+def twin(proposer: DemoNode, partner: DemoNode, progress: Progress) -> None:
+    """``proposer`` proposes, ``partner`` accepts, both publish (skipped when in force)."""
+    from node.twinning import agreements
+    from node.twinning.agreements import Terms
+
+    partner_id, proposer_id = _node_id(partner), _node_id(proposer)
+    if _state(proposer, partner_id) == "active":
+        return
+    progress(f"{proposer.name} proposes twinning to {partner.name}")
+    terms = Terms(DAYS_PER_MEMBER, DAYS_TOTAL, KINDS)
+    today = date.today()
+    with opened(Path(proposer.data_dir)) as node, node.db.write() as session:
+        row = agreements.propose(
+            session,
+            node,
+            partner_id,
+            terms,
+            terms,
+            (today - timedelta(days=today.day - 1)).isoformat(),
+            today.replace(year=today.year + 1).isoformat(),
+        )
+        agreement = row.id
+    _wait(
+        f"the proposal to reach {partner.name}", lambda: _state(partner, proposer_id) == "awaiting"
+    )
+    progress(f"{partner.name} accepts")
+    with opened(Path(partner.data_dir)) as node, node.db.write() as session:
+        agreements.accept(session, node, agreement)
+    _wait(f"{proposer.name} to learn the answer", lambda: _state(proposer, partner_id) == "active")
+
+
+def visit(home: DemoNode, host: DemoNode, progress: Progress) -> tuple[str, str]:
+    """A member of ``home`` gets a pass for ``host`` and checks in there; their name and the
+    path of their pass page (a fresh personal link)."""
+    from node.services.members import list_members
+    from node.twinning.desk import check_in
+    from node.twinning.member_links import member_link
+    from node.twinning.passes import issue_pass
+
+    host_id = _node_id(host)
+    with opened(Path(home.data_dir)) as node, node.db.write() as session:
+        member = list_members(session)[0]
+        name, member_id = member.name, member.id
+        token = issue_pass(session, node, member_id, host_id).token
+        link = member_link(session, node, member_id, rotate=True)
+    progress(f"{name} of {home.name} shows a guest pass at {host.name}'s front desk")
+    with opened(Path(host.data_dir)) as node, node.db.write() as session:
+        result = check_in(session, node, token)
+    if not result.admitted:
+        raise DemoError(f"{host.name}'s desk refused the demo pass: {result.message}")
+    return name, link
 
 
 def play(network: DemoNetwork, progress: Progress) -> dict[str, str]:
     """Run the scenario on the started, connected network; the tour of pages to open."""
-    first = network.nodes[0]
+    nyc, cube, prato = network.nodes[:3]
+    twin(nyc, cube, progress)
+    twin(cube, prato, progress)
+    name, link = visit(nyc, cube, progress)
+    _wait(
+        "every space to learn who twins with whom",
+        lambda: all(_twins(n) >= 2 for n in network.nodes),
+    )
     return {
-        "network page": f"{first.url}/network",
-        "events across the network": f"{first.url}/network/events",
+        "network page": f"{nyc.url}/network",
+        "events across the network": f"{nyc.url}/network/events",
+        f"partners of {nyc.name} (admin)": f"{nyc.url}/admin/partners",
+        f"front desk of {cube.name} (admin)": f"{cube.url}/admin/desk",
+        f"guest passes of {name}, a member of {nyc.name}": f"{nyc.url}{link}",
     }

@@ -81,6 +81,12 @@ def _table(lines: list[str]) -> dict[str, dict[str, str]]:
 
 
 def _logs_in(home: str, email: str, password: str) -> bool:
+    session = _admin_session(home, email, password)
+    return session.get(home + "admin", timeout=10).ok
+
+
+def _admin_session(home: str, email: str, password: str) -> requests.Session:
+    """A browser-like session logged in to the admin pages of ``home``."""
     session = requests.Session()
     form = session.get(home + "admin/login", timeout=10).text
     token = re.search(r'name="csrf_token" value="([^"]+)"', form)
@@ -91,7 +97,8 @@ def _logs_in(home: str, email: str, password: str) -> bool:
         timeout=10,
         allow_redirects=False,
     )
-    return answer.status_code == 302 and session.get(home + "admin", timeout=10).ok
+    assert answer.status_code == 302, answer.text[:500]
+    return session
 
 
 def test_the_demo_serves_what_it_prints_and_stops_everything_on_ctrl_c(tmp_path: Path) -> None:
@@ -107,13 +114,24 @@ def test_the_demo_serves_what_it_prints_and_stops_everything_on_ctrl_c(tmp_path:
             assert page.status_code == 200 and space.name in page.text
             assert _logs_in(row["home"], row["login"], row["password"])
         tour = dict(
-            line.strip().split(": ", 1) for line in demo.out if re.match(r"^[a-z].*: http", line)
+            line.strip().split(": ", 1) for line in demo.out if re.match(r"^\S.*: http", line)
         )
         network = requests.get(tour["network page"], timeout=10).text
         for space in spaces:  # every space, learnt directly or through gossip
             assert space.name in network
         events = requests.get(tour["events across the network"], timeout=10).text
         assert "Founders breakfast" in events and "Aperitivo dei mestieri" in events
+        # The twinning it set up: NYC ⇄ The Cube ⇄ Prato, a pass checked in at The Cube.
+        assert "The Cube ⇄ WeCreate NYC" in network and "Prato Hub ⇄ The Cube" in network
+        member = next(label for label in tour if label.startswith("guest passes of "))
+        pass_page = requests.get(tour[member], timeout=10)
+        assert pass_page.status_code == 200 and "The Cube" in pass_page.text
+        assert "<svg" in pass_page.text
+        cube = rows["The Cube"]
+        desk = _admin_session(cube["home"], cube["login"], cube["password"])
+        desk_page = desk.get(tour["front desk of The Cube (admin)"], timeout=10).text
+        name = member.removeprefix("guest passes of ").split(",")[0]
+        assert name in desk_page[desk_page.index("Today's guests") :]
         data_dirs = list(tmp_path.glob("spazi-demo-*"))
         assert len(data_dirs) == 1
     finally:
