@@ -42,19 +42,16 @@ def same_month(a: date, b: date) -> bool:
     return (a.year, a.month) == (b.year, b.month)
 
 
-def decide(
-    visits: Iterable[tuple[str, date]],
-    member: str,
-    day: date,
+def decide_counts(
+    member_used: int,
+    partner_used: int,
+    already_today: bool,
     days_per_member_month: int,
     days_total_month: int,
 ) -> QuotaDecision:
-    """The quota decision for ``member`` on ``day`` given the (member, day) ``visits`` counted
-    under the same grant. Visits outside ``day``'s month are ignored; duplicates count once."""
-    month = {(m, d) for m, d in visits if same_month(d, day)}
-    member_days = {d for m, d in month if m == member}
-    member_used, partner_used = len(member_days), len(month)
-    if day in member_days:
+    """The quota decision from the month's counts so far: the member's days, all members'
+    days (each member-day once), and whether the member is already counted today."""
+    if already_today:
         return QuotaDecision(
             "already-today", member_used, days_per_member_month, partner_used, days_total_month
         )
@@ -68,6 +65,23 @@ def decide(
         )
     return QuotaDecision(
         outcome, member_used, days_per_member_month, partner_used, days_total_month
+    )
+
+
+def decide(
+    visits: Iterable[tuple[str, date]],
+    member: str,
+    day: date,
+    days_per_member_month: int,
+    days_total_month: int,
+) -> QuotaDecision:
+    """The quota decision for ``member`` on ``day`` given the (member, day) ``visits`` counted
+    under the same grant. Visits outside ``day``'s month are ignored; duplicates count once.
+    (A store that can count for itself calls :func:`decide_counts` with the counts.)"""
+    month = {(m, d) for m, d in visits if same_month(d, day)}
+    member_days = {d for m, d in month if m == member}
+    return decide_counts(
+        len(member_days), len(month), day in member_days, days_per_member_month, days_total_month
     )
 
 

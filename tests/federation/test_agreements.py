@@ -227,9 +227,7 @@ def test_propose_after_own_rotation() -> None:
     )
     ring = Keyring()
     verify_page(A, Head(), [rot.to_dict()], ring, NOW_MS)
-    proposal = propose(
-        new_a, B, GRANTS, "2026-01-01", "2027-01-01", NOW_MS, nonce=NONCE, node_id=A
-    )
+    proposal = propose(new_a, B, GRANTS, "2026-01-01", "2027-01-01", NOW_MS, nonce=NONCE, node_id=A)
     assert proposal["parties"] == [A, B]
     signed = countersign(KEY_B, proposal, ring)
     assert verify_agreement(signed, ring) == agreement_id(signed)

@@ -38,9 +38,7 @@ _SCALAR = st.one_of(
 )
 DOCUMENTS = st.recursive(
     _SCALAR,
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=5), st.dictionaries(_KEY, inner, max_size=6)
-    ),
+    lambda inner: st.one_of(st.lists(inner, max_size=5), st.dictionaries(_KEY, inner, max_size=6)),
     max_leaves=30,
 )
 
@@ -96,7 +94,7 @@ RFC8785_STRINGS_OUTPUT = '{"literals":[null,true,false],"string":"€$\\u000f\\n
         (RFC8785_STRINGS_INPUT, RFC8785_STRINGS_OUTPUT),
         ('{"b":[1,{"d":2,"c":null}],"a":true}', '{"a":true,"b":[1,{"c":null,"d":2}]}'),
         ('{ "a" : -0 }', '{"a":0}'),
-        ('[9007199254740991,-9007199254740991]', "[9007199254740991,-9007199254740991]"),
+        ("[9007199254740991,-9007199254740991]", "[9007199254740991,-9007199254740991]"),
     ],
 )
 def test_rfc8785_examples(source: str, expected: str) -> None:

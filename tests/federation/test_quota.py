@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from federation.quota import days_left, decide
+from federation.quota import days_left, decide, decide_counts
 
 DAY = date(2026, 12, 10)
 
@@ -52,3 +52,15 @@ def test_admitting_never_exceeds_either_quota(
     fresh = decide(counted, member, DAY, per_member, total)
     if fresh.outcome != "already-today":
         assert (left > 0) == (fresh.outcome == "admit")
+
+
+@given(
+    st.integers(0, 40), st.integers(0, 60), st.booleans(), st.integers(1, 31), st.integers(1, 60)
+)
+def test_decisions_from_counts_never_exceed_the_quotas(
+    member: int, partner: int, today: bool, per_member: int, total: int
+) -> None:
+    decision = decide_counts(member, partner, today, per_member, total)
+    if decision.outcome == "admit":
+        assert decision.member_used <= per_member and decision.partner_used <= total
+    assert decision.admitted == (today or (member < per_member and partner < total))

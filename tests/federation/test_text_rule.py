@@ -42,8 +42,23 @@ MULTI_LINE = [
 
 # Characters refused everywhere: NUL and the other C0 controls but tab and line feed, carriage
 # return, DEL, the C1 controls, and the two code points XML 1.0 cannot hold.
-EVERYWHERE = ["\x00", "\x01", "\x08", "\x0b", "\x0c", "\r", "\x1b", "\x1f", "\x7f", "\x80",
-              "\x85", "\x9b", "\x9f", "\ufffe", "\uffff"]
+EVERYWHERE = [
+    "\x00",
+    "\x01",
+    "\x08",
+    "\x0b",
+    "\x0c",
+    "\r",
+    "\x1b",
+    "\x1f",
+    "\x7f",
+    "\x80",
+    "\x85",
+    "\x9b",
+    "\x9f",
+    "\ufffe",
+    "\uffff",
+]
 LINE_BREAKS = ["\n", "\t"]
 
 
