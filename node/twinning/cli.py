@@ -188,7 +188,8 @@ def cmd_pass_issue(args: argparse.Namespace, node: Node) -> int:
 
         save_qr(issued.token, Path(args.qr))
         echo("QR code written to {}", args.qr)
-    echo("the member sees it on their pass page: spazi member link {}", issued.member_id)
+    echo("pass page: {}/m/pass/{}", node.url or "", issued.jti)
+    echo("(it is also on the member's own page: spazi member link {})", issued.member_id)
     return 0
 
 

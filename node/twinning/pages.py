@@ -25,6 +25,7 @@ from node.errors import NodeError
 from node.formats import resource_kind_label
 from node.http.context import node
 from node.http.headers import SCRIPT_PAGE_POLICY, WORKER_POLICY
+from node.models import Member
 from node.services.space import get_profile
 from node.twinning import agreements, desk, passes, photos
 from node.twinning.member_links import member_for_link, partner_summaries
@@ -36,6 +37,16 @@ from node.web.protection import allow_desk
 from node.web.rendering import render
 
 admin = Blueprint("twinning_admin", __name__, url_prefix="/admin")
+
+
+@admin.before_request
+def _photo_size() -> None:
+    """A phone photo is larger than the node's usual request limit: the desk form may carry
+    one up to the photo limit (read before the CSRF check parses the form)."""
+    if request.endpoint == "twinning_admin.desk_check":
+        request.max_content_length = photos.MAX_PHOTO_BYTES + 64 * 1024
+
+
 admin.before_request(require_login)
 admin.after_request(no_store)
 
@@ -278,6 +289,36 @@ def member_page(secret: str, message: str | None = None, status: int = 200) -> B
         message=message,
         noindex=True,
         manifest=url_for("member_pages.manifest", secret=secret),
+    )
+    return _private(Response(page, status=code), script=True)
+
+
+@member.get("/pass/<jti>")
+def pass_page(jti: str) -> BaseResponse:
+    """One pass on its own page (the link ``spazi pass issue`` prints): its id is as secret as
+    the pass itself, which it shows."""
+    current = node()
+    with current.db.read() as session:
+        row = session.get(GuestPass, jti) if len(jti) <= 64 else None
+        if row is None:
+            from node.errors import NotFound
+
+            raise NotFound("no such pass: ask your space for a new one")
+        home = get_profile(session, current.node_id)
+        partner = published.space_names(session, [row.partner_id]).get(row.partner_id, "")
+        holder = session.get(Member, row.member_id)
+    page, code = render(
+        "twinning/pass.html",
+        home=home,
+        holder=holder.name if holder else "",
+        partner=partner or row.partner_id,
+        day=row.day,
+        until=_local(row.exp, home["timezone"]),
+        expired=row.exp <= int(current.clock()),
+        revoked=row.revoked,
+        qr=svg_inline(row.token),
+        token=row.token,
+        noindex=True,
     )
     return _private(Response(page, status=code), script=True)
 

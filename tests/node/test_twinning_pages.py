@@ -140,6 +140,31 @@ def test_the_desk_admits_by_token_and_by_photo_and_lists_todays_guests(net: Netw
     assert "Ada Lovelace" in listed and "Bob Noyce" in listed
 
 
+def test_a_full_size_phone_photo_is_read(net: Network) -> None:
+    """A few megabytes, above the node's usual request limit, below the photo limit."""
+    import random
+
+    from PIL import Image
+
+    twin(net, "a", "b", ours=Terms(2, 10, ("hot_desk",)))
+    _login(net["b"], "admin@b.test")
+    noise = random.Random(7)
+    photo = Image.frombytes(
+        "L", (2000, 2000), bytes(noise.getrandbits(8) for _ in range(4_000_000))
+    )
+    code = io.BytesIO()
+    segno.make(_pass(net, add_member(net, "a")), error="m").save(code, kind="png", scale=6)
+    code.seek(0)
+    with Image.open(code) as qr:
+        photo.paste(qr.convert("L"), (600, 600))
+    data = io.BytesIO()
+    photo.save(data, "PNG")
+    assert data.tell() > net["b"].app.config["MAX_CONTENT_LENGTH"]
+    data.seek(0)
+    page = _desk_post(net["b"], photo=(data, "photo.png"))
+    assert "Ada Lovelace" in page and "admitted" in page
+
+
 @pytest.mark.parametrize(
     ("upload", "message"),
     [
@@ -222,3 +247,19 @@ def test_the_member_page_shows_passes_and_issues_one(net: Network) -> None:
     worker = client.get("/m/sw.js")
     assert worker.status_code == 200 and "caches" in worker.get_data(as_text=True)
     assert client.get("/m/" + "x" * 22).status_code == 404
+
+
+def test_the_pass_page_shows_one_pass_and_its_state(net: Network) -> None:
+    twin(net, "a", "b")
+    ada = add_member(net, "a")
+    with net["a"].node.db.write() as session:
+        issued = passes.issue_pass(session, net["a"].node, ada, net["b"].id)
+    page = net["a"].client.get(f"/m/pass/{issued.jti}")
+    assert page.status_code == 200 and page.headers["Referrer-Policy"] == "no-referrer"
+    html = _html(page)
+    assert "Guest pass for The Cube" in html and "<svg" in html and "Ada Lovelace" in html
+    with net["a"].node.db.write() as session:
+        passes.revoke_pass(session, net["a"].node, issued.jti)
+    html = _html(net["a"].client.get(f"/m/pass/{issued.jti}"))
+    assert "revoked" in html and "<svg" not in html
+    assert net["a"].client.get("/m/pass/" + "z" * 22).status_code == 404
