@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, jsonify, request, url_for
 from marshmallow import fields, validate
 
+from federation.vocabulary import RESOURCE_KINDS
 from node.http.api import admin_token
 from node.http.apidoc import operation
 from node.http.context import node
@@ -19,7 +20,7 @@ from node.twinning import agreements, desk, passes
 
 bp = Blueprint("twinning_api", __name__, url_prefix="/api/v1")
 
-KINDS = validate.OneOf(["hot_desk", "fixed_desk", "meeting_room", "office"])
+KINDS = validate.OneOf(RESOURCE_KINDS)
 
 
 class TermsSchema(StrictSchema):

@@ -316,5 +316,5 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     p = command(sub, "checkin", cmd_checkin, "check a guest pass in at our front desk")
     p.add_argument("token")
-    p.add_argument("--resource", metavar="KIND", help="hot_desk, fixed_desk, meeting_room, office")
+    p.add_argument("--resource", metavar="KIND", help="a resource kind, e.g. hot_desk")
     p.add_argument("--json", action="store_true")

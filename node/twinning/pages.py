@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response as BaseResponse
 
 from federation.agreements import grant_for
+from federation.vocabulary import RESOURCE_KINDS
 from node import published
 from node.clock import local_today, zone
 from node.errors import NodeError
@@ -96,10 +97,7 @@ def partners(message: str | None = None, status: int = 200) -> PageResult:
         ended=[v for v in views if v.state in ("rejected", "terminated", "expired")],
         usage=usage,
         spaces=spaces,
-        kinds=[
-            (k, resource_kind_label(k))
-            for k in ("hot_desk", "fixed_desk", "meeting_room", "office")
-        ],
+        kinds=[(k, resource_kind_label(k)) for k in RESOURCE_KINDS],
         today=today.isoformat(),
         form=request.form,
     )
