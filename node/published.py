@@ -17,7 +17,9 @@ from sqlalchemy import CompoundSelect, func, select, tuple_, union
 from sqlalchemy.orm import Session
 
 from federation.agreements import is_valid
-from federation.canonical import parse_strict
+from federation.canonical import canonicalize, parse_strict
+from federation.errors import ProtocolError
+from federation.keyring import Keyring
 from federation.state import Address, NetworkState, PublishedState, Record, Standing
 from federation.state import agreement_standing as _standing
 from node.feedstore import keyring
@@ -281,9 +283,36 @@ def agreements(session: Session, involving: str | None = None) -> dict[str, Stan
     return _standing(net, lambda doc: is_valid(doc, ring))
 
 
-def agreement(session: Session, agreement_id: str) -> Standing | None:
+# Agreements whose signatures verified, by what the verdict depends on: the document with its
+# signatures and the parties' key periods. A rotation that changes a period changes the key, so
+# nothing stale is ever served; the front desk asks for the same few agreements all day.
+_VERIFIED: dict[tuple[Any, ...], bool] = {}
+_VERIFIED_MAX = 1024
+
+
+def _verified(doc: Mapping[str, Any], ring: Keyring) -> bool:
+    try:
+        periods = tuple(
+            (p.kid, p.from_ts, p.until_ts) for party in doc["parties"] for p in ring.periods(party)
+        )
+        key = (canonicalize(doc), periods)
+    except (KeyError, TypeError, ValueError, ProtocolError):
+        return is_valid(doc, ring)
+    found = _VERIFIED.get(key)
+    if found is None:
+        found = is_valid(doc, ring)
+        if len(_VERIFIED) >= _VERIFIED_MAX:
+            _VERIFIED.clear()
+        _VERIFIED[key] = found
+    return found
+
+
+def agreement(
+    session: Session, agreement_id: str, ring: Keyring | None = None
+) -> Standing | None:
     """Where the one agreement ``agreement_id`` stands, as :func:`agreements` would say (the
-    front desk asks this for every pass, so only that agreement's rows are read)."""
+    front desk asks this for every pass, so only that agreement's rows are read; ``ring``, the
+    keyring when the caller already built it)."""
     net = NetworkState()
     rows = session.scalars(
         select(AgreementPublication).where(AgreementPublication.id == agreement_id)
@@ -295,8 +324,8 @@ def agreement(session: Session, agreement_id: str) -> Standing | None:
     ends = select(AgreementTermination).where(AgreementTermination.id == agreement_id)
     for end in session.scalars(ends):
         net.of(end.origin).terminations[end.id] = _termination(end)
-    ring = keyring(session)
-    return _standing(net, lambda doc: is_valid(doc, ring)).get(agreement_id)
+    keys = ring if ring is not None else keyring(session)
+    return _standing(net, lambda doc: _verified(doc, keys)).get(agreement_id)
 
 
 def _termination(row: AgreementTermination) -> Record:

@@ -81,6 +81,14 @@ class CheckinResult:
         }
 
 
+def _timezone(session: Session, node: Node) -> str:
+    """Our time zone, from our own published profile (one row)."""
+    ours = published.space(session, node.node_id)
+    if ours is not None:
+        return str(ours.profile["timezone"])
+    return str(get_profile(session, node.node_id)["timezone"])
+
+
 def _refused(reason: str, **details: Any) -> CheckinResult:
     return CheckinResult(False, reason, MESSAGES.get(reason, reason), **details)
 
@@ -99,16 +107,17 @@ def check_in(
     text = (token or "").strip()
     if not text or len(text.encode("utf-8", "replace")) > MAX_TOKEN_BYTES:
         return _refused("malformed")
-    timezone = str(get_profile(session, node.node_id)["timezone"])
+    timezone = _timezone(session, node)
     now = int(node.clock())
     today = local_today(timezone, now * 1000)
+    ring = feedstore.keyring(session)
     standing: dict[str, Any] = {}
 
     def is_revoked(issuer: str, jti_hash: str) -> bool:
         return published.is_revoked(session, issuer, jti_hash)
 
     def agreement_lookup(agreement: str, issuer: str) -> dict[str, Any] | None:
-        found = published.agreement(session, agreement)
+        found = published.agreement(session, agreement, ring)
         if found is None or not found.in_force or issuer not in found.document["parties"]:
             return None
         standing["doc"] = found.document
@@ -118,7 +127,7 @@ def check_in(
         claims = tokens.verify_pass(
             text,
             node.node_id,
-            feedstore.keyring(session),
+            ring,
             now,
             is_revoked=is_revoked,
             agreement_lookup=agreement_lookup,
@@ -214,7 +223,7 @@ class VisitView:
 
 def todays_checkins(session: Session, node: Node) -> list[VisitView]:
     """Today's guests (our date), latest first."""
-    timezone = str(get_profile(session, node.node_id)["timezone"])
+    timezone = _timezone(session, node)
     today = local_today(timezone, node.now_ms())
     rows = list(
         session.scalars(
