@@ -25,3 +25,13 @@ def post_worker_init(worker: object) -> None:
     del worker
     gc.collect()  # what is already garbage is freed, not frozen
     gc.freeze()
+
+
+def child_exit(server: object, worker: object) -> None:
+    """With PROMETHEUS_MULTIPROC_DIR set (several workers, one /metrics): forget a dead worker's
+    live gauges, as prometheus-client's multiprocess mode asks (deploy/README.md §Metrics)."""
+    del server
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]

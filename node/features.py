@@ -51,7 +51,13 @@ def resolve(reference: str) -> Any:
 CORE = Feature(
     name="core",
     projectors="node.projectors:LISTING_PROJECTORS",
-    web=("node.http.health", "node.http.api", "node.http.wellknown", "node.web"),
+    web=(
+        "node.http.health",
+        "node.http.metrics_endpoint",
+        "node.http.api",
+        "node.http.wellknown",
+        "node.web",
+    ),
     cli={
         "node.cli.setup_cmds": ("init", "run", "settings", "db"),
         "node.cli.content_cmds": ("space", "resource", "event", "member", "feed"),

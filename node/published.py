@@ -307,9 +307,7 @@ def _verified(doc: Mapping[str, Any], ring: Keyring) -> bool:
     return found
 
 
-def agreement(
-    session: Session, agreement_id: str, ring: Keyring | None = None
-) -> Standing | None:
+def agreement(session: Session, agreement_id: str, ring: Keyring | None = None) -> Standing | None:
     """Where the one agreement ``agreement_id`` stands, as :func:`agreements` would say (the
     front desk asks this for every pass, so only that agreement's rows are read; ``ring``, the
     keyring when the caller already built it)."""

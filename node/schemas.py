@@ -82,9 +82,7 @@ def _node_id(value: str) -> None:
 class OpeningHoursSchema(StrictSchema):
     days = fields.List(Line(validate=validate.OneOf(DAYS)), required=True)
     opens = Line(required=True, validate=validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$"))
-    closes = Line(
-        required=True, validate=validate.Regexp(r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$")
-    )
+    closes = Line(required=True, validate=validate.Regexp(r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$"))
     valid_from = fields.Date(format="iso")
     valid_through = fields.Date(format="iso")
 

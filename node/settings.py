@@ -174,6 +174,14 @@ SETTINGS: tuple[Setting, ...] = (
         constraint=Text(4096, False),
     ),
     Setting(
+        "metrics_token",
+        "",
+        "Bearer token a Prometheus scrape of /metrics must send; empty means /metrics is open "
+        "(keep it reachable from the monitoring host only).",
+        True,
+        constraint=Text(1024),
+    ),
+    Setting(
         "key_passphrase",
         "",
         "Passphrase of the node key file, if it is encrypted.",

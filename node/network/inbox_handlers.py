@@ -103,6 +103,7 @@ HANDLERS: tuple[tuple[str, Handle, Prepare | None], ...] = (
 )
 """(type, handle, prepare) for each message type this module handles."""
 
+
 def register_core_handlers(registry: InboxHandlers) -> None:
     """Register the peering and push-hint handlers (the twinning feature registers its own)."""
     for kind, handle, prepare in HANDLERS:

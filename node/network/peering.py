@@ -122,8 +122,10 @@ def apply(
     if new_state == "active" and peer.next_try is None:
         peer.next_try = now  # sync at once
     session.flush()
-    if node is not None and (state == "active") != (new_state == "active") and writable(
-        session, node
+    if (
+        node is not None
+        and (state == "active") != (new_state == "active")
+        and writable(session, node)
     ):
         announce_peers(session, node)
     return peer

@@ -40,7 +40,7 @@ from federation.sync import (
     sync_from_peer,
 )
 from federation.transport.client import PeerClient
-from node import feedcheck, feedstore
+from node import feedcheck, feedstore, metrics
 from node.clock import aware
 from node.models import Block, ForkProof, Origin, Peer
 from node.network.outbox import queue_heads_changed
@@ -204,6 +204,10 @@ def sync_peer(
         # Forks are a best-effort extra: the feed round itself already succeeded.
         with contextlib.suppress(ProtocolError):
             forks = len(ingest_fork_proofs(client.get_forks(peer.url), store).recorded)
+    outcome = "failed" if report.peer_failed else "out-of-time" if report.out_of_time else "ok"
+    metrics.SYNC_ROUNDS.labels(peer.id, outcome).inc()
+    if report.total_stored:
+        metrics.ENTRIES_STORED.labels(peer.id).inc(report.total_stored)
     now = node.now()
     with node.db.write() as session:
         row = session.get(Peer, peer.id)

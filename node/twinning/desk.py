@@ -21,7 +21,7 @@ from federation import passes as tokens
 from federation.agreements import grant_for
 from federation.errors import PassError
 from federation.quota import decide_counts
-from node import feedstore, published
+from node import feedstore, metrics, published
 from node.clock import aware, local_today, zone
 from node.formats import resource_kind_label
 from node.runtime import Node
@@ -104,6 +104,15 @@ def check_in(
 ) -> CheckinResult:
     """Check the pass ``token`` for a visit today (our date), for ``resource`` (a resource
     kind) if given, and count the day when admitted."""
+    result = _check(session, node, token, resource)
+    outcome = "admitted" if result.admitted else "refused"
+    metrics.CHECKINS.labels(
+        outcome, result.reason or ("already-today" if result.already_today else "")
+    ).inc()
+    return result
+
+
+def _check(session: Session, node: Node, token: str, resource: str | None) -> CheckinResult:
     text = (token or "").strip()
     if not text or len(text.encode("utf-8", "replace")) > MAX_TOKEN_BYTES:
         return _refused("malformed")

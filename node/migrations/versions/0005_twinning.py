@@ -75,9 +75,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_visits_agreement_day", "visits", ["agreement_id", "day"])
     with op.batch_alter_table("members") as batch:
-        batch.add_column(
-            sa.Column("suspended", sa.Boolean(), server_default="0", nullable=False)
-        )
+        batch.add_column(sa.Column("suspended", sa.Boolean(), server_default="0", nullable=False))
     with op.batch_alter_table("admin_users") as batch:
         batch.add_column(
             sa.Column("role", sa.String(length=16), server_default="admin", nullable=False)
