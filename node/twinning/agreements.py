@@ -348,6 +348,29 @@ class AgreementView:
     ends_after: str | None
     reason: str | None
 
+    def as_dict(self) -> dict[str, Any]:
+        """The view as JSON (``spazi agreement list --json`` and the API)."""
+
+        def terms(t: Terms) -> dict[str, Any]:
+            return {
+                "days_per_member_month": t.per_member,
+                "days_total_month": t.total,
+                "resource_kinds": list(t.kinds),
+            }
+
+        return {
+            "id": self.id,
+            "partner_id": self.partner_id,
+            "partner_name": self.partner_name,
+            "state": self.state,
+            "we_give": terms(self.we_give),
+            "they_give": terms(self.they_give),
+            "valid_from": self.valid_from,
+            "valid_until": self.valid_until,
+            "ends_after": self.ends_after,
+            "reason": self.reason,
+        }
+
 
 def _terms(doc: Mapping[str, Any], host: str, guest_home: str) -> Terms:
     grant = documents.grant_for(doc, host, guest_home) or {}

@@ -65,35 +65,13 @@ def _terms(data: dict[str, Any]) -> agreements.Terms:
     )
 
 
-def _agreement_json(view: agreements.AgreementView) -> dict[str, Any]:
-    def terms(t: agreements.Terms) -> dict[str, Any]:
-        return {
-            "days_per_member_month": t.per_member,
-            "days_total_month": t.total,
-            "resource_kinds": list(t.kinds),
-        }
-
-    return {
-        "id": view.id,
-        "partner_id": view.partner_id,
-        "partner_name": view.partner_name,
-        "state": view.state,
-        "we_give": terms(view.we_give),
-        "they_give": terms(view.they_give),
-        "valid_from": view.valid_from,
-        "valid_until": view.valid_until,
-        "ends_after": view.ends_after,
-        "reason": view.reason,
-    }
-
-
 @operation(bp, "/agreements", "GET", "Twinning agreements and where each stands", admin=True)
 def list_agreements() -> Response:
     current = node()
     with current.db.read() as session:
         admin_token(session)
         views = agreements.list_views(session, current)
-    return jsonify({"agreements": [_agreement_json(v) for v in views]})
+    return jsonify({"agreements": [v.as_dict() for v in views]})
 
 
 @operation(
@@ -109,7 +87,7 @@ def get_agreement(agreement_id: str) -> Response:
     with current.db.read() as session:
         admin_token(session)
         view = agreements.view(session, current, agreements.get(session, agreement_id))
-    return jsonify(_agreement_json(view))
+    return jsonify(view.as_dict())
 
 
 @operation(
@@ -137,7 +115,7 @@ def propose_agreement() -> tuple[Response, int]:
             data["valid_from"].isoformat(),
             data["valid_until"].isoformat(),
         )
-        body = _agreement_json(agreements.view(session, current, row))
+        body = agreements.view(session, current, row).as_dict()
     response = jsonify(body)
     response.headers["Location"] = url_for("twinning_api.get_agreement", agreement_id=body["id"])
     return response, 201
@@ -162,7 +140,7 @@ def _answer(step: str, agreement_id: str, **extra: Any) -> Response:
                 effective.isoformat() if effective else None,
                 data.get("reason"),
             )
-        body = _agreement_json(agreements.view(session, current, row))
+        body = agreements.view(session, current, row).as_dict()
     return jsonify(body)
 
 

@@ -69,36 +69,13 @@ def _row(view: Any) -> dict[str, Any]:
     }
 
 
-def _json(view: Any) -> dict[str, Any]:
-    return {
-        "id": view.id,
-        "partner_id": view.partner_id,
-        "partner_name": view.partner_name,
-        "state": view.state,
-        "we_give": _terms_json(view.we_give),
-        "they_give": _terms_json(view.they_give),
-        "valid_from": view.valid_from,
-        "valid_until": view.valid_until,
-        "ends_after": view.ends_after,
-        "reason": view.reason,
-    }
-
-
-def _terms_json(terms: Any) -> dict[str, Any]:
-    return {
-        "days_per_member_month": terms.per_member,
-        "days_total_month": terms.total,
-        "resource_kinds": list(terms.kinds),
-    }
-
-
 def cmd_agreement_list(args: argparse.Namespace, node: Node) -> int:
     from node.twinning import agreements
 
     with node.db.read() as session:
         views = agreements.list_views(session, node)
     if args.json:
-        emit_json([_json(v) for v in views])
+        emit_json([v.as_dict() for v in views])
     elif not views:
         echo("no agreements yet: spazi agreement propose PARTNER …")
     else:
@@ -112,7 +89,7 @@ def cmd_agreement_show(args: argparse.Namespace, node: Node) -> int:
     with node.db.read() as session:
         view = agreements.view(session, node, agreements.get(session, args.id))
     if args.json:
-        emit_json(_json(view))
+        emit_json(view.as_dict())
         return 0
     for label, value in (
         ("id", view.id),

@@ -30,16 +30,10 @@ from node.twinning.models import Visit
 
 MAX_TOKEN_BYTES = 2048  # protocol.md §Guest passes: refused before parsing
 
-# What the front desk reads for each refusal (protocol.md §Guest passes, plus the quotas').
+# What the front desk reads for each refusal: the protocol's reasons (federation/passes.py,
+# protocol.md §Guest passes), then the host's own.
 MESSAGES: dict[str, str] = {
-    "malformed": "This is not a readable Spazi guest pass.",
-    "bad-signature": "The pass is not validly signed by its home space.",
-    "unknown-issuer": "The pass was signed with a key its home space does not (or did not) hold.",
-    "wrong-host": "The pass was issued for another space.",
-    "not-yet-valid": "The pass is not valid yet.",
-    "expired": "The pass has expired.",
-    "revoked": "The home space has revoked this pass.",
-    "no-agreement": "There is no active twinning agreement covering this visit today.",
+    **tokens.PASS_REASONS,
     "member-quota": "This member has used all their guest days here this month.",
     "partner-quota": "The members of this space have used all their guest days here this month.",
     "resource-not-covered": "The agreement does not cover this kind of space.",
