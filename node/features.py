@@ -85,11 +85,14 @@ TWINNING = Feature(
     jobs="node.twinning.jobs:TWINNING_JOBS",
 )
 
+# Backups of a running node in one archive, and restoring them (node/backup/).
+BACKUP = Feature(name="backup", cli={"node.backup.cli": ("backup", "restore")})
+
 # A small federated network on this machine in one command (node/demo/).
 DEMO = Feature(name="demo", cli={"node.demo.cli": ("demo",)})
 
 # Every feature of the node, in the order their parts are registered.
-FEATURES: tuple[Feature, ...] = (CORE, NETWORK, TWINNING, DEMO)
+FEATURES: tuple[Feature, ...] = (CORE, NETWORK, TWINNING, BACKUP, DEMO)
 
 
 def _collect(part: str, key: Callable[[Any], str], what: str) -> Mapping[str, Any]:
