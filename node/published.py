@@ -263,29 +263,47 @@ def hidden_origins(session: Session) -> set[str]:
 # ---- agreements ----------------------------------------------------------------------------
 
 
-def agreements(session: Session, involving: str | None = None) -> dict[str, Standing]:
+def agreements(
+    session: Session, involving: str | None = None, ring: Keyring | None = None
+) -> dict[str, Standing]:
     """Every agreement a party published, with where it stands (protocol.md §Published
     state); only those with ``involving`` as a party when given.
 
     Signatures are checked against the keys known now, so an agreement whose party rotated
     before signing stands once that rotation has been synced, whatever arrived first.
     """
+    return _standings(session, select(AgreementPublication), involving, ring)
+
+
+def agreement(session: Session, agreement_id: str, ring: Keyring | None = None) -> Standing | None:
+    """Where the one agreement ``agreement_id`` stands, as :func:`agreements` would say (the
+    front desk asks this for every pass, so only that agreement's rows are read; ``ring``, the
+    keyring when the caller already built it)."""
+    query = select(AgreementPublication).where(AgreementPublication.id == agreement_id)
+    return _standings(session, query, None, ring).get(agreement_id)
+
+
+def _standings(
+    session: Session, publications: Any, involving: str | None, ring: Keyring | None
+) -> dict[str, Standing]:
+    """The fold of the ``publications`` rows (and their terminations) into standings."""
     net = NetworkState()
-    for row in session.scalars(select(AgreementPublication)):
+    for row in session.scalars(publications):
         if involving is None or involving in row.document["parties"]:
             net.of(row.origin).agreements[row.id] = Record(row.document, row.seq, row.ts)
     wanted = {name for state in net.origins.values() for name in state.agreements}
-    if wanted:
-        ends = select(AgreementTermination).where(AgreementTermination.id.in_(wanted))
-        for end in session.scalars(ends):
-            net.of(end.origin).terminations[end.id] = _termination(end)
-    ring = keyring(session)
-    return _standing(net, lambda doc: is_valid(doc, ring))
+    if not wanted:
+        return {}
+    ends = select(AgreementTermination).where(AgreementTermination.id.in_(wanted))
+    for end in session.scalars(ends):
+        net.of(end.origin).terminations[end.id] = _termination(end)
+    keys = ring if ring is not None else keyring(session)
+    return _standing(net, lambda doc: _verified(doc, keys))
 
 
 # Agreements whose signatures verified, by what the verdict depends on: the document with its
 # signatures and the parties' key periods. A rotation that changes a period changes the key, so
-# nothing stale is ever served; the front desk asks for the same few agreements all day.
+# nothing stale is ever served; pages and the front desk ask for the same few agreements all day.
 _VERIFIED: dict[tuple[Any, ...], bool] = {}
 _VERIFIED_MAX = 1024
 
@@ -305,25 +323,6 @@ def _verified(doc: Mapping[str, Any], ring: Keyring) -> bool:
             _VERIFIED.clear()
         _VERIFIED[key] = found
     return found
-
-
-def agreement(session: Session, agreement_id: str, ring: Keyring | None = None) -> Standing | None:
-    """Where the one agreement ``agreement_id`` stands, as :func:`agreements` would say (the
-    front desk asks this for every pass, so only that agreement's rows are read; ``ring``, the
-    keyring when the caller already built it)."""
-    net = NetworkState()
-    rows = session.scalars(
-        select(AgreementPublication).where(AgreementPublication.id == agreement_id)
-    )
-    for row in rows:
-        net.of(row.origin).agreements[row.id] = Record(row.document, row.seq, row.ts)
-    if not net.origins:
-        return None
-    ends = select(AgreementTermination).where(AgreementTermination.id == agreement_id)
-    for end in session.scalars(ends):
-        net.of(end.origin).terminations[end.id] = _termination(end)
-    keys = ring if ring is not None else keyring(session)
-    return _standing(net, lambda doc: _verified(doc, keys)).get(agreement_id)
 
 
 def _termination(row: AgreementTermination) -> Record:
