@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import String, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -22,6 +22,11 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 class Base(DeclarativeBase):
     """Declarative base of every node table."""
+
+
+# Column types every feature's tables share: a node id (did:key) and a SHA-256 in hex.
+DID = String(80)
+HASH = String(64)
 
 
 WAL_CHECKPOINT_PAGES = 8000  # of SQLite's default 4 KiB pages

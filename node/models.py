@@ -26,11 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from node.db import Base
+from node.db import DID, HASH, Base
 from node.features import load_models
-
-DID = String(80)
-HASH = String(64)
 
 
 class Origin(Base):

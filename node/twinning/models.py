@@ -25,10 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from node.db import Base
-
-DID = String(80)
-HASH = String(64)
+from node.db import DID, HASH, Base
 
 
 class Agreement(Base):
