@@ -147,14 +147,9 @@ def _verify_party(doc: Mapping[str, Any], party: str, keyring: Keyring) -> None:
     raise AgreementError("bad-signature", f"the signature of {party} does not verify")
 
 
-def countersign(
-    key: NodeKey, doc: Mapping[str, Any], keyring: Keyring, node_id: str | None = None
-) -> dict[str, Any]:
-    """Check the proposer's signature and add ours; we must be the other party.
-
-    ``node_id`` is our node's id (default ``key.did``; see :func:`propose`).
-    """
-    me = node_id or key.did
+def check_proposal(doc: Any, keyring: Keyring, me: str) -> None:
+    """Raise :class:`AgreementError` unless ``doc`` is a well-formed proposal to ``me`` with
+    terms inside the rules and a valid signature of the other party."""
     parties = doc.get("parties") if isinstance(doc, Mapping) else None
     if not isinstance(parties, list) or me not in parties:
         raise AgreementError("not-a-party", "this node is not a party to the agreement")
@@ -166,8 +161,18 @@ def countersign(
     # Only after the shape check: parties are then two different ids and sigs is an object.
     if not isinstance(doc["sigs"], Mapping):
         raise AgreementError("bad-terms", "agreement.sigs must be an object")
-    proposer = next(p for p in parties if p != me)
-    _verify_party(doc, proposer, keyring)
+    _verify_party(doc, next(p for p in parties if p != me), keyring)
+
+
+def countersign(
+    key: NodeKey, doc: Mapping[str, Any], keyring: Keyring, node_id: str | None = None
+) -> dict[str, Any]:
+    """Check the proposal (:func:`check_proposal`) and add our signature.
+
+    ``node_id`` is our node's id (default ``key.did``; see :func:`propose`).
+    """
+    me = node_id or key.did
+    check_proposal(doc, keyring, me)
     signed = dict(doc)
     signed["sigs"] = {**doc["sigs"], me: sign(key, Tag.AGREEMENT, unsigned(doc))}
     return signed

@@ -278,11 +278,8 @@ def receive_proposal(session: Session, node: Node, sender: str, doc: Any) -> Agr
         raise Conflict("this node is not the agreement's second party", reason="not-a-party")
     if set(doc.get("sigs") or {}) != {sender}:
         raise Conflict("a proposal carries the proposer's signature only", reason="bad-terms")
-    # countersign checks shape, terms and the proposer's signature; its result is not kept.
     try:
-        documents.countersign(
-            current_key(session, node), doc, feedstore.keyring(session), node.node_id
-        )
+        documents.check_proposal(doc, feedstore.keyring(session), node.node_id)
     except ProtocolError as exc:
         raise Conflict(exc.detail, reason=exc.reason) from exc
     agreement = documents.agreement_id(doc)
