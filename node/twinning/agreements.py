@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from federation import agreements as documents
@@ -22,7 +22,7 @@ from federation.errors import ProtocolError
 from federation.state import Standing
 from federation.vocabulary import RESOURCE_KINDS
 from node import feedstore, published
-from node.clock import local_today
+from node.clock import local_day_start, local_today
 from node.errors import Conflict, InvalidInput, NotFound
 from node.formats import parse_date
 from node.keystore import current_key
@@ -32,7 +32,7 @@ from node.services.network import node_url
 from node.services.publishing import publish
 from node.services.space import get_profile
 from node.twinning import lifecycle
-from node.twinning.models import Agreement
+from node.twinning.models import Agreement, GuestPass, Visit
 from node.twinning.partners import resolve_partner
 
 MAX_YEARS = 5  # an agreement longer than this is more likely a typo in the year
@@ -432,3 +432,25 @@ def in_force(
         if grant is not None and documents.is_active(doc, day):
             return agreement, grant
     return None
+
+
+def month_usage(session: Session, node: Node, agreement: str, today: date) -> dict[str, int]:
+    """This month (our calendar, up to ``today``) under ``agreement``: guest days the partner's
+    members used here, and passes we issued to our members for the partner."""
+    first = today.replace(day=1)
+    hosted = session.scalar(
+        select(func.count())
+        .select_from(Visit)
+        .where(
+            Visit.agreement_id == agreement,
+            Visit.day >= first.isoformat(),
+            Visit.day <= today.isoformat(),
+        )
+    )
+    since = int(local_day_start(first, get_profile(session, node.node_id)["timezone"]).timestamp())
+    issued = session.scalar(
+        select(func.count())
+        .select_from(GuestPass)
+        .where(GuestPass.agreement_id == agreement, GuestPass.iat >= since)
+    )
+    return {"hosted": int(hosted or 0), "issued": int(issued or 0)}

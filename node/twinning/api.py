@@ -10,6 +10,7 @@ from flask import Blueprint, Flask, Response, jsonify, request, url_for
 from marshmallow import fields, validate
 
 from federation.vocabulary import RESOURCE_KINDS
+from node.errors import InvalidInput
 from node.http.api import admin_token
 from node.http.apidoc import operation
 from node.http.context import node
@@ -215,8 +216,6 @@ def list_passes() -> Response:
     current = node()
     member = request.args.get("member_id")
     if member is not None and not member.isdigit():
-        from node.errors import InvalidInput
-
         raise InvalidInput(
             "member_id: a member number", errors={"member_id": ["Not a valid integer."]}
         )

@@ -10,19 +10,18 @@ member page needs no login: its secret link is the credential (node/twinning/mem
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
 from flask import Blueprint, Flask, Response, flash, g, redirect, request, url_for
-from sqlalchemy import func, select
 from werkzeug.wrappers import Response as BaseResponse
 
 from federation.agreements import grant_for
 from federation.vocabulary import RESOURCE_KINDS
 from node import published
 from node.clock import local_today, zone
-from node.errors import NodeError
+from node.errors import InvalidInput, NodeError, NotFound
 from node.formats import resource_kind_label
 from node.http.context import node
 from node.http.headers import SCRIPT_PAGE_POLICY, WORKER_POLICY
@@ -30,7 +29,7 @@ from node.models import Member
 from node.services.space import get_profile
 from node.twinning import agreements, desk, passes, photos
 from node.twinning.member_links import member_for_link, partner_summaries
-from node.twinning.models import GuestPass, Visit
+from node.twinning.models import GuestPass
 from node.twinning.partners import known_spaces
 from node.twinning.qr import svg_inline
 from node.web.admin_pages import PageResult, admin_page, no_store, require_login
@@ -57,27 +56,6 @@ member = Blueprint("member_pages", __name__, url_prefix="/m")
 # -- partners (admin) --------------------------------------------------------------------------
 
 
-def _month_usage(agreement_id: str, partner: str, today: date) -> dict[str, int]:
-    """Guest days their members used here this month, and passes we issued for there."""
-    first = today.replace(day=1).isoformat()
-    with node().db.read() as session:
-        hosted = session.scalar(
-            select(func.count())
-            .select_from(Visit)
-            .where(
-                Visit.agreement_id == agreement_id,
-                Visit.day >= first,
-                Visit.day <= today.isoformat(),
-            )
-        )
-        issued = session.scalar(
-            select(func.count())
-            .select_from(GuestPass)
-            .where(GuestPass.agreement_id == agreement_id, GuestPass.partner_id == partner)
-        )
-    return {"hosted": int(hosted or 0), "issued": int(issued or 0)}
-
-
 @admin.get("/partners")
 def partners(message: str | None = None, status: int = 200) -> PageResult:
     """Propose, answer and end agreements; this month's usage of each active one."""
@@ -86,7 +64,11 @@ def partners(message: str | None = None, status: int = 200) -> PageResult:
         views = agreements.list_views(session, current)
         spaces = known_spaces(session, current)
         today = agreements.today(session, current)
-    usage = {v.id: _month_usage(v.id, v.partner_id, today) for v in views if v.state == "active"}
+        usage = {
+            v.id: agreements.month_usage(session, current, v.id, today)
+            for v in views
+            if v.state == "active"
+        }
     return admin_page(
         "twinning/partners.html",
         status=status,
@@ -117,8 +99,6 @@ def _do(action: Any, done: str) -> PageResult:
 def _int(name: str) -> int:
     text = request.form.get(name, "").strip()
     if not text.isdigit() or len(text) > 6:
-        from node.errors import InvalidInput
-
         raise InvalidInput(f"{name.replace('_', ' ')}: a whole number of days")
     return int(text)
 
@@ -231,8 +211,6 @@ def _member_or_404(secret: str) -> Any:
     with node().db.read() as session:
         found = member_for_link(session, secret)
     if found is None:
-        from node.errors import NotFound
-
         raise NotFound("this link is not valid (any more): ask your space for a new one")
     return found
 
@@ -299,8 +277,6 @@ def pass_page(jti: str) -> BaseResponse:
     with current.db.read() as session:
         row = session.get(GuestPass, jti) if len(jti) <= 64 else None
         if row is None:
-            from node.errors import NotFound
-
             raise NotFound("no such pass: ask your space for a new one")
         home = get_profile(session, current.node_id)
         partner = published.space_names(session, [row.partner_id]).get(row.partner_id, "")

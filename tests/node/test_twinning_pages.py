@@ -263,3 +263,16 @@ def test_the_pass_page_shows_one_pass_and_its_state(net: Network) -> None:
     html = _html(net["a"].client.get(f"/m/pass/{issued.jti}"))
     assert "revoked" in html and "<svg" not in html
     assert net["a"].client.get("/m/pass/" + "z" * 22).status_code == 404
+
+
+def test_the_partners_page_counts_this_months_usage(net: Network) -> None:
+    twin(net, "a", "b", ours=Terms(2, 10, ("hot_desk",)))
+    _login(net["a"], "admin@a.test")
+    _login(net["b"], "admin@b.test")
+    token = _pass(net, add_member(net, "a"))
+    _desk_post(net["b"], token=token)
+    assert "1 guest day used here" in _html(net["b"].client.get("/admin/partners"))
+    assert "1 passes issued to ours" in _html(net["a"].client.get("/admin/partners"))
+    net.clock.advance(14 * 86400)  # December: a new month counts from nothing
+    assert "0 guest days used here" in _html(net["b"].client.get("/admin/partners"))
+    assert "0 passes issued to ours" in _html(net["a"].client.get("/admin/partners"))
