@@ -100,6 +100,23 @@ def spazi(
     return result
 
 
+def make_space(tmp_path: Path, name: str, timezone: str = "Europe/Rome") -> tuple[Path, int, str]:
+    """``spazi init`` a space on a free loopback port: its data dir, port and node id."""
+    data, port = tmp_path / name.replace(" ", "-"), free_port()
+    out = spazi(
+        "init",
+        str(data),
+        "--name",
+        name,
+        "--url",
+        f"http://127.0.0.1:{port}",
+        "--timezone",
+        timezone,
+    ).stdout
+    node_id = next(w for w in out.split() if w.startswith("did:key:"))
+    return data, port, node_id
+
+
 class NodeProcess:
     """``spazi run`` in a child process, stopped on :meth:`stop`."""
 

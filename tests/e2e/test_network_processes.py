@@ -12,27 +12,18 @@ from federation.canonical import parse_strict
 from federation.entries import Entry
 from federation.feeds import Head, verify_page
 from federation.keyring import Keyring
-from tests.e2e.processes import NodeProcess, NotYet, free_port, get_document, spazi, wait_for
+from tests.e2e.processes import (
+    NodeProcess,
+    NotYet,
+    get_document,
+    make_space,
+    spazi,
+    wait_for,
+)
 
 pytestmark = pytest.mark.e2e
 
 ENV = {"SPAZI_ALLOW_PRIVATE_PEERS": "true", "SPAZI_SYNC_INTERVAL": "1"}
-
-
-def make_space(tmp_path: Path, name: str) -> tuple[Path, int, str]:
-    data, port = tmp_path / name, free_port()
-    out = spazi(
-        "init",
-        str(data),
-        "--name",
-        name,
-        "--url",
-        f"http://127.0.0.1:{port}",
-        "--timezone",
-        "Europe/Rome",
-    ).stdout
-    node_id = next(w for w in out.split() if w.startswith("did:key:"))
-    return data, port, node_id
 
 
 def heads(process: NodeProcess) -> dict:

@@ -10,26 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.processes import NodeProcess, NotYet, free_port, spazi, wait_for
-
-pytestmark = pytest.mark.e2e
+from tests.e2e.processes import NodeProcess, NotYet, make_space, spazi, wait_for
 
 ENV = {"SPAZI_ALLOW_PRIVATE_PEERS": "true", "SPAZI_SYNC_INTERVAL": "1"}
 
-
-def make_space(tmp_path: Path, name: str, timezone: str) -> tuple[Path, int, str]:
-    data, port = tmp_path / name.replace(" ", "-"), free_port()
-    out = spazi(
-        "init",
-        str(data),
-        "--name",
-        name,
-        "--url",
-        f"http://127.0.0.1:{port}",
-        "--timezone",
-        timezone,
-    ).stdout
-    return data, port, next(w for w in out.split() if w.startswith("did:key:"))
+pytestmark = pytest.mark.e2e
 
 
 def agreements(data_dir: Path) -> list[dict]:
