@@ -184,6 +184,8 @@ def test_keep_reuses_the_network_and_a_busy_port_is_one_line(tmp_path: Path) -> 
     assert _table(first.stdout.splitlines()) == _table(second.stdout.splitlines())
 
     with socket.socket() as busy:
+        # The runs above leave the port in TIME_WAIT; a listening socket still makes it busy.
+        busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         busy.bind(("127.0.0.1", base + 1))
         busy.listen()
         fresh = tmp_path / "fresh"
