@@ -7,6 +7,7 @@ the CLI, and tests pass a dict of overrides instead.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -408,6 +409,22 @@ def render_toml(values: Mapping[str, Any]) -> str:
         lines.append(f"{name} = {toml_value(value)}")
         lines.append("")
     return "\n".join(lines)
+
+
+def write_setting(data_dir: str | os.PathLike[str], name: str, value: Any) -> Path:
+    """Set ``name`` to ``value`` in the data dir's ``spazi.toml``, keeping every other line
+    (and the admin's comments) as it was; returns the file's path."""
+    setting = _BY_NAME[name]
+    line = f"{name} = {toml_value(_coerce(setting, value, name))}"
+    path = Path(data_dir) / "spazi.toml"
+    lines = path.read_text("utf-8").splitlines() if path.exists() else []
+    assignment = re.compile(rf"^\s*{re.escape(name)}\s*=")
+    replaced = [line if assignment.match(old) else old for old in lines]
+    if not any(assignment.match(old) for old in lines):
+        replaced += [f"# {setting.help}", line]
+    path.write_text("\n".join(replaced) + "\n", "utf-8")
+    load_settings(data_dir)  # still valid TOML with the new value, or a SettingsError
+    return path
 
 
 def markdown_table() -> str:

@@ -5,14 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from federation.canonical import parse_strict
 from federation.errors import ProtocolError
-from federation.feeds import Head, verify_page
-from federation.keyring import Keyring
 from node import formats, published
 from node.cli.output import CliError, Progress, echo, emit_json, option, table, verbatim
 from node.feedcheck import alerts
 from node.feedstore import page_raw
+from node.feedverify import verify_own_feed
 from node.runtime import Node
 from node.services import events, members, resources, space
 
@@ -267,30 +265,20 @@ def cmd_feed_show(args: argparse.Namespace, node: Node) -> int:
 
 def cmd_feed_verify(args: argparse.Namespace, node: Node) -> int:
     """Re-verify our whole feed from seq 1, page by page, as a peer would."""
-    ring, head, checked = Keyring(), Head(), 0
     progress = Progress("verifying feed")
-    while True:
-        with node.db.read() as session:
-            raws = page_raw(session, node.node_id, head.seq, 1000)
-        if not raws:
-            break
-        try:
-            docs = [parse_strict(raw) for raw in raws]
-            entries = verify_page(
-                node.node_id,
-                head,
-                docs,
-                ring,
-                node.now_ms(),
-                checked=True,
-                threads=node.verify_threads,
-            )
-        except ProtocolError as exc:
-            progress.finish("FAILED")
-            raise CliError(f"the feed fails verification after seq {head.seq}: {exc}") from exc
-        checked += len(entries)
-        head = Head(entries[-1].seq, entries[-1].hash)
-        progress.advance(len(entries), f"entries (seq {head.seq})")
+    head = {"seq": 0}
+
+    def on_page(count: int, seq: int) -> None:
+        head["seq"] = seq
+        progress.advance(count, f"entries (seq {seq})")
+
+    try:
+        checked = verify_own_feed(
+            node.db, node.node_id, node.now_ms(), node.verify_threads, on_page
+        )
+    except ProtocolError as exc:
+        progress.finish("FAILED")
+        raise CliError(f"the feed fails verification after seq {head['seq']}: {exc}") from exc
     progress.finish(f"ok, {checked} entries verify")
     # The entries we hold may verify while peers hold more, or a proof that we forked
     # (node.feedcheck): then the feed is not fine, whatever this database says.

@@ -192,6 +192,11 @@ def _known_failure(exc: Exception) -> str | None:
         why = unavailable(exc)
         if why is not None:
             return f"{why}; nothing was changed: try again in a moment"
+        from sqlalchemy.exc import OperationalError
+
+        if isinstance(exc, OperationalError):  # a database that is not there, or not ours
+            said = str(exc.orig or exc).strip().splitlines() or ["no reason given"]
+            return f"the database cannot be used ({said[0]}): check database_url"
     if isinstance(exc, OSError):
         where = f"{exc.filename}: " if exc.filename else ""
         return f"{where}{exc.strerror or exc}; nothing was changed"

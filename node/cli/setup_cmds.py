@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from federation.errors import ProtocolError
 from federation.keys import fingerprint
 from node.bootstrap import AlreadyInitialised, init_node
-from node.cli.output import CliError, echo, table
+from node.cli.output import CliError, Progress, echo, table
 from node.db import Database
 from node.migrate import current_revision, head_revision, upgrade
 from node.settings import SETTINGS, check_setting, load_settings, markdown_table
+
+if TYPE_CHECKING:
+    from node.runtime import Node
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -115,6 +121,71 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_status(args: argparse.Namespace) -> int:
+    """The database's schema revision against this build's; exit 1 when it cannot be reached
+    or is not current (the compose file's worker health check, deploy/compose.yaml)."""
+    settings = load_settings(args.data_dir)
+    if not settings["database_url"]:
+        raise CliError("no data dir: pass --data-dir or set SPAZI_DATA_DIR", 2)
+    db = Database(settings["database_url"])
+    try:
+        revision = current_revision(db.engine)
+    finally:
+        db.dispose()
+    newest = head_revision()
+    if revision != newest:
+        raise CliError(
+            f"database at {revision or 'no schema'}, newest {newest}: run spazi db upgrade"
+        )
+    echo("database: {} (newest)", revision)
+    return 0
+
+
+def cmd_db_copy(args: argparse.Namespace, node: Node) -> int:
+    """Copy the node's database to ``--to`` (checked by row counts and the feed re-verified
+    there), then point the data dir's ``spazi.toml`` at it unless ``--no-switch``."""
+    from node.dbcopy import CopyStep, copy_database
+    from node.feedverify import verify_own_feed
+    from node.settings import write_setting
+
+    bars: dict[str, Progress] = {}
+
+    def on_step(step: CopyStep) -> None:
+        bar = bars.setdefault(step.table, Progress(f"copying {step.table}", step.total))
+        bar.advance(step.done - bar.done, "rows")
+
+    report = copy_database(node.db, args.to, on_step)
+    echo("copied {} rows in {} tables", report.total, len(report.rows), err=True)
+    target = Database(args.to)
+    try:
+        progress = Progress("verifying the feed on the target")
+        checked = verify_own_feed(
+            target,
+            node.node_id,
+            node.now_ms(),
+            node.verify_threads,
+            lambda count, _seq: progress.advance(count, "entries"),
+        )
+        progress.finish(f"ok, {checked} entries verify")
+    except ProtocolError as exc:
+        raise CliError(
+            f"the copied feed fails verification ({exc}); the node still uses its old database"
+        ) from exc
+    finally:
+        target.dispose()
+    if args.no_switch:
+        echo("The node still uses its old database; set database_url to use the copy.")
+        return 0
+    if not node.settings.get("data_dir"):
+        raise CliError("copied, but there is no data dir to record database_url in: set it")
+    path = write_setting(node.settings["data_dir"], "database_url", args.to)
+    echo("{} now says database_url = the copy; the old database is left as it was.", path)
+    if "SPAZI_DATABASE_URL" in os.environ:
+        echo("SPAZI_DATABASE_URL is set and overrides it: change it to the copy too.")
+    echo("Start the node again (spazi run, or systemctl start spazi spazi-worker).")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("init", help="create a new node in DATA_DIR")
     p.add_argument("dir", nargs="?", help="the data dir to create (or --data-dir)")
@@ -146,3 +217,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     dbsub = p.add_subparsers(dest="db_command", required=True)
     q = dbsub.add_parser("upgrade", help="apply pending migrations")
     q.set_defaults(func=cmd_db_upgrade, needs_node=False)
+    q = dbsub.add_parser("status", help="the schema revision; exit 1 if unreachable or not current")
+    q.set_defaults(func=cmd_db_status, needs_node=False)
+    q = dbsub.add_parser(
+        "copy",
+        help="copy the database to another one (SQLite to PostgreSQL); stop the node first",
+    )
+    q.add_argument(
+        "--to", required=True, help="an empty database, e.g. postgresql+psycopg://spazi@/spazi"
+    )
+    q.add_argument(
+        "--no-switch", action="store_true", help="leave spazi.toml pointing at the old database"
+    )
+    q.set_defaults(func=cmd_db_copy, needs_node=True)
