@@ -74,9 +74,12 @@ def test_compose_wires_postgres_node_and_worker_with_health_checks() -> None:
 
 def test_compose_config_is_accepted_by_docker_compose() -> None:
     docker = shutil.which("docker")
-    if docker is None or subprocess.run(
-        [docker, "compose", "version"], capture_output=True, timeout=30
-    ).returncode:
+    if (
+        docker is None
+        or subprocess.run(
+            [docker, "compose", "version"], capture_output=True, timeout=30
+        ).returncode
+    ):
         pytest.skip("docker compose is not installed here: the file is checked by the test above")
     done = subprocess.run(
         [docker, "compose", "-f", str(DEPLOY / "compose.yaml"), "config", "--quiet"],
