@@ -19,7 +19,7 @@ import math
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -146,6 +146,14 @@ def end_sessions(session: Session, user_id: int, keep: str | None = None) -> int
         query = query.where(AdminSession.id_hash != _hash_token(keep))
     result = session.execute(query)
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def other_sessions(session: Session, user_id: int, keep: str | None) -> int:
+    """How many sessions of ``user_id`` there are besides ``keep``."""
+    query = select(func.count()).select_from(AdminSession).where(AdminSession.user_id == user_id)
+    if keep:
+        query = query.where(AdminSession.id_hash != _hash_token(keep))
+    return int(session.scalar(query) or 0)
 
 
 # -- throttling -----------------------------------------------------------------------------------

@@ -192,13 +192,33 @@ def logout() -> BaseResponse:
     return redirect(url_for("pages.home"))
 
 
+@bp.post("/logout-elsewhere")
+def logout_elsewhere() -> BaseResponse:
+    """End every other session of mine (another browser, a lost phone); this one goes on.
+    The same service as ``spazi admin logout-everywhere``."""
+    current = node()
+    with current.db.write() as db_session:
+        user = admin_auth.find_user(db_session, g.admin_email)
+        ended = admin_auth.end_sessions(db_session, user.id, keep=session.get(SESSION_SECRET))
+    log.warning("admin %s ended %d other sessions from %s", g.admin_email, ended, _address())
+    flash(f"Your other sessions have ended ({ended}).")
+    return redirect(url_for("admin_pages.password"))
+
+
+def _other_sessions() -> int:
+    current = node()
+    with current.db.read() as db_session:
+        user = admin_auth.find_user(db_session, g.admin_email)
+        return admin_auth.other_sessions(db_session, user.id, session.get(SESSION_SECRET))
+
+
 @bp.route("/password", methods=["GET", "POST"])
 def password() -> PageResult:
     """Change my password: the current one (throttled like a login), the new one twice; every
     other session of mine ends, this one goes on."""
     template = "admin/password.html"
     if request.method == "GET":
-        return admin_page(template, errors={})
+        return admin_page(template, errors={}, others=_other_sessions())
     current = node()
     email: str = g.admin_email
     keys = admin_auth.throttle_keys(email, _address())

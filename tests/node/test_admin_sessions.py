@@ -186,6 +186,36 @@ def test_spazi_admin_logout_everywhere_ends_every_session(
     assert login(first).status_code == 302  # the password still works
 
 
+def test_log_out_everywhere_else_on_the_web(admin: SpaceNode) -> None:
+    here, phone, laptop = (client_at(admin, f"198.51.100.{n}") for n in (7, 8, 9))
+    login(here)
+    assert "This is your only session." in here.get("/admin/password").get_data(as_text=True)
+    login(phone)
+    login(laptop)
+    thief = copied(admin, phone)
+    page = here.get("/admin/password").get_data(as_text=True)
+    assert "logged in 2 other times" in page and "Log out everywhere else" in page
+
+    # Without the form's CSRF token nothing ends.
+    assert here.post("/admin/logout-elsewhere").status_code == 400
+    assert logged_in(phone)
+
+    token = csrf_token(here, "/admin/password")
+    done = here.post("/admin/logout-elsewhere", data={"csrf_token": token})
+    assert done.status_code == 302 and done.headers["Location"].endswith("/admin/password")
+    assert "Your other sessions have ended (2)." in here.get("/admin/password").get_data(
+        as_text=True
+    )
+    assert logged_in(here)
+    assert not any(logged_in(c) for c in (phone, laptop, thief))
+    # A logged-out browser cannot use it.
+    assert phone.post("/admin/logout-elsewhere", data={"csrf_token": token}).status_code in (
+        302,
+        400,
+    )
+    assert logged_in(here)
+
+
 def test_spazi_admin_remove_ends_their_sessions(
     admin: SpaceNode, capsys: pytest.CaptureFixture[str]
 ) -> None:
