@@ -13,11 +13,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import String, create_engine, event
+from sqlalchemy import String, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.dml import Insert
 
 
 class Base(DeclarativeBase):
@@ -129,3 +131,12 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def insert_or_ignore(session: Session, table: Table | type[Base]) -> Insert:
+    """``INSERT … ON CONFLICT DO NOTHING`` into ``table`` (or a model's table) for the
+    session's database: one
+    statement where a savepoint around a plain insert would take three round trips."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from federation import passes as tokens
@@ -23,10 +22,11 @@ from federation.errors import PassError
 from federation.quota import decide_counts
 from node import feedstore, metrics, published
 from node.clock import aware, local_today, zone
+from node.db import insert_or_ignore
 from node.formats import resource_kind_label
 from node.runtime import Node
 from node.services.space import get_profile
-from node.twinning.models import Visit
+from node.twinning.models import Visit, VisitMonth
 
 MAX_TOKEN_BYTES = 2048  # protocol.md §Guest passes: refused before parsing
 
@@ -150,9 +150,12 @@ def _check(session: Session, node: Node, token: str, resource: str | None) -> Ch
     if resource is not None and resource not in grant["resource_kinds"]:
         return _refused("resource-not-covered", **details)
     first, following = _month_bounds(today)
-    # Counted in the database, each query on its own index (uq_visits_member_day and
-    # ix_visits_agreement_day), not by loading the month: a busy partner's month holds
-    # thousands of guest days.
+    month = first[:7]
+    # The partner's month is one row (visit_months), locked until this check commits: two
+    # desks checking the same partner's last day wait for each other instead of both
+    # admitting (PostgreSQL; SQLite runs one write transaction at a time anyway).
+    partner_used = _lock_month(session, claims["agr"], month)
+    # The member's days are few: read on the uq_visits_member_day index.
     member_days = [
         day
         for day, agreement in session.execute(
@@ -165,14 +168,9 @@ def _check(session: Session, node: Node, token: str, resource: str | None) -> Ch
         )
         if agreement == claims["agr"]
     ]
-    partner_used = session.scalar(
-        select(func.count())
-        .select_from(Visit)
-        .where(Visit.agreement_id == claims["agr"], Visit.day >= first, Visit.day < following)
-    )
     decision = decide_counts(
         len(member_days),
-        int(partner_used or 0),
+        partner_used,
         today.isoformat() in member_days,
         int(grant["days_per_member_month"]),
         int(grant["days_total_month"]),
@@ -185,23 +183,9 @@ def _check(session: Session, node: Node, token: str, resource: str | None) -> Ch
     }
     if not decision.admitted:
         return _refused(decision.outcome, **details, **figures)
-    already = decision.outcome == "already-today"
-    if not already:
-        visit = Visit(
-            agreement_id=claims["agr"],
-            home_id=home,
-            member=claims["sub"],
-            name=claims["name"],
-            jti=claims["jti"],
-            day=today.isoformat(),
-            resource=resource,
-            at=node.now(),
-        )
-        try:
-            with session.begin_nested():  # a savepoint: only this insert is undone on a clash
-                session.add(visit)
-        except IntegrityError:  # another desk counted the same member today meanwhile
-            already = True
+    already = decision.outcome == "already-today" or not _count_day(
+        session, node, claims, today.isoformat(), month, resource
+    )
     message = (
         f"Welcome, {claims['name']}: already checked in today."
         if already
@@ -209,6 +193,57 @@ def _check(session: Session, node: Node, token: str, resource: str | None) -> Ch
         f"{decision.member_allowed} this month."
     )
     return CheckinResult(True, None, message, already_today=already, **details, **figures)
+
+
+def _lock_month(session: Session, agreement: str, month: str) -> int:
+    """Guest days counted under ``agreement`` in ``month``, its row locked for this
+    transaction (made at zero on the month's first check)."""
+    query = (
+        select(VisitMonth.days)
+        .where(VisitMonth.agreement_id == agreement, VisitMonth.month == month)
+        .with_for_update()
+    )
+    days = session.scalar(query)
+    if days is None:
+        session.execute(
+            insert_or_ignore(session, VisitMonth).values(
+                agreement_id=agreement, month=month, days=0
+            )
+        )
+        days = session.scalar(query)
+    return int(days or 0)
+
+
+def _count_day(
+    session: Session,
+    node: Node,
+    claims: dict[str, Any],
+    day: str,
+    month: str,
+    resource: str | None,
+) -> bool:
+    """Record the member's guest day and add it to the month; False if another desk counted
+    the same member today meanwhile (the unique index decides, nothing is added)."""
+    inserted = session.execute(
+        insert_or_ignore(session, Visit).values(
+            agreement_id=claims["agr"],
+            home_id=claims["iss"],
+            member=claims["sub"],
+            name=claims["name"],
+            jti=claims["jti"],
+            day=day,
+            resource=resource,
+            at=node.now(),
+        )
+    )
+    if not getattr(inserted, "rowcount", 0):
+        return False
+    session.execute(
+        update(VisitMonth)
+        .where(VisitMonth.agreement_id == claims["agr"], VisitMonth.month == month)
+        .values(days=VisitMonth.days + 1)
+    )
+    return True
 
 
 @dataclass(frozen=True)

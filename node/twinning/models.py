@@ -99,3 +99,14 @@ class Visit(Base):
     day: Mapped[str] = mapped_column(String(10))  # the host's local date, YYYY-MM-DD
     resource: Mapped[str | None] = mapped_column(String(20), nullable=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class VisitMonth(Base):
+    """Guest days counted under one agreement in one of our calendar months: the partner
+    quota's figure, kept in the transaction that counts each day (node/twinning/desk.py)."""
+
+    __tablename__ = "visit_months"
+
+    agreement_id: Mapped[str] = mapped_column(HASH, primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM, our calendar
+    days: Mapped[int] = mapped_column(Integer)

@@ -76,3 +76,26 @@ def test_commands_check_the_revision_without_importing_alembic() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_visit_months_are_filled_from_the_visits_already_counted(empty_db: Database) -> None:
+    """0006 adds the per-month figure the desk now keeps; an upgraded node starts with the
+    days it had already counted."""
+    from sqlalchemy import text
+
+    upgrade(empty_db.engine, "0005_twinning")
+    rows = [("agr-a", "2026-11-03"), ("agr-a", "2026-11-04"), ("agr-a", "2026-12-01"),
+            ("agr-b", "2026-11-03")]  # fmt: skip
+    with empty_db.engine.begin() as connection:
+        for number, (agreement, day) in enumerate(rows):
+            connection.execute(
+                text(
+                    "INSERT INTO visits (agreement_id, home_id, member, name, jti, day, at) "
+                    "VALUES (:a, 'did:key:zHome', :m, 'Guest', :j, :d, CURRENT_TIMESTAMP)"
+                ),
+                {"a": agreement, "m": f"m{number}", "j": f"j{number}", "d": day},
+            )
+    upgrade(empty_db.engine)
+    with empty_db.engine.connect() as connection:
+        months = set(connection.execute(text("SELECT agreement_id, month, days FROM visit_months")))
+    assert months == {("agr-a", "2026-11", 2), ("agr-a", "2026-12", 1), ("agr-b", "2026-11", 1)}

@@ -1,0 +1,103 @@
+"""The partner quota holds when two front desks check in the partner's last day at the same
+moment, on SQLite and PostgreSQL: the month's row (visit_months) is locked by the first check
+until it commits, so the second sees the day counted and refuses. The month's figure always
+equals the days recorded."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from node.twinning import desk, passes
+from node.twinning.agreements import Terms
+from node.twinning.models import Visit, VisitMonth
+from tests.network import Network, network
+from tests.node.twin_support import add_member, twin
+from tests.support import FakeClock
+
+
+@pytest.fixture
+def net(tmp_path: Path, clock: FakeClock, database_url: str | None) -> Iterator[Network]:
+    """a's members visit b (on the parametrised database): two partner days a month in all,
+    one per member."""
+    with network(tmp_path, clock) as net:
+        net.add("a", title="WeCreate NYC", timezone="America/New_York")
+        net.add("b", title="The Cube", database_url=database_url)
+        net.peer("a", "b")
+        net.settle()
+        twin(net, "a", "b", ours=Terms(1, 2, ("hot_desk",)))
+        yield net
+
+
+def _token(net: Network, person: str) -> str:
+    member = add_member(net, "a", person)
+    with net["a"].node.db.write() as session:
+        token = passes.issue_pass(session, net["a"].node, member, net["b"].id).token
+    net.settle()
+    return token
+
+
+def test_two_desks_cannot_both_admit_the_last_partner_day(net: Network) -> None:
+    host = net["b"].node
+    with host.db.write() as session:  # the month's first day: its row exists from now on
+        assert desk.check_in(session, host, _token(net, "Cy Young")).admitted
+    first_token, second_token = _token(net, "Ada Lovelace"), _token(net, "Bob Noyce")
+    checked, release = threading.Event(), threading.Event()
+    results: dict[str, desk.CheckinResult] = {}
+    failures: list[BaseException] = []
+
+    def first_desk() -> None:
+        try:
+            with host.db.write() as session:
+                results["first"] = desk.check_in(session, host, first_token)
+                checked.set()
+                release.wait(10)  # its transaction stays open while the other desk checks
+        except BaseException as exc:  # reported by the main thread
+            failures.append(exc)
+            checked.set()
+
+    def second_desk() -> None:
+        try:
+            checked.wait(10)
+            with host.db.write() as session:
+                results["second"] = desk.check_in(session, host, second_token)
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=first_desk), threading.Thread(target=second_desk)]
+    for thread in threads:
+        thread.start()
+    checked.wait(10)
+    # Whether the second desk has reached the locked row by now or reaches it later, it may only
+    # read the month after the first desk commits.
+    threads[1].join(0.5)
+    release.set()
+    for thread in threads:
+        thread.join(30)
+    assert not failures, failures
+    assert results["first"].admitted
+    assert not results["second"].admitted and results["second"].reason == "partner-quota"
+    assert results["second"].partner_days_used == 2
+    with host.db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Visit)) == 2
+        assert session.scalar(select(VisitMonth.days)) == 2
+
+
+def test_the_months_figure_is_the_days_recorded(net: Network) -> None:
+    token = _token(net, "Ada Lovelace")
+    host = net["b"].node
+    for _ in range(3):  # the same member on the same day counts once
+        with host.db.write() as session:
+            assert desk.check_in(session, host, token).admitted
+    with host.db.write() as session:
+        assert desk.check_in(session, host, _token(net, "Bob Noyce")).admitted
+    with host.db.write() as session:
+        assert desk.check_in(session, host, _token(net, "Cy Young")).reason == "partner-quota"
+    with host.db.read() as session:
+        months = list(session.execute(select(VisitMonth.month, VisitMonth.days)))
+        days = list(session.scalars(select(Visit.day)))
+    assert len(days) == 2 and months == [(days[0][:7], 2)]
