@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from federation.bodies import DAYS, MAX_MINOR_UNITS, RESOURCE_KINDS
+from federation.vocabulary import DAYS, MAX_MINOR_UNITS, RESOURCE_KINDS
 from node.errors import InvalidInput
 
 __all__ = [

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from node.cli.output import CliError, echo
-from node.runtime import Node
+
+if TYPE_CHECKING:
+    from node.runtime import Node
 
 
 def _say(text: str) -> None:

@@ -6,10 +6,17 @@ import argparse
 import getpass
 import os
 import sys
+from typing import TYPE_CHECKING
 
+from node.cli.lazy import lazy_module
 from node.cli.output import CliError, echo, table
-from node.runtime import Node
-from node.services import admin_auth
+from node.roles import ROLES
+
+if TYPE_CHECKING:
+    from node.runtime import Node
+    from node.services import admin_auth
+else:  # imported when a command runs (node/cli/lazy.py)
+    admin_auth = lazy_module("node.services.admin_auth")
 
 
 def _password(args: argparse.Namespace, nothing: str = "nothing was created") -> str:
@@ -111,7 +118,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("email")
     p.add_argument(
         "--role",
-        choices=admin_auth.ROLES,
+        choices=ROLES,
         default="admin",
         help="desk: a front-desk login that opens the desk page only",
     )

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from federation.errors import ProtocolError
-from node import formats, published
+from node.cli.lazy import lazy_module
 from node.cli.output import CliError, Progress, echo, emit_json, option, table, verbatim
-from node.feedcheck import alerts
-from node.feedstore import page_raw
-from node.feedverify import verify_own_feed
-from node.runtime import Node
-from node.services import events, members, resources, space
+
+if TYPE_CHECKING:
+    from node import feedcheck, feedstore, feedverify, formats, published
+    from node.runtime import Node
+    from node.services import events, members, resources, space
+else:  # imported when a command runs (node/cli/lazy.py)
+    feedcheck = lazy_module("node.feedcheck")
+    feedstore = lazy_module("node.feedstore")
+    feedverify = lazy_module("node.feedverify")
+    formats = lazy_module("node.formats")
+    published = lazy_module("node.published")
+    events = lazy_module("node.services.events")
+    members = lazy_module("node.services.members")
+    resources = lazy_module("node.services.resources")
+    space = lazy_module("node.services.space")
 
 
 def _given(args: argparse.Namespace, *names: str) -> dict[str, Any]:
@@ -255,7 +265,7 @@ def cmd_member_link(args: argparse.Namespace, node: Node) -> int:
 
 def cmd_feed_show(args: argparse.Namespace, node: Node) -> int:
     with node.db.read() as session:
-        raws = page_raw(session, node.node_id, args.after, args.limit)
+        raws = feedstore.page_raw(session, node.node_id, args.after, args.limit)
     for raw in raws:
         # Exact canonical bytes, so the lines can be verified again (ARCHITECTURE.md §Layers:
         # strict canonical JSON); this is our own feed, and JSON escapes every C0 control.
@@ -273,7 +283,7 @@ def cmd_feed_verify(args: argparse.Namespace, node: Node) -> int:
         progress.advance(count, f"entries (seq {seq})")
 
     try:
-        checked = verify_own_feed(
+        checked = feedverify.verify_own_feed(
             node.db, node.node_id, node.now_ms(), node.verify_threads, on_page
         )
     except ProtocolError as exc:
@@ -283,7 +293,7 @@ def cmd_feed_verify(args: argparse.Namespace, node: Node) -> int:
     # The entries we hold may verify while peers hold more, or a proof that we forked
     # (node.feedcheck): then the feed is not fine, whatever this database says.
     with node.db.read() as session:
-        own = alerts(session, node.node_id)
+        own = feedcheck.alerts(session, node.node_id)
     if own:
         raise CliError(own[0])
     return 0
@@ -317,7 +327,7 @@ def cmd_feed_recover(args: argparse.Namespace, node: Node) -> int:
             "run `spazi feed recover` again"
         )
     with node.db.read() as session:
-        own = alerts(session, node.node_id)
+        own = feedcheck.alerts(session, node.node_id)
     if own:
         raise CliError(own[0])
     if report.stored:

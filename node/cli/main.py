@@ -152,7 +152,11 @@ def hoist_data_dir(argv: Sequence[str]) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; errors are one line on stderr and a non-zero exit status."""
     arguments = hoist_data_dir(sys.argv[1:] if argv is None else argv)
-    args = build_parser(command_word(arguments)).parse_args(arguments)
+    command = command_word(arguments)
+    if command is None and "--version" in arguments:  # no command module needed at all
+        echo("spazi {}", __version__)
+        return 0
+    args = build_parser(command).parse_args(arguments)
     try:
         if getattr(args, "needs_node", False):
             node = _open(args)

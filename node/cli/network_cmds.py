@@ -8,19 +8,29 @@ import io
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from federation.keys import fingerprint
+from node.cli.lazy import lazy_module
 from node.cli.output import CliError, Progress, clean, echo, emit_json, option, table
-from node.feedcheck import alerts
-from node.formats import ago, parse_duration, parse_instant_ms
-from node.network import blocking, joining, muting, peering
-from node.network.status import peer_rows, quarantined
-from node.runtime import Node
+
+if TYPE_CHECKING:
+    from federation import keys
+    from node import feedcheck, formats
+    from node.network import blocking, joining, muting, peering, status
+    from node.runtime import Node
+else:  # imported when a command runs (node/cli/lazy.py)
+    keys = lazy_module("federation.keys")
+    feedcheck = lazy_module("node.feedcheck")
+    formats = lazy_module("node.formats")
+    blocking = lazy_module("node.network.blocking")
+    joining = lazy_module("node.network.joining")
+    muting = lazy_module("node.network.muting")
+    peering = lazy_module("node.network.peering")
+    status = lazy_module("node.network.status")
 
 
 def cmd_peer_invite(args: argparse.Namespace, node: Node) -> int:
-    code = joining.create_invite(node, option("--expires", parse_duration, args.expires))
+    code = joining.create_invite(node, option("--expires", formats.parse_duration, args.expires))
     echo("One-time invite, valid {}; give it to the other admin:", args.expires, err=True)
     echo("{}", code)
     return 0
@@ -28,7 +38,7 @@ def cmd_peer_invite(args: argparse.Namespace, node: Node) -> int:
 
 def cmd_peer_join(args: argparse.Namespace, node: Node) -> int:
     peer = joining.join(node, args.code)
-    echo("peered with {} ({}) at {}", peer.name or peer.id, fingerprint(peer.id), peer.url)
+    echo("peered with {} ({}) at {}", peer.name or peer.id, keys.fingerprint(peer.id), peer.url)
     return 0
 
 
@@ -47,7 +57,7 @@ def cmd_peer_add(args: argparse.Namespace, node: Node) -> int:
     descriptor = joining.discover(node, args.url, args.expect_id)
     echo("{} at {}", descriptor.name, descriptor.url, err=True)
     echo("  node id:     {}", descriptor.id, err=True)
-    echo("  fingerprint: {}", fingerprint(descriptor.id), err=True)
+    echo("  fingerprint: {}", keys.fingerprint(descriptor.id), err=True)
     _confirm("Is this the fingerprint the other admin gave you?", args.yes)
     peer = joining.request(node, descriptor)
     echo("peering request sent; {} is now {}", descriptor.name, peer.state)
@@ -74,8 +84,8 @@ def cmd_peer_requests(args: argparse.Namespace, node: Node) -> int:
                 "id": p.id,
                 "name": p.name,
                 "url": p.url,
-                "fingerprint": fingerprint(p.id),
-                "since": ago(p.state_changed, node.now()),
+                "fingerprint": keys.fingerprint(p.id),
+                "since": formats.ago(p.state_changed, node.now()),
             }
             for p in peering.all_peers(session)
             if p.state == "pending"
@@ -97,7 +107,7 @@ def cmd_peer_reject(args: argparse.Namespace, node: Node) -> int:
 
 
 def cmd_peer_list(args: argparse.Namespace, node: Node) -> int:
-    rows = peer_rows(node)
+    rows = status.peer_rows(node)
     if args.json:
         emit_json(rows)
         return 0
@@ -106,10 +116,10 @@ def cmd_peer_list(args: argparse.Namespace, node: Node) -> int:
         ["id", "name", "url", "state", "last_sync", "lag", "failures", "next_try", "last_error"],
     )
     with node.db.read() as session:
-        own = alerts(session, node.node_id)
+        own = feedcheck.alerts(session, node.node_id)
     for line in own:
         echo("\nWARNING: {}", line)
-    forks = quarantined(node)
+    forks = status.quarantined(node)
     if forks:
         echo("\nQuarantined (signed two different histories; proofs in /federation/v1/forks):")
         table(forks, ["origin", "seq", "found"])
@@ -212,7 +222,7 @@ def cmd_key_rotate(args: argparse.Namespace, node: Node) -> int:
     from node.services.keys import rotate
 
     since = (
-        option("--compromised-since", parse_instant_ms, args.compromised_since)
+        option("--compromised-since", formats.parse_instant_ms, args.compromised_since)
         if args.compromised_since
         else None
     )
@@ -288,7 +298,7 @@ def cmd_network_mute(args: argparse.Namespace, node: Node) -> int:
         echo(
             "muted {} ({}); its feed is still synced and relayed (spazi peer block stops that)",
             shown,
-            fingerprint(node_id),
+            keys.fingerprint(node_id),
         )
     return 0
 

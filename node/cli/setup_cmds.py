@@ -8,15 +8,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from federation.errors import ProtocolError
-from federation.keys import fingerprint
-from node.bootstrap import AlreadyInitialised, init_node
+from node.cli.lazy import lazy_module
 from node.cli.output import CliError, Progress, echo, table
-from node.db import Database
-from node.migrate import current_revision, head_revision, upgrade
 from node.settings import SETTINGS, check_setting, load_settings, markdown_table
 
 if TYPE_CHECKING:
+    from federation import keys
+    from node import bootstrap, migrate
+    from node import db as node_db
     from node.runtime import Node
+else:  # imported when a command runs (node/cli/lazy.py)
+    keys = lazy_module("federation.keys")
+    bootstrap = lazy_module("node.bootstrap")
+    node_db = lazy_module("node.db")
+    migrate = lazy_module("node.migrate")
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -42,7 +47,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         if getattr(args, option)
     }
     try:
-        node_id = init_node(
+        node_id = bootstrap.init_node(
             data_dir,
             args.name,
             args.url,
@@ -50,11 +55,11 @@ def cmd_init(args: argparse.Namespace) -> int:
             profile=profile,
             settings=settings,
         )
-    except AlreadyInitialised as exc:
+    except bootstrap.AlreadyInitialised as exc:
         raise CliError(str(exc)) from exc
     echo("Created node {} in {}", repr(args.name), data_dir)
     echo("  node id:     {}", node_id)
-    echo("  fingerprint: {}", fingerprint(node_id))
+    echo("  fingerprint: {}", keys.fingerprint(node_id))
     echo("  url:         {}", args.url.rstrip("/"))
     echo("Next:")
     echo("  spazi --data-dir {} resource add --kind hot_desk --name Desk --capacity 10", data_dir)
@@ -110,14 +115,14 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     settings = load_settings(args.data_dir)
     if not settings["database_url"]:
         raise CliError("no data dir: pass --data-dir or set SPAZI_DATA_DIR", 2)
-    db = Database(settings["database_url"])
+    db = node_db.Database(settings["database_url"])
     try:
-        before = current_revision(db.engine)
-        upgrade(db.engine)
-        after = current_revision(db.engine)
+        before = migrate.current_revision(db.engine)
+        migrate.upgrade(db.engine)
+        after = migrate.current_revision(db.engine)
     finally:
         db.dispose()
-    echo("database: {} -> {} (newest: {})", before or "empty", after, head_revision())
+    echo("database: {} -> {} (newest: {})", before or "empty", after, migrate.head_revision())
     return 0
 
 
@@ -127,12 +132,12 @@ def cmd_db_status(args: argparse.Namespace) -> int:
     settings = load_settings(args.data_dir)
     if not settings["database_url"]:
         raise CliError("no data dir: pass --data-dir or set SPAZI_DATA_DIR", 2)
-    db = Database(settings["database_url"])
+    db = node_db.Database(settings["database_url"])
     try:
-        revision = current_revision(db.engine)
+        revision = migrate.current_revision(db.engine)
     finally:
         db.dispose()
-    newest = head_revision()
+    newest = migrate.head_revision()
     if revision != newest:
         raise CliError(
             f"database at {revision or 'no schema'}, newest {newest}: run spazi db upgrade"
@@ -156,7 +161,7 @@ def cmd_db_copy(args: argparse.Namespace, node: Node) -> int:
 
     report = copy_database(node.db, args.to, on_step)
     echo("copied {} rows in {} tables", report.total, len(report.rows), err=True)
-    target = Database(args.to)
+    target = node_db.Database(args.to)
     try:
         progress = Progress("verifying the feed on the target")
         checked = verify_own_feed(

@@ -11,10 +11,13 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from node.cli.output import CliError, echo, table
-from node.demo.network import DemoError, DemoNetwork
 from node.demo.spaces import MAX_SPACES
+
+if TYPE_CHECKING:
+    from node.demo.network import DemoNetwork
 
 
 def _progress(message: str) -> None:
@@ -23,6 +26,8 @@ def _progress(message: str) -> None:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Create (or reuse), start and connect the demo network; serve until Ctrl-C."""
+    from node.demo.network import DemoError, DemoNetwork  # the node's code, only when it runs
+
     if not 3 <= args.nodes <= MAX_SPACES:
         raise CliError(f"--nodes: the demo network has 3 to {MAX_SPACES} spaces", 2)
     if not 1024 <= args.port <= 65535 - MAX_SPACES:

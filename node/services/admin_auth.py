@@ -28,6 +28,7 @@ from node.clock import aware, utcnow
 from node.errors import Conflict, InvalidInput, NodeError, NotFound, Unauthorized
 from node.models import AdminSession, AdminToken, AdminUser, LoginThrottle
 from node.ratelimit import address_key
+from node.roles import ROLES
 
 TOKEN_PREFIX = "spz_"  # noqa: S105 - a label, not a secret
 MIN_PASSWORD = 10
@@ -50,9 +51,6 @@ def check_new_password(password: str) -> None:
         raise InvalidInput(
             f"password: use at least {MIN_PASSWORD} characters", reason="weak-password"
         )
-
-
-ROLES = ("admin", "desk")  # desk: the front-desk page only (node/web/protection.py)
 
 
 def create_user(session: Session, email: str, password: str, role: str = "admin") -> AdminUser:

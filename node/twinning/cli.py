@@ -9,10 +9,12 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from node.cli.output import CliError, echo, emit_json, table
-from node.runtime import Node
+
+if TYPE_CHECKING:
+    from node.runtime import Node
 
 
 def _terms(per_member: int | None, total: int | None, kinds: str | None, side: str) -> Any:

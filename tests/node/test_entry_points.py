@@ -92,7 +92,24 @@ def test_a_command_imports_only_its_own_module() -> None:
         "loaded = sorted(m for m in sys.modules if m.startswith('node.cli.'))\n"
         "print(loaded, 'marshmallow' in sys.modules)\n"
     )
-    assert out == "['node.cli.main', 'node.cli.network_cmds', 'node.cli.output'] False"
+    assert out == "['node.cli.lazy', 'node.cli.main', 'node.cli.network_cmds', 'node.cli.output'] False"
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["event", "--help"]])
+def test_help_and_version_load_none_of_the_nodes_heavy_libraries(argv: list[str]) -> None:
+    # Every command module is registered for --help; each names its heavy modules lazily
+    # (node/cli/lazy.py), so listing the commands costs no database or web code.
+    out = _run(
+        "import sys\n"
+        "from node.cli.main import main\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('sqlalchemy', 'flask', 'marshmallow', 'cryptography', 'requests', 'node.models')\n"
+        "print('LOADED', sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    assert out.splitlines()[-1] == "LOADED []"
 
 
 def test_an_unknown_command_lists_every_command(tmp_path: Path) -> None:
