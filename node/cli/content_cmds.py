@@ -218,9 +218,16 @@ def cmd_member_add(args: argparse.Namespace, node: Node) -> int:
     return 0
 
 
+def cmd_member_update(args: argparse.Namespace, node: Node) -> int:
+    with node.db.write() as session:
+        members.update_member(session, args.member_id, _given(args, "name", "email", "plan"))
+    echo("updated member {}", args.member_id)
+    return 0
+
+
 def cmd_member_list(args: argparse.Namespace, node: Node) -> int:
     with node.db.read() as session:
-        rows = [members.member_view(m) for m in members.list_members(session)]
+        rows = [members.member_view(m) for m in members.list_members(session, args.search)]
     if args.json:
         emit_json(rows)
     else:
@@ -426,7 +433,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--name", required=True)
     p.add_argument("--email", required=True)
     p.add_argument("--plan")
+    p = command(mp, "update", cmd_member_update, "change a member's name, email or plan")
+    p.add_argument("member_id", type=int)
+    p.add_argument("--name")
+    p.add_argument("--email")
+    p.add_argument("--plan")
     p = command(mp, "list", cmd_member_list, "list members")
+    p.add_argument("--search", help="only those whose name or email contains this")
     p.add_argument("--json", action="store_true")
     p = command(mp, "remove", cmd_member_remove, "remove a member (revokes their passes)")
     p.set_defaults(publishes=True)

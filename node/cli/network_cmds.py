@@ -16,12 +16,13 @@ from node.cli.output import CliError, Progress, clean, echo, emit_json, option, 
 if TYPE_CHECKING:
     from federation import keys
     from node import feedcheck, formats
-    from node.network import blocking, joining, muting, peering, status
+    from node.network import blocking, invites, joining, muting, peering, status
     from node.runtime import Node
 else:  # imported when a command runs (node/cli/lazy.py)
     keys = lazy_module("federation.keys")
     feedcheck = lazy_module("node.feedcheck")
     formats = lazy_module("node.formats")
+    invites = lazy_module("node.network.invites")
     blocking = lazy_module("node.network.blocking")
     joining = lazy_module("node.network.joining")
     muting = lazy_module("node.network.muting")
@@ -33,6 +34,32 @@ def cmd_peer_invite(args: argparse.Namespace, node: Node) -> int:
     code = joining.create_invite(node, option("--expires", formats.parse_duration, args.expires))
     echo("One-time invite, valid {}; give it to the other admin:", args.expires, err=True)
     echo("{}", code)
+    return 0
+
+
+def cmd_peer_invites(args: argparse.Namespace, node: Node) -> int:
+    """The newest invite codes and where each stands; ``--withdraw ID`` ends an open one."""
+    now = node.now()
+    if args.withdraw is not None:
+        with node.db.write() as session:
+            invites.withdraw_invite(session, args.withdraw, now)
+        echo("invite {} withdrawn: its code no longer works", args.withdraw)
+        return 0
+    with node.db.read() as session:
+        rows = invites.list_invites(session, now)
+    table(
+        [
+            {
+                "id": r.id,
+                "made": formats.ago(r.created, now),
+                "expires": r.expires.strftime("%Y-%m-%d %H:%M"),
+                "state": r.state,
+                "used_by": r.used_by_name or r.used_by or "",
+            }
+            for r in rows
+        ],
+        ["id", "made", "expires", "state", "used_by"],
+    )
     return 0
 
 
@@ -343,6 +370,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     peer_sub = pp.add_subparsers(dest="sub", required=True)
     p = command(peer_sub, "invite", cmd_peer_invite, "print a one-time invite code")
     p.add_argument("--expires", default="7d", help="how long the code is valid (30m, 12h, 7d)")
+    p = command(peer_sub, "invites", cmd_peer_invites, "invite codes made here and who used them")
+    p.add_argument("--withdraw", type=int, metavar="ID", help="end an open invite now")
     p = command(peer_sub, "join", cmd_peer_join, "peer both ways using an invite code")
     p.set_defaults(publishes=True)  # a peering change announces the peer list
     p.add_argument("code")

@@ -7,6 +7,7 @@ node) and a random secret; the inviting node keeps only the secret's SHA-256.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,9 +18,10 @@ from federation.canonical import canonicalize, parse_strict
 from federation.encoding import b64u_decode, b64u_encode, sha256_hex
 from federation.errors import ProtocolError
 from federation.keys import is_node_id
+from node import published
 from node.clock import aware
-from node.errors import Forbidden, InvalidInput
-from node.models import Invite
+from node.errors import Conflict, Forbidden, InvalidInput, NotFound
+from node.models import Invite, Peer
 from node.runtime import Node
 
 PREFIX = "spazi-invite:"
@@ -102,4 +104,56 @@ def _usable(session: Session, secret: str, now: datetime, lock: bool) -> Invite:
         )
     if aware(row.expires) <= now:
         raise Forbidden("this invite code has expired; ask for a new one", reason="invite-expired")
+    return row
+
+
+@dataclass(frozen=True)
+class InviteView:
+    """An invite as the admin sees it: never its secret, which only the code carried."""
+
+    id: int
+    created: datetime
+    expires: datetime
+    state: str  # "open", "used" or "expired"
+    used_at: datetime | None
+    used_by: str | None
+    used_by_name: str  # its published name, else the name it gave when peering, else ""
+
+
+LISTED = 50  # the newest invites shown; older ones are history nobody reads
+
+
+def list_invites(session: Session, now: datetime) -> list[InviteView]:
+    """The newest invites, newest first, each with where it stands at ``now``."""
+    rows = list(session.scalars(select(Invite).order_by(Invite.id.desc()).limit(LISTED)))
+    joiners = {row.used_by for row in rows if row.used_by}
+    names = dict(session.execute(select(Peer.id, Peer.name).where(Peer.id.in_(joiners))).all())
+    names.update(published.space_names(session, joiners))
+    return [
+        InviteView(
+            row.id,
+            aware(row.created),
+            aware(row.expires),
+            "used"
+            if row.used_at is not None
+            else "expired"
+            if aware(row.expires) <= now
+            else "open",
+            aware(row.used_at) if row.used_at is not None else None,
+            row.used_by,
+            (names.get(row.used_by) or "") if row.used_by else "",
+        )
+        for row in rows
+    ]
+
+
+def withdraw_invite(session: Session, invite_id: int, now: datetime) -> Invite:
+    """Make an unused invite expire now (a code shown to the wrong person)."""
+    row = session.get(Invite, invite_id, with_for_update=True)
+    if row is None:
+        raise NotFound(f"no invite {invite_id}", reason="unknown-invite")
+    if row.used_at is not None:
+        raise Conflict(f"invite {invite_id} was already used", reason="invite-used")
+    if aware(row.expires) > now:
+        row.expires = now
     return row

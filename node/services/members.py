@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from node.clock import utcnow
@@ -45,8 +45,37 @@ def add_member(session: Session, data: Any) -> Member:
     return member
 
 
-def list_members(session: Session) -> list[Member]:
-    return list(session.scalars(select(Member).order_by(Member.name, Member.id)))
+def list_members(session: Session, search: str | None = None) -> list[Member]:
+    """Members by name; with ``search``, those whose name or email contains it (any case)."""
+    query = select(Member)
+    words = (search or "").strip().lower()
+    if words:
+        # The search is text, not a LIKE pattern: its own % and _ match themselves.
+        literal = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{literal}%"
+        query = query.where(
+            or_(
+                func.lower(Member.name).like(pattern, escape="\\"),
+                Member.email.like(pattern, escape="\\"),
+            )
+        )
+    return list(session.scalars(query.order_by(Member.name, Member.id)))
+
+
+def update_member(session: Session, member_id: int, data: Any) -> Member:
+    """Change a member's name, email or plan (any of them); the same checks as adding one."""
+    fields = load(MemberSchema(), data, partial=True)
+    member = get_member(session, member_id)
+    if "email" in fields:
+        email = fields["email"].strip().lower()
+        other = session.scalar(select(Member).where(Member.email == email, Member.id != member_id))
+        if other is not None:
+            raise Conflict(f"a member with email {email} exists", reason="member-exists")
+        member.email = email
+    for name in ("name", "plan"):
+        if name in fields:
+            setattr(member, name, fields[name])
+    return member
 
 
 def get_member(session: Session, member_id: int) -> Member:

@@ -163,7 +163,7 @@ def cmd_pass_issue(args: argparse.Namespace, node: Node) -> int:
     )
     echo("{}", issued.token)
     if args.qr is not None:
-        from node.twinning.qr import save_qr
+        from node.qr import save_qr
 
         save_qr(issued.token, Path(args.qr))
         echo("QR code written to {}", args.qr)

@@ -11,8 +11,10 @@ from __future__ import annotations
 from flask import Flask
 
 from node.web import (
+    admin_members,
     admin_network,
     admin_pages,
+    admin_tokens,
     atom,
     calendar,
     conditional,
@@ -36,4 +38,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin_pages.bp)
     app.register_blueprint(network_pages.bp)
     app.register_blueprint(admin_network.bp)
+    app.register_blueprint(admin_members.bp)
+    app.register_blueprint(admin_tokens.bp)
     error_pages.init_app(app)

@@ -10,6 +10,7 @@ guard is registered here too) and calls the same functions as ``spazi peer …``
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, flash, redirect, request, url_for
@@ -19,8 +20,9 @@ from node.errors import NodeError
 from node.formats import ago
 from node.http.context import node
 from node.models import Peer
-from node.network import blocking, joining, muting, peering
+from node.network import blocking, invites, joining, muting, peering
 from node.network.status import peer_rows, quarantined
+from node.qr import svg_inline
 from node.runtime import Node
 from node.web.admin_pages import PageResult, admin_page, no_store, require_login
 
@@ -94,8 +96,32 @@ def _origins() -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
     return rows, relays
 
 
+# How long a new invite code lasts, as offered on the page (the CLI takes any 1 min to 90 days).
+INVITE_DAYS = (1, 7, 30)
+
+
+def _invites(now: Any) -> list[dict[str, Any]]:
+    with node().db.read() as session:
+        rows = invites.list_invites(session, now)
+    return [
+        {
+            "id": r.id,
+            "created": ago(r.created, now),
+            "expires": r.expires.strftime("%Y-%m-%d %H:%M UTC"),
+            "state": r.state,
+            "used": ago(r.used_at, now) if r.used_at else "",
+            "used_by": r.used_by,
+            "used_by_name": r.used_by_name,
+        }
+        for r in rows
+    ]
+
+
 def _network_page(
-    status: int = 200, message: str | None = None, form: dict[str, str] | None = None
+    status: int = 200,
+    message: str | None = None,
+    form: dict[str, str] | None = None,
+    new_invite: str | None = None,
 ) -> tuple[str, int]:
     current = node()
     now = current.now()
@@ -114,6 +140,10 @@ def _network_page(
         blocks=_blocks(now),
         node_id=current.node_id,
         fingerprint=fingerprint(current.node_id),
+        invites=_invites(now),
+        invite_days=INVITE_DAYS,
+        new_invite=new_invite,
+        new_invite_qr=svg_inline(new_invite, "Invite code QR code") if new_invite else "",
     )
 
 
@@ -232,3 +262,34 @@ def unmute() -> PageResult:
         return _network_page(exc.status, exc.detail)
     flash(f"Unmuted {f'the origins {shown} introduced' if relay else shown}.")
     return redirect(url_for("admin_network.page"))
+
+
+@bp.post("/invites")
+def invite() -> PageResult:
+    """Make a one-time invite code and show it (text and QR code) on this answer only."""
+    try:
+        days = int(request.form.get("days") or "7")
+        if days not in INVITE_DAYS:
+            raise ValueError(days)
+    except ValueError:
+        return _network_page(422, "Choose how long the invite lasts: 1, 7 or 30 days.")
+    try:
+        code = joining.create_invite(node(), timedelta(days=days))
+    except NodeError as exc:
+        return _network_page(exc.status, exc.detail)
+    return _network_page(201, new_invite=code)
+
+
+@bp.post("/invites/<int:invite_id>/withdraw")
+def withdraw_invite(invite_id: int) -> PageResult:
+    """Make an unused invite expire now (a code that reached the wrong person)."""
+    current = node()
+    try:
+        with current.db.write() as session:
+            invites.withdraw_invite(session, invite_id, current.now())
+    except NodeError as exc:
+        if exc.status == 404:
+            raise
+        return _network_page(exc.status, exc.detail)
+    flash(f"Invite {invite_id} withdrawn: its code no longer works.")
+    return redirect(url_for("admin_network.page") + "#invites-h")

@@ -92,6 +92,7 @@ def no_store(response: Response) -> Response:
 def admin_page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
     context.setdefault("noindex", True)
     context.setdefault("admin_email", session.get(SESSION_EMAIL))
+    context.setdefault("admin_role", g.get("admin_role"))
     if context["admin_email"]:
         # What peers know against our own feed (a restored backup, a fork proof) is shown on
         # every admin page until it is dealt with (node.feedcheck).
@@ -284,16 +285,18 @@ def dashboard() -> tuple[str, int]:
 # -- shared form handling -------------------------------------------------------------------------
 
 
-def _submit(
+def submit_form(
     template: str,
     convert: Callable[[Any], dict[str, Any]],
     apply: Callable[[Any, dict[str, Any]], Any],
     done: str,
     schema: type[Schema] | None = None,
+    then: str = "admin_pages.dashboard",
     **context: Any,
 ) -> PageResult:
-    """Turn the posted form into service input and apply it in one unit of work; on refusal
-    render the form again with what was typed and the messages next to their fields."""
+    """Turn the posted form into service input and apply it in one unit of work, then flash
+    ``done`` and go to the endpoint ``then``; on refusal render ``template`` again with what was
+    typed and the messages next to their fields."""
     try:
         data = convert(request.form)
         with node().db.write() as db_session:
@@ -317,7 +320,7 @@ def _submit(
             raise
         return _form_again(template, {}, exc.detail, status=exc.status, **context)
     flash(done)
-    return redirect(url_for("admin_pages.dashboard"))
+    return redirect(url_for(then))
 
 
 def _form_again(
@@ -347,7 +350,7 @@ def profile() -> PageResult:
     current = node()
     context: dict[str, Any] = {"timezones": _timezones(), "hours_help": formats.HOURS_HELP}
     if request.method == "POST":
-        return _submit(
+        return submit_form(
             "admin/profile.html",
             forms.profile_changes,
             lambda s, data: space.update_profile(s, current, data),
@@ -373,7 +376,7 @@ def resource_new() -> PageResult:
     current = node()
     context = _resource_context(resource_id=None)
     if request.method == "POST":
-        return _submit(
+        return submit_form(
             "admin/resource_form.html",
             forms.resource_data,
             lambda s, data: resources.add_resource(s, current, _present(data)),
@@ -391,7 +394,7 @@ def resource_edit(resource_id: str) -> PageResult:
         body = resources.get_resource(db_session, current.node_id, resource_id).body
     context = _resource_context(resource_id=resource_id, name=body["name"])
     if request.method == "POST":
-        return _submit(
+        return submit_form(
             "admin/resource_form.html",
             forms.resource_data,
             lambda s, data: resources.update_resource(s, current, resource_id, data),
@@ -425,7 +428,7 @@ def event_new() -> PageResult:
     current = node()
     context: dict[str, Any] = {"timezones": _timezones(), "event_id": None}
     if request.method == "POST":
-        return _submit(
+        return submit_form(
             "admin/event_form.html",
             forms.event_data,
             lambda s, data: events.add_event(s, current, _present(data)),
@@ -451,7 +454,7 @@ def event_edit(event_id: str) -> PageResult:
         "cancelled": cancelled,
     }
     if request.method == "POST":
-        return _submit(
+        return submit_form(
             "admin/event_form.html",
             forms.event_data,
             lambda s, data: events.update_event(s, current, event_id, data),
@@ -471,7 +474,7 @@ def event_cancel(event_id: str) -> PageResult:
     context: dict[str, Any] = {"event": body, "cancelled": cancelled}
     if request.method == "POST":
         reason = forms.newlines((request.form.get("reason") or "").strip())
-        return _submit(
+        return submit_form(
             "admin/event_cancel.html",
             lambda form: {"reason": reason} if reason else {},
             lambda s, data: events.cancel_event(s, current, event_id, data),

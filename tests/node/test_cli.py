@@ -191,6 +191,9 @@ def test_content_commands_publish_and_list(cli_node: SpaceNode, capsys) -> None:
         (["space", "set"], "nothing to change"),
         (["member", "add", "--name", "A", "--email", "nope"], "email"),
         (["member", "remove", "42"], "no member"),
+        (["member", "update", "42", "--plan", "x"], "no member"),
+        (["member", "update", "1", "--email", "nope"], "email"),
+        (["peer", "invites", "--withdraw", "42"], "no invite"),
         (["admin", "token", "revoke", "42"], "no token"),
     ],
 )
@@ -203,6 +206,30 @@ def test_bad_input_is_one_line_nonzero_and_changes_nothing(
     assert err.startswith("spazi: error: ") and err.count("\n") == 1
     assert message in err
     assert cli_node.counts() == before
+
+
+def test_members_are_updated_and_searched(cli_node: SpaceNode, capsys) -> None:
+    at = ["--data-dir", str(cli_node.data_dir)]
+    for name, email in (("Ada Lovelace", "ada@example.org"), ("Bob_Noyce", "bob@example.org")):
+        assert run(capsys, *at, "member", "add", "--name", name, "--email", email)[0] == 0
+    code, out, _ = run(capsys, *at, "member", "update", "1", "--plan", "Fixed desk")
+    assert code == 0 and "updated member 1" in out
+    code, out, _ = run(capsys, *at, "member", "list", "--search", "LOVE")
+    assert "Fixed desk" in out and "Bob" not in out
+    code, out, _ = run(capsys, *at, "member", "list", "--search", "_")  # literal, no wildcard
+    assert "Bob_Noyce" in out and "Ada" not in out
+    code, _, err = run(capsys, *at, "member", "update", "2", "--email", "ada@example.org")
+    assert code == 1 and "exists" in err
+
+
+def test_invites_are_listed_and_withdrawn(cli_node: SpaceNode, capsys) -> None:
+    at = ["--data-dir", str(cli_node.data_dir)]
+    assert run(capsys, *at, "peer", "invite")[0] == 0
+    code, out, _ = run(capsys, *at, "peer", "invites")
+    assert code == 0 and out.splitlines()[1].split()[0] == "1" and " open" in out
+    code, out, _ = run(capsys, *at, "peer", "invites", "--withdraw", "1")
+    assert code == 0 and "withdrawn" in out
+    assert " expired" in run(capsys, *at, "peer", "invites")[1]
 
 
 def test_missing_data_dir_says_what_to_do(tmp_path: Path, capsys) -> None:

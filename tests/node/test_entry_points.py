@@ -92,7 +92,8 @@ def test_a_command_imports_only_its_own_module() -> None:
         "loaded = sorted(m for m in sys.modules if m.startswith('node.cli.'))\n"
         "print(loaded, 'marshmallow' in sys.modules)\n"
     )
-    assert out == "['node.cli.lazy', 'node.cli.main', 'node.cli.network_cmds', 'node.cli.output'] False"
+    modules = ["node.cli.lazy", "node.cli.main", "node.cli.network_cmds", "node.cli.output"]
+    assert out == f"{modules} False"
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["--version"], ["event", "--help"]])
@@ -106,7 +107,8 @@ def test_help_and_version_load_none_of_the_nodes_heavy_libraries(argv: list[str]
         f"    main({argv!r})\n"
         "except SystemExit:\n"
         "    pass\n"
-        "heavy = ('sqlalchemy', 'flask', 'marshmallow', 'cryptography', 'requests', 'node.models')\n"
+        "heavy = ('sqlalchemy', 'flask', 'marshmallow', 'cryptography', 'requests',\n"
+        "         'node.models')\n"
         "print('LOADED', sorted(m for m in heavy if m in sys.modules))\n"
     )
     assert out.splitlines()[-1] == "LOADED []"
