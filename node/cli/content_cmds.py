@@ -12,7 +12,7 @@ from node.cli.output import CliError, Progress, echo, emit_json, option, table, 
 if TYPE_CHECKING:
     from node import feedcheck, feedstore, feedverify, formats, published
     from node.runtime import Node
-    from node.services import events, members, resources, space
+    from node.services import events, known_spaces, members, resources, space
 else:  # imported when a command runs (node/cli/lazy.py)
     feedcheck = lazy_module("node.feedcheck")
     feedstore = lazy_module("node.feedstore")
@@ -20,6 +20,7 @@ else:  # imported when a command runs (node/cli/lazy.py)
     formats = lazy_module("node.formats")
     published = lazy_module("node.published")
     events = lazy_module("node.services.events")
+    known_spaces = lazy_module("node.services.known_spaces")
     members = lazy_module("node.services.members")
     resources = lazy_module("node.services.resources")
     space = lazy_module("node.services.space")
@@ -163,15 +164,22 @@ def event_data(args: argparse.Namespace) -> dict[str, Any]:
     if args.tags is not None:
         data["tags"] = formats.parse_tags(args.tags)
     if args.cohost:
-        data["cohosts"] = [h for item in args.cohost for h in formats.parse_items(item)]
+        # One space per --cohost: a name may hold commas or spaces.
+        data["cohosts"] = [item.strip() for item in args.cohost if item.strip()]
     if args.price is not None:
         data["price_minor"] = option("--price", formats.parse_money, args.price, currency)
     return data
 
 
+def _with_cohost_ids(session: Any, node: Node, data: dict[str, Any]) -> dict[str, Any]:
+    if not data.get("cohosts"):
+        return data
+    return {**data, "cohosts": known_spaces.cohost_ids(session, node, data["cohosts"])}
+
+
 def cmd_event_add(args: argparse.Namespace, node: Node) -> int:
     with node.db.write() as session:
-        body = events.add_event(session, node, event_data(args))
+        body = events.add_event(session, node, _with_cohost_ids(session, node, event_data(args)))
     echo("added event {}", body["id"])
     return 0
 
@@ -182,7 +190,7 @@ def cmd_event_update(args: argparse.Namespace, node: Node) -> int:
     if not data:
         raise CliError("nothing to change: give at least one option", 2)
     with node.db.write() as session:
-        events.update_event(session, node, args.event_id, data)
+        events.update_event(session, node, args.event_id, _with_cohost_ids(session, node, data))
     echo("updated event {}", args.event_id)
     return 0
 
@@ -414,7 +422,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         p.add_argument("--tags", help="separated by commas or spaces")
         p.add_argument("--price", help="e.g. 5 (with --currency)")
         p.add_argument("--currency", help="ISO 4217, e.g. EUR")
-        p.add_argument("--cohost", action="append", help="co-host node id (repeatable)")
+        p.add_argument(
+            "--cohost",
+            action="append",
+            help="a co-hosting space: name, URL or node id (repeatable)",
+        )
         p.add_argument("--url")
     p = command(ep, "list", cmd_event_list, "list events")
     p.add_argument("--from", dest="date_from", help="YYYY-MM-DD")

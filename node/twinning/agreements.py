@@ -28,12 +28,12 @@ from node.formats import parse_date
 from node.keystore import current_key
 from node.network.outbox import enqueue_to
 from node.runtime import Node
+from node.services.known_spaces import resolve_partner
 from node.services.network import node_url
 from node.services.publishing import publish
 from node.services.space import get_profile
 from node.twinning import lifecycle
 from node.twinning.models import Agreement, GuestPass, VisitMonth
-from node.twinning.partners import resolve_partner
 
 MAX_YEARS = 5  # an agreement longer than this is more likely a typo in the year
 

@@ -27,11 +27,11 @@ from node.http.context import node
 from node.http.headers import SCRIPT_PAGE_POLICY, WORKER_POLICY
 from node.models import Member
 from node.qr import svg_inline
+from node.services.known_spaces import known_spaces
 from node.services.space import get_profile
 from node.twinning import agreements, desk, passes, photos
 from node.twinning.member_links import member_for_link, partner_summaries
 from node.twinning.models import GuestPass
-from node.twinning.partners import known_spaces
 from node.web.admin_pages import PageResult, admin_page, no_store, require_login
 from node.web.protection import allow_desk
 from node.web.rendering import render

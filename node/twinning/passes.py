@@ -25,11 +25,11 @@ from node.formats import parse_date
 from node.keystore import current_key
 from node.models import Member
 from node.runtime import Node
+from node.services.known_spaces import resolve_partner
 from node.services.members import get_member
 from node.services.publishing import publish
 from node.twinning.agreements import in_force
 from node.twinning.models import GuestPass
-from node.twinning.partners import resolve_partner
 
 DAY_PASS_TTL = 86_400  # seconds: a pass without a visit day lasts 24 hours
 MAX_DAYS_AHEAD = 6  # a day pass must end within 7 days of issuing (protocol.md §Guest passes)

@@ -39,7 +39,7 @@ from node.feedcheck import alerts
 from node.feedstore import head
 from node.http.context import node
 from node.schemas import EventSchema, ProfileSchema, ResourceSchema
-from node.services import admin_auth, events, resources, space
+from node.services import admin_auth, events, known_spaces, resources, space
 from node.services.publishing import drop_none
 from node.services.validation import load
 from node.web import forms
@@ -331,6 +331,25 @@ def _form_again(
     )
 
 
+COHOST_CHOICES = 30  # names listed under the co-host field; any known space may be typed
+
+
+def _cohost_choices() -> list[str]:
+    """Names of known spaces to suggest as co-hosts (peers first, then by name)."""
+    current = node()
+    with current.db.read() as db_session:
+        spaces = known_spaces.known_spaces(db_session, current)
+    ranked = sorted(spaces, key=lambda s: (s.peer_state != "active", s.name.casefold()))
+    return [s.name for s in ranked if s.name][:COHOST_CHOICES]
+
+
+def _cohosts(db_session: Any, data: dict[str, Any]) -> dict[str, Any]:
+    """The form's co-hosts (names, URLs or ids) as node ids, in the form's transaction."""
+    if not data.get("cohosts"):
+        return data
+    return {**data, "cohosts": known_spaces.cohost_ids(db_session, node(), data["cohosts"])}
+
+
 def _present(data: dict[str, Any]) -> dict[str, Any]:
     """For a new record an empty optional field is just absent (null means "clear" in a change)."""
     return {k: v for k, v in data.items() if v is not None}
@@ -426,12 +445,16 @@ def resource_remove(resource_id: str) -> PageResult:
 @bp.route("/events/new", methods=["GET", "POST"])
 def event_new() -> PageResult:
     current = node()
-    context: dict[str, Any] = {"timezones": _timezones(), "event_id": None}
+    context: dict[str, Any] = {
+        "timezones": _timezones(),
+        "event_id": None,
+        "spaces": _cohost_choices(),
+    }
     if request.method == "POST":
         return submit_form(
             "admin/event_form.html",
             forms.event_data,
-            lambda s, data: events.add_event(s, current, _present(data)),
+            lambda s, data: events.add_event(s, current, _present(_cohosts(s, data))),
             "Event added and published.",
             EventSchema,
             **context,
@@ -449,6 +472,7 @@ def event_edit(event_id: str) -> PageResult:
         body, cancelled = row.body, row.cancelled
     context: dict[str, Any] = {
         "timezones": _timezones(),
+        "spaces": _cohost_choices(),
         "event_id": event_id,
         "title": body["title"],
         "cancelled": cancelled,
@@ -457,12 +481,17 @@ def event_edit(event_id: str) -> PageResult:
         return submit_form(
             "admin/event_form.html",
             forms.event_data,
-            lambda s, data: events.update_event(s, current, event_id, data),
+            lambda s, data: events.update_event(s, current, event_id, _cohosts(s, data)),
             "Event saved and published.",
             EventSchema,
             **context,
         )
-    return admin_page("admin/event_form.html", form=forms.event_form(body), errors={}, **context)
+    form = forms.event_form(body)
+    with current.db.read() as db_session:
+        form["cohosts"] = "\n".join(
+            known_spaces.cohost_names(db_session, current, body.get("cohosts") or [])
+        )
+    return admin_page("admin/event_form.html", form=form, errors={}, **context)
 
 
 @bp.route("/events/<event_id>/cancel", methods=["GET", "POST"])

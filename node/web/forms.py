@@ -180,7 +180,11 @@ def event_data(form: FormData) -> dict[str, Any]:
         "tags": formats.parse_tags(_text(form, "tags")) or None,
         "price_minor": _parsed(form, "price", errors, formats.parse_money, currency),
         "currency": currency,
-        "cohosts": formats.parse_items(form.get("cohosts") or "") or None,
+        # One space per line: a space's name may hold commas.
+        "cohosts": [
+            line.strip() for line in (form.get("cohosts") or "").splitlines() if line.strip()
+        ]
+        or None,
         "url": _optional(form, "url"),
     }
     if errors:

@@ -1,9 +1,10 @@
 """Which known space a name, URL or id means, and where to reach it.
 
-A partner is named on the CLI, in forms and in the API by its node id, by its base URL or by its
-space name. It must be a node this one knows: a direct peer, or a space reached through gossip
-(its profile, or its address announced in a peer's ``peer.announce``). A name or URL that fits
-more than one known node is refused rather than guessed.
+A twinning partner or an event's co-host is named on the CLI, in forms and in the API by its
+node id, by its base URL or by its space name. It must be a node this one knows: a direct peer,
+or a space reached through gossip (its profile, or its address announced in a peer's
+``peer.announce``). A name or URL that fits more than one known node is refused rather than
+guessed.
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from node import published
-from node.errors import Conflict, InvalidInput, NotFound
+from node.errors import Conflict, InvalidInput, NodeError, NotFound
 from node.models import Peer
 from node.runtime import Node
 
 
 @dataclass(frozen=True)
 class KnownSpace:
-    """A node this one could twin with."""
+    """A node this one knows: one it could twin or co-host with."""
 
     node_id: str
     name: str  # the published space name, or the peer's own name, or "" when neither is known
@@ -54,18 +55,20 @@ def known_spaces(session: Session, node: Node) -> list[KnownSpace]:
     return sorted(found, key=lambda s: (s.name.casefold(), s.node_id))
 
 
-def resolve_partner(session: Session, node: Node, text: str) -> KnownSpace:
-    """The one known space ``text`` names (node id, base URL or space name, case-insensitive).
+def resolve_space(session: Session, node: Node, text: str, role: str = "partner") -> KnownSpace:
+    """The one known space ``text`` names (node id, base URL or space name, case-insensitive),
+    as a ``role`` ("partner", "co-host") of this space.
 
-    Raises ``InvalidInput`` (``self-partner``) for this node itself, ``NotFound``
-    (``unknown-partner``) when nothing matches and ``Conflict`` (``ambiguous-partner``) when
+    Raises ``InvalidInput`` (``self-<role>``) for this node itself, ``NotFound``
+    (``unknown-<role>``) when nothing matches and ``Conflict`` (``ambiguous-<role>``) when
     several spaces do.
     """
+    word = role.replace("-", "")
     wanted = text.strip()
     if not wanted:
-        raise InvalidInput("name a partner space: its node id, URL or name", reason="bad-partner")
+        raise InvalidInput(f"name a {role} space: its node id, URL or name", reason=f"bad-{word}")
     if wanted == node.node_id or ("://" in wanted and _url_key(wanted) == _url_key(node.url)):
-        raise InvalidInput("a space cannot twin with itself", reason="self-partner")
+        raise InvalidInput(f"this space cannot be its own {role}", reason=f"self-{word}")
     spaces = known_spaces(session, node)
     if wanted.startswith("did:key:"):
         matches = [s for s in spaces if s.node_id == wanted]
@@ -79,12 +82,46 @@ def resolve_partner(session: Session, node: Node, text: str) -> KnownSpace:
         raise NotFound(
             f"no known space is {wanted!r}; `spazi peer list` and `spazi network spaces` list "
             "the spaces this node knows",
-            reason="unknown-partner",
+            reason=f"unknown-{word}",
         )
     if len(matches) > 1:
         ids = ", ".join(s.node_id for s in matches)
         raise Conflict(
             f"{wanted!r} names {len(matches)} known spaces ({ids}); give the node id instead",
-            reason="ambiguous-partner",
+            reason=f"ambiguous-{word}",
         )
     return matches[0]
+
+
+def resolve_partner(session: Session, node: Node, text: str) -> KnownSpace:
+    """The twinning partner ``text`` names (:func:`resolve_space`)."""
+    return resolve_space(session, node, text, "partner")
+
+
+def cohost_ids(session: Session, node: Node, names: list[str]) -> list[str]:
+    """Co-hosts as node ids: ids stay as given (a space not known yet may co-host), names and
+    URLs become the id of the one known space they name. A name that names none or several is
+    an ``InvalidInput`` of the ``cohosts`` field (forms show it there)."""
+    ids = []
+    for name in names:
+        if name.startswith("did:"):  # an id: the entry's schema checks it is a node id
+            ids.append(name)
+            continue
+        try:
+            ids.append(resolve_space(session, node, name, "co-host").node_id)
+        except NodeError as exc:
+            raise InvalidInput(
+                f"cohosts: {exc.detail}", reason=exc.reason, errors={"cohosts": [exc.detail]}
+            ) from exc
+    return ids
+
+
+def cohost_names(session: Session, node: Node, ids: list[str]) -> list[str]:
+    """Co-hosts as an admin would type them: the known name where it names only that space,
+    else the id."""
+    spaces = known_spaces(session, node)
+    counts: dict[str, int] = {}
+    for space in spaces:
+        counts[space.name.casefold()] = counts.get(space.name.casefold(), 0) + 1
+    names = {s.node_id: s.name for s in spaces if s.name and counts[s.name.casefold()] == 1}
+    return [names.get(node_id, node_id) for node_id in ids]
