@@ -22,6 +22,7 @@ from node.web import (
     network_pages,
     pages,
     rendering,
+    sharing,
 )
 from node.web.protection import csrf
 
@@ -33,6 +34,7 @@ def init_app(app: Flask) -> None:
     rendering.init_app(app)
     conditional.init_app(app)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(sharing.bp)
     app.register_blueprint(calendar.bp)
     app.register_blueprint(atom.bp)
     app.register_blueprint(admin_pages.bp)

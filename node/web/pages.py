@@ -13,7 +13,7 @@ from node.errors import InvalidInput
 from node.http.context import node
 from node.models import Event
 from node.services import events, resources, space
-from node.web import formatting, jsonld
+from node.web import formatting, jsonld, sharing
 from node.web.rendering import absolute_url, render
 
 bp = Blueprint("pages", __name__)
@@ -115,6 +115,7 @@ def home() -> tuple[str, int]:
         map_url=_map_url(profile),
         jsonld=jsonld.script_tag(doc),
         canonical=absolute_url("pages.home"),
+        preview=sharing.space_preview(profile, absolute_url("pages.home")),
     )
 
 
@@ -174,4 +175,12 @@ def event(event_id: str) -> tuple[str, int]:
         cohosts=[(c, names.get(c)) for c in cohosts],
         jsonld=jsonld.script_tag(_event_jsonld(card, profile)),
         canonical=absolute_url("pages.event", event_id=event_id),
+        preview=sharing.event_preview(
+            card.title,
+            card.when,
+            profile,
+            card.body.get("description") or "",
+            absolute_url("pages.event", event_id=event_id),
+            card.cancelled,
+        ),
     )
