@@ -64,8 +64,17 @@ def paragraphs(text: str | None) -> Markup:
     return Markup("").join(Markup("<p>{}</p>").format(b) for b in blocks)
 
 
+def webcal(endpoint: str, **values: Any) -> str:
+    """The ``webcal://`` address of a calendar route: a link that opens the calendar app and
+    subscribes (it fetches again by itself) rather than downloading the file once. Apps fetch
+    it over HTTPS when the node serves HTTPS."""
+    url = absolute_url(endpoint, **values)
+    return "webcal://" + url.split("://", 1)[1]
+
+
 def init_app(app: Flask) -> None:
-    """Register the template filters on ``app``."""
+    """Register the template filters and globals on ``app``."""
+    app.jinja_env.globals.update(webcal=webcal)
     app.jinja_env.filters.update(
         money=formatting.format_money,
         prices=formatting.resource_prices,

@@ -211,3 +211,14 @@ def test_atom_escapes_markup(space: SpaceNode) -> None:
     (entry,) = _atom(space).entries
     assert entry.title == title
     assert "after <hours> & more" in entry.summary
+
+
+def test_calendars_offer_a_webcal_subscription_and_a_refresh_interval(space: SpaceNode) -> None:
+    page = space.client.get("/events").get_data(as_text=True)
+    assert '<a href="webcal://a.test/events.ics">subscribe</a>' in page
+    assert '<a href="/events.ics">download the iCalendar file</a>' in page
+    network = space.client.get("/network/events?city=Prato").get_data(as_text=True)
+    assert 'href="webcal://a.test/network/events.ics?city=Prato"' in network
+    cal = Calendar.from_ical(space.client.get("/events.ics").data)
+    assert cal["REFRESH-INTERVAL"].to_ical() == b"PT1H"
+    assert str(cal["X-PUBLISHED-TTL"]) == "PT1H"
