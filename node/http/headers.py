@@ -30,6 +30,8 @@ WORKER_POLICY = "default-src 'none'; connect-src 'self'"
 # Everything else (JSON, feeds, calendars, CSS) is never a document that loads anything; if a
 # browser renders one anyway, it may run and embed nothing.
 OTHER_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+# A feed opened in a browser loads its stylesheet from this node (node/web/atom.py), nothing else.
+FEED_POLICY = "default-src 'none'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 COMMON = {
     "X-Content-Type-Options": "nosniff",

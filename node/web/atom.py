@@ -11,12 +11,13 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from federation.keys import fingerprint
 from node import published
 from node.http.context import node
+from node.http.headers import FEED_POLICY
 from node.models import Event
 from node.services import space
 from node.version import __version__
@@ -98,7 +99,12 @@ def build_feed(node_id: str, profile: dict[str, Any], updated_ms: int, rows: lis
         _sub(entry, "summary", _summary(row), type="text")
         for tag in row.body.get("tags", []):
             _sub(entry, "category", term=tag)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    # A browser that opens the feed shows it styled (node/static/atom.css); readers ignore it.
+    stylesheet = (
+        f'<?xml-stylesheet type="text/css" href="{url_for("static", filename="atom.css")}"?>'
+    )
+    document = ET.tostring(root, encoding="unicode")
+    return f'<?xml version="1.0" encoding="utf-8"?>\n{stylesheet}\n{document}'.encode()
 
 
 @bp.get("/feed.atom")
@@ -111,7 +117,14 @@ def feed() -> BaseResponse:
         updated = row.ts if row is not None else 0
         rows = published.recently_changed_events(session, current.node_id, MAX_ENTRIES)
         data = build_feed(current.node_id, profile, updated, rows)
-    response = Response(data, mimetype=ATOM_MIMETYPE)
-    response.headers["Content-Type"] = f"{ATOM_MIMETYPE}; charset=utf-8"
+    # A browser opening the link asks for HTML first: it gets the same document as generic XML,
+    # which browsers display with its stylesheet (as Atom they show the raw text). Feed readers
+    # ask for Atom or anything, and get Atom.
+    browser = request.accept_mimetypes.best_match([ATOM_MIMETYPE, "text/html"]) == "text/html"
+    mimetype = "application/xml" if browser else ATOM_MIMETYPE
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Type"] = f"{mimetype}; charset=utf-8"
+    response.vary.add("Accept")
+    response.headers["Content-Security-Policy"] = FEED_POLICY
     response.add_etag()
     return response.make_conditional(request)

@@ -222,3 +222,20 @@ def test_calendars_offer_a_webcal_subscription_and_a_refresh_interval(space: Spa
     cal = Calendar.from_ical(space.client.get("/events.ics").data)
     assert cal["REFRESH-INTERVAL"].to_ical() == b"PT1H"
     assert str(cal["X-PUBLISHED-TTL"]) == "PT1H"
+
+
+def test_the_atom_feed_is_atom_to_readers_and_styled_xml_to_browsers(space: SpaceNode) -> None:
+    reader = space.client.get("/feed.atom", headers={"Accept": "application/atom+xml"})
+    anything = space.client.get("/feed.atom", headers={"Accept": "*/*"})
+    browser = space.client.get(
+        "/feed.atom",
+        headers={"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"},
+    )
+    assert reader.mimetype == anything.mimetype == "application/atom+xml"
+    assert browser.mimetype == "application/xml"
+    assert reader.data == browser.data and "Accept" in browser.headers["Vary"]
+    assert b'<?xml-stylesheet type="text/css" href="/static/atom.css"?>' in browser.data
+    assert browser.headers["Content-Security-Policy"].startswith(
+        "default-src 'none'; style-src 'self'"
+    )
+    assert feedparser.parse(reader.data).bozo == 0
