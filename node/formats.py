@@ -242,9 +242,14 @@ def currency_exponent(currency: str | None) -> int:
     return _EXPONENTS.get(currency or "", 2)
 
 
+# What people type for the currencies of the spaces Spazi is for, besides the ISO code.
+CURRENCY_WORDS = {"€": "EUR", "euro": "EUR", "euros": "EUR", "£": "GBP", "pound": "GBP",
+                  "pounds": "GBP"}  # fmt: skip
+
+
 def parse_currency(text: str) -> str:
-    """``" eur"`` → ``"EUR"``: an ISO 4217 code, any case."""
-    code = text.strip().upper()
+    """``" eur"`` → ``"EUR"``: an ISO 4217 code, any case, or ``€``, ``euro``, ``£``."""
+    code = CURRENCY_WORDS.get(text.strip().lower(), text.strip()).upper()
     if not re.fullmatch(r"[A-Z]{3}", code):
         raise InvalidInput(f"{text.strip()!r} is not a currency code; use ISO 4217, e.g. EUR")
     return code

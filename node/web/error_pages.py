@@ -22,9 +22,6 @@ from node.http.problems import as_unavailable
 from node.web.rendering import is_page_path, render
 
 # Blueprints whose routes are pages for people (node.web registers them).
-PAGE_BLUEPRINTS = frozenset(
-    {"pages", "calendar", "atom", "admin_pages", "network_pages", "admin_network"}
-)
 
 Handler = Callable[[Any], Any]
 
@@ -62,7 +59,9 @@ def _for_page(exc: Exception) -> Response:
         )
     elif isinstance(exc, HTTPException):
         status = exc.code or 500
-        response = error_page(status, exc.name, exc.description or "")
+        # Werkzeug's stock sentence says what the friendly one says already: show it once.
+        own = exc.description if exc.description != type(exc).description else ""
+        response = error_page(status, exc.name, own or "")
         allow = exc.get_response().headers.get("Allow")
         if allow:
             response.headers["Allow"] = allow
@@ -81,11 +80,13 @@ def _for_page(exc: Exception) -> Response:
 
 
 def wants_page() -> bool:
-    """Whether the error of the current request should be an HTML page."""
-    if request.blueprint is not None:
-        return request.blueprint in PAGE_BLUEPRINTS
+    """Whether the error of the current request should be an HTML page: on every route of a
+    page path (whichever feature's blueprint serves it), and on an unknown address when the
+    client asks for HTML first."""
     if not is_page_path(request.path):
         return False
+    if request.blueprint is not None:
+        return True
     best = request.accept_mimetypes.best_match(["application/problem+json", "text/html"])
     return best == "text/html"
 

@@ -6,6 +6,7 @@ same whatever locale the server runs in.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -145,3 +146,47 @@ def _validity(spec: dict[str, Any]) -> str:
     if starts:
         return f"From {format_date(date.fromisoformat(starts))}"
     return f"Until {format_date(date.fromisoformat(until or ''))}"
+
+
+# Labels of the amenity words spaces use most; any other word is shown as written, its dashes
+# and underscores as spaces and its first letter capitalised.
+AMENITY_LABELS = {
+    "wifi": "Wi-Fi",
+    "coffee": "Coffee",
+    "tea": "Tea",
+    "kitchen": "Kitchen",
+    "printer": "Printer",
+    "parking": "Parking",
+    "bike_parking": "Bike parking",
+    "lockers": "Lockers",
+    "showers": "Showers",
+    "phone_booth": "Phone booth",
+    "projector": "Projector",
+    "accessible": "Step-free access",
+    "wheelchair": "Wheelchair access",
+    "air_conditioning": "Air conditioning",
+    "24h": "Open 24 hours",
+    "pets": "Pets welcome",
+}
+
+
+def amenity_label(word: str) -> str:
+    """``wifi`` → ``Wi-Fi``; ``meeting-pods`` → ``Meeting pods``."""
+    key = str(word).strip().lower()
+    if key in AMENITY_LABELS:
+        return AMENITY_LABELS[key]
+    text = key.replace("_", " ").replace("-", " ")
+    return text[:1].upper() + text[1:]
+
+
+def address_line(profile: Mapping[str, Any], country: bool = False) -> str:
+    """The address, the city unless the address already names it, and the country if asked:
+    ``Via Roma 1, Prato`` rather than ``Via Roma 1, Prato, Prato``."""
+    address = str(profile.get("address") or "").strip()
+    parts = [address] if address else []
+    folded = address.casefold()
+    for key in ("city", "country") if country else ("city",):
+        value = str(profile.get(key) or "").strip()
+        if value and value.casefold() not in folded:
+            parts.append(value)
+    return ", ".join(parts)

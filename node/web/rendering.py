@@ -13,7 +13,8 @@ from node.http.context import node
 from node.web import formatting
 
 # Paths served as JSON to machines; everything else is a page for people.
-MACHINE_PREFIXES = ("/api/", "/federation/", "/.well-known/")
+# Routes for programs: their errors are problem+json whoever asks (every other path is a page).
+MACHINE_PREFIXES = ("/api/", "/federation/", "/.well-known/", "/healthz", "/readyz", "/metrics")
 
 
 def is_page_path(path: str) -> bool:
@@ -85,4 +86,6 @@ def init_app(app: Flask) -> None:
         kind=formats.resource_kind_label,
         href=safe_href,
         paragraphs=paragraphs,
+        amenity=formatting.amenity_label,
+        address=formatting.address_line,
     )

@@ -93,6 +93,8 @@ def test_the_admin_invites_adds_a_member_makes_a_token_and_a_cohosted_event(
         assert answer.status_code == 200 and answer.json["members"][0]["name"] == "Ada Lovelace"
 
         driver.get(site.url + "/admin/events/new")
+        price, currency = (driver.find_element(By.ID, f"f-{n}") for n in ("price", "currency"))
+        assert abs(price.location["y"] - currency.location["y"]) <= 2  # side by side, level
         _fill(
             driver,
             {
@@ -173,3 +175,16 @@ def test_the_atom_feed_is_readable_in_a_browser(net: Network) -> None:
         entry = driver.find_element(By.CSS_SELECTOR, "entry").text
         assert "Open studio" in entry and "Bring a laptop." in entry
         assert not re.search(r"urn:spazi:", entry)  # ids are not shown to people
+
+
+def test_space_cards_have_no_section_rule_and_filters_line_up(net: Network) -> None:
+    from selenium.webdriver.common.by import By
+
+    with served(net["a"].app) as site, chromium("--window-size=1200,900") as driver:
+        driver.get(site.url + "/network")
+        heading = driver.find_element(By.CSS_SELECTOR, ".card h2")
+        assert heading.value_of_css_property("border-bottom-width") == "0px"
+        assert heading.value_of_css_property("margin-top") == "0px"
+        fields = driver.find_elements(By.CSS_SELECTOR, "form.filters input, form.filters select")
+        bottoms = {round(f.location["y"] + f.size["height"]) for f in fields}
+        assert len(fields) >= 2 and max(bottoms) - min(bottoms) <= 2  # one line, aligned

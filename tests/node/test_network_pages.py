@@ -137,7 +137,7 @@ def _space_names(html: str) -> list[str]:
 
 def _event_titles(html: str) -> list[str]:
     """Titles of the events listed on a /network/events page, in order."""
-    return re.findall(r'<li class="event[^"]*">\s*<h3>(?:<a [^>]*>)?([^<]+)', html)
+    return re.findall(r'<li class="event[^"]*">\s*<h2>(?:<a [^>]*>)?([^<]+)', html)
 
 
 # -- /network --------------------------------------------------------------------------------------

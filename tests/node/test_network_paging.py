@@ -20,7 +20,7 @@ from tests.support import SpaceNode
 
 FIRST_DAY = 20  # of December 2026: after the test clock's "today"
 SPACE_CARD = r"<h2>(?:<a [^>]*>)?(Spazio \d{3})"  # a card's heading, not the JSON-LD
-EVENT_CARD = r"<h3>(?:<a [^>]*>)?(Incontro \d{3})"
+EVENT_CARD = r"<h2>(?:<a [^>]*>)?(Incontro \d{3})"
 
 
 def _mirror_spaces(space: SpaceNode, count: int, start: int = 0) -> list[str]:
