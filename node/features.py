@@ -85,6 +85,14 @@ TWINNING = Feature(
     jobs="node.twinning.jobs:TWINNING_JOBS",
 )
 
+# Events imported from the ICS calendar a space already keeps (node/calendar_import/).
+CALENDAR_IMPORT = Feature(
+    name="calendar_import",
+    models="node.calendar_import.models",
+    web=("node.calendar_import.pages",),
+    jobs="node.calendar_import.jobs:CALENDAR_JOBS",
+)
+
 # Backups of a running node in one archive, and restoring them (node/backup/).
 BACKUP = Feature(name="backup", cli={"node.backup.cli": ("backup", "restore")})
 
@@ -92,7 +100,7 @@ BACKUP = Feature(name="backup", cli={"node.backup.cli": ("backup", "restore")})
 DEMO = Feature(name="demo", cli={"node.demo.cli": ("demo",)})
 
 # Every feature of the node, in the order their parts are registered.
-FEATURES: tuple[Feature, ...] = (CORE, NETWORK, TWINNING, BACKUP, DEMO)
+FEATURES: tuple[Feature, ...] = (CORE, NETWORK, TWINNING, CALENDAR_IMPORT, BACKUP, DEMO)
 
 
 def _collect(part: str, key: Callable[[Any], str], what: str) -> Mapping[str, Any]:

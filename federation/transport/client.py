@@ -197,6 +197,15 @@ class PeerClient:
         """GET ``url`` and return its body parsed with ``parse_strict``."""
         return self._request_json("GET", url, max_bytes=max_bytes)
 
+    def get_bytes(
+        self, url: str, *, max_bytes: int | None = None, accept: str | None = None
+    ) -> tuple[bytes, str]:
+        """GET ``url`` under the same rules as every call; return (body, final URL). For
+        documents that are not the protocol's JSON, such as an imported calendar."""
+        cap = self.max_response_bytes if max_bytes is None else max_bytes
+        headers = {"Accept": accept} if accept else None
+        return self._exchange("GET", url, None, headers, None, cap)
+
     def _request_json(
         self,
         method: str,
