@@ -27,6 +27,16 @@ class Base(DeclarativeBase):
 
 
 # Column types every feature's tables share: a node id (did:key) and a SHA-256 in hex.
+# Integer keys are 32-bit in every database the node runs on: a larger number names no row (and
+# must be answered "not found", not reach the driver as an overflow).
+MAX_KEY = 2**31 - 1
+
+
+def fits_key(number: int) -> bool:
+    """Whether ``number`` can be an integer key at all."""
+    return 0 < number <= MAX_KEY
+
+
 DID = String(80)
 HASH = String(64)
 

@@ -6,6 +6,7 @@ They check types and shapes and give field-by-field messages; the protocol's own
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -122,6 +123,27 @@ class ProfileSchema(StrictSchema):
     links = fields.List(fields.Nested(LinkSchema), allow_none=True)
 
 
+PRICE_NEEDS_CURRENCY = "a price needs a currency, e.g. EUR"
+
+
+def priced_without_currency(body: Mapping[str, Any], prices: tuple[str, ...]) -> bool:
+    """Whether ``body`` holds an amount in one of ``prices`` but no currency."""
+    return any(body.get(p) is not None for p in prices) and body.get("currency") is None
+
+
+def _price_needs_currency(prices: tuple[str, ...]) -> Any:
+    """A schema check: a price (any of ``prices`` holding an amount) needs a currency, reported
+    on the currency field like every other field's error. A change (partial) is checked by its
+    service once it is merged with what is stored (:func:`priced_without_currency`)."""
+
+    @validates_schema
+    def check(self: Schema, data: dict[str, Any], partial: Any = False, **_: Any) -> None:
+        if not partial and priced_without_currency(data, prices):
+            raise ValidationError(PRICE_NEEDS_CURRENCY, "currency")
+
+    return check
+
+
 class ResourceSchema(StrictSchema):
     id = Line(validate=IDENT)
     kind = Line(required=True, validate=validate.OneOf(RESOURCE_KINDS))
@@ -138,6 +160,7 @@ class ResourceSchema(StrictSchema):
         allow_none=True,
         validate=validate.Regexp(r"^[A-Z]{3}$", error="use an ISO 4217 code in capitals, e.g. EUR"),
     )
+    _priced = _price_needs_currency(("price_hour_minor", "price_day_minor"))
 
 
 class EventSchema(StrictSchema):
@@ -162,6 +185,7 @@ class EventSchema(StrictSchema):
         Line(validate=_node_id), allow_none=True, validate=validate.Length(max=20)
     )
     url = Line(allow_none=True, validate=URL)
+    _priced = _price_needs_currency(("price_minor",))
 
     @validates_schema
     def _end_after_start(self, data: dict[str, Any], **_: Any) -> None:

@@ -14,12 +14,12 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import recurring_ical_events
 from icalendar import Calendar
 
 from federation.schema import ZONES
+from node.clock import zone
 from node.errors import InvalidInput
 
 WINDOW_DAYS = 180  # how far ahead recurring events are expanded
@@ -67,7 +67,7 @@ def _zone_name(value: datetime, fallback: str) -> str:
 
 def _local(value: datetime, zone_name: str) -> str:
     if value.tzinfo is not None:
-        value = value.astimezone(ZoneInfo(zone_name))
+        value = value.astimezone(zone(zone_name))
     return value.strftime("%Y-%m-%dT%H:%M")
 
 

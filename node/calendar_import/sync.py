@@ -26,6 +26,7 @@ from node import published
 from node.calendar_import.mapping import PAST_DAYS, CalendarItem, parse_calendar
 from node.calendar_import.models import CalendarSubscription, ImportedEvent
 from node.clock import aware
+from node.db import fits_key
 from node.errors import Conflict, InvalidInput, NodeError, NotFound
 from node.network.transport import peer_client
 from node.runtime import Node
@@ -84,7 +85,7 @@ def subscriptions(session: Session) -> list[CalendarSubscription]:
 
 
 def get_subscription(session: Session, subscription_id: int) -> CalendarSubscription:
-    row = session.get(CalendarSubscription, subscription_id)
+    row = session.get(CalendarSubscription, subscription_id) if fits_key(subscription_id) else None
     if row is None:
         raise NotFound(f"no imported calendar {subscription_id}", reason="unknown-calendar")
     return row

@@ -21,6 +21,7 @@ from marshmallow import Schema
 @dataclass
 class Operation:
     path: str  # OpenAPI path, e.g. /api/v1/resources/{resource_id}
+    rule: str  # the Flask rule, e.g. /api/v1/members/<int:member_id>
     method: str
     summary: str
     admin: bool
@@ -61,6 +62,7 @@ def operation(
         OPERATIONS.append(
             Operation(
                 _openapi_path(prefix + rule),
+                prefix + rule,
                 method.lower(),
                 summary,
                 admin,
@@ -77,15 +79,73 @@ def operation(
     return decorate
 
 
+# What the node's own field types and validators accept, for the fields whose rules a generic
+# schema converter cannot see (node/schemas.py): so the document says exactly what is refused.
+ONE_LINE = "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$"
+MULTI_LINE = "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$"
+LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+HTTP_URL = f"^https?://{LABEL}(?:\\.{LABEL})*(?::[0-9]{{1,5}})?(?:[/?#][^\\s]*)?$"
+LOCAL_TIME = (
+    "^[0-9]{3}[1-9]-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]$"
+)
+PRICE_FIELDS = {"Resource": ("price_hour_minor", "price_day_minor"), "Event": ("price_minor",)}
+
+
+def _field_rules(self: Any, field: Any, ret: dict[str, Any], **_: Any) -> dict[str, Any]:
+    """apispec attribute function: the rules of node.schemas' fields and validators."""
+    from federation.schema import ZONES
+    from node import schemas
+
+    extra: dict[str, Any] = {}
+    for validator in getattr(field, "validators", ()):
+        if validator is schemas._timezone:
+            extra["enum"] = sorted(ZONES)
+        elif validator is schemas._local_datetime:
+            extra["pattern"] = LOCAL_TIME
+        elif validator is schemas._node_id:
+            extra["pattern"] = "^did:key:z6Mk[1-9A-HJ-NP-Za-km-z]{44}$"
+        elif validator is schemas.URL:
+            # http(s) only; no "uri" format, which would refuse the non-ASCII paths the node
+            # takes (an IRI such as https://example.org/caffè).
+            extra["pattern"] = HTTP_URL
+    if isinstance(field, schemas.Line) and "pattern" not in ret and "pattern" not in extra:
+        extra["pattern"] = MULTI_LINE if isinstance(field, schemas.Lines) else ONE_LINE
+    return extra
+
+
+def _price_needs_currency(components: dict[str, Any]) -> None:
+    """A price (any price field holding an amount) needs a currency: the rule the schemas check
+    (node/schemas.py), said in the request schemas of creations."""
+    for name, prices in PRICE_FIELDS.items():
+        schema = components.get(name)
+        if schema is None:
+            continue
+        priced = [{"required": [p], "properties": {p: {"type": "integer"}}} for p in prices]
+        schema["anyOf"] = [
+            {"required": ["currency"], "properties": {"currency": {"type": "string"}}},
+            {"not": {"anyOf": priced}},
+        ]
+
+
+def _schema_name(schema: Any) -> str:
+    """``ResourceSchema`` → ``Resource``; its partial form (a PATCH body) → ``ResourceChange``."""
+    cls = schema if isinstance(schema, type) else type(schema)
+    name = cls.__name__.removesuffix("Schema")
+    return name + "Change" if getattr(schema, "partial", False) else name
+
+
 def build_spec(version: str) -> dict[str, Any]:
     """The OpenAPI 3.0 document of the API."""
+    plugin = MarshmallowPlugin(schema_name_resolver=_schema_name)
     spec = APISpec(
         title="Spazi node API",
         version=version,
         openapi_version="3.0.3",
-        plugins=[MarshmallowPlugin()],
+        plugins=[plugin],
         info={"description": "Public reads and admin writes of one Spazi node."},
     )
+    assert plugin.converter is not None
+    plugin.converter.add_attribute_function(_field_rules)
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     problem = {
         "description": "RFC 9457 problem",
@@ -121,30 +181,60 @@ def build_spec(version: str) -> dict[str, Any]:
             }
         item["responses"]["default"] = problem
         parameters = [
-            {"in": "path", "name": name, "required": True, "schema": {"type": "string"}}
-            for name in _path_params(op.path)
+            {"in": "path", "name": name, "required": True, "schema": _path_schema(kind)}
+            for name, kind in _path_params(op.path, op.rule)
         ]
         if op.query is not None:
             parameters.append({"in": "query", "schema": op.query})
         if parameters:
             item["parameters"] = parameters
         if op.body is not None:
+            # A change names only what changes: nothing is required in it.
+            body: Any = op.body(partial=True) if op.method == "patch" else op.body
             item["requestBody"] = {
                 "required": True,
-                "content": {"application/json": {"schema": op.body}},
+                "content": {"application/json": {"schema": body}},
             }
         if op.admin:
             item["security"] = [{"bearer": []}]
         paths.setdefault(op.path, {})[op.method] = item
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
-    return spec.to_dict()
+    document = spec.to_dict()
+    _price_needs_currency(document.get("components", {}).get("schemas", {}))
+    _null_means_null(document)
+    return document
 
 
-def _path_params(path: str) -> list[str]:
+def _null_means_null(node: Any) -> None:
+    """apispec writes a nullable nested object as ``anyOf: [$ref, {nullable object}]``, whose
+    second branch admits any object; it is meant to admit ``null`` only."""
+    if isinstance(node, dict):
+        for branch in node.get("anyOf", ()):
+            if branch == {"nullable": True, "type": "object"}:
+                branch["enum"] = [None]
+        for value in node.values():
+            _null_means_null(value)
+    elif isinstance(node, list):
+        for value in node:
+            _null_means_null(value)
+
+
+def _path_schema(kind: str) -> dict[str, Any]:
+    if kind == "integer":  # a database key: a positive 32-bit number
+        return {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+    return {"type": "string"}
+
+
+def _path_params(path: str, rule: str) -> list[tuple[str, str]]:
+    """(name, JSON type) of each path parameter; ``<int:…>`` converters are integers."""
+    kinds = {
+        part.split(":")[-1]: ("integer" if part.startswith("int:") else "string")
+        for part in (piece.split(">")[0] for piece in rule.split("<")[1:])
+    }
     names, rest = [], path
     while "{" in rest:
         start, end = rest.index("{"), rest.index("}")
         names.append(rest[start + 1 : end])
         rest = rest[end + 1 :]
-    return names
+    return [(name, kinds.get(name, "string")) for name in names]

@@ -20,6 +20,7 @@ from federation.errors import ProtocolError
 from federation.keys import is_node_id
 from node import published
 from node.clock import aware
+from node.db import fits_key
 from node.errors import Conflict, Forbidden, InvalidInput, NotFound
 from node.models import Invite, Peer
 from node.runtime import Node
@@ -149,7 +150,7 @@ def list_invites(session: Session, now: datetime) -> list[InviteView]:
 
 def withdraw_invite(session: Session, invite_id: int, now: datetime) -> Invite:
     """Make an unused invite expire now (a code shown to the wrong person)."""
-    row = session.get(Invite, invite_id, with_for_update=True)
+    row = session.get(Invite, invite_id, with_for_update=True) if fits_key(invite_id) else None
     if row is None:
         raise NotFound(f"no invite {invite_id}", reason="unknown-invite")
     if row.used_at is not None:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from node.clock import aware, utcnow
+from node.db import fits_key
 from node.errors import Conflict, InvalidInput, NodeError, NotFound, Unauthorized
 from node.models import AdminSession, AdminToken, AdminUser, LoginThrottle
 from node.ratelimit import address_key
@@ -260,7 +261,7 @@ def list_tokens(session: Session) -> list[AdminToken]:
 
 
 def revoke_token(session: Session, token_id: int) -> None:
-    row = session.get(AdminToken, token_id)
+    row = session.get(AdminToken, token_id) if fits_key(token_id) else None
     if row is None:
         raise NotFound(f"no token {token_id}", reason="unknown-token")
     row.revoked = True

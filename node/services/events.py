@@ -13,7 +13,13 @@ from node.clock import aware
 from node.errors import Conflict, InvalidInput, NotFound
 from node.models import Event
 from node.runtime import Node
-from node.schemas import CancelSchema, EventQuerySchema, EventSchema
+from node.schemas import (
+    PRICE_NEEDS_CURRENCY,
+    CancelSchema,
+    EventQuerySchema,
+    EventSchema,
+    priced_without_currency,
+)
 from node.services.ids import new_id
 from node.services.publishing import drop_none, publish
 from node.services.validation import load
@@ -63,7 +69,13 @@ def update_event(session: Session, node: Node, event_id: str, changes: Any) -> d
         raise Conflict("an event's id cannot change", reason="id-immutable")
     body = drop_none({**row.body, **data})
     if body["end"] <= body["start"]:
-        raise InvalidInput("end: end must be after start")
+        raise InvalidInput(
+            "end: end must be after start", errors={"end": ["end must be after start"]}
+        )
+    if priced_without_currency(body, ("price_minor",)):
+        raise InvalidInput(
+            f"currency: {PRICE_NEEDS_CURRENCY}", errors={"currency": [PRICE_NEEDS_CURRENCY]}
+        )
     publish(session, node, "event.put", body)
     return body
 

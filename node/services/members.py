@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from node.clock import utcnow
+from node.db import fits_key
 from node.errors import Conflict, NotFound
 from node.features import member_leaving_hooks
 from node.models import Member
@@ -79,7 +80,7 @@ def update_member(session: Session, member_id: int, data: Any) -> Member:
 
 
 def get_member(session: Session, member_id: int) -> Member:
-    member = session.get(Member, member_id)
+    member = session.get(Member, member_id) if fits_key(member_id) else None
     if member is None:
         raise NotFound(f"no member {member_id}", reason="unknown-member")
     return member

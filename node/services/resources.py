@@ -7,13 +7,15 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from node import published
-from node.errors import Conflict, NotFound
+from node.errors import Conflict, InvalidInput, NotFound
 from node.models import Resource
 from node.runtime import Node
-from node.schemas import ResourceSchema
+from node.schemas import PRICE_NEEDS_CURRENCY, ResourceSchema, priced_without_currency
 from node.services.ids import new_id
 from node.services.publishing import drop_none, publish
 from node.services.validation import load
+
+RESOURCE_PRICES = ("price_hour_minor", "price_day_minor")
 
 
 def resource_view(row: Resource) -> dict[str, Any]:
@@ -53,6 +55,10 @@ def update_resource(session: Session, node: Node, resource_id: str, changes: Any
         raise Conflict("a resource's id cannot change", reason="id-immutable")
     merged = {**row.body, **data}
     body = drop_none(merged)
+    if priced_without_currency(body, RESOURCE_PRICES):
+        raise InvalidInput(
+            f"currency: {PRICE_NEEDS_CURRENCY}", errors={"currency": [PRICE_NEEDS_CURRENCY]}
+        )
     publish(session, node, "resource.put", body)
     return body
 

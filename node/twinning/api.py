@@ -25,8 +25,12 @@ KINDS = validate.OneOf(RESOURCE_KINDS)
 
 
 class TermsSchema(StrictSchema):
-    days_per_member_month = fields.Integer(required=True, validate=validate.Range(1, 31))
-    days_total_month = fields.Integer(required=True, validate=validate.Range(1, 100_000))
+    days_per_member_month = fields.Integer(
+        required=True, strict=True, validate=validate.Range(1, 31)
+    )
+    days_total_month = fields.Integer(
+        required=True, strict=True, validate=validate.Range(1, 100_000)
+    )
     resource_kinds = fields.List(
         fields.String(validate=KINDS), load_default=["hot_desk"], validate=validate.Length(1, 4)
     )

@@ -324,3 +324,36 @@ def test_cancelling_with_a_body_that_is_not_an_object_is_refused(
     )
     _problem(response, 422, "invalid-input")
     assert space.counts() == before
+
+
+def test_an_id_too_large_for_any_row_is_not_found(space: SpaceNode) -> None:
+    # It reached the database driver as an integer overflow (500) before.
+    for path in ("/api/v1/members/99999999999999999999", "/api/v1/members/2147483648"):
+        got = space.client.get(path, headers=space.auth())
+        assert got.status_code == 404, path
+        assert got.mimetype == "application/problem+json"
+
+
+def test_a_price_needs_a_currency_like_every_validation_error(space: SpaceNode) -> None:
+    priced = {**GOOD_DESK, "id": "d9", "price_day_minor": 2500}
+    refused = space.client.post("/api/v1/resources", json=priced, headers=space.auth())
+    assert refused.status_code == 422
+    assert refused.json["type"] == "urn:spazi:problem:invalid-input"
+    assert refused.json["errors"] == {"currency": ["a price needs a currency, e.g. EUR"]}
+    free = {**GOOD_DESK, "id": "d9"}
+    made = space.client.post("/api/v1/resources", json=free, headers=space.auth())
+    assert made.status_code == 201
+    before = space.counts()
+    change = space.client.patch(
+        "/api/v1/resources/d9", json={"price_day_minor": 2500}, headers=space.auth()
+    )
+    assert change.status_code == 422 and change.json["errors"] == {
+        "currency": ["a price needs a currency, e.g. EUR"]
+    }
+    assert space.counts() == before
+    paid = space.client.patch(
+        "/api/v1/resources/d9",
+        json={"price_day_minor": 2500, "currency": "EUR"},
+        headers=space.auth(),
+    )
+    assert paid.status_code == 200

@@ -49,3 +49,25 @@ def test_every_201_declares_its_location_header(space: SpaceNode) -> None:
     ]
     assert created
     assert all("Location" in op["responses"]["201"]["headers"] for op in created)
+
+
+def test_the_document_says_what_the_node_refuses(space: SpaceNode) -> None:
+    doc = space.client.get("/api/v1/openapi.json").json
+    schemas = doc["components"]["schemas"]
+    event = schemas["Event"]["properties"]
+    assert event["start"]["pattern"].startswith("^[0-9]{3}[1-9]-")
+    assert "Europe/Rome" in event["timezone"]["enum"]
+    assert event["title"]["pattern"] == "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$"
+    assert event["description"]["pattern"].startswith("^[^\\u0000-\\u0008\\u000b")
+    assert event["url"]["pattern"].startswith("^https?://")
+    # A change requires nothing; a creation requires what the server requires.
+    assert "required" not in schemas["EventChange"] and "required" not in schemas["ResourceChange"]
+    assert set(schemas["Resource"]["required"]) == {"capacity", "kind", "name"}
+    assert {"required": ["currency"], "properties": {"currency": {"type": "string"}}} in schemas[
+        "Resource"
+    ]["anyOf"]
+    # A nullable nested object admits null only, not any object.
+    they_give = schemas["Propose"]["properties"]["they_give"]["anyOf"]
+    assert {"nullable": True, "type": "object", "enum": [None]} in they_give
+    member = doc["paths"]["/api/v1/members/{member_id}"]["get"]["parameters"][0]
+    assert member["schema"] == {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
