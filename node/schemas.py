@@ -219,6 +219,9 @@ class EventQuerySchema(StrictSchema):
     tag = Line(validate=validate.Length(1, 40))
     city = Line(validate=validate.Length(1, 100))
     include_cancelled = fields.Boolean(load_default=True)
+    # The API's pages (node/paging.py): at most MAX_PAGE events each, the next one ``after``.
+    limit = fields.Integer(strict=False, validate=validate.Range(1, 200))
+    after = Line(validate=validate.Length(1, 600))
 
     @validates("tag")
     def _lower(self, value: str, **_: Any) -> None:

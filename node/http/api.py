@@ -8,7 +8,8 @@ from flask import Blueprint, Flask, Response, jsonify, request, url_for
 from sqlalchemy.orm import Session
 
 from federation.keys import fingerprint
-from node import published
+from node import paging, published
+from node.clock import aware
 from node.errors import InvalidInput, Unauthorized
 from node.http.apidoc import build_spec, operation
 from node.http.context import node
@@ -26,6 +27,8 @@ from node.services.admin_auth import check_token
 from node.version import __version__
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+# Events per page of GET /api/v1/events unless ?limit= asks for fewer or more (at most 200).
+API_PAGE = 100
 
 
 def admin_token(session: Session) -> None:
@@ -98,9 +101,25 @@ def list_events() -> Response:
             errors={k: ["Field may not be empty."] for k in empty},
         )
     filters = events.parse_query(request.args)
+    limit = filters.pop("limit", API_PAGE)
+    after = paging.event_cursor(filters.pop("after", ""))
     with current.db.read() as session:
-        rows = published.query_events(session, origin=current.node_id, **filters)
-        return jsonify({"events": [events.event_view(r) for r in rows]})
+        rows = published.query_events(
+            session, origin=current.node_id, after=after, limit=limit + 1, **filters
+        )
+        page = [events.event_view(r) for r in rows[:limit]]
+    next_url = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        query = paging.next_query(
+            request.args.to_dict(), (aware(last.start_utc).isoformat(), last.origin, last.id)
+        )
+        values: dict[str, Any] = dict(query or {})
+        next_url = url_for("api.list_events", **values)
+    response = jsonify({"events": page, "next": next_url})
+    if next_url:
+        response.headers["Link"] = f'<{next_url}>; rel="next"'
+    return response
 
 
 @operation(bp, "/events/<event_id>", "GET", "One event", responses={"200": "OK", "404": "Unknown"})

@@ -20,14 +20,14 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 from federation.keys import fingerprint
-from node import published
+from node import paging, published
 from node.clock import aware
 from node.errors import InvalidInput
 from node.formats import ago
 from node.http.context import node
 from node.models import Event, Origin, Space
 from node.services import events, network, space
-from node.web import calendar, formatting, jsonld, paging
+from node.web import calendar, formatting, jsonld
 from node.web.error_pages import error_page
 from node.web.rendering import absolute_url, render
 
@@ -274,19 +274,6 @@ def _our_today(session: Session) -> date:
     return formatting.local_today(timezone, current.now_ms())
 
 
-def _event_cursor(args: Mapping[str, str]) -> tuple[datetime, str, str] | None:
-    key = paging.decode_cursor(args.get("after", ""), 3)
-    if key is None:
-        return None
-    try:
-        start = datetime.fromisoformat(key[0])
-    except ValueError as exc:
-        raise InvalidInput("after: not a page link of this list") from exc
-    if start.tzinfo is None:
-        raise InvalidInput("after: not a page link of this list")
-    return (start, key[1], key[2])
-
-
 @bp.get("/events")
 def network_events() -> tuple[str, int]:
     """Events across the network from today on (or the ?from= day), with ?city= ?tag= ?to=,
@@ -297,7 +284,7 @@ def network_events() -> tuple[str, int]:
     after = None
     try:
         raw, filters = parse_event_filters(request.args)
-        after = _event_cursor(request.args)
+        after = paging.event_cursor(request.args.get("after", ""))
     except InvalidInput as exc:
         raw = {k: request.args.get(k, "").strip() for k in EVENT_FILTERS}
         filters, error = {}, exc.detail

@@ -145,3 +145,45 @@ def test_created_objects_answer_201_with_a_location_that_reads_them_back(
         read = space.client.get(location, headers=space.auth())
         assert read.status_code == 200
         assert read.get_json().items() >= created.get_json().items()
+
+
+def test_the_events_list_comes_in_pages_with_a_next_link(space: SpaceNode) -> None:
+    for day in range(1, 6):
+        body = {"title": f"Talk {day}", "start": f"2026-12-{day:02d}T18:00",
+                "end": f"2026-12-{day:02d}T19:00"}  # fmt: skip
+        assert (
+            space.client.post("/api/v1/events", json=body, headers=space.auth()).status_code == 201
+        )
+    seen: list[str] = []
+    url: str | None = "/api/v1/events?limit=2&from=2026-11-01"
+    pages = 0
+    while url:
+        page = space.client.get(url)
+        assert page.status_code == 200
+        seen += [e["title"] for e in page.json["events"]]
+        url = page.json["next"]
+        assert (page.headers.get("Link") is not None) == (url is not None)
+        if url:
+            assert page.headers["Link"] == f'<{url}>; rel="next"' and "from=2026-11-01" in url
+        pages += 1
+    assert seen == [f"Talk {d}" for d in range(1, 6)] and pages == 3
+    assert space.client.get("/api/v1/events?limit=201").status_code == 422
+    assert space.client.get("/api/v1/events?after=garbage").status_code == 422
+
+
+def test_api_reads_answer_304_when_nothing_changed(space: SpaceNode) -> None:
+    first = space.client.get("/api/v1/space")
+    etag = first.headers["ETag"]
+    again = space.client.get("/api/v1/space", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    listing = space.client.get("/api/v1/events")
+    assert (
+        space.client.get(
+            "/api/v1/events", headers={"If-None-Match": listing.headers["ETag"]}
+        ).status_code
+        == 304
+    )
+    body = {"title": "New", "start": "2026-12-20T18:00", "end": "2026-12-20T19:00"}
+    space.client.post("/api/v1/events", json=body, headers=space.auth())
+    changed = space.client.get("/api/v1/events", headers={"If-None-Match": listing.headers["ETag"]})
+    assert changed.status_code == 200 and changed.headers["ETag"] != listing.headers["ETag"]

@@ -1,5 +1,5 @@
 """The network pages at more spaces than fit one page: ``/network`` and ``/network/events``
-show :data:`node.web.paging.PAGE_SIZE` items at a time with a "next page" link that keeps the
+show :data:`node.paging.PAGE_SIZE` items at a time with a "next page" link that keeps the
 filters, every item is reachable exactly once by following the links, a forged cursor is
 refused, and the number of database statements a page costs does not grow with the network."""
 
@@ -15,7 +15,7 @@ from sqlalchemy import event
 from federation.entries import build_entry
 from federation.keys import NodeKey
 from node.network.syncing import NodeSyncStore
-from node.web.paging import PAGE_SIZE
+from node.paging import PAGE_SIZE
 from tests.support import SpaceNode
 
 FIRST_DAY = 20  # of December 2026: after the test clock's "today"

@@ -1,7 +1,8 @@
-"""Keyset pages for long lists (the network's spaces and events): a page holds at most
-``PAGE_SIZE`` items and ends with a "next page" link whose ``after`` cursor names the last item
-shown, so the next page starts right after it however many items the network holds, with the
-same filters, and without JavaScript (ARCHITECTURE.md §Network pages).
+"""Keyset pages for long lists (the network's spaces and events, the API's events): a page holds
+at most ``PAGE_SIZE`` items (or the API's ``limit``) and ends with a "next page" link whose
+``after`` cursor names the last item shown, so the next page starts right after it however many
+items there are, with the same filters, and without JavaScript (ARCHITECTURE.md §Network
+pages).
 
 A cursor is opaque to people: the last item's sort key as base64url JSON. A cursor that does not
 decode to the expected shape is refused with :class:`InvalidInput`, never half-used.
@@ -13,6 +14,7 @@ import base64
 import binascii
 import json
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 from node.errors import InvalidInput
 
@@ -53,3 +55,17 @@ def next_query(args: Mapping[str, str], key: Sequence[str] | None) -> dict[str, 
     query = {k: v for k, v in args.items() if v and k != "after"}
     query["after"] = encode_cursor(key)
     return query
+
+
+def event_cursor(text: str) -> tuple[datetime, str, str] | None:
+    """The (start, origin, id) key of an events list's ``after`` value (None when none)."""
+    key = decode_cursor(text, 3)
+    if key is None:
+        return None
+    try:
+        start = datetime.fromisoformat(key[0])
+    except ValueError as exc:
+        raise InvalidInput("after: not a page link of this list") from exc
+    if start.tzinfo is None:
+        raise InvalidInput("after: not a page link of this list")
+    return (start, key[1], key[2])
