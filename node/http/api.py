@@ -50,7 +50,7 @@ def _created(data: Any, endpoint: str, **values: Any) -> tuple[Response, int]:
 # -- public reads ------------------------------------------------------------------------------
 
 
-@operation(bp, "/space", "GET", "The space's profile, node id and fingerprint")
+@operation(bp, "/space", "GET", "The space's profile, node id and fingerprint", returns="SpaceView")
 def get_space() -> Response:
     current = node()
     with current.db.read() as session:
@@ -65,7 +65,13 @@ def get_space() -> Response:
     )
 
 
-@operation(bp, "/resources", "GET", "Resources (desks, rooms, offices) of the space")
+@operation(
+    bp,
+    "/resources",
+    "GET",
+    "Resources (desks, rooms, offices) of the space",
+    returns="ResourceList",
+)
 def list_resources() -> Response:
     current = node()
     with current.db.read() as session:
@@ -74,7 +80,12 @@ def list_resources() -> Response:
 
 
 @operation(
-    bp, "/resources/<resource_id>", "GET", "One resource", responses={"200": "OK", "404": "Unknown"}
+    bp,
+    "/resources/<resource_id>",
+    "GET",
+    "One resource",
+    responses={"200": "OK", "404": "Unknown"},
+    returns="ResourceView",
 )
 def get_resource(resource_id: str) -> Response:
     current = node()
@@ -90,6 +101,7 @@ def get_resource(resource_id: str) -> Response:
     "GET",
     "Events of the space, filtered by date range and tag",
     query=EventQuerySchema,
+    returns="EventList",
 )
 def list_events() -> Response:
     current = node()
@@ -122,7 +134,14 @@ def list_events() -> Response:
     return response
 
 
-@operation(bp, "/events/<event_id>", "GET", "One event", responses={"200": "OK", "404": "Unknown"})
+@operation(
+    bp,
+    "/events/<event_id>",
+    "GET",
+    "One event",
+    responses={"200": "OK", "404": "Unknown"},
+    returns="EventView",
+)
 def get_event(event_id: str) -> Response:
     current = node()
     with current.db.read() as session:
@@ -139,6 +158,7 @@ def get_event(event_id: str) -> Response:
     "Change the profile (null removes a field)",
     admin=True,
     body=ProfileSchema,
+    returns="ProfileView",
 )
 def patch_space() -> Response:
     current = node()
@@ -155,6 +175,7 @@ def patch_space() -> Response:
     admin=True,
     body=ResourceSchema,
     responses={"201": "Created"},
+    returns="ResourceView",
 )
 def post_resource() -> tuple[Response, int]:
     current = node()
@@ -165,7 +186,13 @@ def post_resource() -> tuple[Response, int]:
 
 
 @operation(
-    bp, "/resources/<resource_id>", "PATCH", "Change a resource", admin=True, body=ResourceSchema
+    bp,
+    "/resources/<resource_id>",
+    "PATCH",
+    "Change a resource",
+    admin=True,
+    body=ResourceSchema,
+    returns="ResourceView",
 )
 def patch_resource(resource_id: str) -> Response:
     current = node()
@@ -198,6 +225,7 @@ def delete_resource(resource_id: str) -> tuple[str, int]:
     admin=True,
     body=EventSchema,
     responses={"201": "Created"},
+    returns="EventView",
 )
 def post_event() -> tuple[Response, int]:
     current = node()
@@ -207,7 +235,15 @@ def post_event() -> tuple[Response, int]:
         return _created(created, "api.get_event", event_id=created["id"])
 
 
-@operation(bp, "/events/<event_id>", "PATCH", "Change an event", admin=True, body=EventSchema)
+@operation(
+    bp,
+    "/events/<event_id>",
+    "PATCH",
+    "Change an event",
+    admin=True,
+    body=EventSchema,
+    returns="EventView",
+)
 def patch_event(event_id: str) -> Response:
     current = node()
     with current.db.write() as session:
@@ -238,7 +274,7 @@ def cancel_event(event_id: str) -> tuple[str, int]:
     return "", 204
 
 
-@operation(bp, "/members", "GET", "The space's members (private)", admin=True)
+@operation(bp, "/members", "GET", "The space's members (private)", admin=True, returns="MemberList")
 def list_members() -> Response:
     current = node()
     with current.db.write() as session:
@@ -254,6 +290,7 @@ def list_members() -> Response:
     admin=True,
     body=MemberSchema,
     responses={"201": "Created"},
+    returns="MemberView",
 )
 def post_member() -> tuple[Response, int]:
     current = node()
@@ -270,6 +307,7 @@ def post_member() -> tuple[Response, int]:
     "One member (private)",
     admin=True,
     responses={"200": "OK", "404": "Unknown"},
+    returns="MemberView",
 )
 def get_member(member_id: int) -> Response:
     current = node()

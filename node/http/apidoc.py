@@ -17,6 +17,8 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint
 from marshmallow import Schema
 
+from node.http.responses import RESPONSES
+
 
 @dataclass
 class Operation:
@@ -28,6 +30,7 @@ class Operation:
     body: type[Schema] | None
     query: type[Schema] | None
     responses: dict[str, str] = field(default_factory=dict)
+    returns: str | None = None  # the success body's component (node/http/responses.py)
 
 
 OPERATIONS: list[Operation] = []
@@ -54,8 +57,10 @@ def operation(
     body: type[Schema] | None = None,
     query: type[Schema] | None = None,
     responses: dict[str, str] | None = None,
+    returns: str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register ``rule`` on ``bp`` and describe it for the OpenAPI document."""
+    """Register ``rule`` on ``bp`` and describe it for the OpenAPI document; ``returns`` names
+    the success body's schema in node/http/responses.py (none for a 204)."""
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         prefix = bp.url_prefix or ""
@@ -69,6 +74,7 @@ def operation(
                 body,
                 query,
                 responses or {"200": "OK"},
+                returns,
             )
         )
         bp.add_url_rule(rule, view_func=func, methods=[method], endpoint=func.__name__)
@@ -166,12 +172,19 @@ def build_spec(version: str) -> dict[str, Any]:
             },
         },
     )
+    for name, schema in RESPONSES.items():
+        spec.components.schema(name, schema)
     paths: dict[str, dict[str, Any]] = {}
     for op in OPERATIONS:
         item: dict[str, Any] = {
             "summary": op.summary,
             "responses": {code: {"description": text} for code, text in op.responses.items()},
         }
+        if op.returns is not None:
+            success = next(code for code in item["responses"] if code.startswith("2"))
+            item["responses"][success]["content"] = {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{op.returns}"}}
+            }
         if "201" in item["responses"]:
             item["responses"]["201"]["headers"] = {
                 "Location": {

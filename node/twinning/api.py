@@ -70,7 +70,14 @@ def _terms(data: dict[str, Any]) -> agreements.Terms:
     )
 
 
-@operation(bp, "/agreements", "GET", "Twinning agreements and where each stands", admin=True)
+@operation(
+    bp,
+    "/agreements",
+    "GET",
+    "Twinning agreements and where each stands",
+    admin=True,
+    returns="AgreementList",
+)
 def list_agreements() -> Response:
     current = node()
     with current.db.read() as session:
@@ -86,6 +93,7 @@ def list_agreements() -> Response:
     "One agreement",
     admin=True,
     responses={"200": "OK", "404": "Unknown"},
+    returns="AgreementView",
 )
 def get_agreement(agreement_id: str) -> Response:
     current = node()
@@ -103,6 +111,7 @@ def get_agreement(agreement_id: str) -> Response:
     admin=True,
     body=ProposeSchema,
     responses={"201": "Proposed"},
+    returns="AgreementView",
 )
 def propose_agreement() -> tuple[Response, int]:
     current = node()
@@ -150,7 +159,12 @@ def _answer(step: str, agreement_id: str, **extra: Any) -> Response:
 
 
 @operation(
-    bp, "/agreements/<agreement_id>/accept", "POST", "Accept a proposal we received", admin=True
+    bp,
+    "/agreements/<agreement_id>/accept",
+    "POST",
+    "Accept a proposal we received",
+    admin=True,
+    returns="AgreementView",
 )
 def accept_agreement(agreement_id: str) -> Response:
     return _answer("accept", agreement_id)
@@ -163,6 +177,7 @@ def accept_agreement(agreement_id: str) -> Response:
     "Turn a proposal down",
     admin=True,
     body=RejectSchema,
+    returns="AgreementView",
 )
 def reject_agreement(agreement_id: str) -> Response:
     return _answer("reject", agreement_id)
@@ -175,6 +190,7 @@ def reject_agreement(agreement_id: str) -> Response:
     "End an active agreement (today, or after an effective day)",
     admin=True,
     body=TerminateSchema,
+    returns="AgreementView",
 )
 def terminate_agreement(agreement_id: str) -> Response:
     return _answer("terminate", agreement_id)
@@ -201,6 +217,7 @@ def _pass_json(issued: passes.IssuedPass) -> dict[str, Any]:
     admin=True,
     body=IssuePassSchema,
     responses={"201": "Issued"},
+    returns="PassView",
 )
 def issue_pass() -> tuple[Response, int]:
     current = node()
@@ -215,7 +232,14 @@ def issue_pass() -> tuple[Response, int]:
     return response, 201
 
 
-@operation(bp, "/passes", "GET", "Live guest passes (?member_id=, ?partner=)", admin=True)
+@operation(
+    bp,
+    "/passes",
+    "GET",
+    "Live guest passes (?member_id=, ?partner=)",
+    admin=True,
+    returns="PassList",
+)
 def list_passes() -> Response:
     current = node()
     member = request.args.get("member_id")
@@ -257,6 +281,7 @@ def revoke_pass(jti: str) -> tuple[str, int]:
     "Check a guest pass in at our desk: admitted or refused with a reason",
     admin=True,
     body=CheckinSchema,
+    returns="CheckinResult",
 )
 def checkin() -> Response:
     current = node()
@@ -267,7 +292,7 @@ def checkin() -> Response:
     return jsonify(result.as_dict())
 
 
-@operation(bp, "/checkins", "GET", "Today's guests", admin=True)
+@operation(bp, "/checkins", "GET", "Today's guests", admin=True, returns="CheckinList")
 def todays_checkins() -> Response:
     current = node()
     with current.db.read() as session:

@@ -71,3 +71,18 @@ def test_the_document_says_what_the_node_refuses(space: SpaceNode) -> None:
     assert {"nullable": True, "type": "object", "enum": [None]} in they_give
     member = doc["paths"]["/api/v1/members/{member_id}"]["get"]["parameters"][0]
     assert member["schema"] == {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+
+
+def test_every_success_response_declares_its_body(space: SpaceNode) -> None:
+    doc = space.client.get("/api/v1/openapi.json").json
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            for code, response in operation["responses"].items():
+                if not code.startswith("2") or path.endswith("/openapi.json"):
+                    continue
+                if code == "204":
+                    assert "content" not in response, (path, method)
+                else:
+                    assert "content" in response, (path, method, code)
+                    ref = response["content"]["application/json"]["schema"]["$ref"]
+                    assert ref.split("/")[-1] in doc["components"]["schemas"]
