@@ -86,14 +86,15 @@ def events_between(
     return list(session.scalars(query.order_by(Event.start_utc, Event.id).limit(limit)))
 
 
-def recently_changed_events(session: Session, origin: str, limit: int = 50) -> list[Event]:
-    """Events of ``origin`` by their last published change, newest first (for the Atom feed)."""
-    query = (
-        select(Event)
-        .where(Event.origin == origin)
-        .order_by(Event.ts.desc(), Event.seq.desc())
-        .limit(limit)
-    )
+def recently_changed_events(session: Session, origin: str | None, limit: int = 50) -> list[Event]:
+    """Events of ``origin`` by their last published change, newest first (for the Atom feeds);
+    with ``origin`` None, of every origin the network views show (not :func:`hidden_origins`)."""
+    query = select(Event)
+    if origin is not None:
+        query = query.where(Event.origin == origin)
+    else:
+        query = query.where(Event.origin.not_in(_hidden_ids()))
+    query = query.order_by(Event.ts.desc(), Event.origin, Event.seq.desc()).limit(limit)
     return list(session.scalars(query))
 
 
