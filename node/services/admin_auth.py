@@ -75,6 +75,24 @@ def create_user(session: Session, email: str, password: str, role: str = "admin"
     return user
 
 
+def list_users(session: Session) -> list[AdminUser]:
+    """Every admin user, by email."""
+    return list(session.scalars(select(AdminUser).order_by(AdminUser.email)))
+
+
+def get_user(session: Session, user_id: int) -> AdminUser:
+    """The admin user ``user_id`` or :class:`NotFound`."""
+    user = session.get(AdminUser, user_id) if fits_key(user_id) else None
+    if user is None:
+        raise NotFound(f"no admin user {user_id}", reason="unknown-user")
+    return user
+
+
+def temporary_password() -> str:
+    """A password to hand to a new admin (or one who forgot theirs), to change at once."""
+    return secrets.token_urlsafe(12)
+
+
 def find_user(session: Session, email: str) -> AdminUser:
     """The admin user with ``email`` or :class:`NotFound`."""
     email = email.strip().lower()

@@ -15,6 +15,7 @@ from node.web import (
     admin_network,
     admin_pages,
     admin_tokens,
+    admin_users,
     atom,
     calendar,
     conditional,
@@ -42,4 +43,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin_network.bp)
     app.register_blueprint(admin_members.bp)
     app.register_blueprint(admin_tokens.bp)
+    app.register_blueprint(admin_users.bp)
     error_pages.init_app(app)

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from node.errors import NodeError
 from node.models import AdminToken, Invite, Member
 from node.network import invites, joining
+from node.services import admin_auth
 from node.services.admin_auth import create_user
 from node.twinning import passes
 from node.twinning.models import GuestPass
@@ -240,3 +241,61 @@ def test_a_desk_login_opens_none_of_these_pages(net: Network) -> None:
         assert desk.get(path).status_code == 403, path
     nav = _html(desk.get("/admin/desk"))
     assert "/admin/members" not in nav and "/admin/tokens" not in nav
+
+
+# -- admin users --------------------------------------------------------------------------------
+
+
+def _temporary(response: Any) -> str:
+    found = re.search(r'id="temporary" type="text" readonly value="([^"]+)"', _html(response))
+    assert found is not None
+    return found.group(1)
+
+
+def _login_as(space: SpaceNode, email: str, password: str) -> Any:
+    client = space.app.test_client()
+    token = csrf_token(client, "/admin/login")
+    client.post("/admin/login", data={"email": email, "password": password, "csrf_token": token})
+    return client
+
+
+def test_admin_users_are_added_reset_and_removed_on_the_web(net: Network) -> None:
+    a = net["a"]
+    added = _post(a, "/admin/users", "/admin/users", {"email": "Desk@A.test", "role": "desk"})
+    assert added.status_code == 201 and added.headers["Cache-Control"] == "no-store"
+    first = _temporary(added)
+    assert first not in _html(a.client.get("/admin/users"))  # shown once
+    desk = _login_as(a, "desk@a.test", first)
+    assert desk.get("/admin/desk").status_code == 200
+    assert desk.get("/admin/users").status_code == 403  # a desk login manages nobody
+
+    with a.node.db.read() as session:
+        desk_id = next(u.id for u in admin_auth.list_users(session) if u.role == "desk")
+    reset = _post(a, "/admin/users", f"/admin/users/{desk_id}/reset", {})
+    second = _temporary(reset)
+    assert second != first
+    assert desk.get("/admin/desk").status_code in (302, 401)  # the reset ended their session
+    assert _login_as(a, "desk@a.test", second).get("/admin/desk").status_code == 200
+
+    removed = _post(a, "/admin/users", f"/admin/users/{desk_id}/remove", {})
+    assert removed.status_code == 302
+    assert "desk@a.test" not in _html(a.client.get("/admin/users"))
+
+
+def test_admin_user_refusals(net: Network) -> None:
+    a = net["a"]
+    with a.node.db.read() as session:
+        me = admin_auth.find_user(session, EMAIL).id
+        before = len(admin_auth.list_users(session))
+    itself = _post(a, "/admin/users", f"/admin/users/{me}/remove", {})
+    assert itself.status_code == 409 and "cannot remove yourself" in _html(itself)
+    bad = _post(a, "/admin/users", "/admin/users", {"email": "nobody", "role": "admin"})
+    assert bad.status_code == 422 and "email" in field_errors(bad)
+    odd = _post(a, "/admin/users", "/admin/users", {"email": "x@a.test", "role": "root"})
+    assert odd.status_code == 422 and "role" in field_errors(odd)
+    taken = _post(a, "/admin/users", "/admin/users", {"email": EMAIL, "role": "admin"})
+    assert taken.status_code == 409
+    assert a.client.post("/admin/users", data={"email": "y@a.test"}).status_code == 400
+    assert _post(a, "/admin/users", "/admin/users/9999999999/reset", {}).status_code == 404
+    with a.node.db.read() as session:
+        assert len(admin_auth.list_users(session)) == before

@@ -1,0 +1,93 @@
+"""The admin page of the people who run the node: admins and front-desk logins listed, one
+added with a temporary password (shown once, on the answer to the form), a password reset to a
+new temporary one (their sessions end), one removed (their sessions end). An admin cannot remove
+themself here, so a node always keeps someone who can log in (``spazi admin`` in a terminal
+remains the way back in).
+
+The same services as ``spazi admin create-user|password|remove`` (``node.services.admin_auth``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, flash, g, redirect, request, url_for
+
+from node.errors import Conflict, NodeError
+from node.http.context import node
+from node.roles import ROLES
+from node.services import admin_auth
+from node.web.admin_pages import PageResult, admin_page, no_store, require_login
+
+bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
+bp.before_request(require_login)
+bp.after_request(no_store)
+log = logging.getLogger(__name__)
+
+
+def _page(status: int = 200, **context: object) -> tuple[str, int]:
+    with node().db.read() as session:
+        users = admin_auth.list_users(session)
+    context.setdefault("form", {})
+    context.setdefault("errors", {})
+    return admin_page(
+        "admin/users.html", status=status, users=users, roles=ROLES, me=g.admin_email, **context
+    )
+
+
+@bp.get("")
+def page() -> tuple[str, int]:
+    """The admin users and the form to add one."""
+    return _page()
+
+
+@bp.post("")
+def add() -> PageResult:
+    """Add a user with a temporary password, shown on this answer only."""
+    email = (request.form.get("email") or "").strip()
+    role = request.form.get("role") or "admin"
+    password = admin_auth.temporary_password()
+    try:
+        with node().db.write() as session:
+            user = admin_auth.create_user(session, email, password, role)
+            added = {"email": user.email, "role": user.role}
+    except NodeError as exc:
+        field = "role" if exc.detail.startswith("role") else "email"
+        message = exc.detail.removeprefix(f"{field}: ")
+        return _page(exc.status, form=request.form, errors={field: message}, message=exc.detail)
+    log.warning("admin %s added %s (%s)", g.admin_email, added["email"], added["role"])
+    return _page(201, added=added, password=password)
+
+
+@bp.post("/<int:user_id>/reset")
+def reset(user_id: int) -> PageResult:
+    """Give a user a new temporary password (shown once); their sessions end."""
+    password = admin_auth.temporary_password()
+    with node().db.write() as session:
+        user = admin_auth.get_user(session, user_id)
+        admin_auth.set_password(session, user, password)
+        email = user.email
+    log.warning("admin %s reset the password of %s", g.admin_email, email)
+    return _page(200, added={"email": email, "reset": True}, password=password)
+
+
+@bp.post("/<int:user_id>/remove")
+def remove(user_id: int) -> PageResult:
+    """Remove a user (not oneself); their sessions end."""
+    try:
+        with node().db.write() as session:
+            user = admin_auth.get_user(session, user_id)
+            if user.email == g.admin_email:
+                raise Conflict(
+                    "you cannot remove yourself here; another admin can, or `spazi admin remove`",
+                    reason="remove-self",
+                )
+            email = user.email
+            admin_auth.remove_user(session, email)
+    except NodeError as exc:
+        if exc.status == 404:
+            raise
+        return _page(exc.status, message=exc.detail)
+    log.warning("admin %s removed %s", g.admin_email, email)
+    flash(f"{email} removed; their sessions have ended.")
+    return redirect(url_for("admin_users.page"))
