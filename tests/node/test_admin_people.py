@@ -279,7 +279,8 @@ def test_admin_users_are_added_reset_and_removed_on_the_web(net: Network) -> Non
 
     removed = _post(a, "/admin/users", f"/admin/users/{desk_id}/remove", {})
     assert removed.status_code == 302
-    assert "desk@a.test" not in _html(a.client.get("/admin/users"))
+    assert "desk@a.test removed" in _html(a.client.get("/admin/users"))  # the flash, once
+    assert "desk@a.test" not in _html(a.client.get("/admin/users"))  # and not in the list
 
 
 def test_admin_user_refusals(net: Network) -> None:
