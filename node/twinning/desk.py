@@ -26,6 +26,7 @@ from node.db import insert_or_ignore
 from node.formats import resource_kind_label
 from node.runtime import Node
 from node.services.space import get_profile
+from node.twinning import receipts
 from node.twinning.models import Visit, VisitMonth
 
 MAX_TOKEN_BYTES = 2048  # protocol.md §Guest passes: refused before parsing
@@ -242,6 +243,10 @@ def _count_day(
         update(VisitMonth)
         .where(VisitMonth.agreement_id == claims["agr"], VisitMonth.month == month)
         .values(days=VisitMonth.days + 1)
+    )
+    # The home node learns of the day through the outbox, committed with it.
+    receipts.report_visit(
+        session, node, claims["iss"], claims["agr"], claims["sub"], day, claims["jti"]
     )
     return True
 

@@ -2,7 +2,8 @@
 
 Each runs after the inbox's checks (shape, block, HTTP signature, sender binding, replay) inside
 its write transaction, and calls the use cases of :mod:`node.twinning.agreements`; a refusal
-raises and changes nothing. ``visit.report`` is refused as not handled yet.
+raises and changes nothing. ``visit.report`` records a guest day a host counted
+(:mod:`node.twinning.receipts`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from node.network.handlers import InboxHandlers, Message
 from node.runtime import Node
-from node.twinning import agreements
+from node.twinning import agreements, receipts
 
 
 def agreement_propose(session: Session, node: Node, message: Message) -> dict[str, Any]:
@@ -36,9 +37,14 @@ def agreement_reject(session: Session, node: Node, message: Message) -> dict[str
     return {"id": row.id, "state": row.state}
 
 
+def visit_report(session: Session, node: Node, message: Message) -> dict[str, Any]:
+    """A host counted a guest day of one of our members."""
+    return receipts.receive_report(session, node, message["from"], message)
+
+
 def register_handlers(registry: InboxHandlers) -> None:
-    """Register the agreement handlers; refuse ``visit.report`` until it is handled."""
+    """Register the agreement handlers and the visit receipts."""
     registry.register("agreement.propose", agreement_propose)
     registry.register("agreement.accept", agreement_accept)
     registry.register("agreement.reject", agreement_reject)
-    registry.refuse("visit.report", "visit receipts are not handled by this node yet")
+    registry.register("visit.report", visit_report)

@@ -25,6 +25,7 @@ from node.formats import opening_hours_text
 from node.models import Member
 from node.runtime import Node
 from node.services.members import get_member
+from node.twinning import receipts
 from node.twinning.models import GuestPass, MemberLink
 
 LINK_PREFIX = "/m/"
@@ -78,6 +79,7 @@ class PartnerSummary:
     resource_kinds: list[str]
     days_per_member_month: int
     days_left_this_month: int
+    days_used_this_month: int = 0  # as the host reported them (visit.report)
 
 
 def _month(day: date) -> str:
@@ -109,6 +111,7 @@ def partner_summaries(session: Session, node: Node, member: Member) -> list[Part
         ):
             continue
         used = _days_with_passes(session, member.id, partner, timezone, today)
+        visited = receipts.days_used(session, member.id, today)[partner]
         address = ", ".join(
             part for part in (profile.get("address", ""), profile.get("city", "")) if part
         )
@@ -122,6 +125,7 @@ def partner_summaries(session: Session, node: Node, member: Member) -> list[Part
                 resource_kinds=list(grant["resource_kinds"]),
                 days_per_member_month=int(grant["days_per_member_month"]),
                 days_left_this_month=max(0, int(grant["days_per_member_month"]) - used),
+                days_used_this_month=visited,
             )
         )
     return sorted(found, key=lambda p: p.name.casefold())

@@ -110,3 +110,21 @@ class VisitMonth(Base):
     agreement_id: Mapped[str] = mapped_column(HASH, primary_key=True)
     month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM, our calendar
     days: Mapped[int] = mapped_column(Integer)
+
+
+class ReceivedVisit(Base):
+    """A guest day one of our members used at a partner, as the host reported it
+    (``visit.report``). ``member_id`` is None when the pseudonym is none of our members': the
+    host counted a day we cannot place (reports show it as disputed)."""
+
+    __tablename__ = "received_visits"
+    __table_args__ = (UniqueConstraint("jti", "day", name="uq_received_visits_pass_day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    host_id: Mapped[str] = mapped_column(DID)
+    agreement_id: Mapped[str] = mapped_column(HASH)
+    member_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    pseudonym: Mapped[str] = mapped_column(String(64))
+    day: Mapped[str] = mapped_column(String(10))  # the host's local date, YYYY-MM-DD
+    jti: Mapped[str] = mapped_column(String(64))
+    received: Mapped[datetime] = mapped_column(DateTime(timezone=True))

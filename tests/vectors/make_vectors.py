@@ -381,6 +381,16 @@ def agreement_vectors() -> dict[str, Any]:
             "id": agreement_id(signed),
             "reason": "We are closed for renovation until spring.",
         },
+        # A hosts B's members (the first grant): A reports the day a member of B used.
+        "report_message": {
+            "type": "visit.report",
+            "from": A,
+            "to": B,
+            "agreement": agreement_id(signed),
+            "member": "m-3kT9x2LqZ8vN1c",
+            "day": "2026-11-19",
+            "jti": "p7Jc2QxV9mW4tR8yLk3nZa",
+        },
     }
 
 

@@ -1,0 +1,87 @@
+"""Visit receipts (protocol.md §Inbox, ``visit.report``): every guest day the desk counts is
+reported to the guest's home node, which keeps what each of its members used at each partner.
+
+The host queues the report in the transaction that counts the day (the durable outbox delivers
+it, retrying while the home node is down); it goes to the home node only, never into a feed.
+The home node accepts a report only from a node that hosts its members under a published
+agreement, and counts a pass's day once however often it is delivered (``jti`` and ``day`` are
+unique). A pseudonym that is none of its members' is kept, without a member, as a day the host
+counted and the home node cannot place.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from federation.agreements import grant_for
+from node import published
+from node.db import insert_or_ignore
+from node.errors import Conflict
+from node.models import Member
+from node.network.outbox import enqueue_to
+from node.runtime import Node
+from node.services.network import node_url
+from node.twinning.models import ReceivedVisit
+
+log = logging.getLogger(__name__)
+
+
+def report_visit(
+    session: Session, node: Node, home_id: str, agreement: str, member: str, day: str, jti: str
+) -> bool:
+    """Queue the ``visit.report`` of a counted day for the home node (host side), in the
+    caller's transaction; False when no address of the home node is known yet."""
+    url = node_url(session, node, home_id)
+    if not url:
+        # The desk admits offline and must not fail here; the day stays counted at the host.
+        log.warning("no address for %s: the visit of %s on %s is not reported", home_id, jti, day)
+        return False
+    body = {"agreement": agreement, "member": member, "day": day, "jti": jti}
+    enqueue_to(session, node, home_id, url, "visit.report", body)
+    return True
+
+
+def receive_report(session: Session, node: Node, sender: str, message: Any) -> dict[str, Any]:
+    """Record a host's report of one guest day of our member (home side)."""
+    agreement = str(message["agreement"])
+    standing = published.agreement(session, agreement)
+    doc = standing.document if standing is not None else None
+    if doc is None or grant_for(doc, sender, node.node_id) is None:
+        raise Conflict(
+            "no published agreement lets the sender host our members", reason="bad-peer-state"
+        )
+    pseudonym = str(message["member"])
+    member_id = session.scalar(select(Member.id).where(Member.pseudonym == pseudonym))
+    inserted = session.execute(
+        insert_or_ignore(session, ReceivedVisit).values(
+            host_id=sender,
+            agreement_id=agreement,
+            member_id=member_id,
+            pseudonym=pseudonym,
+            day=str(message["day"]),
+            jti=str(message["jti"]),
+            received=node.now(),
+        )
+    )
+    counted = bool(getattr(inserted, "rowcount", 0))
+    return {"state": "counted" if counted else "known", "member_known": member_id is not None}
+
+
+def days_used(session: Session, member_id: int, month: date) -> Counter[str]:
+    """Days the member used at each host (by node id) in ``month``, as the hosts reported."""
+    first = month.replace(day=1)
+    following = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+    rows = session.scalars(
+        select(ReceivedVisit.host_id).where(
+            ReceivedVisit.member_id == member_id,
+            ReceivedVisit.day >= first.isoformat(),
+            ReceivedVisit.day < following.isoformat(),
+        )
+    )
+    return Counter(rows)
