@@ -81,7 +81,7 @@ TWINNING = Feature(
     member_leaving="node.twinning.passes:revoke_member_passes",
     inbox="node.twinning.handlers:register_handlers",
     web=("node.twinning.api", "node.twinning.pages"),
-    cli={"node.twinning.cli": ("agreement", "pass", "checkin")},
+    cli={"node.twinning.cli": ("agreement", "pass", "report", "checkin")},
     jobs="node.twinning.jobs:TWINNING_JOBS",
 )
 

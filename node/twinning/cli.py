@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from node.cli.output import CliError, echo, emit_json, table
+from node.cli.output import CliError, echo, emit_json, table, verbatim
 
 if TYPE_CHECKING:
     from node.runtime import Node
@@ -230,8 +230,30 @@ def cmd_checkin(args: argparse.Namespace, node: Node) -> int:
     return 0
 
 
+def cmd_report_visits(args: argparse.Namespace, node: Node) -> int:
+    """Guests we hosted and our members abroad in one month, as a table or CSV."""
+    from node.services.known_spaces import resolve_partner
+    from node.twinning import reports
+
+    with node.db.read() as session:
+        partner = resolve_partner(session, node, args.partner).node_id if args.partner else None
+        report = reports.visit_report(session, args.month, partner)
+    if args.csv:
+        verbatim(reports.as_csv(report))
+        return 0
+    for direction, title in (("hosted", "Guests we hosted"), ("abroad", "Our members abroad")):
+        echo("{} in {}:", title, report.month)
+        rows = [
+            {"partner": r.partner, "member": r.member, "days": r.days,
+             "unconfirmed": r.unconfirmed or "", "disputed": r.disputed or ""}
+            for r in report.rows_of(direction)
+        ]  # fmt: skip
+        table(rows, ["partner", "member", "days", "unconfirmed", "disputed"])
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """The ``agreement``, ``pass`` and ``checkin`` commands."""
+    """The ``agreement``, ``pass``, ``checkin`` and ``report`` commands."""
 
     def command(
         parent: argparse._SubParsersAction,  # type: ignore[type-arg]
@@ -293,6 +315,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = command(pp, "revoke", cmd_pass_revoke, "revoke a pass", publishes=True)
     p.add_argument("jti")
 
+    rp = sub.add_parser("report", help="reports of the twinning exchange").add_subparsers(
+        dest="sub", required=True
+    )
+    p = command(rp, "visits", cmd_report_visits, "guests hosted and members abroad in a month")
+    p.add_argument("--month", required=True, metavar="YYYY-MM")
+    p.add_argument("--partner", help="node id, URL or name of one partner")
+    p.add_argument("--csv", action="store_true", help="CSV on standard output")
     p = command(sub, "checkin", cmd_checkin, "check a guest pass in at our front desk")
     p.add_argument("token")
     p.add_argument("--resource", metavar="KIND", help="a resource kind, e.g. hot_desk")

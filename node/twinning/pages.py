@@ -29,7 +29,7 @@ from node.models import Member
 from node.qr import svg_inline
 from node.services.known_spaces import known_spaces
 from node.services.space import get_profile
-from node.twinning import agreements, desk, passes, photos
+from node.twinning import agreements, charts, desk, passes, photos, reports
 from node.twinning.member_links import member_for_link, partner_summaries
 from node.twinning.models import GuestPass
 from node.web.admin_pages import PageResult, admin_page, no_store, require_login
@@ -54,6 +54,47 @@ member = Blueprint("member_pages", __name__, url_prefix="/m")
 
 
 # -- partners (admin) --------------------------------------------------------------------------
+
+
+REPORT_MONTHS = 6  # months the chart shows, the chosen one last
+
+
+def _months_back(month: str, count: int) -> list[str]:
+    year, number = int(month[:4]), int(month[5:7])
+    found = []
+    for _ in range(count):
+        found.append(f"{year:04d}-{number:02d}")
+        year, number = (year - 1, 12) if number == 1 else (year, number - 1)
+    return list(reversed(found))
+
+
+@admin.get("/reports")
+def visit_reports() -> PageResult:
+    """Guests hosted and members abroad in a month, with a chart of the last months."""
+    current = node()
+    with current.db.read() as session:
+        default = reports.month_of(agreements.today(session, current))
+        try:
+            month = reports.check_month(request.args.get("month") or default)
+        except InvalidInput as exc:
+            return admin_page("twinning/reports.html", status=422, message=exc.detail,
+                              report=None, month=default, chart=None)  # fmt: skip
+        report = reports.visit_report(session, month)
+        history = [reports.visit_report(session, m) for m in _months_back(month, REPORT_MONTHS)]
+    chart = charts.bar_chart([(r.month, r.totals("hosted"), r.totals("abroad")) for r in history])
+    return admin_page("twinning/reports.html", report=report, month=month, chart=chart)
+
+
+@admin.get("/reports.csv")
+def visit_reports_csv() -> BaseResponse:
+    """The month's report as CSV (a download)."""
+    current = node()
+    month = reports.check_month(request.args.get("month", ""))
+    with current.db.read() as session:
+        report = reports.visit_report(session, month)
+    response = Response(reports.as_csv(report), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="visits-{month}.csv"'
+    return response
 
 
 @admin.get("/partners")

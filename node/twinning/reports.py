@@ -1,0 +1,163 @@
+"""Monthly visit reports of the twinning exchange, the same on the CLI, the admin page and CSV.
+
+Two directions: the guests we hosted (from our desk's ``visits``, per partner and member
+pseudonym) and our members abroad (from the hosts' ``visit.report`` receipts, per partner and
+member). Each says what only one side knows yet: a hosted day whose report still waits in our
+outbox for the home node, and a reported day of a pseudonym that is none of our members.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from node import published
+from node.errors import InvalidInput
+from node.models import Member, OutboxMessage
+from node.twinning.models import ReceivedVisit, Visit
+
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    """Days of one member with one partner in the month."""
+
+    direction: str  # "hosted" (their member here) or "abroad" (our member there)
+    partner_id: str
+    partner: str  # the partner's name, or its id when we hold no profile
+    member: str  # a pseudonym for guests we hosted; our member's name for ours abroad
+    days: int
+    unconfirmed: int = 0  # hosted days whose report the home node has not received yet
+    disputed: int = 0  # days reported for a pseudonym that is none of our members'
+
+
+@dataclass
+class VisitReport:
+    """One month, both directions."""
+
+    month: str
+    rows: list[ReportRow] = field(default_factory=list)
+
+    def rows_of(self, direction: str) -> list[ReportRow]:
+        """The rows of one direction, by partner then member."""
+        return [r for r in self.rows if r.direction == direction]
+
+    def totals(self, direction: str) -> dict[str, int]:
+        """Days per partner name in one direction."""
+        found: dict[str, int] = defaultdict(int)
+        for row in self.rows_of(direction):
+            found[row.partner] += row.days
+        return dict(sorted(found.items()))
+
+
+def check_month(text: str) -> str:
+    """``YYYY-MM`` or :class:`InvalidInput`."""
+    value = (text or "").strip()
+    if not MONTH.match(value):
+        raise InvalidInput("month: give a month as YYYY-MM, e.g. 2026-12")
+    return value
+
+
+def month_of(day: date) -> str:
+    return day.isoformat()[:7]
+
+
+def visit_report(session: Session, month: str, partner_id: str | None = None) -> VisitReport:
+    """The report of ``month`` (``YYYY-MM``), for one partner or all of them."""
+    month = check_month(month)
+    first, following = f"{month}-01", f"{month}-32"  # string bounds of the month's days
+    report = VisitReport(month)
+    pending = _pending_reports(session)
+
+    hosted: dict[tuple[str, str], list[str]] = defaultdict(list)
+    query = select(Visit.home_id, Visit.member, Visit.day, Visit.jti).where(
+        Visit.day >= first, Visit.day < following
+    )
+    if partner_id:
+        query = query.where(Visit.home_id == partner_id)
+    for home_id, member, day, jti in session.execute(query):
+        hosted[(home_id, member)].append(f"{jti}|{day}")
+
+    abroad: dict[tuple[str, int | None, str], int] = defaultdict(int)
+    query2 = select(ReceivedVisit.host_id, ReceivedVisit.member_id, ReceivedVisit.pseudonym).where(
+        ReceivedVisit.day >= first, ReceivedVisit.day < following
+    )
+    if partner_id:
+        query2 = query2.where(ReceivedVisit.host_id == partner_id)
+    for host_id, member_id, pseudonym in session.execute(query2):
+        abroad[(host_id, member_id, pseudonym if member_id is None else "")] += 1
+
+    partners = {key[0] for key in hosted} | {key[0] for key in abroad}
+    names = published.space_names(session, partners)
+    members = dict(
+        session.execute(
+            select(Member.id, Member.name).where(
+                Member.id.in_({k[1] for k in abroad if k[1] is not None})
+            )
+        ).all()
+    )
+    for (home_id, pseudonym), keys in hosted.items():
+        report.rows.append(
+            ReportRow(
+                "hosted",
+                home_id,
+                names.get(home_id, home_id),
+                pseudonym,
+                len(keys),
+                unconfirmed=sum(1 for k in keys if k in pending),
+            )
+        )
+    for (host_id, member_id, pseudonym), days in abroad.items():
+        known = member_id is not None
+        report.rows.append(
+            ReportRow(
+                "abroad",
+                host_id,
+                names.get(host_id, host_id),
+                members.get(member_id, "")
+                if member_id is not None
+                else f"not one of our members ({pseudonym})",
+                days,
+                disputed=0 if known else days,
+            )
+        )
+    report.rows.sort(key=lambda r: (r.direction, r.partner.casefold(), r.member))
+    return report
+
+
+def _pending_reports(session: Session) -> set[str]:
+    """``jti|day`` of the visit reports still waiting in our outbox."""
+    rows = session.scalars(
+        select(OutboxMessage.message).where(
+            OutboxMessage.kind == "visit.report", OutboxMessage.done.is_(False)
+        )
+    )
+    return {f"{m.get('jti')}|{m.get('day')}" for m in rows if isinstance(m, dict)}
+
+
+def _cell(value: object) -> str:
+    """A CSV cell a spreadsheet shows as text: one starting with = + - @ would be a formula."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def as_csv(report: VisitReport) -> str:
+    """The report as CSV, one row per member and partner."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["month", "direction", "partner", "partner_id", "member", "days",
+                     "unconfirmed", "disputed"])  # fmt: skip
+    for row in report.rows:
+        writer.writerow(
+            [report.month, row.direction, _cell(row.partner), row.partner_id, _cell(row.member),
+             row.days, row.unconfirmed, row.disputed]
+        )  # fmt: skip
+    return out.getvalue()

@@ -1,0 +1,123 @@
+"""Monthly visit reports on both sides of a twinning: the host's guests per partner and member
+pseudonym, the home node's members abroad; what one side only knows (a report still queued, a
+pseudonym the home node cannot place); the same figures on the CLI, as CSV (formula-safe) and
+on the admin page with its chart."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from node.cli.main import main
+from node.services.admin_auth import create_user
+from node.twinning import desk, passes, receipts, reports
+from node.twinning.agreements import Terms
+from tests.cli_network import in_network
+from tests.network import Network, network
+from tests.node.test_admin_pages import EMAIL, PASSWORD, csrf_token
+from tests.node.twin_support import add_member, twin
+from tests.support import FakeClock
+
+
+@pytest.fixture
+def net(tmp_path: Path, clock: FakeClock) -> Iterator[Network]:
+    with network(tmp_path, clock) as net:
+        net.add("a", title="WeCreate NYC", timezone="America/New_York")
+        net.add("b", title="The Cube")
+        net.peer("a", "b")
+        net.settle()
+        net.agreement = twin(net, "a", "b", ours=Terms(2, 10, ("hot_desk",)))  # type: ignore[attr-defined]
+        yield net
+
+
+def _visit(net: Network, member: int) -> str:
+    with net["a"].node.db.write() as session:
+        token = passes.issue_pass(session, net["a"].node, member, net["b"].id).token
+    net.settle()
+    with net["b"].node.db.write() as session:
+        result = desk.check_in(session, net["b"].node, token)
+    assert result.admitted
+    return result.day.isoformat()
+
+
+def test_both_sides_report_the_same_days_and_what_is_not_confirmed(net: Network) -> None:
+    ada, bob = add_member(net, "a"), add_member(net, "a", "=Bob Noyce")
+    day = _visit(net, ada)
+    _visit(net, bob)
+    month = day[:7]
+    with net["b"].node.db.read() as session:
+        before = reports.visit_report(session, month)
+    hosted = before.rows_of("hosted")
+    assert [(r.partner, r.days) for r in hosted] == [("WeCreate NYC", 1)] * 2
+    # The first day's report went out with the second pass's sync; the second still waits.
+    assert sorted(r.unconfirmed for r in hosted) == [0, 1]
+    net.deliver()  # the reports reach NYC
+    with net["b"].node.db.read() as session:
+        after = reports.visit_report(session, month)
+    assert [r.unconfirmed for r in after.rows_of("hosted")] == [0, 0]
+    with net["a"].node.db.read() as session:
+        home = reports.visit_report(session, month)
+    abroad = home.rows_of("abroad")
+    assert sorted((r.partner, r.member, r.days) for r in abroad) == [
+        ("The Cube", "=Bob Noyce", 1),
+        ("The Cube", "Ada Lovelace", 1),
+    ]
+    assert after.totals("hosted") == {"WeCreate NYC": 2} and home.totals("abroad") == {
+        "The Cube": 2
+    }  # the two sides reconcile
+
+    # A day the host reports for a pseudonym NYC does not know: counted, shown as disputed.
+    with net["a"].node.db.write() as session:
+        receipts.receive_report(
+            session, net["a"].node, net["b"].id,
+            {"agreement": net.agreement, "member": "m-stranger", "day": day,  # type: ignore[attr-defined]
+             "jti": "CCCCCCCCCCCCCCCCCCCCCC"},
+        )  # fmt: skip
+    with net["a"].node.db.read() as session:
+        disputed = [r for r in reports.visit_report(session, month).rows if r.disputed]
+    assert len(disputed) == 1 and "m-stranger" in disputed[0].member
+
+    with net["a"].node.db.read() as session:
+        text = reports.as_csv(reports.visit_report(session, month))
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert {r["member"] for r in rows if r["direction"] == "abroad"} >= {"'=Bob Noyce"}
+
+
+def test_the_cli_the_csv_and_the_page(
+    net: Network, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    in_network(net, monkeypatch)
+    day = _visit(net, add_member(net, "a"))
+    month = day[:7]
+    net.deliver()
+    at = ["--data-dir", str(net["b"].data_dir)]
+    assert main([*at, "report", "visits", "--month", month]) == 0
+    out = capsys.readouterr()[0]
+    assert "Guests we hosted in" in out and "WeCreate NYC" in out
+    assert (
+        main([*at, "report", "visits", "--month", month, "--csv", "--partner", "WeCreate NYC"]) == 0
+    )
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr()[0])))
+    assert [(r["direction"], r["partner"], r["days"]) for r in rows] == [
+        ("hosted", "WeCreate NYC", "1")
+    ]
+    assert main([*at, "report", "visits", "--month", "2026-13"]) == 1
+    assert "YYYY-MM" in capsys.readouterr()[1]
+
+    b = net["b"]
+    with b.node.db.write() as session:
+        create_user(session, EMAIL, PASSWORD)
+    b.app.config["WTF_CSRF_ENABLED"] = True
+    token = csrf_token(b.client, "/admin/login")
+    b.client.post("/admin/login", data={"email": EMAIL, "password": PASSWORD, "csrf_token": token})
+    page = b.client.get(f"/admin/reports?month={month}").get_data(as_text=True)
+    assert "Guests we hosted in" in page and "<svg" in page and "WeCreate NYC" in page
+    download = b.client.get(f"/admin/reports.csv?month={month}")
+    assert (
+        download.mimetype == "text/csv" and "attachment" in download.headers["Content-Disposition"]
+    )
+    assert b.client.get("/admin/reports?month=nope").status_code == 422
