@@ -114,8 +114,7 @@ class VisitMonth(Base):
 
 class ReceivedVisit(Base):
     """A guest day one of our members used at a partner, as the host reported it
-    (``visit.report``). ``member_id`` is None when the pseudonym is none of our members': the
-    host counted a day we cannot place (reports show it as disputed)."""
+    (``visit.report``; reports for others' members or passes are refused, not kept)."""
 
     __tablename__ = "received_visits"
     __table_args__ = (UniqueConstraint("jti", "day", name="uq_received_visits_pass_day"),)

@@ -4,9 +4,9 @@ reported to the guest's home node, which keeps what each of its members used at 
 The host queues the report in the transaction that counts the day (the durable outbox delivers
 it, retrying while the home node is down); it goes to the home node only, never into a feed.
 The home node accepts a report only from a node that hosts its members under a published
-agreement, and counts a pass's day once however often it is delivered (``jti`` and ``day`` are
-unique). A pseudonym that is none of its members' is kept, without a member, as a day the host
-counted and the home node cannot place.
+agreement, for a pass it issued to that member for that host, and counts a pass's day once
+however often it is delivered (``jti`` and ``day`` are unique). Anything else it refuses, and
+the host's report shows the day as disputed (node/twinning/reports.py).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from node.models import Member
 from node.network.outbox import enqueue_to
 from node.runtime import Node
 from node.services.network import node_url
-from node.twinning.models import ReceivedVisit
+from node.twinning.models import GuestPass, ReceivedVisit
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,11 @@ def receive_report(session: Session, node: Node, sender: str, message: Any) -> d
         )
     pseudonym = str(message["member"])
     member_id = session.scalar(select(Member.id).where(Member.pseudonym == pseudonym))
+    if member_id is None:
+        raise Conflict("the member is none of ours", reason="unknown-member")
+    issued = session.get(GuestPass, str(message["jti"]))
+    if issued is None or issued.member_id != member_id or issued.partner_id != sender:
+        raise Conflict("we issued no such pass to this member for you", reason="unknown-pass")
     inserted = session.execute(
         insert_or_ignore(session, ReceivedVisit).values(
             host_id=sender,
@@ -70,7 +75,7 @@ def receive_report(session: Session, node: Node, sender: str, message: Any) -> d
         )
     )
     counted = bool(getattr(inserted, "rowcount", 0))
-    return {"state": "counted" if counted else "known", "member_known": member_id is not None}
+    return {"state": "counted" if counted else "known"}
 
 
 def days_used(session: Session, member_id: int, month: date) -> Counter[str]:

@@ -2,8 +2,9 @@
 
 Two directions: the guests we hosted (from our desk's ``visits``, per partner and member
 pseudonym) and our members abroad (from the hosts' ``visit.report`` receipts, per partner and
-member). Each says what only one side knows yet: a hosted day whose report still waits in our
-outbox for the home node, and a reported day of a pseudonym that is none of our members.
+member). The hosted side says what only it knows: a day whose report still waits in our outbox
+for the home node (unconfirmed), and a day the home node refused to count (disputed: not its
+member, not its pass, no agreement).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ class ReportRow:
     member: str  # a pseudonym for guests we hosted; our member's name for ours abroad
     days: int
     unconfirmed: int = 0  # hosted days whose report the home node has not received yet
-    disputed: int = 0  # days reported for a pseudonym that is none of our members'
+    disputed: int = 0  # hosted days whose report the home node refused'
 
 
 @dataclass
@@ -75,7 +76,7 @@ def visit_report(session: Session, month: str, partner_id: str | None = None) ->
     month = check_month(month)
     first, following = f"{month}-01", f"{month}-32"  # string bounds of the month's days
     report = VisitReport(month)
-    pending = _pending_reports(session)
+    pending, refused = _pending_reports(session)
 
     hosted: dict[tuple[str, str], list[str]] = defaultdict(list)
     query = select(Visit.home_id, Visit.member, Visit.day, Visit.jti).where(
@@ -86,14 +87,14 @@ def visit_report(session: Session, month: str, partner_id: str | None = None) ->
     for home_id, member, day, jti in session.execute(query):
         hosted[(home_id, member)].append(f"{jti}|{day}")
 
-    abroad: dict[tuple[str, int | None, str], int] = defaultdict(int)
-    query2 = select(ReceivedVisit.host_id, ReceivedVisit.member_id, ReceivedVisit.pseudonym).where(
+    abroad: dict[tuple[str, int | None], int] = defaultdict(int)
+    query2 = select(ReceivedVisit.host_id, ReceivedVisit.member_id).where(
         ReceivedVisit.day >= first, ReceivedVisit.day < following
     )
     if partner_id:
         query2 = query2.where(ReceivedVisit.host_id == partner_id)
-    for host_id, member_id, pseudonym in session.execute(query2):
-        abroad[(host_id, member_id, pseudonym if member_id is None else "")] += 1
+    for host_id, member_id in session.execute(query2):
+        abroad[(host_id, member_id)] += 1
 
     partners = {key[0] for key in hosted} | {key[0] for key in abroad}
     names = published.space_names(session, partners)
@@ -112,35 +113,39 @@ def visit_report(session: Session, month: str, partner_id: str | None = None) ->
                 names.get(home_id, home_id),
                 pseudonym,
                 len(keys),
-                unconfirmed=sum(1 for k in keys if k in pending),
+                unconfirmed=sum(1 for k in keys if k in pending and k not in refused),
+                disputed=sum(1 for k in keys if k in refused),
             )
         )
-    for (host_id, member_id, pseudonym), days in abroad.items():
-        known = member_id is not None
-        report.rows.append(
-            ReportRow(
-                "abroad",
-                host_id,
-                names.get(host_id, host_id),
-                members.get(member_id, "")
-                if member_id is not None
-                else f"not one of our members ({pseudonym})",
-                days,
-                disputed=0 if known else days,
-            )
-        )
+    for (host_id, member_id), days in abroad.items():
+        name = members.get(member_id, "") if member_id is not None else ""
+        report.rows.append(ReportRow("abroad", host_id, names.get(host_id, host_id), name, days))
     report.rows.sort(key=lambda r: (r.direction, r.partner.casefold(), r.member))
     return report
 
 
-def _pending_reports(session: Session) -> set[str]:
-    """``jti|day`` of the visit reports still waiting in our outbox."""
-    rows = session.scalars(
-        select(OutboxMessage.message).where(
+# The home node's answers that mean "no" for good (protocol.md §Inbox, "Visit receipts").
+REFUSALS = ("unknown-member", "unknown-pass", "bad-peer-state")
+
+
+def _pending_reports(session: Session) -> tuple[set[str], set[str]]:
+    """``jti|day`` of the visit reports still in our outbox, and of those the home node
+    refused (they stay queued, so a mistake set right at the home node is counted after all)."""
+    pending: set[str] = set()
+    refused: set[str] = set()
+    rows = session.execute(
+        select(OutboxMessage.message, OutboxMessage.last_error).where(
             OutboxMessage.kind == "visit.report", OutboxMessage.done.is_(False)
         )
     )
-    return {f"{m.get('jti')}|{m.get('day')}" for m in rows if isinstance(m, dict)}
+    for message, error in rows:
+        if not isinstance(message, dict):
+            continue
+        key = f"{message.get('jti')}|{message.get('day')}"
+        pending.add(key)
+        if error and any(f"problem:{reason}" in error for reason in REFUSALS):
+            refused.add(key)
+    return pending, refused
 
 
 def _cell(value: object) -> str:

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from node.errors import NodeError
-from node.models import OutboxMessage
+from node.models import Member, OutboxMessage
 from node.twinning import desk, passes, receipts
 from node.twinning.agreements import Terms
 from node.twinning.member_links import member_link
@@ -119,16 +119,26 @@ def test_a_report_from_a_node_that_hosts_nobody_is_refused(net: Network) -> None
     assert _received(net) == before
 
 
-def test_an_unknown_pseudonym_is_kept_as_a_day_the_home_cannot_place(net: Network) -> None:
-    message = {
-        "agreement": net.agreement,  # type: ignore[attr-defined]
-        "member": "m-nobody-here",
-        "day": "2026-11-18",
-        "jti": "BBBBBBBBBBBBBBBBBBBBBB",
-    }
+def test_reports_for_others_members_or_passes_are_refused(net: Network) -> None:
+    ada = add_member(net, "a")
     with net["a"].node.db.write() as session:
-        answer = receipts.receive_report(session, net["a"].node, net["b"].id, message)
-    assert answer == {"state": "counted", "member_known": False}
-    with net["a"].node.db.read() as session:
-        assert session.scalar(select(func.count()).select_from(ReceivedVisit)) == 1
-    assert _received(net) == [(None, net["b"].id, "2026-11-18")]
+        issued = passes.issue_pass(session, net["a"].node, ada, net["b"].id)
+        pseudonym = session.get(Member, ada).pseudonym
+    agreement = net.agreement  # type: ignore[attr-defined]
+    cases = [
+        ({"member": "m-nobody-here", "jti": issued.jti}, "unknown-member"),
+        ({"member": pseudonym, "jti": "BBBBBBBBBBBBBBBBBBBBBB"}, "unknown-pass"),
+    ]
+    for fields, reason in cases:
+        message = {"agreement": agreement, "day": "2026-11-18", **fields}
+        with net["a"].node.db.write() as session, pytest.raises(NodeError) as refused:
+            receipts.receive_report(session, net["a"].node, net["b"].id, message)
+        assert refused.value.reason == reason
+    # A pass issued for another partner is not one this host may report.
+    with net["a"].node.db.write() as session, pytest.raises(NodeError) as refused:
+        receipts.receive_report(
+            session, net["a"].node, net["b"].id,
+            {"agreement": agreement, "day": "2026-11-18", "member": pseudonym, "jti": "x" * 22},
+        )  # fmt: skip
+    assert refused.value.reason == "unknown-pass"
+    assert _received(net) == []

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from node.cli.main import main
+from node.services import members
 from node.services.admin_auth import create_user
-from node.twinning import desk, passes, receipts, reports
+from node.twinning import desk, passes, reports
 from node.twinning.agreements import Terms
 from tests.cli_network import in_network
 from tests.network import Network, network
@@ -70,16 +71,16 @@ def test_both_sides_report_the_same_days_and_what_is_not_confirmed(net: Network)
         "The Cube": 2
     }  # the two sides reconcile
 
-    # A day the host reports for a pseudonym NYC does not know: counted, shown as disputed.
+    # A member removed at home before the host's report arrives: NYC refuses it, and The
+    # Cube's report shows that day as disputed rather than unconfirmed.
+    cy = add_member(net, "a", "Cy Young")
+    _visit(net, cy)
     with net["a"].node.db.write() as session:
-        receipts.receive_report(
-            session, net["a"].node, net["b"].id,
-            {"agreement": net.agreement, "member": "m-stranger", "day": day,  # type: ignore[attr-defined]
-             "jti": "CCCCCCCCCCCCCCCCCCCCCC"},
-        )  # fmt: skip
-    with net["a"].node.db.read() as session:
-        disputed = [r for r in reports.visit_report(session, month).rows if r.disputed]
-    assert len(disputed) == 1 and "m-stranger" in disputed[0].member
+        members.remove_member(session, net["a"].node, cy)
+    net.deliver()
+    with net["b"].node.db.read() as session:
+        rows = reports.visit_report(session, month).rows_of("hosted")
+    assert sorted((r.disputed, r.unconfirmed) for r in rows) == [(0, 0), (0, 0), (1, 0)]
 
     with net["a"].node.db.read() as session:
         text = reports.as_csv(reports.visit_report(session, month))
