@@ -234,6 +234,7 @@ def cmd_report_visits(args: argparse.Namespace, node: Node) -> int:
     """Guests we hosted and our members abroad in one month, as a table or CSV."""
     from node.services.known_spaces import resolve_partner
     from node.twinning import reports
+    from node.twinning.agreements import list_views as agreements_views
 
     with node.db.read() as session:
         partner = resolve_partner(session, node, args.partner).node_id if args.partner else None
@@ -241,6 +242,21 @@ def cmd_report_visits(args: argparse.Namespace, node: Node) -> int:
     if args.csv:
         verbatim(reports.as_csv(report))
         return 0
+    with node.db.read() as session:
+        balances = [
+            (view, reports.reciprocity(session, view.id, view.partner_id, report.month))
+            for view in agreements_views(session, node)
+            if view.state == "active" and (partner is None or view.partner_id == partner)
+        ]
+    for view, r in balances:
+        echo(
+            "{}: this month we gave {} days and got {}; since the start we gave {}, got {}",
+            view.partner_name or view.partner_id,
+            r.gave_this_month,
+            r.got_this_month,
+            r.gave_total,
+            r.got_total,
+        )
     for direction, title in (("hosted", "Guests we hosted"), ("abroad", "Our members abroad")):
         echo("{} in {}:", title, report.month)
         rows = [

@@ -110,6 +110,11 @@ def partners(message: str | None = None, status: int = 200) -> PageResult:
             for v in views
             if v.state == "active"
         }
+        balances = {
+            v.id: reports.reciprocity(session, v.id, v.partner_id, reports.month_of(today))
+            for v in views
+            if v.state == "active"
+        }
     return admin_page(
         "twinning/partners.html",
         status=status,
@@ -119,6 +124,7 @@ def partners(message: str | None = None, status: int = 200) -> PageResult:
         active=[v for v in views if v.state == "active"],
         ended=[v for v in views if v.state in ("rejected", "terminated", "expired")],
         usage=usage,
+        balances=balances,
         spaces=spaces,
         kinds=[(k, resource_kind_label(k)) for k in RESOURCE_KINDS],
         today=today.isoformat(),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -166,3 +166,40 @@ def as_csv(report: VisitReport) -> str:
              row.days, row.unconfirmed, row.disputed]
         )  # fmt: skip
     return out.getvalue()
+
+
+@dataclass(frozen=True)
+class Reciprocity:
+    """Days each side gave the other's members under one agreement."""
+
+    agreement_id: str
+    partner_id: str
+    gave_this_month: int  # days their members used here this month
+    got_this_month: int  # days our members used there this month (as the host reported)
+    gave_total: int  # since the agreement began
+    got_total: int
+
+    @property
+    def balance(self) -> int:
+        """Days given minus days received since the start: above 0, we gave more."""
+        return self.gave_total - self.got_total
+
+
+def reciprocity(session: Session, agreement_id: str, partner_id: str, month: str) -> Reciprocity:
+    """The exchange under ``agreement_id`` with ``partner_id``: this month and since the start."""
+    month = check_month(month)
+    gave = Counter(
+        day[:7]
+        for day in session.scalars(select(Visit.day).where(Visit.agreement_id == agreement_id))
+    )
+    got = Counter(
+        day[:7]
+        for day in session.scalars(
+            select(ReceivedVisit.day).where(
+                ReceivedVisit.agreement_id == agreement_id, ReceivedVisit.host_id == partner_id
+            )
+        )
+    )
+    return Reciprocity(
+        agreement_id, partner_id, gave[month], got[month], sum(gave.values()), sum(got.values())
+    )

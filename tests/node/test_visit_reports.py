@@ -122,3 +122,42 @@ def test_the_cli_the_csv_and_the_page(
         download.mimetype == "text/csv" and "attachment" in download.headers["Content-Disposition"]
     )
     assert b.client.get("/admin/reports?month=nope").status_code == 422
+
+
+def test_reciprocity_counts_both_directions_since_the_start(
+    net: Network,
+    clock: FakeClock,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    agreement = net.agreement  # type: ignore[attr-defined]
+    ada = add_member(net, "a")
+    day = _visit(net, ada)  # a's member at b: b gave one day
+    clock.advance(86400)
+    _visit(net, ada)  # and another
+    bea = add_member(net, "b", "Bea Cube")
+    with net["b"].node.db.write() as session:
+        token = passes.issue_pass(session, net["b"].node, bea, net["a"].id).token
+    net.settle()
+    with net["a"].node.db.write() as session:
+        assert desk.check_in(session, net["a"].node, token).admitted  # a gave one day
+    net.deliver()
+    month = day[:7]
+    with net["b"].node.db.read() as session:
+        at_b = reports.reciprocity(session, agreement, net["a"].id, month)
+    with net["a"].node.db.read() as session:
+        at_a = reports.reciprocity(session, agreement, net["b"].id, month)
+    assert (at_b.gave_total, at_b.got_total, at_b.balance) == (2, 1, 1)
+    assert (at_a.gave_total, at_a.got_total, at_a.balance) == (1, 2, -1)  # the mirror image
+
+    b = net["b"]
+    with b.node.db.write() as session:
+        create_user(session, EMAIL, PASSWORD)
+    b.app.config["WTF_CSRF_ENABLED"] = True
+    token = csrf_token(b.client, "/admin/login")
+    b.client.post("/admin/login", data={"email": EMAIL, "password": PASSWORD, "csrf_token": token})
+    page = b.client.get("/admin/partners").get_data(as_text=True)
+    assert "we gave 2, they gave 1: 1 more given than received" in page
+    in_network(net, monkeypatch)
+    assert main(["--data-dir", str(b.data_dir), "report", "visits", "--month", month]) == 0
+    assert "since the start we gave 2, got 1" in capsys.readouterr()[0]
