@@ -188,3 +188,45 @@ def test_space_cards_have_no_section_rule_and_filters_line_up(net: Network) -> N
         fields = driver.find_elements(By.CSS_SELECTOR, "form.filters input, form.filters select")
         bottoms = {round(f.location["y"] + f.size["height"]) for f in fields}
         assert len(fields) >= 2 and max(bottoms) - min(bottoms) <= 2  # one line, aligned
+
+
+ADMIN_PAGES = (
+    "/",
+    "/events",
+    "/network",
+    "/network/events",
+    "/admin",
+    "/admin/members",
+    "/admin/tokens",
+    "/admin/users",
+    "/admin/network",
+    "/admin/partners",
+    "/admin/reports",
+    "/admin/calendars",
+    "/admin/password",
+    "/admin/events/new",
+)
+
+
+def test_the_pages_fit_a_phone(net: Network) -> None:
+    """The public pages and every admin page at 390 px: nothing wider than the screen, so
+    nothing scrolls sideways."""
+    from selenium.webdriver.common.by import By
+
+    a = net["a"]
+    with a.node.db.write() as session:
+        from node.services import members
+
+        members.add_member(session, {"name": "Ada Lovelace", "email": "ada@example.org"})
+    with served(a.app) as site, chromium() as driver:
+        driver.get(site.url + "/admin/login")
+        _fill(driver, {"email": EMAIL, "password": PASSWORD})
+        _submit(driver, "Log in")
+        wait_for(lambda: "/admin/login" not in driver.current_url, "the login")
+        for path in ADMIN_PAGES:
+            driver.get(site.url + path)
+            assert driver.find_element(By.TAG_NAME, "h1").text, path
+            wide = driver.execute_script(
+                "return document.documentElement.scrollWidth - window.innerWidth"
+            )
+            assert wide <= 0, f"{path} is {wide}px wider than the phone"
