@@ -175,6 +175,28 @@ SETTINGS: tuple[Setting, ...] = (
         constraint=Text(4096, False),
     ),
     Setting(
+        "smtp_host",
+        "",
+        "SMTP server for the node's mail (personal links, passes, notices to admins); empty "
+        "means no mail is sent.",
+        constraint=Text(253),
+    ),
+    Setting("smtp_port", 587, "Port of the SMTP server.", constraint=Between(1, 65535)),
+    Setting(
+        "smtp_starttls",
+        True,
+        "Switch the SMTP connection to TLS (STARTTLS) before logging in or sending.",
+        constraint=OneOf((True, False)),
+    ),
+    Setting("smtp_user", "", "SMTP login, if the server wants one.", constraint=Text(254)),
+    Setting("smtp_password", "", "SMTP password.", True, constraint=Text(1024)),
+    Setting(
+        "smtp_from",
+        "",
+        "Sender address of the node's mail, e.g. `Spazi <noreply@space.example>`.",
+        constraint=Text(320),
+    ),
+    Setting(
         "metrics_token",
         "",
         "Bearer token a Prometheus scrape of /metrics must send; empty means /metrics is open "

@@ -267,11 +267,30 @@ def cmd_member_unsuspend(args: argparse.Namespace, node: Node) -> int:
 
 def cmd_member_link(args: argparse.Namespace, node: Node) -> int:
     # The pass page belongs to the twinning feature (node/twinning/member_links.py).
+    from node import mail
     from node.twinning.member_links import member_link
 
+    if args.send and not mail.configured(node):
+        raise CliError("no mail server is set up (smtp_host): run without --send and give the "
+                       "member the link yourself")  # fmt: skip
     with node.db.write() as session:
         path = member_link(session, node, args.member_id, rotate=args.rotate)
-    echo("{}{}", node.url or "", path)
+        member = members.get_member(session, args.member_id)
+        name, email = member.name, member.email
+    link = f"{node.url or ''}{path}"
+    if args.send:
+        body = (
+            f"Hello {name},\n\nthis is your personal page with your guest passes for our "
+            f"partner spaces:\n{link}\n\nKeep it to yourself: whoever holds the link sees your "
+            "passes.\n"
+        )
+        try:
+            mail.send(node, mail.build(node, [email], "Your guest passes", body))
+        except mail.FAILURES as exc:
+            raise CliError(f"the mail could not be sent ({exc}); the link is {link}") from exc
+        echo("sent the personal link to {}", email)
+        return 0
+    echo("{}", link)
     echo("Send it to the member only: whoever holds the link sees their passes.")
     return 0
 
@@ -468,6 +487,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument(
         "--rotate", action="store_true", help="make a new link; the old one stops working"
     )
+    p.add_argument("--send", action="store_true", help="mail it to the member (smtp_* settings)")
 
     fp = sub.add_parser("feed", help="this node's signed feed").add_subparsers(
         dest="sub", required=True

@@ -167,9 +167,33 @@ def cmd_pass_issue(args: argparse.Namespace, node: Node) -> int:
 
         save_qr(issued.token, Path(args.qr))
         echo("QR code written to {}", args.qr)
-    echo("pass page: {}/m/pass/{}", node.url or "", issued.jti)
+    page = f"{node.url or ''}/m/pass/{issued.jti}"
+    echo("pass page: {}", page)
     echo("(it is also on the member's own page: spazi member link {})", issued.member_id)
+    if args.send:
+        _mail_pass(node, issued.member_id, page)
     return 0
+
+
+def _mail_pass(node: Node, member_id: int, page: str) -> None:
+    from node import mail
+    from node.services.members import get_member
+
+    if not mail.configured(node):
+        raise CliError("the pass is issued, but no mail server is set up (smtp_host): give the "
+                       f"member its page yourself: {page}")  # fmt: skip
+    with node.db.read() as session:
+        member = get_member(session, member_id)
+        name, email = member.name, member.email
+    body = (
+        f"Hello {name},\n\nyour guest pass is ready; show its QR code at the partner's front "
+        f"desk:\n{page}\n"
+    )
+    try:
+        mail.send(node, mail.build(node, [email], "Your guest pass", body))
+    except mail.FAILURES as exc:
+        raise CliError(f"the pass is issued but the mail failed ({exc}): {page}") from exc
+    echo("mailed the pass to {}", email)
 
 
 def cmd_pass_list(args: argparse.Namespace, node: Node) -> int:
@@ -324,6 +348,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--partner", required=True, help="node id, URL or name")
     p.add_argument("--day", help="the visit day at the partner (YYYY-MM-DD); default: 24 hours")
     p.add_argument("--qr", metavar="FILE", help="also write the QR code (.svg or .png)")
+    p.add_argument("--send", action="store_true", help="mail the pass page to the member")
     p = command(pp, "list", cmd_pass_list, "live passes")
     p.add_argument("--member", type=int, metavar="ID")
     p.add_argument("--partner")

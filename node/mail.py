@@ -1,0 +1,100 @@
+"""The node's mail: personal links and passes to members, notices to the admins.
+
+Sent only when the ``smtp_*`` settings name a server (README §Settings); otherwise nothing is
+sent and the caller says where to find what the mail would have carried. Headers are built by
+``email.message.EmailMessage`` from text with every control character removed, so a partner's
+name in a subject cannot add a header. Notices to admins caused by an inbox message are sent
+after its transaction commits, on a thread of their own, so a slow mail server never holds the
+sender's request (:func:`send_after_commit`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import smtplib
+import ssl
+import threading
+from collections.abc import Sequence
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from node.models import AdminUser
+from node.runtime import Node
+
+log = logging.getLogger(__name__)
+
+TIMEOUT_S = 15
+# What a failed send raises: the connection (OSError, timeouts) or the server's refusal.
+FAILURES = (OSError, smtplib.SMTPException)
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def configured(node: Node) -> bool:
+    """Whether the node may send mail."""
+    return bool(node.settings.get("smtp_host"))
+
+
+def _header(text: str) -> str:
+    return " ".join(_CONTROLS.sub(" ", text).split())[:300]
+
+
+def build(node: Node, to: Sequence[str], subject: str, body: str) -> EmailMessage:
+    """The message, from the node's sender address."""
+    message = EmailMessage()
+    message["From"] = _header(
+        str(node.settings.get("smtp_from") or f"Spazi <noreply@{_host(node)}>")
+    )
+    message["To"] = ", ".join(_header(address) for address in to)
+    message["Subject"] = _header(subject)
+    message["Message-ID"] = make_msgid(domain=_host(node))
+    message.set_content(body)
+    return message
+
+
+def _host(node: Node) -> str:
+    url = str(node.settings.get("url") or node.url or "")
+    return url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "localhost"
+
+
+def send(node: Node, message: EmailMessage) -> None:
+    """Hand ``message`` to the SMTP server; ``OSError``/``smtplib.SMTPException`` on failure."""
+    settings = node.settings
+    with smtplib.SMTP(
+        str(settings["smtp_host"]), int(settings["smtp_port"]), timeout=TIMEOUT_S
+    ) as smtp:
+        if settings.get("smtp_starttls"):
+            smtp.starttls(context=ssl.create_default_context())
+        if settings.get("smtp_user"):
+            smtp.login(str(settings["smtp_user"]), str(settings.get("smtp_password") or ""))
+        smtp.send_message(message)
+
+
+def admin_addresses(session: Session) -> list[str]:
+    """The addresses of the admins (desk logins get no notices)."""
+    return list(
+        session.scalars(
+            select(AdminUser.email).where(AdminUser.role == "admin").order_by(AdminUser.email)
+        )
+    )
+
+
+def send_after_commit(session: Session, node: Node, message: EmailMessage) -> None:
+    """Send ``message`` once ``session``'s transaction commits (never if it rolls back), on a
+    thread, logging a failure: a notice must not hold or undo what caused it."""
+    if not configured(node):
+        return
+
+    def deliver() -> None:
+        try:
+            send(node, message)
+        except FAILURES as exc:
+            log.warning("mail to %s not sent: %s", message["To"], exc)
+
+    def on_commit(_session: Session) -> None:
+        threading.Thread(target=deliver, name="spazi-mail", daemon=True).start()
+
+    event.listen(session, "after_commit", on_commit, once=True)

@@ -1,0 +1,153 @@
+"""The node's mail through a real SMTP server on loopback (aiosmtpd): a member's personal link
+and pass, the admins told of an agreement proposal after its transaction commits; without a mail
+server nothing is sent and the CLI says where the link is; a header cannot be smuggled in."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+import time
+from collections.abc import Iterator
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from node import mail
+from node.cli.main import main
+from node.services.admin_auth import create_user
+from tests.cli_network import in_network
+from tests.network import Network, network
+from tests.node.twin_support import add_member, propose, twin
+from tests.support import FakeClock
+
+
+class Inbox:
+    """An aiosmtpd handler keeping every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(parsed, EmailMessage)
+        self.messages.append(parsed)
+        return "250 OK"
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[EmailMessage]:
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.messages
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox()
+    port = _free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def net(tmp_path: Path, clock: FakeClock, smtp: tuple[Inbox, int]) -> Iterator[Network]:
+    _, port = smtp
+    settings = {"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_starttls": False,
+                "smtp_from": "The Cube <desk@cube.example>"}  # fmt: skip
+    with network(tmp_path, clock, **settings) as net:
+        net.add("a", title="WeCreate NYC", timezone="America/New_York")
+        net.add("b", title="The Cube")
+        net.peer("a", "b")
+        net.settle()
+        yield net
+
+
+def _body(message: EmailMessage) -> str:
+    part = message.get_body(("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
+def test_a_members_link_and_pass_are_mailed(
+    net: Network,
+    smtp: tuple[Inbox, int],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    inbox, _ = smtp
+    in_network(net, monkeypatch)
+    twin(net, "a", "b")
+    ada = add_member(net, "a", email="ada@example.org")
+    at = ["--data-dir", str(net["a"].data_dir)]
+    assert main([*at, "member", "link", str(ada), "--send"]) == 0
+    assert "sent the personal link to ada@example.org" in capsys.readouterr()[0]
+    (sent,) = inbox.wait_for(1)
+    assert sent["To"] == "ada@example.org" and sent["Subject"] == "Your guest passes"
+    link = next(w for w in _body(sent).split() if "/m/" in w)
+    assert net["a"].client.get(link.removeprefix("http://a.test")).status_code == 200
+
+    assert main([*at, "pass", "issue", "--member", str(ada), "--partner", "The Cube",
+                 "--send"]) == 0  # fmt: skip
+    assert "mailed the pass to ada@example.org" in capsys.readouterr()[0]
+    second = inbox.wait_for(2)[1]
+    assert "/m/pass/" in _body(second) and second["Subject"] == "Your guest pass"
+
+
+def test_the_admins_hear_of_a_proposal_once_it_is_stored(
+    net: Network, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, _ = smtp
+    with net["b"].node.db.write() as session:
+        create_user(session, "boss@cube.example", "correct horse battery staple")
+        create_user(session, "desk@cube.example", "correct horse battery staple", role="desk")
+    propose(net, "a", "b")
+    net.deliver()
+    (notice,) = inbox.wait_for(1)
+    assert notice["To"] == "boss@cube.example"  # desk logins get no notices
+    assert notice["Subject"] == "WeCreate NYC proposes a twinning agreement"
+    assert "http://b.test/admin/partners" in _body(notice)
+
+
+def test_without_a_mail_server_nothing_is_sent_and_the_cli_says_so(
+    tmp_path: Path, clock: FakeClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with network(tmp_path, clock) as net:
+        net.add("a", title="WeCreate NYC")
+        ada = add_member(net, "a")
+        before = net["a"].counts()
+        code = main(["--data-dir", str(net["a"].data_dir), "member", "link", str(ada), "--send"])
+        out, err = capsys.readouterr()
+        assert code == 1 and out == "" and err.count("\n") == 1 and "smtp_host" in err
+        assert net["a"].counts() == before  # no link was made
+
+
+def test_a_failing_mail_server_is_one_line_with_the_link(
+    net: Network,
+    smtp: tuple[Inbox, int],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    in_network(net, monkeypatch)
+    ada = add_member(net, "a")
+    monkeypatch.setenv("SPAZI_SMTP_PORT", str(_free_port()))  # nobody listens there
+    code = main(["--data-dir", str(net["a"].data_dir), "member", "link", str(ada), "--send"])
+    err = capsys.readouterr()[1]
+    assert code == 1 and err.count("\n") == 1 and "the link is http://a.test/m/" in err
+
+
+def test_no_header_can_be_smuggled_into_a_mail(net: Network) -> None:
+    message = mail.build(net["a"].node, ["ada@example.org"], "Hi\r\nBcc: evil@example.org", "x")
+    assert message["Bcc"] is None and message["Subject"] == "Hi Bcc: evil@example.org"
