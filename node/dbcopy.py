@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from sqlalchemy import Integer, Table, func, insert, inspect, select, text
+from sqlalchemy import DateTime, Integer, Table, func, insert, inspect, select, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
@@ -172,9 +173,18 @@ def _copy_table(
     rows = reader.execution_options(stream_results=True, yield_per=BATCH).execute(
         select(table).order_by(*order)
     )
+    # SQLite hands back the node's UTC times without a zone; PostgreSQL would read them in its
+    # session's zone. Each is marked UTC before it is written.
+    aware = [c.name for c in table.columns if isinstance(c.type, DateTime) and c.type.timezone]
     done = 0
     for batch in rows.partitions(BATCH):
-        writer.execute(insert(table), [dict(row._mapping) for row in batch])
+        values = [dict(row._mapping) for row in batch]
+        for value in values:
+            for name in aware:
+                moment = value.get(name)
+                if isinstance(moment, datetime) and moment.tzinfo is None:
+                    value[name] = moment.replace(tzinfo=UTC)
+        writer.execute(insert(table), values)
         done += len(batch)
         if on_step is not None:
             on_step(CopyStep(table.name, done, total))

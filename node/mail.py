@@ -14,10 +14,10 @@ import logging
 import re
 import smtplib
 import ssl
-import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import make_msgid, parseaddr
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
@@ -42,13 +42,18 @@ def _header(text: str) -> str:
     return " ".join(_CONTROLS.sub(" ", text).split())[:300]
 
 
+def _addresses(to: Sequence[str]) -> list[str]:
+    """The plain addresses of ``to``; anything else (a display name, a list) is left out."""
+    return [a for a in to if "," not in a and parseaddr(a)[1] == a and "@" in a]
+
+
 def build(node: Node, to: Sequence[str], subject: str, body: str) -> EmailMessage:
     """The message, from the node's sender address."""
     message = EmailMessage()
     message["From"] = _header(
         str(node.settings.get("smtp_from") or f"Spazi <noreply@{_host(node)}>")
     )
-    message["To"] = ", ".join(_header(address) for address in to)
+    message["To"] = ", ".join(_header(address) for address in _addresses(to))
     message["Subject"] = _header(subject)
     message["Message-ID"] = make_msgid(domain=_host(node))
     message.set_content(body)
@@ -63,6 +68,9 @@ def _host(node: Node) -> str:
 def send(node: Node, message: EmailMessage) -> None:
     """Hand ``message`` to the SMTP server; ``OSError``/``smtplib.SMTPException`` on failure."""
     settings = node.settings
+    if settings.get("smtp_user") and not settings.get("smtp_starttls"):
+        # A password is never sent in clear.
+        raise smtplib.SMTPException("smtp_user needs smtp_starttls: log in over TLS only")
     with smtplib.SMTP(
         str(settings["smtp_host"]), int(settings["smtp_port"]), timeout=TIMEOUT_S
     ) as smtp:
@@ -82,19 +90,25 @@ def admin_addresses(session: Session) -> list[str]:
     )
 
 
-def send_after_commit(session: Session, node: Node, message: EmailMessage) -> None:
-    """Send ``message`` once ``session``'s transaction commits (never if it rolls back), on a
-    thread, logging a failure: a notice must not hold or undo what caused it."""
-    if not configured(node):
+# One sender for the notices: a burst of them queues here instead of opening connections.
+_SENDER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spazi-mail")
+
+
+def send_after_commit(
+    session: Session, node: Node, to: Sequence[str], subject: str, body: str
+) -> None:
+    """Send a notice once ``session``'s transaction commits (never if it rolls back), from the
+    one mail thread, logging a failure: a notice must not hold or undo what caused it."""
+    if not configured(node) or not _addresses(to):
         return
 
     def deliver() -> None:
         try:
-            send(node, message)
-        except FAILURES as exc:
-            log.warning("mail to %s not sent: %s", message["To"], exc)
+            send(node, build(node, to, subject, body))
+        except Exception as exc:  # a notice is best effort; the cause is already stored
+            log.warning("mail to %s not sent: %s", ", ".join(to), exc)
 
     def on_commit(_session: Session) -> None:
-        threading.Thread(target=deliver, name="spazi-mail", daemon=True).start()
+        _SENDER.submit(deliver)
 
     event.listen(session, "after_commit", on_commit, once=True)

@@ -10,21 +10,25 @@ lengths, so a calendar someone else writes can never make an entry the node refu
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 import recurring_ical_events
 from icalendar import Calendar
+from marshmallow import ValidationError
 
 from federation.schema import ZONES
 from node.clock import zone
 from node.errors import InvalidInput
+from node.schemas import URL
 
 WINDOW_DAYS = 180  # how far ahead recurring events are expanded
 PAST_DAYS = 1  # events that ended before this are left alone (history is not rewritten)
 MAX_ITEMS = 2000  # items per calendar; more is not a space's calendar
+TOO_FREQUENT = {"SECONDLY", "MINUTELY"}
 TITLE_CHARS = 200
 DESCRIPTION_CHARS = 5000
 KEY_CHARS = 300
@@ -99,10 +103,21 @@ def _times(component: Any, space_zone: str) -> tuple[str, str, str] | None:
     return local_start, local_end, zone_name
 
 
+def _is_http_url(text: str) -> bool:
+    """Whether ``text`` is a link the event schema takes (others are left out of the item)."""
+    try:
+        URL(text)
+    except ValidationError:
+        return False
+    return True
+
+
 def _key(component: Any, recurring: bool) -> str | None:
-    uid = _line(component.get("UID"), KEY_CHARS - 40)
+    uid = _line(component.get("UID"), 10_000)
     if not uid:
         return None
+    if len(uid) > KEY_CHARS - 40:  # long UIDs differ anywhere: keep them apart by their hash
+        uid = "sha256:" + hashlib.sha256(uid.encode()).hexdigest()
     if not recurring:
         return uid
     start = component.get("DTSTART").dt
@@ -116,7 +131,16 @@ def _key(component: Any, recurring: bool) -> str | None:
     return f"{uid}#{stamp}"
 
 
-def parse_calendar(data: bytes, space_zone: str, now: datetime) -> list[CalendarItem]:
+@dataclass(frozen=True)
+class ParsedCalendar:
+    """The items of a calendar in the window; ``complete`` is False when the item cap cut them
+    short (then what is missing is not known to be gone)."""
+
+    items: list[CalendarItem]
+    complete: bool
+
+
+def parse_calendar(data: bytes, space_zone: str, now: datetime) -> ParsedCalendar:
     """The events of the ICS document ``data`` from a day ago to ``WINDOW_DAYS`` ahead.
 
     Raises :class:`InvalidInput` when ``data`` is not an iCalendar document.
@@ -131,13 +155,32 @@ def parse_calendar(data: bytes, space_zone: str, now: datetime) -> list[Calendar
         raise InvalidInput("the document is not a VCALENDAR", reason="bad-calendar")
     window_start = now - timedelta(days=PAST_DAYS)
     window_end = now + timedelta(days=WINDOW_DAYS)
+    # A rule repeating more often than hourly is no space's event, and could expand to millions
+    # of occurrences: such events are left out before anything is expanded.
+    for component in list(calendar.walk("VEVENT")):
+        rule = component.get("RRULE")
+        if rule is not None and str(rule.get("FREQ", [""])[0]).upper() in TOO_FREQUENT:
+            calendar.subcomponents.remove(component)
     recurring_uids = {
         str(c.get("UID"))
         for c in calendar.walk("VEVENT")
         if c.get("RRULE") is not None or c.get("RDATE") is not None or c.get("RECURRENCE-ID")
     }
+    occurrences: list[Any] = []
+    complete = True
     try:
-        occurrences = recurring_ical_events.of(calendar).between(window_start, window_end)
+        # Lazily, in start order: the expansion stops at the window's end or the item cap.
+        for component in recurring_ical_events.of(calendar).after(window_start):
+            start = component.get("DTSTART").dt
+            start_at = start if isinstance(start, datetime) else datetime.combine(start, time.min)
+            if start_at.tzinfo is None:
+                start_at = start_at.replace(tzinfo=UTC)
+            if start_at > window_end:
+                break
+            if len(occurrences) >= MAX_ITEMS:
+                complete = False
+                break
+            occurrences.append(component)
     except Exception as exc:  # the library raises many kinds on broken recurrence rules
         raise InvalidInput(
             f"the calendar's recurring events cannot be read: {type(exc).__name__}",
@@ -145,8 +188,6 @@ def parse_calendar(data: bytes, space_zone: str, now: datetime) -> list[Calendar
         ) from exc
     items: dict[str, CalendarItem] = {}
     for component in occurrences:
-        if len(items) >= MAX_ITEMS:
-            break
         key = _key(component, str(component.get("UID")) in recurring_uids)
         times = _times(component, space_zone)
         title = _line(component.get("SUMMARY"), TITLE_CHARS) or "Event"
@@ -158,8 +199,8 @@ def parse_calendar(data: bytes, space_zone: str, now: datetime) -> list[Calendar
         if description:
             body["description"] = description
         url = _line(component.get("URL"), 2000)
-        if url.startswith(("https://", "http://")):
+        if url and _is_http_url(url):
             body["url"] = url
         status = str(component.get("STATUS") or "").upper()
         items[key] = CalendarItem(key, body, status == "CANCELLED")
-    return list(items.values())
+    return ParsedCalendar(list(items.values()), complete)

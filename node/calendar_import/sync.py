@@ -13,6 +13,7 @@ they are: a calendar that drops its past does not cancel the space's history.
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,8 +34,12 @@ from node.runtime import Node
 from node.services import events
 from node.services.space import get_profile
 
+log = logging.getLogger(__name__)
+
 MAX_CALENDAR_BYTES = 5 * 1024 * 1024  # a year of a busy space's events is well under 1 MB
 REMOVED = "removed from the calendar it was imported from"
+CANCELLED_UPSTREAM = "cancelled in its calendar"
+IMPORT_CANCELS = (REMOVED, CANCELLED_UPSTREAM)
 # Only what the calendar says is compared and published again; fields an admin set on the node
 # (tags, price, co-hosts) stay as they are.
 IMPORTED_FIELDS = ("title", "description", "start", "end", "timezone", "url")
@@ -48,16 +53,18 @@ class SyncReport:
     updated: list[str] = field(default_factory=list)
     cancelled: list[str] = field(default_factory=list)
     unchanged: int = 0
+    skipped: int = 0  # items the event schema refused
     not_modified: bool = False  # the calendar's bytes were the same as last time
 
     def summary(self) -> str:
         """One line for the CLI and the admin page."""
         if self.not_modified:
             return "the calendar has not changed since the last import"
-        return (
+        text = (
             f"{len(self.added)} added, {len(self.updated)} updated, "
             f"{len(self.cancelled)} cancelled, {self.unchanged} unchanged"
         )
+        return text + (f", {self.skipped} skipped (not valid events)" if self.skipped else "")
 
 
 def subscribe(session: Session, node: Node, url: str, follow: bool) -> CalendarSubscription:
@@ -118,16 +125,19 @@ def sync(node: Node, subscription_id: int, force: bool = False) -> SyncReport:
     with node.db.read() as session:
         row = get_subscription(session, subscription_id)
         url, last_hash = row.url, row.content_hash
+        timezone = get_profile(session, node.node_id)["timezone"]
     try:
         data = fetch(node, url)
-        digest = hashlib.sha256(data).hexdigest()
+        # The same bytes on the same day change nothing; on a new day the window has moved
+        # (recurring events reach further), so the calendar is read again.
+        digest = hashlib.sha256(data + node.now().date().isoformat().encode()).hexdigest()
         if digest == last_hash and not force:
             _record(node, subscription_id, None, digest)
             return SyncReport(not_modified=True)
+        # Parsed before the write transaction: a large calendar never holds the database.
+        parsed = parse_calendar(data, timezone, node.now())
         with node.db.write() as session:
-            timezone = get_profile(session, node.node_id)["timezone"]
-            items = parse_calendar(data, timezone, node.now())
-            report = apply_items(session, node, subscription_id, items)
+            report = apply_items(session, node, subscription_id, parsed.items, parsed.complete)
             sub = get_subscription(session, subscription_id)
             sub.last_checked, sub.last_error, sub.content_hash = node.now(), None, digest
         return report
@@ -147,9 +157,15 @@ def _record(node: Node, subscription_id: int, error: str | None, digest: str | N
 
 
 def apply_items(
-    session: Session, node: Node, subscription_id: int, items: list[CalendarItem]
+    session: Session,
+    node: Node,
+    subscription_id: int,
+    items: list[CalendarItem],
+    complete: bool = True,
 ) -> SyncReport:
-    """Bring the events of ``items`` into the feed, in the caller's transaction."""
+    """Bring the events of ``items`` into the feed, in the caller's transaction; an item the
+    event schema refuses is skipped (and counted), never the whole calendar. With ``complete``
+    False (the item cap was reached) nothing is taken as removed upstream."""
     report = SyncReport()
     known = {
         m.key: m
@@ -197,8 +213,11 @@ def _apply_known(
         if row.cancelled:
             report.unchanged += 1
         else:
-            events.cancel_event(session, node, event_id, {"reason": "cancelled in its calendar"})
+            events.cancel_event(session, node, event_id, {"reason": CANCELLED_UPSTREAM})
             report.cancelled.append(event_id)
+        return
+    if row.cancelled and row.cancel_reason not in IMPORT_CANCELS:
+        report.unchanged += 1  # cancelled by an admin here: the calendar does not undo that
         return
     current = {name: row.body.get(name) for name in IMPORTED_FIELDS}
     wanted = {name: item.body.get(name) for name in IMPORTED_FIELDS}

@@ -12,45 +12,63 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from federation.agreements import agreement_id
+from federation.errors import ProtocolError
 from node import mail, published
 from node.network.handlers import InboxHandlers, Message
 from node.runtime import Node
 from node.twinning import agreements, receipts
+from node.twinning.models import Agreement
 
 
 def _tell_admins(session: Session, node: Node, partner_id: str, what: str) -> None:
     """Mail the admins that ``what`` happened with ``partner_id`` (when mail is set up)."""
-    to = mail.admin_addresses(session)
-    if not to or not mail.configured(node):
+    if not mail.configured(node):
         return
     name = published.space_names(session, [partner_id]).get(partner_id) or partner_id
     body = (
         f"{name} {what}.\n\nOpen the partners page to see it and answer:\n"
         f"{node.url}/admin/partners\n"
     )
-    mail.send_after_commit(session, node, mail.build(node, to, f"{name} {what}", body))
+    mail.send_after_commit(session, node, mail.admin_addresses(session), f"{name} {what}", body)
+
+
+def _state(session: Session, document: Any) -> str | None:
+    """Where the agreement of ``document`` (or of this id) stands here, if we hold it."""
+    try:
+        key = document if isinstance(document, str) else agreement_id(document)
+    except (ProtocolError, KeyError, TypeError, ValueError):
+        return None  # not even an agreement: the handler refuses it
+    row = session.get(Agreement, key)
+    return row.state if row is not None else None
 
 
 def agreement_propose(session: Session, node: Node, message: Message) -> dict[str, Any]:
     """A partner proposes an agreement: kept for our administrator's answer."""
+    before = _state(session, message["agreement"])
     row = agreements.receive_proposal(session, node, message["from"], message["agreement"])
-    _tell_admins(session, node, message["from"], "proposes a twinning agreement")
+    if row.state != before:  # a second delivery of the same proposal tells nobody again
+        _tell_admins(session, node, message["from"], "proposes a twinning agreement")
     return {"id": row.id, "state": "proposed"}
 
 
 def agreement_accept(session: Session, node: Node, message: Message) -> dict[str, Any]:
     """The partner countersigned our proposal."""
+    before = _state(session, message["agreement"])
     row = agreements.receive_accept(session, node, message["from"], message["agreement"])
-    _tell_admins(session, node, message["from"], "accepted our twinning agreement")
+    if row.state != before:
+        _tell_admins(session, node, message["from"], "accepted our twinning agreement")
     return {"id": row.id, "state": row.state}
 
 
 def agreement_reject(session: Session, node: Node, message: Message) -> dict[str, Any]:
     """The partner turned our proposal down."""
+    before = _state(session, str(message["id"]))
     row = agreements.receive_reject(
         session, node, message["from"], message["id"], message.get("reason")
     )
-    _tell_admins(session, node, message["from"], "turned our twinning proposal down")
+    if row.state != before:
+        _tell_admins(session, node, message["from"], "turned our twinning proposal down")
     return {"id": row.id, "state": row.state}
 
 

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from federation.agreements import grant_for
+from federation.agreements import grant_for, is_active
 from node import published
 from node.db import insert_or_ignore
 from node.errors import Conflict
@@ -61,8 +61,16 @@ def receive_report(session: Session, node: Node, sender: str, message: Any) -> d
     if member_id is None:
         raise Conflict("the member is none of ours", reason="unknown-member")
     issued = session.get(GuestPass, str(message["jti"]))
-    if issued is None or issued.member_id != member_id or issued.partner_id != sender:
+    if (
+        issued is None
+        or issued.member_id != member_id
+        or issued.partner_id != sender
+        or issued.agreement_id != agreement
+    ):
         raise Conflict("we issued no such pass to this member for you", reason="unknown-pass")
+    day = str(message["day"])
+    if not _within_pass(issued, day) or not is_active(doc, date.fromisoformat(day)):
+        raise Conflict("the pass or the agreement was not valid that day", reason="unknown-pass")
     inserted = session.execute(
         insert_or_ignore(session, ReceivedVisit).values(
             host_id=sender,
@@ -76,6 +84,16 @@ def receive_report(session: Session, node: Node, sender: str, message: Any) -> d
     )
     counted = bool(getattr(inserted, "rowcount", 0))
     return {"state": "counted" if counted else "known"}
+
+
+def _within_pass(issued: GuestPass, day: str) -> bool:
+    """Whether ``day`` (the host's local date) can be a day of the pass: its own day, or within
+    its validity give or take a day (time zones between the host's date and UTC)."""
+    if issued.day is not None:
+        return day == issued.day
+    first = datetime.fromtimestamp(issued.nbf, UTC).date() - timedelta(days=1)
+    last = datetime.fromtimestamp(issued.exp, UTC).date() + timedelta(days=1)
+    return first.isoformat() <= day <= last.isoformat()
 
 
 def days_used(session: Session, member_id: int, month: date) -> Counter[str]:

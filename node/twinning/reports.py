@@ -52,11 +52,19 @@ class VisitReport:
         return [r for r in self.rows if r.direction == direction]
 
     def totals(self, direction: str) -> dict[str, int]:
-        """Days per partner name in one direction."""
-        found: dict[str, int] = defaultdict(int)
-        for row in self.rows_of(direction):
-            found[row.partner] += row.days
-        return dict(sorted(found.items()))
+        """Days per partner in one direction, labelled by name; counted by node id, so a node
+        that takes another's name does not merge its figures into the other's."""
+        days: dict[str, int] = defaultdict(int)
+        names: dict[str, str] = {}
+        for row in self.rows:
+            names[row.partner_id] = row.partner
+            if row.direction == direction:
+                days[row.partner_id] += row.days
+        taken = Counter(names.values())
+        labels = {
+            pid: name if taken[name] == 1 else f"{name} ({pid[-6:]})" for pid, name in names.items()
+        }
+        return dict(sorted((labels[pid], count) for pid, count in days.items()))
 
 
 def check_month(text: str) -> str:

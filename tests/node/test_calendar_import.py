@@ -266,3 +266,32 @@ def test_the_admin_page_imports_a_calendar(hub: SpaceNode, calendar: CalendarSer
     assert bad.status_code == 422 and re.search(r'id="url-error"', bad.get_data(as_text=True))
     with hub.node.db.read() as session:
         assert session.scalar(select(func.count()).select_from(CalendarSubscription)) == 1
+
+
+def test_a_hostile_calendar_neither_floods_nor_blocks_the_import(
+    hub: SpaceNode, calendar: CalendarServer
+) -> None:
+    flood = vevent("flood@cal", "Flood", "20261201T000000", "20261201T000001",
+                   "RRULE:FREQ=SECONDLY")  # fmt: skip
+    bad_link = vevent("link@cal", "Bad link", "20261211T100000", "20261211T110000",
+                      "URL:https://exa mple/")  # fmt: skip
+    calendar.publish(flood, bad_link, WORKSHOP)
+    sub = _subscribe(hub, calendar.url)
+    report = sync.sync(hub.node, sub)
+    found = _events(hub)
+    assert "Flood 2026-12-01T00:00" not in found  # sub-hourly rules are left out
+    assert "url" not in found["Bad link 2026-12-11T10:00"].body  # the bad link, not the event
+    assert len(report.added) == 2
+
+
+def test_an_event_cancelled_here_stays_cancelled(hub: SpaceNode, calendar: CalendarServer) -> None:
+    calendar.publish(WORKSHOP)
+    sub = _subscribe(hub, calendar.url)
+    sync.sync(hub.node, sub)
+    workshop = _events(hub)["Workshop 2026-12-12T10:00"]
+    with hub.node.db.write() as session:
+        events.cancel_event(session, hub.node, workshop.id, {"reason": "room flooded"})
+    calendar.publish(WORKSHOP.replace("Workshop", "Workshop (new room)"))
+    sync.sync(hub.node, sub)
+    row = next(r for r in _events(hub).values() if r.id == workshop.id)
+    assert row.cancelled and row.cancel_reason == "room flooded"

@@ -58,7 +58,8 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         pytest.skip(f"{POSTGRES_ENV} is not set: PostgreSQL variant skipped")
     schema = PostgresSchema(base)
     try:
-        yield schema.url
+        # A server whose sessions are not in UTC: the copied times must not shift.
+        yield schema.url + "%20-ctimezone%3DEurope%2FRome"
     finally:
         schema.drop()
 

@@ -151,3 +151,35 @@ def test_a_failing_mail_server_is_one_line_with_the_link(
 def test_no_header_can_be_smuggled_into_a_mail(net: Network) -> None:
     message = mail.build(net["a"].node, ["ada@example.org"], "Hi\r\nBcc: evil@example.org", "x")
     assert message["Bcc"] is None and message["Subject"] == "Hi Bcc: evil@example.org"
+
+
+def test_a_proposal_delivered_twice_is_told_once(net: Network, smtp: tuple[Inbox, int]) -> None:
+    inbox, _ = smtp
+    with net["b"].node.db.write() as session:
+        create_user(session, "boss@cube.example", "correct horse battery staple")
+    agreement = propose(net, "a", "b")
+    net.deliver()
+    inbox.wait_for(1)
+    with net["a"].node.db.read() as session:
+        from node.twinning.models import Agreement
+
+        document = session.get(Agreement, agreement).document
+    from node.twinning.handlers import agreement_propose
+
+    with net["b"].node.db.write() as session:
+        agreement_propose(
+            session, net["b"].node,
+            {"type": "agreement.propose", "from": net["a"].id, "to": net["b"].id,
+             "agreement": document},
+        )  # fmt: skip
+    time.sleep(0.5)
+    assert len(inbox.messages) == 1
+
+
+def test_no_password_goes_out_in_clear_and_odd_addresses_are_left_out(net: Network) -> None:
+    node = net["a"].node
+    message = mail.build(node, ["ada@example.org", "x@a.test, evil@b.test"], "Hi", "x")
+    assert message["To"] == "ada@example.org"
+    node.settings["smtp_user"] = "desk"  # with smtp_starttls off
+    with pytest.raises(mail.smtplib.SMTPException, match="TLS"):
+        mail.send(node, message)

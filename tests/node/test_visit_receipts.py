@@ -142,3 +142,17 @@ def test_reports_for_others_members_or_passes_are_refused(net: Network) -> None:
         )  # fmt: skip
     assert refused.value.reason == "unknown-pass"
     assert _received(net) == []
+
+
+def test_a_report_outside_the_passes_days_is_refused(net: Network) -> None:
+    ada = add_member(net, "a")
+    with net["a"].node.db.write() as session:
+        issued = passes.issue_pass(session, net["a"].node, ada, net["b"].id)
+        pseudonym = session.get(Member, ada).pseudonym
+    for day in ("0001-01-01", "2099-12-31"):
+        message = {"agreement": net.agreement, "member": pseudonym, "day": day,  # type: ignore[attr-defined]
+                   "jti": issued.jti}  # fmt: skip
+        with net["a"].node.db.write() as session, pytest.raises(NodeError) as refused:
+            receipts.receive_report(session, net["a"].node, net["b"].id, message)
+        assert refused.value.reason == "unknown-pass"
+    assert _received(net) == []
