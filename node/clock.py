@@ -63,6 +63,14 @@ def local_today(timezone: str, now_ms: int) -> date:
     return (datetime.fromtimestamp(now_ms / 1000, UTC).astimezone(zone(timezone))).date()
 
 
+def month_bounds(day: date) -> tuple[str, str]:
+    """The ISO dates of the first day of ``day``'s month and of the month after: the bounds a
+    day stored as ``YYYY-MM-DD`` text is compared with (``first <= day < following``)."""
+    first = day.replace(day=1)
+    following = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+    return first.isoformat(), following.isoformat()
+
+
 def local_day_start(day: date, timezone: str) -> datetime:
     """Midnight starting ``day`` at the space, as an aware UTC datetime."""
     midnight = datetime(day.year, day.month, day.day, tzinfo=zone(timezone))

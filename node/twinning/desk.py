@@ -21,7 +21,7 @@ from federation.agreements import grant_for
 from federation.errors import PassError
 from federation.quota import decide_counts
 from node import feedstore, metrics, published
-from node.clock import aware, local_today, zone
+from node.clock import aware, local_today, month_bounds, zone
 from node.db import insert_or_ignore
 from node.formats import resource_kind_label
 from node.runtime import Node
@@ -88,12 +88,6 @@ def _refused(reason: str, **details: Any) -> CheckinResult:
     return CheckinResult(False, reason, MESSAGES.get(reason, reason), **details)
 
 
-def _month_bounds(day: date) -> tuple[str, str]:
-    first = day.replace(day=1)
-    following = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
-    return first.isoformat(), following.isoformat()
-
-
 def check_in(
     session: Session, node: Node, token: str, resource: str | None = None
 ) -> CheckinResult:
@@ -150,7 +144,7 @@ def _check(session: Session, node: Node, token: str, resource: str | None) -> Ch
     assert grant is not None  # verify_pass checked the grant
     if resource is not None and resource not in grant["resource_kinds"]:
         return _refused("resource-not-covered", **details)
-    first, following = _month_bounds(today)
+    first, following = month_bounds(today)
     month = first[:7]
     # The partner's month is one row (visit_months), locked until this check commits: two
     # desks checking the same partner's last day wait for each other instead of both

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from federation.agreements import grant_for, is_active
 from node import published
+from node.clock import month_bounds
 from node.db import insert_or_ignore
 from node.errors import Conflict
 from node.models import Member
@@ -98,13 +99,12 @@ def _within_pass(issued: GuestPass, day: str) -> bool:
 
 def days_used(session: Session, member_id: int, month: date) -> Counter[str]:
     """Days the member used at each host (by node id) in ``month``, as the hosts reported."""
-    first = month.replace(day=1)
-    following = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+    first, following = month_bounds(month)
     rows = session.scalars(
         select(ReceivedVisit.host_id).where(
             ReceivedVisit.member_id == member_id,
-            ReceivedVisit.day >= first.isoformat(),
-            ReceivedVisit.day < following.isoformat(),
+            ReceivedVisit.day >= first,
+            ReceivedVisit.day < following,
         )
     )
     return Counter(rows)

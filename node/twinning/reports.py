@@ -20,9 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from node import published
+from node.clock import month_bounds
 from node.errors import InvalidInput
 from node.models import Member, OutboxMessage
-from node.twinning.models import ReceivedVisit, Visit
+from node.twinning.models import ReceivedVisit, Visit, VisitMonth
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -82,7 +83,7 @@ def month_of(day: date) -> str:
 def visit_report(session: Session, month: str, partner_id: str | None = None) -> VisitReport:
     """The report of ``month`` (``YYYY-MM``), for one partner or all of them."""
     month = check_month(month)
-    first, following = f"{month}-01", f"{month}-32"  # string bounds of the month's days
+    first, following = month_bounds(date.fromisoformat(f"{month}-01"))
     report = VisitReport(month)
     pending, refused = _pending_reports(session)
 
@@ -196,9 +197,11 @@ class Reciprocity:
 def reciprocity(session: Session, agreement_id: str, partner_id: str, month: str) -> Reciprocity:
     """The exchange under ``agreement_id`` with ``partner_id``: this month and since the start."""
     month = check_month(month)
-    gave = Counter(
-        day[:7]
-        for day in session.scalars(select(Visit.day).where(Visit.agreement_id == agreement_id))
+    # Days given are the desk's own monthly figure (visit_months), one row a month.
+    gave = dict(
+        session.execute(
+            select(VisitMonth.month, VisitMonth.days).where(VisitMonth.agreement_id == agreement_id)
+        ).all()
     )
     got = Counter(
         day[:7]
@@ -209,5 +212,10 @@ def reciprocity(session: Session, agreement_id: str, partner_id: str, month: str
         )
     )
     return Reciprocity(
-        agreement_id, partner_id, gave[month], got[month], sum(gave.values()), sum(got.values())
+        agreement_id,
+        partner_id,
+        int(gave.get(month, 0)),
+        got[month],
+        int(sum(gave.values())),
+        sum(got.values()),
     )
