@@ -172,15 +172,11 @@ def event_data(args: argparse.Namespace) -> dict[str, Any]:
     return data
 
 
-def _with_cohost_ids(session: Any, node: Node, data: dict[str, Any]) -> dict[str, Any]:
-    if not data.get("cohosts"):
-        return data
-    return {**data, "cohosts": known_spaces.cohost_ids(session, node, data["cohosts"])}
-
-
 def cmd_event_add(args: argparse.Namespace, node: Node) -> int:
     with node.db.write() as session:
-        body = events.add_event(session, node, _with_cohost_ids(session, node, event_data(args)))
+        body = events.add_event(
+            session, node, known_spaces.with_cohost_ids(session, node, event_data(args))
+        )
     echo("added event {}", body["id"])
     return 0
 
@@ -191,7 +187,9 @@ def cmd_event_update(args: argparse.Namespace, node: Node) -> int:
     if not data:
         raise CliError("nothing to change: give at least one option", 2)
     with node.db.write() as session:
-        events.update_event(session, node, args.event_id, _with_cohost_ids(session, node, data))
+        events.update_event(
+            session, node, args.event_id, known_spaces.with_cohost_ids(session, node, data)
+        )
     echo("updated event {}", args.event_id)
     return 0
 

@@ -10,6 +10,7 @@ guessed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -114,6 +115,14 @@ def cohost_ids(session: Session, node: Node, names: list[str]) -> list[str]:
                 f"cohosts: {exc.detail}", reason=exc.reason, errors={"cohosts": [exc.detail]}
             ) from exc
     return ids
+
+
+def with_cohost_ids(session: Session, node: Node, data: dict[str, Any]) -> dict[str, Any]:
+    """Event input whose ``cohosts`` (names, URLs or ids, as people type them on the form or
+    the CLI) are node ids, as the event schema wants them."""
+    if not data.get("cohosts"):
+        return data
+    return {**data, "cohosts": cohost_ids(session, node, data["cohosts"])}
 
 
 def cohost_names(session: Session, node: Node, ids: list[str]) -> list[str]:

@@ -343,13 +343,6 @@ def _cohost_choices() -> list[str]:
     return [s.name for s in ranked if s.name][:COHOST_CHOICES]
 
 
-def _cohosts(db_session: Any, data: dict[str, Any]) -> dict[str, Any]:
-    """The form's co-hosts (names, URLs or ids) as node ids, in the form's transaction."""
-    if not data.get("cohosts"):
-        return data
-    return {**data, "cohosts": known_spaces.cohost_ids(db_session, node(), data["cohosts"])}
-
-
 def _present(data: dict[str, Any]) -> dict[str, Any]:
     """For a new record an empty optional field is just absent (null means "clear" in a change)."""
     return {k: v for k, v in data.items() if v is not None}
@@ -454,7 +447,9 @@ def event_new() -> PageResult:
         return submit_form(
             "admin/event_form.html",
             forms.event_data,
-            lambda s, data: events.add_event(s, current, _present(_cohosts(s, data))),
+            lambda s, data: events.add_event(
+                s, current, _present(known_spaces.with_cohost_ids(s, current, data))
+            ),
             "Event added and published.",
             EventSchema,
             **context,
@@ -481,7 +476,9 @@ def event_edit(event_id: str) -> PageResult:
         return submit_form(
             "admin/event_form.html",
             forms.event_data,
-            lambda s, data: events.update_event(s, current, event_id, _cohosts(s, data)),
+            lambda s, data: events.update_event(
+                s, current, event_id, known_spaces.with_cohost_ids(s, current, data)
+            ),
             "Event saved and published.",
             EventSchema,
             **context,
