@@ -88,6 +88,15 @@ def login(space: SpaceNode, email: str = EMAIL, password: str = PASSWORD) -> Any
     )
 
 
+def logged_in_admin(space: SpaceNode) -> FlaskClient:
+    """``space`` with an admin user logged in on its test client, CSRF checks on."""
+    with space.node.db.write() as session:
+        create_user(session, EMAIL, PASSWORD)
+    space.app.config["WTF_CSRF_ENABLED"] = True
+    assert login(space).status_code == 302
+    return space.client
+
+
 def post_form(space: SpaceNode, path: str, data: dict[str, str]) -> Any:
     """Submit the form on ``path`` with its CSRF token."""
     return space.client.post(path, data={**data, "csrf_token": csrf_token(space.client, path)})

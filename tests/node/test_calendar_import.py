@@ -21,9 +21,8 @@ from node.errors import Conflict, InvalidInput
 from node.feedstore import head
 from node.models import Event
 from node.services import events
-from node.services.admin_auth import create_user
 from tests.e2e.browser import Served, served
-from tests.node.test_admin_pages import EMAIL, PASSWORD, csrf_token
+from tests.node.test_admin_pages import csrf_token, logged_in_admin
 from tests.support import FakeClock, SpaceNode, make_node
 
 # The fake clock's "now" is 2026-11-18; events are a few weeks ahead of it.
@@ -249,12 +248,7 @@ def test_the_job_follows_calendars_and_one_failure_stops_no_other(
 
 def test_the_admin_page_imports_a_calendar(hub: SpaceNode, calendar: CalendarServer) -> None:
     calendar.publish(APERITIVO, WORKSHOP)
-    with hub.node.db.write() as session:
-        create_user(session, EMAIL, PASSWORD)
-    hub.app.config["WTF_CSRF_ENABLED"] = True
-    client = hub.client
-    token = csrf_token(client, "/admin/login")
-    client.post("/admin/login", data={"email": EMAIL, "password": PASSWORD, "csrf_token": token})
+    client = logged_in_admin(hub)
     token = csrf_token(client, "/admin/calendars")
     done = client.post(
         "/admin/calendars", data={"url": calendar.url, "follow": "on", "csrf_token": token}

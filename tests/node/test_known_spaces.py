@@ -14,11 +14,10 @@ from sqlalchemy import select
 from node.errors import Conflict, InvalidInput, NotFound
 from node.models import Event
 from node.services import events
-from node.services.admin_auth import create_user
 from node.services.known_spaces import known_spaces, resolve_partner
 from tests.cli_network import in_network, run_cli
 from tests.network import Network
-from tests.node.test_admin_pages import EMAIL, PASSWORD, csrf_token, field_errors
+from tests.node.test_admin_pages import csrf_token, field_errors, logged_in_admin
 from tests.support import FakeClock
 
 
@@ -81,15 +80,7 @@ def test_unknown_self_and_ambiguous_partners_are_refused(net: Network) -> None:
 
 def _admin(net: Network) -> Any:
     """a's admin, logged in, with CSRF checks on."""
-    space = net["a"]
-    with space.node.db.write() as session:
-        create_user(session, EMAIL, PASSWORD)
-    space.app.config["WTF_CSRF_ENABLED"] = True
-    token = csrf_token(space.client, "/admin/login")
-    space.client.post(
-        "/admin/login", data={"email": EMAIL, "password": PASSWORD, "csrf_token": token}
-    )
-    return space.client
+    return logged_in_admin(net["a"])
 
 
 EVENT_FORM = {

@@ -14,14 +14,13 @@ import pytest
 
 from node.cli.main import main
 from node.services import members
-from node.services.admin_auth import create_user
 from node.twinning import desk, passes, reports
 from node.twinning.agreements import Terms
 from tests.cli_network import in_network
 from tests.network import Network, network
-from tests.node.test_admin_pages import EMAIL, PASSWORD, csrf_token
+from tests.node.test_admin_pages import logged_in_admin
 from tests.node.twin_support import add_member, twin
-from tests.support import FakeClock, SpaceNode
+from tests.support import FakeClock
 
 
 @pytest.fixture
@@ -33,17 +32,6 @@ def net(tmp_path: Path, clock: FakeClock) -> Iterator[Network]:
         net.settle()
         net.agreement = twin(net, "a", "b", ours=Terms(2, 10, ("hot_desk",)))  # type: ignore[attr-defined]
         yield net
-
-
-def _log_in(space: SpaceNode) -> None:
-    """An admin of ``space`` logged in on its test client, CSRF checks on."""
-    with space.node.db.write() as session:
-        create_user(session, EMAIL, PASSWORD)
-    space.app.config["WTF_CSRF_ENABLED"] = True
-    token = csrf_token(space.client, "/admin/login")
-    space.client.post(
-        "/admin/login", data={"email": EMAIL, "password": PASSWORD, "csrf_token": token}
-    )
 
 
 def _visit(net: Network, member: int) -> str:
@@ -121,7 +109,7 @@ def test_the_cli_the_csv_and_the_page(
     assert "YYYY-MM" in capsys.readouterr()[1]
 
     b = net["b"]
-    _log_in(b)
+    logged_in_admin(b)
     page = b.client.get(f"/admin/reports?month={month}").get_data(as_text=True)
     assert "Guests we hosted in" in page and "<svg" in page and "WeCreate NYC" in page
     download = b.client.get(f"/admin/reports.csv?month={month}")
@@ -158,7 +146,7 @@ def test_reciprocity_counts_both_directions_since_the_start(
     assert (at_a.gave_total, at_a.got_total, at_a.balance) == (1, 2, -1)  # the mirror image
 
     b = net["b"]
-    _log_in(b)
+    logged_in_admin(b)
     page = b.client.get("/admin/partners").get_data(as_text=True)
     assert "we gave 2, they gave 1: 1 more given than received" in page
     in_network(net, monkeypatch)
