@@ -12,7 +12,7 @@ list the same set (``tests/federation/test_messages.py`` compares them).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -23,10 +23,12 @@ from federation.keys import is_node_id
 from federation.registry import Registry
 from federation.schema import (
     HEX64,
+    IDENT,
     URL,
     Field,
     Obj,
     array,
+    clock_time,
     integer,
     iso_date,
     node_id,
@@ -35,7 +37,7 @@ from federation.schema import (
     req,
     string,
 )
-from federation.vocabulary import MAX_SEQ
+from federation.vocabulary import MAX_SEQ, RESOURCE_KINDS
 
 MAX_MESSAGE_BYTES = 64 * 1024  # protocol.md §Inbox: checked before parsing
 MAX_HEADS = 1000  # origins in one heads.changed (the 64 KiB body holds fewer anyway)
@@ -61,6 +63,8 @@ class MessageType:
     # Sending through the outbox: a newer message of this type to the same peer replaces an
     # unsent older one (only the latest heads matter).
     coalesce: bool = False
+    # A check across members that the schema cannot say (raises BodyError), like an entry type's.
+    cross_check: Callable[[Mapping[str, Any]], None] | None = None
     _schema: Obj = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -74,6 +78,8 @@ class MessageType:
         """Raise :class:`MessageError` (``bad-message``) unless ``message`` is of this type."""
         try:
             self._schema(message, "")
+            if self.cross_check is not None:
+                self.cross_check(message)
         except BodyError as exc:
             raise MessageError("bad-message", f"{self.name}: {exc.detail}") from exc
 
@@ -211,6 +217,32 @@ VISIT_REPORT = MessageType(
     },
     keep_trying=True,  # a lost report would leave the home node's count of guest days short
 )
+def _check_slot(message: Mapping[str, Any]) -> None:
+    """``start`` and ``end`` come together, the end after the start (a room's slot)."""
+    start, end = message.get("start"), message.get("end")
+    if (start is None) != (end is None):
+        raise BodyError("start and end come together")
+    if start is not None and not str(start) < str(end):
+        raise BodyError("end must be later than start")
+
+
+BOOKING_NOTICE = MessageType(
+    "booking.notice",
+    {
+        "agreement": req(HEX64),
+        "member": req(_PASS_SUB),
+        "jti": req(_PASS_JTI),
+        "booking": req(IDENT),
+        "state": req(one_of("booked", "cancelled")),
+        "day": req(iso_date),
+        "start": opt(clock_time),
+        "end": opt(clock_time),
+        "resource_kind": req(one_of(*RESOURCE_KINDS)),
+        "resource": req(string(200, 1)),
+    },
+    cross_check=_check_slot,
+    keep_trying=True,  # the member's page would show a booking they no longer hold, or miss one
+)
 
 MESSAGE_TYPES = MessageTypes(
     [
@@ -222,6 +254,7 @@ MESSAGE_TYPES = MessageTypes(
         AGREEMENT_ACCEPT,
         AGREEMENT_REJECT,
         VISIT_REPORT,
+        BOOKING_NOTICE,
     ]
 )
 MESSAGE_TYPES.freeze()

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 # protocol.md §resource.put: a new kind is a new protocol version (§Versioning rule 2).
 RESOURCE_KINDS = ("hot_desk", "fixed_desk", "meeting_room", "office")
+# Kinds a guest books by the seat, for a day (protocol.md §Inbox, "Booking notices"); the others
+# are booked whole, for a slot.
+SEAT_KINDS = ("hot_desk", "fixed_desk")
 
 # schema.org OpeningHoursSpecification day names (protocol.md §space.profile).
 DAYS = (

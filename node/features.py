@@ -85,6 +85,16 @@ TWINNING = Feature(
     jobs="node.twinning.jobs:TWINNING_JOBS",
 )
 
+# Guests of partner spaces book desks and rooms here with their pass (node/bookings/).
+BOOKINGS = Feature(
+    name="bookings",
+    models="node.bookings.models",
+    inbox="node.bookings.handlers:register_handlers",
+    web=("node.bookings.api", "node.bookings.pages"),
+    cli={"node.bookings.cli": ("booking",)},
+    jobs="node.bookings.jobs:BOOKING_JOBS",
+)
+
 # Events imported from the ICS calendar a space already keeps (node/calendar_import/).
 CALENDAR_IMPORT = Feature(
     name="calendar_import",
@@ -100,7 +110,15 @@ BACKUP = Feature(name="backup", cli={"node.backup.cli": ("backup", "restore")})
 DEMO = Feature(name="demo", cli={"node.demo.cli": ("demo",)})
 
 # Every feature of the node, in the order their parts are registered.
-FEATURES: tuple[Feature, ...] = (CORE, NETWORK, TWINNING, CALENDAR_IMPORT, BACKUP, DEMO)
+FEATURES: tuple[Feature, ...] = (
+    CORE,
+    NETWORK,
+    TWINNING,
+    BOOKINGS,
+    CALENDAR_IMPORT,
+    BACKUP,
+    DEMO,
+)
 
 
 def _collect(part: str, key: Callable[[Any], str], what: str) -> Mapping[str, Any]:

@@ -47,7 +47,16 @@ def _addresses(to: Sequence[str]) -> list[str]:
     return [a for a in to if "," not in a and parseaddr(a)[1] == a and "@" in a]
 
 
-def build(node: Node, to: Sequence[str], subject: str, body: str) -> EmailMessage:
+Attachment = tuple[str, str, bytes]  # file name, MIME type ("text/calendar"), content
+
+
+def build(
+    node: Node,
+    to: Sequence[str],
+    subject: str,
+    body: str,
+    attachments: Sequence[Attachment] = (),
+) -> EmailMessage:
     """The message, from the node's sender address."""
     message = EmailMessage()
     message["From"] = _header(
@@ -57,6 +66,9 @@ def build(node: Node, to: Sequence[str], subject: str, body: str) -> EmailMessag
     message["Subject"] = _header(subject)
     message["Message-ID"] = make_msgid(domain=_host(node))
     message.set_content(body)
+    for filename, mimetype, content in attachments:
+        maintype, subtype = mimetype.split("/", 1)
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
     return message
 
 
@@ -95,7 +107,12 @@ _SENDER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spazi-mail")
 
 
 def send_after_commit(
-    session: Session, node: Node, to: Sequence[str], subject: str, body: str
+    session: Session,
+    node: Node,
+    to: Sequence[str],
+    subject: str,
+    body: str,
+    attachments: Sequence[Attachment] = (),
 ) -> None:
     """Send a notice once ``session``'s transaction commits (never if it rolls back), from the
     one mail thread, logging a failure: a notice must not hold or undo what caused it."""
@@ -104,7 +121,7 @@ def send_after_commit(
 
     def deliver() -> None:
         try:
-            send(node, build(node, to, subject, body))
+            send(node, build(node, to, subject, body, attachments))
         except Exception as exc:  # a notice is best effort; the cause is already stored
             log.warning("mail to %s not sent: %s", ", ".join(to), exc)
 

@@ -130,6 +130,26 @@ RESPONSES: dict[str, dict[str, Any]] = {
             }
         }
     ),
+    "BookingView": _object(
+        {
+            "id": _INT,
+            "day": _STRING,
+            "start": _TEXT,
+            "end": _TEXT,
+            "resource": _STRING,
+            "resource_name": _STRING,
+            "resource_kind": _STRING,
+            "name": _STRING,
+            "home_id": _STRING,
+            "home_name": _STRING,
+            "created": _STRING,
+            "cancelled": _BOOL,
+        },
+    ),
+    "BookingList": _list("bookings", "BookingView"),
+    "BookingMade": _object(
+        {"booking": {"$ref": "#/components/schemas/BookingView"}, "link": _STRING}
+    ),
     "CheckinResult": _object(
         {
             "admitted": _BOOL,

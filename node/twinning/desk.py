@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from federation import passes as tokens
 from federation.agreements import grant_for
 from federation.errors import PassError
-from federation.quota import decide_counts
+from federation.quota import QuotaDecision, decide_counts
 from node import feedstore, metrics, published
 from node.clock import aware, local_today, month_bounds, zone
 from node.db import insert_or_ignore
@@ -76,8 +76,8 @@ class CheckinResult:
         }
 
 
-def _timezone(session: Session, node: Node) -> str:
-    """Our time zone, from our own published profile (one row)."""
+def host_timezone(session: Session, node: Node) -> str:
+    """Our time zone, in which visit days are dates: from our own published profile (one row)."""
     ours = published.space(session, node.node_id)
     if ours is not None:
         return str(ours.profile["timezone"])
@@ -101,13 +101,45 @@ def check_in(
     return result
 
 
-def _check(session: Session, node: Node, token: str, resource: str | None) -> CheckinResult:
+class GuestRefused(Exception):
+    """A pass refused for a visit day: ``reason`` is a key of :data:`MESSAGES`; ``details``
+    what is known of the guest by then (name, home) for the answer."""
+
+    def __init__(self, reason: str, **details: Any) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.details = details
+
+
+@dataclass(frozen=True)
+class Guest:
+    """A pass verified for one visit day: its claims and the grant it stands under."""
+
+    claims: dict[str, Any]
+    grant: dict[str, Any]
+    day: date
+    home_name: str
+
+    @property
+    def details(self) -> dict[str, Any]:
+        """What a desk or booking answer says of the guest."""
+        return {
+            "name": self.claims["name"],
+            "home_id": self.claims["iss"],
+            "home_name": self.home_name,
+            "day": self.day,
+        }
+
+
+def verify_guest(
+    session: Session, node: Node, token: str, day: date, now: int, resource: str | None = None
+) -> Guest:
+    """Verify the pass ``token`` for a visit on ``day`` (our date) as of ``now`` (Unix seconds;
+    protocol.md §Guest passes, "Verification at the host"), and that its grant covers
+    ``resource`` (a resource kind) if given; raise :class:`GuestRefused` otherwise."""
     text = (token or "").strip()
     if not text or len(text.encode("utf-8", "replace")) > MAX_TOKEN_BYTES:
-        return _refused("malformed")
-    timezone = _timezone(session, node)
-    now = int(node.clock())
-    today = local_today(timezone, now * 1000)
+        raise GuestRefused("malformed")
     ring = feedstore.keyring(session)
     standing: dict[str, Any] = {}
 
@@ -129,22 +161,45 @@ def _check(session: Session, node: Node, token: str, resource: str | None) -> Ch
             now,
             is_revoked=is_revoked,
             agreement_lookup=agreement_lookup,
-            day=today,
+            day=day,
         )
     except PassError as exc:
-        return _refused(exc.reason if exc.reason in MESSAGES else "malformed")
+        raise GuestRefused(exc.reason if exc.reason in MESSAGES else "malformed") from exc
     home = claims["iss"]
-    details: dict[str, Any] = {
-        "name": claims["name"],
-        "home_id": home,
-        "home_name": published.space_names(session, [home]).get(home, ""),
-        "day": today,
-    }
     grant = grant_for(standing["doc"], node.node_id, home)
     assert grant is not None  # verify_pass checked the grant
+    guest = Guest(claims, dict(grant), day, published.space_names(session, [home]).get(home, ""))
     if resource is not None and resource not in grant["resource_kinds"]:
-        return _refused("resource-not-covered", **details)
-    first, following = month_bounds(today)
+        raise GuestRefused("resource-not-covered", **guest.details)
+    return guest
+
+
+@dataclass(frozen=True)
+class Counted:
+    """A guest day counted (or found counted) under the quotas, or refused by them."""
+
+    decision: QuotaDecision
+    new: bool  # a day added now (False: the member was counted that day already)
+
+    @property
+    def figures(self) -> dict[str, Any]:
+        """The month's figures for an answer."""
+        return {
+            "member_days_used": self.decision.member_used,
+            "member_days_allowed": self.decision.member_allowed,
+            "partner_days_used": self.decision.partner_used,
+            "partner_days_allowed": self.decision.partner_allowed,
+        }
+
+
+def count_guest_day(
+    session: Session, node: Node, guest: Guest, resource: str | None, report: bool = True
+) -> Counted:
+    """Count ``guest``'s day under both quotas of the grant, in the caller's transaction. A day
+    already counted for the member counts once; ``report`` queues its ``visit.report`` now
+    (False for a day booked ahead, reported when it begins: :func:`report_due_days`)."""
+    claims, grant, day = guest.claims, guest.grant, guest.day
+    first, following = month_bounds(day)
     month = first[:7]
     # The partner's month is one row (visit_months), locked until this check commits: two
     # desks checking the same partner's last day wait for each other instead of both
@@ -152,10 +207,10 @@ def _check(session: Session, node: Node, token: str, resource: str | None) -> Ch
     partner_used = _lock_month(session, claims["agr"], month)
     # The member's days are few: read on the uq_visits_member_day index.
     member_days = [
-        day
-        for day, agreement in session.execute(
+        visit_day
+        for visit_day, agreement in session.execute(
             select(Visit.day, Visit.agreement_id).where(
-                Visit.home_id == home,
+                Visit.home_id == claims["iss"],
                 Visit.member == claims["sub"],
                 Visit.day >= first,
                 Visit.day < following,
@@ -166,28 +221,39 @@ def _check(session: Session, node: Node, token: str, resource: str | None) -> Ch
     decision = decide_counts(
         len(member_days),
         partner_used,
-        today.isoformat() in member_days,
+        day.isoformat() in member_days,
         int(grant["days_per_member_month"]),
         int(grant["days_total_month"]),
     )
-    figures: dict[str, Any] = {
-        "member_days_used": decision.member_used,
-        "member_days_allowed": decision.member_allowed,
-        "partner_days_used": decision.partner_used,
-        "partner_days_allowed": decision.partner_allowed,
-    }
-    if not decision.admitted:
-        return _refused(decision.outcome, **details, **figures)
-    already = decision.outcome == "already-today" or not _count_day(
-        session, node, claims, today.isoformat(), month, resource
-    )
+    if not decision.admitted or decision.outcome == "already-today":
+        return Counted(decision, False)
+    new = _count_day(session, node, claims, day.isoformat(), month, resource, report)
+    return Counted(decision, new)
+
+
+def _check(session: Session, node: Node, token: str, resource: str | None) -> CheckinResult:
+    now = int(node.clock())
+    today = local_today(host_timezone(session, node), now * 1000)
+    try:
+        guest = verify_guest(session, node, token, today, now, resource)
+    except GuestRefused as refused:
+        return _refused(refused.reason, **refused.details)
+    counted = count_guest_day(session, node, guest, resource)
+    if not counted.decision.admitted:
+        return _refused(counted.decision.outcome, **guest.details, **counted.figures)
+    already = not counted.new
+    if already:
+        # A day booked ahead is counted but reported only once it begins: now, at the latest.
+        report_due_days(session, node, today, home=guest.claims["iss"], member=guest.claims["sub"])
     message = (
-        f"Welcome, {claims['name']}: already checked in today."
+        f"Welcome, {guest.claims['name']}: already checked in today."
         if already
-        else f"Welcome, {claims['name']}: day {decision.member_used} of "
-        f"{decision.member_allowed} this month."
+        else f"Welcome, {guest.claims['name']}: day {counted.decision.member_used} of "
+        f"{counted.decision.member_allowed} this month."
     )
-    return CheckinResult(True, None, message, already_today=already, **details, **figures)
+    return CheckinResult(
+        True, None, message, already_today=already, **guest.details, **counted.figures
+    )
 
 
 def _lock_month(session: Session, agreement: str, month: str) -> int:
@@ -216,9 +282,10 @@ def _count_day(
     day: str,
     month: str,
     resource: str | None,
+    report: bool,
 ) -> bool:
     """Record the member's guest day and add it to the month; False if another desk counted
-    the same member today meanwhile (the unique index decides, nothing is added)."""
+    the same member that day meanwhile (the unique index decides, nothing is added)."""
     inserted = session.execute(
         insert_or_ignore(session, Visit).values(
             agreement_id=claims["agr"],
@@ -229,6 +296,7 @@ def _count_day(
             day=day,
             resource=resource,
             at=node.now(),
+            reported=report,
         )
     )
     if not getattr(inserted, "rowcount", 0):
@@ -238,9 +306,54 @@ def _count_day(
         .where(VisitMonth.agreement_id == claims["agr"], VisitMonth.month == month)
         .values(days=VisitMonth.days + 1)
     )
-    # The home node learns of the day through the outbox, committed with it.
-    receipts.report_visit(
-        session, node, claims["iss"], claims["agr"], claims["sub"], day, claims["jti"]
+    if report:
+        # The home node learns of the day through the outbox, committed with it.
+        receipts.report_visit(
+            session, node, claims["iss"], claims["agr"], claims["sub"], day, claims["jti"]
+        )
+    return True
+
+
+def report_due_days(
+    session: Session,
+    node: Node,
+    today: date,
+    home: str | None = None,
+    member: str | None = None,
+) -> int:
+    """Queue the ``visit.report`` of every booked day that has begun (up to ``today``, our
+    date) and was not reported yet, optionally of one member only; how many."""
+    query = select(Visit).where(Visit.reported.is_(False), Visit.day <= today.isoformat())
+    if home is not None and member is not None:
+        query = query.where(Visit.home_id == home, Visit.member == member)
+    rows = list(session.scalars(query.order_by(Visit.id)))
+    for row in rows:
+        receipts.report_visit(
+            session, node, row.home_id, row.agreement_id, row.member, row.day, row.jti
+        )
+        row.reported = True
+    return len(rows)
+
+
+def release_guest_day(session: Session, home: str, member: str, day: str) -> bool:
+    """Give back a booked day not begun yet (its booking cancelled): the member's visit row
+    goes and the partner's month shrinks by one; False when no unreported day was counted."""
+    row = session.scalar(
+        select(Visit).where(
+            Visit.home_id == home,
+            Visit.member == member,
+            Visit.day == day,
+            Visit.reported.is_(False),
+        )
+    )
+    if row is None:
+        return False
+    _lock_month(session, row.agreement_id, day[:7])
+    session.delete(row)
+    session.execute(
+        update(VisitMonth)
+        .where(VisitMonth.agreement_id == row.agreement_id, VisitMonth.month == day[:7])
+        .values(days=VisitMonth.days - 1)
     )
     return True
 
@@ -260,7 +373,7 @@ class VisitView:
 
 def todays_checkins(session: Session, node: Node) -> list[VisitView]:
     """Today's guests (our date), latest first."""
-    timezone = _timezone(session, node)
+    timezone = host_timezone(session, node)
     today = local_today(timezone, node.now_ms())
     rows = list(
         session.scalars(

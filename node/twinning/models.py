@@ -99,6 +99,9 @@ class Visit(Base):
     day: Mapped[str] = mapped_column(String(10))  # the host's local date, YYYY-MM-DD
     resource: Mapped[str | None] = mapped_column(String(20), nullable=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # False while the day is booked ahead: it is reported to the home node when it begins, as
+    # it may be cancelled until then (protocol.md §Inbox, "Visit receipts").
+    reported: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
 
 
 class VisitMonth(Base):

@@ -10,9 +10,12 @@ member page needs no login: its secret link is the credential (node/twinning/mem
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, flash, g, redirect, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
@@ -20,6 +23,8 @@ from werkzeug.wrappers import Response as BaseResponse
 from federation.agreements import grant_for
 from federation.vocabulary import RESOURCE_KINDS
 from node import published
+from node.bookings import notices as booking_notices
+from node.bookings import service as booking_service
 from node.clock import local_today, zone
 from node.errors import InvalidInput, NodeError, NotFound
 from node.formats import resource_kind_label
@@ -28,6 +33,7 @@ from node.http.headers import SCRIPT_PAGE_POLICY, WORKER_POLICY
 from node.models import Member
 from node.qr import svg_inline
 from node.services.known_spaces import known_spaces
+from node.services.network import node_urls
 from node.services.space import get_profile
 from node.twinning import agreements, charts, desk, passes, photos, reports
 from node.twinning.member_links import member_for_link, partner_summaries
@@ -37,6 +43,8 @@ from node.web.protection import allow_desk
 from node.web.rendering import render
 
 admin = Blueprint("twinning_admin", __name__, url_prefix="/admin")
+
+_HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 
 
 @admin.before_request
@@ -213,12 +221,14 @@ def _desk_page(result: desk.CheckinResult | None = None, status: int = 200) -> P
     current = node()
     with current.db.read() as session:
         today = desk.todays_checkins(session, current)
+        booked = booking_service.today(session, current)
         kinds = sorted({r.kind for r in published.resources(session, current.node_id)})
     page, code = admin_page(
         "twinning/desk.html",
         status=status,
         result=result,
         visits=today,
+        bookings=booked,
         kinds=[(k, resource_kind_label(k)) for k in kinds],
         desk_only=getattr(g, "admin_role", "admin") == "desk",
     )
@@ -268,13 +278,22 @@ def _local(seconds: int, timezone: str) -> str:
     return moment.strftime("%Y-%m-%d %H:%M ") + (moment.tzname() or "")
 
 
-def _private(response: BaseResponse, script: bool = False) -> BaseResponse:
+def _private(
+    response: BaseResponse, script: bool = False, form_targets: Sequence[str] = ()
+) -> BaseResponse:
     # The URL is the credential: never sent on as a referrer, never kept by shared caches.
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "private, no-cache"
     response.headers["X-Robots-Tag"] = "noindex"
     if script:
-        response.headers["Content-Security-Policy"] = SCRIPT_PAGE_POLICY
+        policy = SCRIPT_PAGE_POLICY
+        if form_targets:
+            # "Book at <partner>" posts the pass to the partner's booking page: its origin,
+            # and no other, may receive this page's forms.
+            policy = policy.replace(
+                "form-action 'self'", "form-action 'self' " + " ".join(form_targets)
+            )
+        response.headers["Content-Security-Policy"] = policy
     return response
 
 
@@ -288,6 +307,13 @@ def member_page(secret: str, message: str | None = None, status: int = 200) -> B
         live = passes.live_passes(session, current, found.id)
         names = published.space_names(session, {p.partner_id for p in live})
         home = get_profile(session, current.node_id)
+        booking_pages = {
+            partner: _booking_page(url)
+            for partner, url in node_urls(session, current, {p.partner_id for p in live}).items()
+        }
+        today = local_today(home["timezone"], current.now_ms())
+        held = booking_notices.held(session, found.id, today - timedelta(days=1))
+        held_names = published.space_names(session, {b.host_id for b in held})
     cards = [
         {
             "jti": p.jti,
@@ -298,9 +324,11 @@ def member_page(secret: str, message: str | None = None, status: int = 200) -> B
             "until": _local(p.exp, home["timezone"]),
             "qr": svg_inline(p.token),
             "token": p.token,
+            "book_url": booking_pages.get(p.partner_id),
         }
         for p in live
     ]
+    bookings = [{"host": held_names.get(b.host_id, b.host_id), "booking": b} for b in held]
     page, code = render(
         "twinning/member.html",
         status=status,
@@ -308,12 +336,29 @@ def member_page(secret: str, message: str | None = None, status: int = 200) -> B
         home=home,
         partners=summaries,
         passes=cards,
+        bookings=bookings,
         secret=secret,
         message=message,
         noindex=True,
         manifest=url_for("member_pages.manifest", secret=secret),
     )
-    return _private(Response(page, status=code), script=True)
+    targets = sorted({_origin(url) for url in booking_pages.values() if url})
+    return _private(Response(page, status=code), script=True, form_targets=targets)
+
+
+def _booking_page(url: str | None) -> str | None:
+    """A partner's booking page (``/book``) from its address, if that is a plain web address."""
+    if not url or not _origin(url):
+        return None
+    return url.rstrip("/") + "/book"
+
+
+def _origin(url: str) -> str:
+    """``scheme://host[:port]`` of an http(s) address, fit for a CSP source list; else ""."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not _HOST.fullmatch(parts.netloc or ""):
+        return ""
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 @member.get("/pass/<jti>")

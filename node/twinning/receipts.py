@@ -48,8 +48,11 @@ def report_visit(
     return True
 
 
-def receive_report(session: Session, node: Node, sender: str, message: Any) -> dict[str, Any]:
-    """Record a host's report of one guest day of our member (home side)."""
+def check_guest_message(session: Session, node: Node, sender: str, message: Any) -> int:
+    """The id of our member a host's message (``visit.report``, ``booking.notice``) is about,
+    once it holds: a published agreement lets the sender host our members, the member is ours,
+    we issued the pass to them for the sender under that agreement, and the pass and the
+    agreement cover the day; :class:`Conflict` with the protocol's reason otherwise."""
     agreement = str(message["agreement"])
     standing = published.agreement(session, agreement)
     doc = standing.document if standing is not None else None
@@ -72,6 +75,13 @@ def receive_report(session: Session, node: Node, sender: str, message: Any) -> d
     day = str(message["day"])
     if not _within_pass(issued, day) or not is_active(doc, date.fromisoformat(day)):
         raise Conflict("the pass or the agreement was not valid that day", reason="unknown-pass")
+    return member_id
+
+
+def receive_report(session: Session, node: Node, sender: str, message: Any) -> dict[str, Any]:
+    """Record a host's report of one guest day of our member (home side)."""
+    member_id = check_guest_message(session, node, sender, message)
+    agreement, pseudonym = str(message["agreement"]), str(message["member"])
     inserted = session.execute(
         insert_or_ignore(session, ReceivedVisit).values(
             host_id=sender,

@@ -41,7 +41,8 @@ def event_uid(node_id: str, event_id: str) -> str:
     return f"{event_id}@{fingerprint(node_id).lower()}.spazi"
 
 
-def _location(profile: Mapping[str, Any]) -> str:
+def location_text(profile: Mapping[str, Any]) -> str:
+    """A space as a calendar LOCATION: its name, address, city and country."""
     parts = [profile.get(k) for k in ("name", "address", "city", "country")]
     return ", ".join(str(p) for p in parts if p)
 
@@ -65,7 +66,7 @@ def vevent(row: Event, profile: Mapping[str, Any], page_url: str) -> VEvent:
     if text:
         item.add("description", "\n\n".join(text))
     if profile:
-        item.add("location", _location(profile))
+        item.add("location", location_text(profile))
         if profile.get("latitude_e6") is not None and profile.get("longitude_e6") is not None:
             item.add("geo", (profile["latitude_e6"] / 1e6, profile["longitude_e6"] / 1e6))
     if body.get("tags"):

@@ -39,6 +39,11 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "day": "2026-03-02",
         "jti": "AAAAAAAAAAAAAAAAAAAAAA",
     },
+    "booking.notice": {
+        key: value
+        for key, value in AGREEMENT["booking_message"].items()
+        if key not in ("type", "from", "to")
+    },
 }
 
 
@@ -144,6 +149,14 @@ def test_heads_is_an_object_of_node_ids(heads: Any) -> None:
         ("visit.report", {**EXAMPLES["visit.report"], "day": "2026-02-30"}),
         ("visit.report", {**EXAMPLES["visit.report"], "jti": "short"}),
         ("visit.report", {**EXAMPLES["visit.report"], "agreement": "AB" * 32}),
+        ("booking.notice", {**EXAMPLES["booking.notice"], "state": "moved"}),
+        ("booking.notice", {**EXAMPLES["booking.notice"], "resource_kind": "sofa"}),
+        ("booking.notice", {**EXAMPLES["booking.notice"], "start": "25:00"}),
+        ("booking.notice", {**EXAMPLES["booking.notice"], "end": "13:00"}),  # before the start
+        ("booking.notice", {**EXAMPLES["booking.notice"], "end": "14:00"}),  # an empty slot
+        ("booking.notice", {k: v for k, v in EXAMPLES["booking.notice"].items() if k != "end"}),
+        ("booking.notice", {**EXAMPLES["booking.notice"], "resource": "Sala\u0007Arno"}),
+        ("booking.notice", {**EXAMPLES["booking.notice"], "booking": ""}),
     ],
 )
 def test_member_types_and_formats(kind: str, members: dict[str, Any]) -> None:

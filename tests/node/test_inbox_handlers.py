@@ -10,9 +10,11 @@ from federation.messages import MESSAGE_TYPES, MessageType, MessageTypes
 from node.network.handlers import InboxHandlers, MissingHandlers, check_handlers, missing_handlers
 from node.network.inbox import default_handlers
 from node.network.inbox_handlers import HANDLERS, register_core_handlers
+from node.bookings.handlers import register_handlers as register_bookings
 from node.twinning.handlers import register_handlers as register_twinning
 
 TWINNING = {"agreement.propose", "agreement.accept", "agreement.reject", "visit.report"}
+BOOKINGS = {"booking.notice"}
 
 
 def _answer(session: Any, node: Any, message: Any) -> dict[str, Any]:
@@ -23,7 +25,7 @@ def test_the_default_registry_covers_every_type_and_is_frozen() -> None:
     registry = default_handlers()
     assert registry.frozen
     assert missing_handlers(registry) == []
-    assert registry.handled() == {kind for kind, _, _ in HANDLERS} | TWINNING
+    assert registry.handled() == {kind for kind, _, _ in HANDLERS} | TWINNING | BOOKINGS
     assert set(registry.refused()) == set()  # every specified type is handled
     assert registry.handled() | set(registry.refused()) == MESSAGE_TYPES.names()
     assert default_handlers() is registry  # built once
@@ -35,6 +37,7 @@ def test_check_handlers_names_a_type_with_neither_handler_nor_refusal() -> None:
     registry = InboxHandlers()
     register_core_handlers(registry)
     register_twinning(registry)
+    register_bookings(registry)
     check_handlers(registry)  # complete: no error
     partial = InboxHandlers()
     partial.register("heads.changed", _answer)
@@ -49,6 +52,7 @@ def test_a_new_message_type_without_a_handler_is_caught() -> None:
     registry = InboxHandlers(types)
     register_core_handlers(registry)
     register_twinning(registry)
+    register_bookings(registry)
     assert missing_handlers(registry) == ["x.new"]
 
 

@@ -391,6 +391,22 @@ def agreement_vectors() -> dict[str, Any]:
             "day": "2026-11-19",
             "jti": "p7Jc2QxV9mW4tR8yLk3nZa",
         },
+        # The same member books A's meeting room for an afternoon with the same pass.
+        "booking_message": {
+            "type": "booking.notice",
+            "from": A,
+            "to": B,
+            "agreement": agreement_id(signed),
+            "member": "m-3kT9x2LqZ8vN1c",
+            "jti": "p7Jc2QxV9mW4tR8yLk3nZa",
+            "booking": "17",
+            "state": "booked",
+            "day": "2026-11-19",
+            "start": "14:00",
+            "end": "16:00",
+            "resource_kind": "meeting_room",
+            "resource": "Sala Arno",
+        },
     }
 
 

@@ -1,0 +1,113 @@
+"""``booking.notice`` (protocol.md §Inbox, "Booking notices"): the host tells the guest's home
+node of a booking and of its cancellation, so the member's page at home lists what they booked
+abroad.
+
+Host side, :func:`send` queues the notice in the transaction that books or cancels (the durable
+outbox delivers it, retrying while the home node is down). Home side, :func:`receive` keeps it
+under the same rules as a visit receipt (node/twinning/receipts.py): a partner hosting our
+members, our member, a pass we issued them for that host. A notice carries the booking's state,
+not a change, and ``cancelled`` is final, so notices delivered in any order, or twice, leave the
+same row.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from node.bookings.models import ReceivedBooking
+from node.network.outbox import enqueue_to
+from node.runtime import Node
+from node.services.network import node_url
+from node.twinning.receipts import check_guest_message
+
+if TYPE_CHECKING:
+    from node.bookings.models import Booking
+
+log = logging.getLogger(__name__)
+
+
+def send(session: Session, node: Node, row: Booking, resource_name: str, state: str) -> bool:
+    """Queue the notice of ``row`` being ``booked`` or ``cancelled`` for the guest's home
+    node; False when no address of it is known (the booking stands all the same)."""
+    url = node_url(session, node, row.home_id)
+    if not url:
+        log.warning("no address for %s: booking %s is not notified", row.home_id, row.id)
+        return False
+    body: dict[str, Any] = {
+        "agreement": row.agreement_id,
+        "member": row.member,
+        "jti": row.jti,
+        "booking": str(row.id),
+        "state": state,
+        "day": row.day,
+        "resource_kind": row.resource_kind,
+        "resource": resource_name[:200],
+    }
+    if row.start and row.end:
+        body["start"], body["end"] = row.start, row.end
+    enqueue_to(session, node, row.home_id, url, "booking.notice", body)
+    return True
+
+
+def receive(session: Session, node: Node, sender: str, message: Any) -> dict[str, Any]:
+    """Keep a host's notice of a booking one of our members holds there (home side)."""
+    member_id = check_guest_message(session, node, sender, message)
+    key = (sender, str(message["booking"]))
+    row = session.get(ReceivedBooking, key)
+    state = str(message["state"])
+    if row is not None and row.state == "cancelled":
+        return {"state": "cancelled"}  # final: a late "booked" changes nothing
+    if row is None:
+        row = ReceivedBooking(host_id=sender, booking=key[1])
+        session.add(row)
+    row.agreement_id = str(message["agreement"])
+    row.member_id = member_id
+    row.jti = str(message["jti"])
+    row.day = str(message["day"])
+    row.start = message.get("start")
+    row.end = message.get("end")
+    row.resource_kind = str(message["resource_kind"])
+    row.resource_name = str(message["resource"])
+    row.state = state
+    row.updated = node.now()
+    return {"state": state}
+
+
+@dataclass(frozen=True)
+class HeldBooking:
+    """A booking our member holds at a partner, as the member's page lists it."""
+
+    host_id: str
+    day: str
+    start: str | None
+    end: str | None
+    resource_kind: str
+    resource_name: str
+
+    @property
+    def when(self) -> str:
+        """``all day`` for a desk, ``14:00–16:00`` for a room."""
+        return f"{self.start}–{self.end}" if self.start else "all day"
+
+
+def held(session: Session, member_id: int, since: date) -> list[HeldBooking]:
+    """The member's live bookings abroad from ``since`` on, soonest first."""
+    rows = session.scalars(
+        select(ReceivedBooking)
+        .where(
+            ReceivedBooking.member_id == member_id,
+            ReceivedBooking.state == "booked",
+            ReceivedBooking.day >= since.isoformat(),
+        )
+        .order_by(ReceivedBooking.day, ReceivedBooking.start, ReceivedBooking.host_id)
+    )
+    return [
+        HeldBooking(r.host_id, r.day, r.start, r.end, r.resource_kind, r.resource_name)
+        for r in rows
+    ]
