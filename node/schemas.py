@@ -106,6 +106,7 @@ class ProfileSchema(StrictSchema):
     description = Lines(allow_none=True, validate=validate.Length(max=5000))
     address = Line(allow_none=True, validate=validate.Length(max=500))
     city = Line(allow_none=True, validate=validate.Length(max=100))
+    district = Line(allow_none=True, validate=validate.Length(1, 100))
     country = Line(
         allow_none=True,
         validate=validate.Regexp(r"^[A-Z]{2}$", error="use an ISO 3166 code in capitals, e.g. IT"),
