@@ -324,7 +324,8 @@ def _event_jsonld(
     )
 
 
-def _our_today(session: Session) -> date:
+def our_today(session: Session) -> date:
+    """Today at our space (its time zone): where the network's events lists begin."""
     current = node()
     timezone = space.get_profile(session, current.node_id)["timezone"]
     return formatting.local_today(timezone, current.now_ms())
@@ -352,7 +353,7 @@ def network_events() -> tuple[str, int]:
             views = network.event_rows(
                 session,
                 current,
-                start=filters.get("start") or _our_today(session),
+                start=filters.get("start") or our_today(session),
                 end=filters.get("end"),
                 tag=filters.get("tag"),
                 city=filters.get("city"),
