@@ -19,9 +19,9 @@ MIN_HEIGHT = 180.0
 MAX_HEIGHT = 420.0
 MARGIN = 24.0  # around the dots, so none is cut at the edge
 MIN_SPAN = 0.02  # degrees (about 2 km): one space, or a few in one street, still get a frame
-# Graticule steps in degrees, the first giving at most MAX_LINES lines across the span is used.
+# Graticule steps in degrees: the smallest that keeps lines at least MIN_GAP units apart is used.
 STEPS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 45.0, 90.0)
-MAX_LINES = 6
+MIN_GAP = 70.0
 
 
 @dataclass(frozen=True)
@@ -59,15 +59,12 @@ def _degrees(value: float, positive: str, negative: str) -> str:
     return f"{text}°{positive if value >= 0 else negative}" if value else "0°"
 
 
-def _step(span: float) -> float:
-    return next((s for s in STEPS if span / s <= MAX_LINES), STEPS[-1])
-
-
-def _grid(low: float, high: float) -> list[float]:
-    """The round values of a graticule between ``low`` and ``high`` (degrees)."""
-    step = _step(high - low)
+def _grid(low: float, high: float, units_per_degree: float) -> list[float]:
+    """The round values of a graticule between ``low`` and ``high`` (degrees), at least
+    :data:`MIN_GAP` viewBox units apart."""
+    step = next((s for s in STEPS if s * units_per_degree >= MIN_GAP), STEPS[-1])
     first = math.ceil(low / step)
-    return [n * step for n in range(first, math.floor(high / step) + 1)]
+    return [round(n * step, 6) for n in range(first, math.floor(high / step) + 1)]
 
 
 def _expand(low: float, high: float) -> tuple[float, float]:
@@ -118,6 +115,12 @@ def fit(spaces: Iterable[Mapping[str, Any]]) -> SpaceMap | None:
         )
         for s, lat, lon in found
     ]
-    lines = [GridLine(True, x_of(lon), _degrees(lon, "E", "W")) for lon in _grid(west, east)]
-    lines += [GridLine(False, y_of(lat), _degrees(lat, "N", "S")) for lat in _grid(south, north)]
+    # The graticule covers the whole frame, margins and any room left beside the spaces.
+    x_per_degree = squeeze * scale
+    meridians = _grid(
+        west - left / x_per_degree, west + (WIDTH - left) / x_per_degree, x_per_degree
+    )
+    parallels = _grid(north - (height - top) / scale, north + top / scale, scale)
+    lines = [GridLine(True, x_of(lon), _degrees(lon, "E", "W")) for lon in meridians]
+    lines += [GridLine(False, y_of(lat), _degrees(lat, "N", "S")) for lat in parallels]
     return SpaceMap(WIDTH, round(height, 1), dots, lines)
