@@ -208,3 +208,27 @@ def test_the_map_on_the_page_links_each_space_and_escapes_names(space: SpaceNode
 def test_no_map_without_coordinates(space: SpaceNode) -> None:
     mirror_space(space, {"name": "Senza mappa", "city": "Genova"})
     assert "<svg" not in _page(space)
+
+
+def test_the_cli_lists_a_districts_spaces_and_events(
+    space: SpaceNode, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from node.cli import main
+
+    _genoa(space)
+    base = ["--data-dir", str(space.data_dir), "network"]
+    capsys.readouterr()
+    assert (
+        main([*base, "spaces", "--city", "Genova", "--district", "centro storico", "--json"]) == 0
+    )
+    rows = json.loads(capsys.readouterr().out)
+    assert sorted(row["name"] for row in rows) == ["Molo Due", "Molo Uno"]
+    assert {row["district"] for row in rows} == {"Centro storico", "centro Storico"}
+    assert main([*base, "events", "--district", "Centro storico", "--json"]) == 0
+    titles = [row["title"] for row in json.loads(capsys.readouterr().out)]
+    assert titles == ["Incontro 3", "Incontro 1", "Incontro 2"]  # past ones too, without --from
+    assert main([*base, "events", "--district", "x" * 101]) != 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "district" in err
