@@ -59,6 +59,8 @@ SPACE_PROFILE = Obj(
         "description": opt(_TEXT),
         "address": opt(string(500)),
         "city": opt(string(100)),
+        # A part of the city (a district, quarter or neighbourhood): network pages group by it.
+        "district": opt(string(100, 1)),
         "country": opt(COUNTRY),
         "timezone": req(timezone),
         # Coordinates in millionths of a degree: signed documents carry no floats.

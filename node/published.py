@@ -178,8 +178,10 @@ def query_events(
     limit: int = 500,
     visible_only: bool = False,
     after: tuple[datetime, str, str] | None = None,
+    district: str | None = None,
 ) -> list[Event]:
-    """Events overlapping [start, end] (whole UTC days), newest last; ``origin`` None = all.
+    """Events overlapping [start, end] (whole UTC days), newest last; ``origin`` None = all;
+    ``city`` and ``district`` those of its space (:func:`visible_spaces`).
     ``visible_only`` leaves out :func:`hidden_origins` in the query itself, so the limit counts
     only events that are shown (a muted relay's spam cannot crowd the others out). ``after``
     (start, origin, id) starts right after that event in this order: a keyset page."""
@@ -198,10 +200,8 @@ def query_events(
         )
     if tag:
         query = query.where(Event.tags.contains("," + tag.lower() + ",", autoescape=True))
-    if city:
-        query = query.join(Space, Space.origin == Event.origin).where(
-            Space.city.ilike(like_literal(city), escape="\\")
-        )
+    if city or district:
+        query = _in_place(query.join(Space, Space.origin == Event.origin), city, district)
     if not include_cancelled:
         query = query.where(Event.cancelled.is_(False))
     order = (Event.start_utc, Event.origin, Event.id)
@@ -215,11 +215,13 @@ def visible_spaces(
     after: tuple[str, str] | None = None,
     limit: int | None = None,
     leave_out: str | None = None,
+    district: str | None = None,
 ) -> list[tuple[Space, Origin]]:
     """Profiles of origins not in :func:`hidden_origins` (with their origin rows), by name
-    regardless of case, then origin: what the network shows. ``city`` matches literally,
-    case-insensitively. ``after`` (lower-case name, origin) starts right after that space, at
-    most ``limit`` of them (a keyset page); ``leave_out`` omits one origin (ours, shown first)."""
+    regardless of case, then origin: what the network shows. ``city`` and ``district`` match
+    literally, case-insensitively. ``after`` (lower-case name, origin) starts right after that
+    space, at most ``limit`` of them (a keyset page); ``leave_out`` omits one origin (ours,
+    shown first)."""
     name_key = func.lower(Space.name)
     query = (
         select(Space, Origin)
@@ -232,12 +234,62 @@ def visible_spaces(
         query = query.where(tuple_(name_key, Space.origin) > tuple_(*after))
     if limit is not None:
         query = query.limit(limit)
-    if city:
-        query = query.where(Space.city.ilike(like_literal(city), escape="\\"))
-    if country:
-        query = query.where(Space.country == country.upper())
+    query = _in_place(query, city, district, country)
     ordered = query.order_by(name_key, Space.origin)
     return [(row[0], row[1]) for row in session.execute(ordered)]
+
+
+def _district() -> Any:
+    """The profile's ``district`` as an SQL string expression (the profile is stored as JSON)."""
+    return Space.profile["district"].as_string()
+
+
+def _in_place(
+    query: Any, city: str | None, district: str | None = None, country: str | None = None
+) -> Any:
+    """``query`` (which reads :class:`Space`) narrowed to spaces in ``city``, ``district`` and
+    ``country``: city and district literally and case-insensitively, the country exactly."""
+    if city:
+        query = query.where(Space.city.ilike(like_literal(city), escape="\\"))
+    if district:
+        query = query.where(_district().ilike(like_literal(district), escape="\\"))
+    if country:
+        query = query.where(Space.country == country.upper())
+    return query
+
+
+def space_groups(
+    session: Session, city: str | None = None, country: str | None = None
+) -> list[tuple[str, str, int]]:
+    """How many visible spaces (:func:`visible_spaces`) each (city, district) has, in one
+    statement: rows of (city, district, count), "" for a space that names none. Cities and
+    districts that differ only in case are one group, shown as the first spelling by sort
+    order."""
+    city_key, district_key = func.lower(Space.city), func.lower(_district())
+    query = select(
+        func.min(Space.city), func.min(_district()), func.count(Space.origin)
+    ).where(Space.origin.not_in(_hidden_ids()))
+    query = _in_place(query, city, None, country).group_by(city_key, district_key)
+    return [(c or "", d or "", int(n)) for c, d, n in session.execute(query)]
+
+
+def event_groups(
+    session: Session, since: datetime, city: str | None = None, country: str | None = None
+) -> list[tuple[str, str, int]]:
+    """How many events, not cancelled and not over at ``since``, the visible spaces of each
+    (city, district) hold: :func:`space_groups`' rows for events, in one statement."""
+    city_key, district_key = func.lower(Space.city), func.lower(_district())
+    query = (
+        select(func.min(Space.city), func.min(_district()), func.count(Event.id))
+        .join(Space, Space.origin == Event.origin)
+        .where(
+            Event.origin.not_in(_hidden_ids()),
+            Event.cancelled.is_(False),
+            Event.end_utc > since,
+        )
+    )
+    query = _in_place(query, city, None, country).group_by(city_key, district_key)
+    return [(c or "", d or "", int(n)) for c, d, n in session.execute(query)]
 
 
 def _hidden_ids() -> CompoundSelect:

@@ -106,6 +106,7 @@ class ProfileSchema(StrictSchema):
     description = Lines(allow_none=True, validate=validate.Length(max=5000))
     address = Line(allow_none=True, validate=validate.Length(max=500))
     city = Line(allow_none=True, validate=validate.Length(max=100))
+    district = Line(allow_none=True, validate=validate.Length(1, 100))
     country = Line(
         allow_none=True,
         validate=validate.Regexp(r"^[A-Z]{2}$", error="use an ISO 3166 code in capitals, e.g. IT"),
@@ -218,6 +219,7 @@ class EventQuerySchema(StrictSchema):
     end = fields.Date(data_key="to", error_messages={"invalid": "use a date like 2026-12-31"})
     tag = Line(validate=validate.Length(1, 40))
     city = Line(validate=validate.Length(1, 100))
+    district = Line(validate=validate.Length(1, 100))
     include_cancelled = fields.Boolean(load_default=True)
     # The API's pages (node/paging.py): at most MAX_PAGE events each, the next one ``after``.
     limit = fields.Integer(strict=False, validate=validate.Range(1, 200))

@@ -43,7 +43,9 @@ def cmd_space_show(args: argparse.Namespace, node: Node) -> int:
 
 def profile_changes(args: argparse.Namespace) -> dict[str, Any]:
     """The options of ``spazi space set`` as a change for ``space.update_profile``."""
-    changes = _given(args, "name", "description", "address", "city", "country", "timezone")
+    changes = _given(
+        args, "name", "description", "address", "city", "district", "country", "timezone"
+    )
     if args.lat is not None:
         changes["latitude_e6"] = option("--lat", formats.parse_latitude, args.lat)
     if args.lon is not None:
@@ -390,6 +392,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(publishes=True)
     for opt in ("name", "description", "address", "city", "timezone", "email", "phone", "website"):
         p.add_argument(f"--{opt}")
+    p.add_argument("--district", help="the part of the city, e.g. Centro storico")
     p.add_argument("--country", help="ISO 3166 two-letter code")
     p.add_argument("--lat", help="latitude in degrees, e.g. 45.4642")
     p.add_argument("--lon", help="longitude in degrees, e.g. 9.19")

@@ -271,11 +271,13 @@ def cmd_network_spaces(args: argparse.Namespace, node: Node) -> int:
     from node.services.network import list_spaces
 
     with node.db.read() as session:
-        rows = list_spaces(session, node, city=args.city, country=args.country)
+        rows = list_spaces(
+            session, node, city=args.city, district=args.district, country=args.country
+        )
     if args.json:
         emit_json(rows)
     else:
-        table(rows, ["name", "city", "country", "url", "origin", "updated"])
+        table(rows, ["name", "district", "city", "country", "url", "origin", "updated"])
     return 0
 
 
@@ -284,7 +286,13 @@ def cmd_network_events(args: argparse.Namespace, node: Node) -> int:
     from node.services.network import event_rows
 
     filters = events.parse_query(
-        {"from": args.date_from, "to": args.date_to, "tag": args.tag, "city": args.city}
+        {
+            "from": args.date_from,
+            "to": args.date_to,
+            "tag": args.tag,
+            "city": args.city,
+            "district": args.district,
+        }
     )
     with node.db.read() as session:
         rows = event_rows(session, node, **filters)
@@ -419,10 +427,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     net_sub = np_.add_subparsers(dest="sub", required=True)
     p = command(net_sub, "spaces", cmd_network_spaces, "every known space")
     p.add_argument("--city")
+    p.add_argument("--district")
     p.add_argument("--country")
     p.add_argument("--json", action="store_true")
     p = command(net_sub, "events", cmd_network_events, "events across the network")
     p.add_argument("--city")
+    p.add_argument("--district")
     p.add_argument("--tag")
     p.add_argument("--from", dest="date_from", help="YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", help="YYYY-MM-DD")

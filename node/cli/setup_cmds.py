@@ -43,7 +43,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         settings["database_url"] = args.database_url
     profile = {
         option: getattr(args, option)
-        for option in ("city", "country", "address", "description")
+        for option in ("city", "district", "country", "address", "description")
         if getattr(args, option)
     }
     try:
@@ -197,6 +197,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--name", required=True, help="the space's name")
     p.add_argument("--url", required=True, help="public base URL, e.g. https://thecube.example")
     p.add_argument("--city")
+    p.add_argument("--district", help="the part of the city, e.g. Centro storico")
     p.add_argument("--country", help="ISO 3166 two-letter code, e.g. IT")
     p.add_argument("--timezone", default="UTC", help="IANA zone, e.g. Europe/Rome (default UTC)")
     p.add_argument("--address")

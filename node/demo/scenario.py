@@ -14,8 +14,10 @@ import time
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 from node.demo.network import SYNC_TIMEOUT_S, DemoError, DemoNetwork, DemoNode, Progress, opened
+from node.demo.spaces import PRATO
 
 # What twinned demo spaces give each other's members.
 DAYS_PER_MEMBER = 2
@@ -126,6 +128,9 @@ def play(network: DemoNetwork, progress: Progress) -> dict[str, str]:
     return {
         "network page": f"{nyc.url}/network",
         "events across the network": f"{nyc.url}/network/events",
+        f"events widget for {PRATO.city}'s website": (
+            f"{nyc.url}/network/embed/events?city={quote(PRATO.city)}&lang=it"
+        ),
         f"partners of {nyc.name} (admin)": f"{nyc.url}/admin/partners",
         f"front desk of {cube.name} (admin)": f"{cube.url}/admin/desk",
         f"guest passes of {name}, a member of {nyc.name}": f"{nyc.url}{link}",

@@ -52,14 +52,17 @@ class DemoSpace:
     room_hour_minor: int
     opening_hours: list[dict[str, Any]]
     amenities: tuple[str, ...] = ("wifi", "coffee")
+    district: str = ""  # the part of the city: /network groups the spaces by it
     events: tuple[DemoEvent, ...] = ()
     members: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     def profile(self) -> dict[str, Any]:
         """The profile fields ``init_node`` publishes in the first entry."""
+        where = {"district": self.district} if self.district else {}
         return {
             "city": self.city,
+            **where,
             "country": self.country,
             "address": self.address,
             "description": self.description,
@@ -94,6 +97,7 @@ NYC = DemoSpace(
     slug="wecreate-nyc",
     name="WeCreate NYC",
     city="New York",
+    district="Garment District",
     country="US",
     timezone="America/New_York",
     address="315 W 36th St",
@@ -116,6 +120,7 @@ CUBE = DemoSpace(
     slug="the-cube",
     name="The Cube",
     city="London",
+    district="Clerkenwell",
     country="GB",
     timezone="Europe/London",
     address="42 Clerkenwell Rd",
@@ -137,6 +142,7 @@ PRATO = DemoSpace(
     slug="prato-hub",
     name="Prato Hub",
     city="Prato",
+    district="Centro storico",
     country="IT",
     timezone="Europe/Rome",
     address="Via Pomeria 12",
@@ -160,25 +166,124 @@ PRATO = DemoSpace(
     members=("Giulia Rossi", "Marco Bianchi"),
 )
 
-# More spaces for --nodes: (name, city, country, zone, currency, lat, lon).
+# More spaces for --nodes: (name, city, district, country, zone, currency, lat, lon).
 _MORE = [
-    ("Combo Firenze", "Firenze", "IT", "Europe/Rome", "EUR", 43_769_600, 11_255_800),
-    ("Warehouse Fano", "Fano", "IT", "Europe/Rome", "EUR", 43_839_800, 13_019_400),
-    ("Spazio Perugia", "Perugia", "IT", "Europe/Rome", "EUR", 43_110_700, 12_389_000),
-    ("Mugello Lavoro", "Borgo San Lorenzo", "IT", "Europe/Rome", "EUR", 43_955_000, 11_386_000),
-    ("Genova Porto Cowork", "Genova", "IT", "Europe/Rome", "EUR", 44_405_600, 8_946_300),
-    ("Bologna Portici", "Bologna", "IT", "Europe/Rome", "EUR", 44_494_900, 11_342_600),
-    ("Torino Officine", "Torino", "IT", "Europe/Rome", "EUR", 45_070_300, 7_686_900),
-    ("Milano Navigli Desk", "Milano", "IT", "Europe/Rome", "EUR", 45_452_000, 9_176_000),
-    ("Kreuzberg Tisch", "Berlin", "DE", "Europe/Berlin", "EUR", 52_499_000, 13_403_000),
-    ("Lisboa Mesa", "Lisboa", "PT", "Europe/Lisbon", "EUR", 38_722_300, -9_139_300),
-    ("Gràcia Coworking", "Barcelona", "ES", "Europe/Madrid", "EUR", 41_402_900, 2_156_500),
-    ("Atelier Belleville", "Paris", "FR", "Europe/Paris", "EUR", 48_872_000, 2_384_000),
-    ("Noord Werkplaats", "Amsterdam", "NL", "Europe/Amsterdam", "EUR", 52_384_000, 4_902_000),
-    ("Wien Schreibtisch", "Wien", "AT", "Europe/Vienna", "EUR", 48_208_200, 16_373_800),
-    ("Dublin Docklands Desks", "Dublin", "IE", "Europe/Dublin", "EUR", 53_347_000, -6_239_000),
-    ("Athens Agora Work", "Athina", "GR", "Europe/Athens", "EUR", 37_975_500, 23_734_800),
-    ("Montréal Mile End", "Montréal", "CA", "America/Toronto", "CAD", 45_523_000, -73_600_000),
+    (
+        "Combo Firenze",
+        "Firenze",
+        "Santo Spirito",
+        "IT",
+        "Europe/Rome",
+        "EUR",
+        43_769_600,
+        11_255_800,
+    ),
+    ("Warehouse Fano", "Fano", "Lido", "IT", "Europe/Rome", "EUR", 43_839_800, 13_019_400),
+    (
+        "Spazio Perugia",
+        "Perugia",
+        "Centro storico",
+        "IT",
+        "Europe/Rome",
+        "EUR",
+        43_110_700,
+        12_389_000,
+    ),
+    ("Mugello Lavoro", "Borgo San Lorenzo", "", "IT", "Europe/Rome", "EUR", 43_955_000, 11_386_000),
+    (
+        "Genova Porto Cowork",
+        "Genova",
+        "Centro storico",
+        "IT",
+        "Europe/Rome",
+        "EUR",
+        44_405_600,
+        8_946_300,
+    ),
+    (
+        "Bologna Portici",
+        "Bologna",
+        "Santo Stefano",
+        "IT",
+        "Europe/Rome",
+        "EUR",
+        44_494_900,
+        11_342_600,
+    ),
+    (
+        "Torino Officine",
+        "Torino",
+        "San Salvario",
+        "IT",
+        "Europe/Rome",
+        "EUR",
+        45_070_300,
+        7_686_900,
+    ),
+    ("Milano Navigli Desk", "Milano", "Navigli", "IT", "Europe/Rome", "EUR", 45_452_000, 9_176_000),
+    (
+        "Kreuzberg Tisch",
+        "Berlin",
+        "Kreuzberg",
+        "DE",
+        "Europe/Berlin",
+        "EUR",
+        52_499_000,
+        13_403_000,
+    ),
+    ("Lisboa Mesa", "Lisboa", "Alfama", "PT", "Europe/Lisbon", "EUR", 38_722_300, -9_139_300),
+    (
+        "Gràcia Coworking",
+        "Barcelona",
+        "Gràcia",
+        "ES",
+        "Europe/Madrid",
+        "EUR",
+        41_402_900,
+        2_156_500,
+    ),
+    (
+        "Atelier Belleville",
+        "Paris",
+        "Belleville",
+        "FR",
+        "Europe/Paris",
+        "EUR",
+        48_872_000,
+        2_384_000,
+    ),
+    (
+        "Noord Werkplaats",
+        "Amsterdam",
+        "Noord",
+        "NL",
+        "Europe/Amsterdam",
+        "EUR",
+        52_384_000,
+        4_902_000,
+    ),
+    ("Wien Schreibtisch", "Wien", "Neubau", "AT", "Europe/Vienna", "EUR", 48_208_200, 16_373_800),
+    (
+        "Dublin Docklands Desks",
+        "Dublin",
+        "Docklands",
+        "IE",
+        "Europe/Dublin",
+        "EUR",
+        53_347_000,
+        -6_239_000,
+    ),
+    ("Athens Agora Work", "Athina", "Plaka", "GR", "Europe/Athens", "EUR", 37_975_500, 23_734_800),
+    (
+        "Montréal Mile End",
+        "Montréal",
+        "Mile End",
+        "CA",
+        "America/Toronto",
+        "CAD",
+        45_523_000,
+        -73_600_000,
+    ),
 ]
 
 MAX_SPACES = 3 + len(_MORE)
@@ -189,11 +294,12 @@ def _slug(name: str) -> str:
 
 
 def _more(index: int) -> DemoSpace:
-    name, city, country, zone, currency, lat, lon = _MORE[index]
+    name, city, district, country, zone, currency, lat, lon = _MORE[index]
     return DemoSpace(
         slug=_slug(name),
         name=name,
         city=city,
+        district=district,
         country=country,
         timezone=zone,
         address=f"{city} centre",

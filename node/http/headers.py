@@ -33,6 +33,20 @@ OTHER_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
 # A feed opened in a browser loads its stylesheet from this node (node/web/atom.py), nothing else.
 FEED_POLICY = "default-src 'none'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 
+# The events widget other sites put in an iframe (node/web/embed.py): any site may frame it, and
+# still no script runs and nothing is loaded; its one inline style block is allowed by its hash.
+EMBED_ANCESTORS = "frame-ancestors *"
+
+
+def embed_policy(style_hash: str) -> str:
+    """The policy of a page meant for other sites' iframes, whose only style is the inline
+    block with ``style_hash`` (``sha256-…``)."""
+    return (
+        f"default-src 'none'; style-src '{style_hash}'; form-action 'none'; "
+        f"base-uri 'none'; {EMBED_ANCESTORS}"
+    )
+
+
 COMMON = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
@@ -41,9 +55,13 @@ COMMON = {
 
 
 def harden(response: Response) -> Response:
-    """Add the security headers to ``response`` (a view's own value wins)."""
+    """Add the security headers to ``response`` (a view's own value wins). A response whose
+    own policy lets any site frame it (:func:`embed_policy`) gets no ``X-Frame-Options``,
+    which would forbid what the policy allows."""
+    framable = EMBED_ANCESTORS in response.headers.get("Content-Security-Policy", "")
     for name, value in COMMON.items():
-        response.headers.setdefault(name, value)
+        if not (framable and name == "X-Frame-Options"):
+            response.headers.setdefault(name, value)
     policy = PAGE_POLICY if response.mimetype == "text/html" else OTHER_POLICY
     response.headers.setdefault("Content-Security-Policy", policy)
     return response

@@ -43,7 +43,13 @@ RESPONSES: dict[str, dict[str, Any]] = {
             "name": _STRING,
             "timezone": _STRING,
         },
-        {"city": _STRING, "country": _STRING, "address": _STRING, "description": _STRING},
+        {
+            "city": _STRING,
+            "district": _STRING,
+            "country": _STRING,
+            "address": _STRING,
+            "description": _STRING,
+        },
     ),
     "ResourceView": _object(
         {"id": _STRING, "kind": _STRING, "name": _STRING, "capacity": _INT},
@@ -58,7 +64,13 @@ RESPONSES: dict[str, dict[str, Any]] = {
     ),
     "ProfileView": _object(
         {"name": _STRING, "timezone": _STRING},
-        {"city": _STRING, "country": _STRING, "address": _STRING, "description": _STRING},
+        {
+            "city": _STRING,
+            "district": _STRING,
+            "country": _STRING,
+            "address": _STRING,
+            "description": _STRING,
+        },
     ),
     "ResourceList": _list("resources", "ResourceView"),
     "EventView": _object(

@@ -4,6 +4,7 @@ came from (origin node) and how fresh our copy is."""
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -47,6 +48,7 @@ def list_spaces(
     country: str | None = None,
     after: tuple[str, str] | None = None,
     limit: int | None = None,
+    district: str | None = None,
 ) -> list[dict[str, Any]]:
     """Every space whose profile we hold, ours first, then by name, with origin and freshness.
 
@@ -55,15 +57,26 @@ def list_spaces(
     """
     found = []
     if after is None:
-        found = [r for r in published.visible_spaces(session, city, country) if r[1].is_self][:1]
+        found = [
+            r
+            for r in published.visible_spaces(session, city, country, district=district)
+            if r[1].is_self
+        ][:1]
     found += published.visible_spaces(
-        session, city, country, after=after, limit=limit, leave_out=node.node_id
+        session,
+        city,
+        country,
+        after=after,
+        limit=limit,
+        leave_out=node.node_id,
+        district=district,
     )
     urls = node_urls(session, node, [space.origin for space, _ in found])
     return [
         {
             "name": space.name,
             "city": space.city or "",
+            "district": space.profile.get("district", ""),
             "country": space.country or "",
             "amenities": space.profile.get("amenities", []),
             "url": urls.get(space.origin, ""),
@@ -92,6 +105,7 @@ def event_rows(
     include_cancelled: bool = True,
     after: tuple[datetime, str, str] | None = None,
     limit: int = 500,
+    district: str | None = None,
 ) -> list[dict[str, Any]]:
     """Events across every origin we hold, each with its space and origin, soonest first; at
     most ``limit``, starting after the event whose :func:`event_key` is ``after``."""
@@ -107,6 +121,7 @@ def event_rows(
         limit=limit,
         visible_only=True,
         after=after,
+        district=district,
     )
     names = published.spaces(session, {event.origin for event in found})
     urls = node_urls(session, node, names.keys() | {event.origin for event in found})
@@ -116,6 +131,7 @@ def event_rows(
         space = names.get(event.origin)
         view["space"] = space.name if space else event.origin
         view["city"] = (space.city or "") if space else ""
+        view["district"] = space.profile.get("district", "") if space else ""
         view["space_url"] = urls.get(event.origin, "")
         view["status"] = "CANCELLED" if event.cancelled else ""
         view["published"] = ms_to_dt(event.ts).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -130,3 +146,48 @@ def event_key(
     page's rows from :func:`node.published.events_by_key`)."""
     event = stored[row["origin"], row["id"]]
     return (aware(event.start_utc), event.origin, event.id)
+
+
+@dataclass
+class PlaceGroup:
+    """A city or one of its districts on the network page, with what it holds (the events:
+    upcoming, not cancelled)."""
+
+    name: str
+    spaces: int = 0
+    events: int = 0
+    districts: list[PlaceGroup] = field(default_factory=list)
+
+
+def place_groups(
+    session: Session, now: datetime, city: str | None = None, country: str | None = None
+) -> list[PlaceGroup]:
+    """The visible spaces by city, then district, with counts, in two statements whatever
+    the network's size (ARCHITECTURE.md §Network pages). Cities by name regardless of case,
+    the spaces that name no city last (name ""); each city's districts by name, leaving out
+    "" (its spaces count in the city only)."""
+    cities: dict[str, PlaceGroup] = {}
+    districts: dict[tuple[str, str], PlaceGroup] = {}
+
+    def group(city_name: str, district_name: str) -> tuple[PlaceGroup, PlaceGroup | None]:
+        key = city_name.lower()
+        parent = cities.setdefault(key, PlaceGroup(city_name))
+        if not district_name:
+            return parent, None
+        child = districts.get((key, district_name.lower()))
+        if child is None:
+            child = districts[key, district_name.lower()] = PlaceGroup(district_name)
+            parent.districts.append(child)
+        return parent, child
+
+    for city_name, district_name, count in published.space_groups(session, city, country):
+        for found in group(city_name, district_name):
+            if found is not None:
+                found.spaces += count
+    for city_name, district_name, count in published.event_groups(session, now, city, country):
+        for found in group(city_name, district_name):
+            if found is not None:
+                found.events += count
+    for parent in cities.values():
+        parent.districts.sort(key=lambda g: g.name.lower())
+    return sorted(cities.values(), key=lambda g: (g.name == "", g.name.lower()))

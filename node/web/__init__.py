@@ -19,6 +19,7 @@ from node.web import (
     atom,
     calendar,
     conditional,
+    embed,
     error_pages,
     network_pages,
     pages,
@@ -40,6 +41,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(atom.bp)
     app.register_blueprint(admin_pages.bp)
     app.register_blueprint(network_pages.bp)
+    app.register_blueprint(embed.bp)
     app.register_blueprint(admin_network.bp)
     app.register_blueprint(admin_members.bp)
     app.register_blueprint(admin_tokens.bp)

@@ -13,7 +13,9 @@ from __future__ import annotations
 from flask import Flask, request
 from werkzeug.wrappers import Response
 
-CONDITIONAL_BLUEPRINTS = frozenset({"pages", "network_pages", "sharing", "api", "twinning_api"})
+CONDITIONAL_BLUEPRINTS = frozenset(
+    {"pages", "network_pages", "network_embed", "sharing", "api", "twinning_api"}
+)
 
 
 def conditional(response: Response) -> Response:

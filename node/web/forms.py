@@ -75,7 +75,7 @@ def _parsed(
 
 # -- profile ------------------------------------------------------------------------------------
 
-PROFILE_TEXT_FIELDS = ("description", "address", "city")
+PROFILE_TEXT_FIELDS = ("description", "address", "city", "district")
 CONTACT_FIELDS = ("email", "phone", "url")
 
 

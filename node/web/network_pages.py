@@ -8,7 +8,7 @@ A mirrored event has its page on its own node, so links and calendar URLs point 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -27,15 +27,17 @@ from node.formats import ago
 from node.http.context import node
 from node.models import Event, Origin, Space
 from node.services import events, network, space
-from node.web import calendar, formatting, jsonld
+from node.web import calendar, formatting, jsonld, spacemap
 from node.web.error_pages import error_page
 from node.web.rendering import absolute_url, render
 
 bp = Blueprint("network_pages", __name__, url_prefix="/network")
 
-SPACE_FILTERS = ("city", "country")
-EVENT_FILTERS = ("from", "to", "tag", "city")
+SPACE_FILTERS = ("city", "district", "country")
+EVENT_FILTERS = ("from", "to", "tag", "city", "district")
 MAX_CITY = 100
+MAX_DISTRICT = 100
+MAX_GROUPS = 30  # cities listed on /network; the others are reached with the city filter
 
 
 # -- spaces -------------------------------------------------------------------------------------
@@ -47,6 +49,7 @@ class SpaceCard:
 
     name: str
     city: str
+    district: str
     country: str
     amenities: list[str]
     url: str
@@ -63,6 +66,8 @@ def _space_filters(raw: Mapping[str, str]) -> str | None:
     problems = []
     if len(raw["city"]) > MAX_CITY:
         problems.append(f"city: at most {MAX_CITY} characters")
+    if len(raw["district"]) > MAX_DISTRICT:
+        problems.append(f"district: at most {MAX_DISTRICT} characters")
     country = raw["country"]
     if country and not (len(country) == 2 and country.isascii() and country.isalpha()):
         problems.append("country: a two-letter country code, such as IT")
@@ -86,10 +91,22 @@ def _space_cursor(args: Mapping[str, str]) -> tuple[str, str] | None:
     return (key[0], key[1]) if key is not None else None
 
 
+def _group_query(country: str) -> Callable[..., dict[str, str]]:
+    """The query of a group's link on /network: its city and district, the country kept."""
+
+    def query(city: str, district: str = "") -> dict[str, str]:
+        found = {"city": city, "district": district, "country": country}
+        return {k: v for k, v in found.items() if v}
+
+    return query
+
+
 @bp.get("")
 def spaces() -> tuple[str, int]:
-    """Every space known to this node, ours first, with ?city= and ?country= filters, a page
-    of :data:`paging.PAGE_SIZE` at a time (?after= from the "next page" link)."""
+    """Every space known to this node, ours first, with ?city=, ?district= and ?country=
+    filters, a page of :data:`paging.PAGE_SIZE` at a time (?after= from the "next page" link);
+    the first page also groups the spaces by city and district, and a map shows the page's
+    spaces (ARCHITECTURE.md §Network pages)."""
     current = node()
     now = current.now()
     raw = {k: request.args.get(k, "").strip() for k in SPACE_FILTERS}
@@ -102,6 +119,9 @@ def spaces() -> tuple[str, int]:
             error = exc.detail
     cards: list[SpaceCard] = []
     places: list[dict[str, Any]] = []
+    located: list[dict[str, Any]] = []
+    groups: list[network.PlaceGroup] = []
+    all_groups = 0
     next_page = None
     if error is None:
         with current.db.read() as session:
@@ -109,6 +129,7 @@ def spaces() -> tuple[str, int]:
                 session,
                 current,
                 city=raw["city"] or None,
+                district=raw["district"] or None,
                 country=raw["country"] or None,
                 after=after,
                 limit=paging.PAGE_SIZE + 1,
@@ -118,11 +139,18 @@ def spaces() -> tuple[str, int]:
                 rows = rows[:-1]
                 next_page = paging.next_query(raw, network.space_key(rows[-1]))
             profiles = published.spaces(session, [row["origin"] for row in rows])
+            if after is None:
+                groups = network.place_groups(
+                    session, now, city=raw["city"] or None, country=raw["country"] or None
+                )
+                all_groups = len(groups)
+                groups = _top_groups(groups)
             for row in rows:
                 cards.append(
                     SpaceCard(
                         name=row["name"],
                         city=row["city"],
+                        district=row["district"],
                         country=row["country"],
                         amenities=list(row["amenities"]),
                         url=row["url"],
@@ -134,9 +162,12 @@ def spaces() -> tuple[str, int]:
                         profile_ago=ago(row["profile_updated"], now),
                     )
                 )
-                place = _place(profiles.get(row["origin"]), row)
+                stored = profiles.get(row["origin"])
+                place = _place(stored, row)
                 if place is not None:
                     places.append(place)
+                if stored is not None:
+                    located.append(_map_entry(stored.profile, row))
     doc = {
         "@context": jsonld.CONTEXT,
         "@type": "ItemList",
@@ -157,9 +188,33 @@ def spaces() -> tuple[str, int]:
         filters=raw,
         filtered=any(raw.values()),
         error=error,
+        groups=groups,
+        more_groups=all_groups - len(groups),
+        group_query=_group_query(raw["country"]),
+        space_map=spacemap.fit(located),
         jsonld=jsonld.script_tag(doc),
         canonical=absolute_url("network_pages.spaces"),
     )
+
+
+def _top_groups(groups: list[network.PlaceGroup]) -> list[network.PlaceGroup]:
+    """At most :data:`MAX_GROUPS` of ``groups``: those with most spaces, in their order."""
+    if len(groups) <= MAX_GROUPS:
+        return groups
+    kept = {id(g) for g in sorted(groups, key=lambda g: -g.spaces)[:MAX_GROUPS]}
+    return [g for g in groups if id(g) in kept]
+
+
+def _map_entry(profile: Mapping[str, Any], row: Mapping[str, Any]) -> dict[str, Any]:
+    """What :func:`spacemap.fit` needs of a listed space."""
+    place = ", ".join(p for p in (profile.get("district"), row["city"]) if p)
+    return {
+        "name": row["name"],
+        "place": place,
+        "url": row["url"],
+        "latitude_e6": profile.get("latitude_e6"),
+        "longitude_e6": profile.get("longitude_e6"),
+    }
 
 
 # -- events -------------------------------------------------------------------------------------
@@ -219,6 +274,7 @@ def _network_events(
         end=filters.get("end"),
         tag=filters.get("tag"),
         city=filters.get("city"),
+        district=filters.get("district"),
     )
 
 
@@ -268,7 +324,8 @@ def _event_jsonld(
     )
 
 
-def _our_today(session: Session) -> date:
+def our_today(session: Session) -> date:
+    """Today at our space (its time zone): where the network's events lists begin."""
     current = node()
     timezone = space.get_profile(session, current.node_id)["timezone"]
     return formatting.local_today(timezone, current.now_ms())
@@ -296,10 +353,11 @@ def network_events() -> tuple[str, int]:
             views = network.event_rows(
                 session,
                 current,
-                start=filters.get("start") or _our_today(session),
+                start=filters.get("start") or our_today(session),
                 end=filters.get("end"),
                 tag=filters.get("tag"),
                 city=filters.get("city"),
+                district=filters.get("district"),
                 after=after,
                 limit=paging.PAGE_SIZE + 1,
             )

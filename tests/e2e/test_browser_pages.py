@@ -195,6 +195,7 @@ ADMIN_PAGES = (
     "/events",
     "/network",
     "/network/events",
+    "/network/embed/events?lang=it",
     "/admin",
     "/admin/members",
     "/admin/tokens",
@@ -215,9 +216,14 @@ def test_the_pages_fit_a_phone(net: Network) -> None:
 
     a = net["a"]
     with a.node.db.write() as session:
-        from node.services import members
+        from node.services import members, space
 
         members.add_member(session, {"name": "Ada Lovelace", "email": "ada@example.org"})
+        # A place, so /network draws its map and groups by city and district.
+        where = {"city": "Genova", "district": "Sampierdarena e Certosa di Rivarolo"}
+        space.update_profile(
+            session, a.node, {**where, "latitude_e6": 44_409_000, "longitude_e6": 8_898_000}
+        )
     with served(a.app) as site, chromium() as driver:
         driver.get(site.url + "/admin/login")
         _fill(driver, {"email": EMAIL, "password": PASSWORD})
@@ -230,3 +236,39 @@ def test_the_pages_fit_a_phone(net: Network) -> None:
                 "return document.documentElement.scrollWidth - window.innerWidth"
             )
             assert wide <= 0, f"{path} is {wide}px wider than the phone"
+
+
+def test_another_site_frames_the_events_widget_but_no_other_page(net: Network) -> None:
+    """A municipality's page on another origin embeds the widget in an iframe: the browser
+    shows it (the events, in Italian), while an iframe of an ordinary page stays empty."""
+    from selenium.webdriver.common.by import By
+
+    a = net["a"]
+    with a.node.db.write() as session:
+        from node.services import space
+
+        space.update_profile(session, a.node, {"city": "Genova"})
+        add_event(
+            session, a.node, {"title": "Open studio", "start": "2026-12-20T18:00",
+                              "end": "2026-12-20T20:00"},
+        )  # fmt: skip
+    website = Flask("comune")  # the municipality's website, on another origin
+    with served(a.app) as node_site, served(website) as other:
+        page = f"""<!doctype html><title>Eventi</title>
+<iframe id="widget" src="{node_site.url}/network/embed/events?city=Genova&lang=it"></iframe>
+<iframe id="page" src="{node_site.url}/network"></iframe>"""
+        website.add_url_rule("/", "index", lambda: page)
+        with chromium() as driver:
+            driver.get(other.url.replace("127.0.0.1", "localhost") + "/")
+            driver.switch_to.frame(driver.find_element(By.ID, "widget"))
+            wait_for(lambda: "Open studio" in driver.page_source, "the widget in its iframe")
+            assert driver.find_element(By.TAG_NAME, "h1").text == "Prossimi eventi a Genova"
+            assert "dic" in driver.find_element(By.CSS_SELECTOR, "time").text
+            link = driver.find_element(By.LINK_TEXT, "Open studio")
+            assert link.get_attribute("target") == "_blank"
+            # The inline style applies (its hash is in the policy): no bullets on the list.
+            style = driver.find_element(By.TAG_NAME, "ul").value_of_css_property("list-style-type")
+            assert style == "none"
+            driver.switch_to.default_content()
+            driver.switch_to.frame(driver.find_element(By.ID, "page"))
+            assert "Spaces in the network" not in driver.page_source  # refused by the browser

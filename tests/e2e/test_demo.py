@@ -121,6 +121,10 @@ def test_the_demo_serves_what_it_prints_and_stops_everything_on_ctrl_c(tmp_path:
             assert space.name in network
         events = requests.get(tour["events across the network"], timeout=10).text
         assert "Founders breakfast" in events and "Aperitivo dei mestieri" in events
+        # Grouped by city and district, drawn on a map; Prato's events in its widget.
+        assert "Clerkenwell" in network and "Centro storico" in network and "<svg" in network
+        widget = requests.get(tour["events widget for Prato's website"], timeout=10).text
+        assert "Aperitivo dei mestieri" in widget and "Founders breakfast" not in widget
         # The twinning it set up: NYC ⇄ The Cube ⇄ Prato, a pass checked in at The Cube.
         assert "The Cube ⇄ WeCreate NYC" in network and "Prato Hub ⇄ The Cube" in network
         member = next(label for label in tour if label.startswith("guest passes of "))

@@ -70,6 +70,7 @@ def example_bodies() -> dict[str, dict[str, Any]]:
             "description": "A coworking space by the canal.",
             "address": "Via Roma 1",
             "city": "Torino",
+            "district": "San Salvario",
             "country": "IT",
             "timezone": "Europe/Rome",
             "latitude_e6": 45_070_312,

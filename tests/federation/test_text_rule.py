@@ -22,6 +22,7 @@ ONE_LINE = [
     ("space.profile", ("name",)),
     ("space.profile", ("address",)),
     ("space.profile", ("city",)),
+    ("space.profile", ("district",)),
     ("space.profile", ("amenities", 0)),
     ("space.profile", ("links", 0, "title")),
     ("space.profile", ("links", 0, "url")),

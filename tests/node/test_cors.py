@@ -13,6 +13,8 @@ PUBLIC = [
     "/events.ics",
     "/feed.atom",
     "/network/events.ics",
+    "/network/events.ics?city=Genova&district=Foce",
+    "/network/embed/events?city=Genova&lang=it",
     "/api/v1/space",
     "/api/v1/events",
     "/api/v1/resources",
