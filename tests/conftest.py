@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.mail_server import Inbox, smtp_server
 from tests.support import (
     POSTGRES_ENV,
     FakeClock,
@@ -25,6 +26,13 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("SPAZI_") and name != POSTGRES_ENV:
             monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    """A real SMTP server on loopback: its inbox and port (tests/mail_server.py)."""
+    with smtp_server() as server:
+        yield server
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 
 from federation.messages import MESSAGE_TYPES, MessageType, MessageTypes
+from node.bookings.handlers import register_handlers as register_bookings
 from node.network.handlers import InboxHandlers, MissingHandlers, check_handlers, missing_handlers
 from node.network.inbox import default_handlers
 from node.network.inbox_handlers import HANDLERS, register_core_handlers
-from node.bookings.handlers import register_handlers as register_bookings
 from node.twinning.handlers import register_handlers as register_twinning
 
 TWINNING = {"agreement.propose", "agreement.accept", "agreement.reject", "visit.report"}

@@ -4,70 +4,27 @@ server nothing is sent and the CLI says where the link is; a header cannot be sm
 
 from __future__ import annotations
 
-import email
-import email.policy
-import socket
 import time
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from node import mail
 from node.cli.main import main
 from node.services.admin_auth import create_user
 from tests.cli_network import in_network
+from tests.mail_server import Inbox, free_port, smtp_settings
 from tests.network import Network, network
 from tests.node.twin_support import add_member, propose, twin
 from tests.support import FakeClock
 
 
-class Inbox:
-    """An aiosmtpd handler keeping every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert isinstance(parsed, EmailMessage)
-        self.messages.append(parsed)
-        return "250 OK"
-
-    def wait_for(self, count: int, timeout: float = 10.0) -> list[EmailMessage]:
-        deadline = time.monotonic() + timeout
-        while len(self.messages) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return self.messages
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
-
-
 @pytest.fixture
 def net(tmp_path: Path, clock: FakeClock, smtp: tuple[Inbox, int]) -> Iterator[Network]:
     _, port = smtp
-    settings = {"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_starttls": False,
-                "smtp_from": "The Cube <desk@cube.example>"}  # fmt: skip
-    with network(tmp_path, clock, **settings) as net:
+    with network(tmp_path, clock, **smtp_settings(port)) as net:
         net.add("a", title="WeCreate NYC", timezone="America/New_York")
         net.add("b", title="The Cube")
         net.peer("a", "b")
@@ -142,7 +99,7 @@ def test_a_failing_mail_server_is_one_line_with_the_link(
 ) -> None:
     in_network(net, monkeypatch)
     ada = add_member(net, "a")
-    monkeypatch.setenv("SPAZI_SMTP_PORT", str(_free_port()))  # nobody listens there
+    monkeypatch.setenv("SPAZI_SMTP_PORT", str(free_port()))  # nobody listens there
     code = main(["--data-dir", str(net["a"].data_dir), "member", "link", str(ada), "--send"])
     err = capsys.readouterr()[1]
     assert code == 1 and err.count("\n") == 1 and "the link is http://a.test/m/" in err
