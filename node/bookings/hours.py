@@ -79,7 +79,7 @@ def open_intervals(specs: Sequence[Mapping[str, Any]], day: date) -> list[Interv
         if end > DAY_MINUTES
     ]
     own = [(start, min(end, DAY_MINUTES)) for start, end in _own_intervals(specs, day)]
-    return _merged(spill + own)
+    return _merged([(start, end) for start, end in spill + own if start < end])
 
 
 def is_open_for(specs: Sequence[Mapping[str, Any]], day: date, start: int, end: int) -> bool:

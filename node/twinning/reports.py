@@ -3,8 +3,8 @@
 Two directions: the guests we hosted (from our desk's ``visits``, per partner and member
 pseudonym) and our members abroad (from the hosts' ``visit.report`` receipts, per partner and
 member). The hosted side says what only it knows: a day whose report still waits in our outbox
-for the home node (unconfirmed), and a day the home node refused to count (disputed: not its
-member, not its pass, no agreement).
+for the home node or a day booked ahead that has not begun (unconfirmed), and a day the home
+node refused to count (disputed: not its member, not its pass, no agreement).
 """
 
 from __future__ import annotations
@@ -37,7 +37,9 @@ class ReportRow:
     partner: str  # the partner's name, or its id when we hold no profile
     member: str  # a pseudonym for guests we hosted; our member's name for ours abroad
     days: int
-    unconfirmed: int = 0  # hosted days whose report the home node has not received yet
+    # hosted days the home node has not counted yet: a report in our outbox, or a day booked
+    # ahead (reported when it begins)
+    unconfirmed: int = 0
     disputed: int = 0  # hosted days whose report the home node refused'
 
 
@@ -88,13 +90,16 @@ def visit_report(session: Session, month: str, partner_id: str | None = None) ->
     pending, refused = _pending_reports(session)
 
     hosted: dict[tuple[str, str], list[str]] = defaultdict(list)
-    query = select(Visit.home_id, Visit.member, Visit.day, Visit.jti).where(
+    query = select(Visit.home_id, Visit.member, Visit.day, Visit.jti, Visit.reported).where(
         Visit.day >= first, Visit.day < following
     )
     if partner_id:
         query = query.where(Visit.home_id == partner_id)
-    for home_id, member, day, jti in session.execute(query):
-        hosted[(home_id, member)].append(f"{jti}|{day}")
+    for home_id, member, day, jti, reported in session.execute(query):
+        key = f"{jti}|{day}"
+        hosted[(home_id, member)].append(key)
+        if not reported:  # booked ahead: reported when the day begins
+            pending.add(key)
 
     abroad: dict[tuple[str, int | None], int] = defaultdict(int)
     query2 = select(ReceivedVisit.host_id, ReceivedVisit.member_id).where(

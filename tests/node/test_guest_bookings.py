@@ -446,3 +446,23 @@ def test_the_admin_and_the_desk_see_what_is_booked(net: Network) -> None:
         ("Sala Arno; big, bright", "15:00–16:00", "WeCreate NYC")
     ]
     assert week == today
+
+
+def test_a_day_booked_ahead_is_unconfirmed_in_the_hosts_report_until_it_is_reported(
+    net: Network,
+) -> None:
+    from node.twinning import reports
+
+    ada = add_member(net, "a")
+    _book(net, _pass(net, ada, FRIDAY), "desks", FRIDAY)
+    with net["b"].node.db.read() as session:
+        (row,) = reports.visit_report(session, "2026-11").rows_of("hosted")
+    assert (row.days, row.unconfirmed) == (1, 1)
+    _to_day(net, FRIDAY)
+    jobs.report_booked_days_job(net["b"].node)
+    net.deliver()
+    with net["b"].node.db.read() as session:
+        (row,) = reports.visit_report(session, "2026-11").rows_of("hosted")
+    with net["a"].node.db.read() as session:
+        (abroad,) = reports.visit_report(session, "2026-11").rows_of("abroad")
+    assert (row.days, row.unconfirmed, abroad.days) == (1, 0, 1)
