@@ -4,6 +4,7 @@ weeks that override them, closed days, hours past midnight, and a listing withou
 from __future__ import annotations
 
 from datetime import date
+from itertools import pairwise
 
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -70,4 +71,4 @@ def test_every_interval_lies_within_its_day(opens: int, closes: int, day: date) 
     intervals = hours.open_intervals(rules, day)
     assert all(0 <= start < end <= 1440 for start, end in intervals)
     assert intervals == sorted(intervals)
-    assert all(a[1] < b[0] for a, b in zip(intervals, intervals[1:], strict=False))
+    assert all(a[1] < b[0] for a, b in pairwise(intervals))
