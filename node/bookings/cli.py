@@ -1,4 +1,4 @@
-"""``spazi booking add|list|cancel``: guest bookings from the terminal (README §Guest bookings).
+"""``spazi booking add|list|cancel``: guest bookings from the terminal (README §Twinning).
 
 Each command calls the use cases the API and the pages call (node/bookings/service.py); output
 goes through node/cli/output.py, which escapes text that came from peers.
