@@ -86,9 +86,11 @@ def spazi(
     env: dict[str, str] | None = None,
     check: bool = True,
     stdin: str | None = None,
+    module: str = "node.cli",
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real ``spazi`` command (the installed console script's module) and capture it."""
-    args: list[str] = [sys.executable, "-m", "node.cli"]
+    """Run the real ``spazi`` command (the installed console script's module, or ``module``
+    that runs it, such as tests/e2e/clocked.py) and capture it."""
+    args: list[str] = [sys.executable, "-m", module]
     if data_dir is not None:
         args += ["--data-dir", str(data_dir)]
     full_env = {**os.environ, **(env or {})}
@@ -100,7 +102,13 @@ def spazi(
     return result
 
 
-def make_space(tmp_path: Path, name: str, timezone: str = "Europe/Rome") -> tuple[Path, int, str]:
+def make_space(
+    tmp_path: Path,
+    name: str,
+    timezone: str = "Europe/Rome",
+    env: dict[str, str] | None = None,
+    module: str = "node.cli",
+) -> tuple[Path, int, str]:
     """``spazi init`` a space on a free loopback port: its data dir, port and node id."""
     data, port = tmp_path / name.replace(" ", "-"), free_port()
     out = spazi(
@@ -112,6 +120,8 @@ def make_space(tmp_path: Path, name: str, timezone: str = "Europe/Rome") -> tupl
         f"http://127.0.0.1:{port}",
         "--timezone",
         timezone,
+        env=env,
+        module=module,
     ).stdout
     node_id = next(w for w in out.split() if w.startswith("did:key:"))
     return data, port, node_id
@@ -120,7 +130,13 @@ def make_space(tmp_path: Path, name: str, timezone: str = "Europe/Rome") -> tupl
 class NodeProcess:
     """``spazi run`` in a child process, stopped on :meth:`stop`."""
 
-    def __init__(self, data_dir: Path, port: int, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int,
+        env: dict[str, str] | None = None,
+        module: str = "node.cli",
+    ) -> None:
         self.data_dir, self.port = data_dir, port
         self.url = f"http://127.0.0.1:{port}"
         self.log = open(data_dir / "process.log", "ab")  # noqa: SIM115 - closed in stop()
@@ -128,7 +144,7 @@ class NodeProcess:
             [
                 sys.executable,
                 "-m",
-                "node.cli",
+                module,
                 "--data-dir",
                 str(data_dir),
                 "run",
