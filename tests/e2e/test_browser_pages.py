@@ -202,6 +202,8 @@ ADMIN_PAGES = (
     "/admin/users",
     "/admin/network",
     "/admin/partners",
+    "/admin/bookings?week=1",
+    "/book",
     "/admin/reports",
     "/admin/calendars",
     "/admin/password",

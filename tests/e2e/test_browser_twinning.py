@@ -122,3 +122,45 @@ def test_the_member_page_shows_the_pass_offline_after_the_first_visit(net: Netwo
             assert driver.find_elements(By.CSS_SELECTOR, ".pass .qr svg")  # type: ignore[attr-defined]
     finally:
         site_cm.__exit__(None, None, None)
+
+
+def test_the_member_books_at_the_partner_from_their_page(net: Network) -> None:
+    """The pass leaves the member's page for the partner's booking page in a form post (the
+    page's policy lets its forms reach that partner), and the booking is made there."""
+    from selenium.webdriver.common.by import By
+
+    from node.models import Peer
+    from node.services import resources
+
+    ada = add_member(net, "a")
+    with net["b"].node.db.write() as session:
+        resources.add_resource(
+            session, net["b"].node, {"id": "desks", "kind": "hot_desk", "name": "Hot desks",
+                                     "capacity": 2})  # fmt: skip
+    net.settle()
+    with net["a"].node.db.write() as session:
+        path = member_link(session, net["a"].node, ada)
+        passes.issue_pass(session, net["a"].node, ada, net["b"].id)
+    with served(net["a"].app) as home, served(net["b"].app) as host, chromium() as driver:
+        with net["a"].node.db.write() as session:  # where the browser reaches The Cube
+            peer = session.get(Peer, net["b"].id)
+            assert peer is not None
+            peer.url = host.url
+        driver.get(home.url + path)  # type: ignore[attr-defined]
+        driver.find_element(  # type: ignore[attr-defined]
+            By.XPATH, "//button[contains(., 'Book a desk or room at The Cube')]"
+        ).click()
+        wait_for(
+            lambda: _text(driver, "h1"),
+            "The Cube's booking page with the pass",
+            until=lambda title: title.startswith("Book at"),
+        )
+        assert driver.current_url == host.url + "/book"  # type: ignore[attr-defined]
+        assert "Ada Lovelace" in _text(driver, "main")
+        driver.find_element(By.XPATH, "//button[.='Book']").click()  # type: ignore[attr-defined]
+        wait_for(
+            lambda: driver.current_url,  # type: ignore[attr-defined]
+            "the guest's booking page",
+            until=lambda url: "/bookings/" in url,
+        )
+        assert "Booked." in _text(driver, "main") and "Hot desks" in _text(driver, "main")
