@@ -185,6 +185,19 @@ class AdminUser(Base):
     role: Mapped[str] = mapped_column(String(16), default="admin", server_default="admin")
 
 
+class AdminInvite(Base):
+    """A link that lets an invited admin user choose their password once (mailed to them):
+    only the SHA-256 of its secret is kept, and it expires."""
+
+    __tablename__ = "admin_invites"
+
+    user_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("admin_users.id", ondelete="CASCADE"), primary_key=True
+    )
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class AdminSession(Base):
     """One logged-in admin browser. The cookie holds a random secret; only its SHA-256 is kept,
     and the row is checked on every admin request, so deleting it ends that session even for a

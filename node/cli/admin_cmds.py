@@ -34,6 +34,8 @@ def _password(args: argparse.Namespace, nothing: str = "nothing was created") ->
 
 
 def cmd_create_user(args: argparse.Namespace, node: Node) -> int:
+    if args.invite:
+        return _invite_user(args, node)
     password = _password(args)
     with node.db.write() as session:
         user = admin_auth.create_user(session, args.email, password, args.role)
@@ -41,6 +43,33 @@ def cmd_create_user(args: argparse.Namespace, node: Node) -> int:
             echo("created front-desk user {}: they can open /admin/desk only", user.email)
         else:
             echo("created admin user {}", user.email)
+    return 0
+
+
+def _invite_user(args: argparse.Namespace, node: Node) -> int:
+    """Create the user and mail them a link to choose their own password."""
+    from node import mail
+    from node.services import admin_invites
+
+    admin_invites.require_mail(node)  # before anything is written
+    with node.db.write() as session:
+        user = admin_auth.create_user(
+            session, args.email, admin_auth.temporary_password(), args.role
+        )
+        _link, subject, body = admin_invites.compose_invite(session, node, user)
+        email = user.email
+    try:  # now, not on the mail thread: this process ends right after
+        mail.send(node, mail.build(node, [email], subject, body))
+    except mail.FAILURES as exc:
+        raise CliError(
+            f"{email} was added but the mail could not be sent ({exc}); set a password with "
+            f"`spazi admin password {email}` or invite them again from the admin web"
+        ) from exc
+    echo(
+        "invited {}: a link to choose their password is mailed (it works once, for {} days)",
+        email,
+        admin_auth.INVITE_TTL.days,
+    )
     return 0
 
 
@@ -121,6 +150,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         choices=ROLES,
         default="admin",
         help="desk: a front-desk login that opens the desk page only",
+    )
+    p.add_argument(
+        "--invite",
+        action="store_true",
+        help="mail them a link to choose their own password (needs the smtp_* settings)",
     )
     p.set_defaults(func=cmd_create_user, needs_node=True)
     p = ap.add_parser(

@@ -27,7 +27,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from node.clock import aware, utcnow
 from node.db import fits_key
 from node.errors import Conflict, InvalidInput, NodeError, NotFound, Unauthorized
-from node.models import AdminSession, AdminToken, AdminUser, LoginThrottle
+from node.models import AdminInvite, AdminSession, AdminToken, AdminUser, LoginThrottle
 from node.ratelimit import address_key
 from node.roles import ROLES
 
@@ -126,9 +126,53 @@ def remove_user(session: Session, email: str) -> int:
     """Remove the admin user with ``email`` and end their sessions; returns how many ended."""
     user = find_user(session, email)
     ended = end_sessions(session, user.id)
+    # Not left to ON DELETE CASCADE: SQLite enforces foreign keys only when asked to.
+    session.execute(delete(AdminInvite).where(AdminInvite.user_id == user.id))
     session.delete(user)
     session.flush()
     return ended
+
+
+# -- invitations ----------------------------------------------------------------------------------
+
+INVITE_TTL = timedelta(days=3)  # an invitation link left unused stops working
+
+
+def invite(session: Session, user: AdminUser, now: datetime) -> str:
+    """A link secret that lets ``user`` choose their password once, within
+    :data:`INVITE_TTL`; a new one replaces an unused older one (only its hash is kept)."""
+    secret = secrets.token_urlsafe(16)
+    row = session.get(AdminInvite, user.id)
+    if row is None:
+        row = AdminInvite(user_id=user.id)
+        session.add(row)
+    row.secret_hash, row.expires = _hash_token(secret), now + INVITE_TTL
+    session.flush()
+    return secret
+
+
+def invited_user(session: Session, secret: object, now: datetime) -> AdminUser | None:
+    """The user an unexpired invitation link is for, or None."""
+    if not isinstance(secret, str) or not 16 <= len(secret) <= 64:
+        return None
+    row = session.scalar(select(AdminInvite).where(AdminInvite.secret_hash == _hash_token(secret)))
+    if row is None or aware(row.expires) <= now:
+        return None
+    return session.get(AdminUser, row.user_id)
+
+
+def accept_invite(session: Session, secret: object, password: str, now: datetime) -> AdminUser:
+    """Set the invited user's password and spend the link; :class:`NotFound` for a link that
+    is unknown, used or expired, :class:`InvalidInput` for a weak password (the link stays)."""
+    user = invited_user(session, secret, now)
+    if user is None:
+        raise NotFound(
+            "this invitation link is not valid (any more): ask an admin to invite you again",
+            reason="unknown-invite",
+        )
+    set_password(session, user, password)
+    session.execute(delete(AdminInvite).where(AdminInvite.user_id == user.id))
+    return user
 
 
 # -- sessions -------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from federation.keys import fingerprint
 from federation.schema import ZONES
 from node import formats, published
-from node.errors import Forbidden, InvalidInput, NodeError, Unauthorized
+from node.errors import Forbidden, InvalidInput, NodeError, NotFound, Unauthorized
 from node.feedcheck import alerts
 from node.feedstore import head
 from node.http.context import node
@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 SESSION_USER = "admin_user_id"
 SESSION_EMAIL = "admin_email"
 SESSION_SECRET = "admin_session"  # noqa: S105 - a cookie key, not a secret
-PUBLIC_ENDPOINTS = {"admin_pages.login"}
+PUBLIC_ENDPOINTS = {"admin_pages.login", "admin_pages.welcome"}
 # The dashboard lists events from this far back, so recent ones can still be corrected.
 RECENT_DAYS = 30
 
@@ -181,6 +181,46 @@ def login() -> PageResult:
     if role != "admin":
         return redirect(url_for("twinning_admin.desk_page"))
     return redirect(_safe_next(next_url))
+
+
+@bp.route("/welcome/<secret>", methods=["GET", "POST"])
+def welcome(secret: str) -> PageResult:
+    """An invited admin chooses their password with the mailed link (node/services/
+    admin_invites.py), then is logged in; the link works once."""
+    current = node()
+    with current.db.read() as db_session:
+        user = admin_auth.invited_user(db_session, secret, current.now())
+        email = user.email if user is not None else ""
+    if user is None:
+        raise NotFound(
+            "this invitation link is not valid (any more): ask an admin to invite you again",
+            reason="unknown-invite",
+        )
+    context: dict[str, Any] = {
+        "email": email,
+        "secret": secret,
+        "min_length": admin_auth.MIN_PASSWORD,
+    }
+    if request.method == "GET":
+        return admin_page("admin/welcome.html", **context)
+    password = request.form.get("password", "")
+    if password != request.form.get("repeat", ""):
+        return admin_page("admin/welcome.html", 422, error="The two passwords differ.", **context)
+    try:
+        with current.db.write() as db_session:
+            user = admin_auth.accept_invite(db_session, secret, password, current.now())
+            user_id, role = user.id, user.role
+            session_secret = admin_auth.open_session(db_session, user_id, current.now())
+    except InvalidInput as exc:
+        return admin_page("admin/welcome.html", exc.status, error=exc.detail, **context)
+    session.clear()
+    session[SESSION_USER] = user_id
+    session[SESSION_EMAIL] = email
+    session[SESSION_SECRET] = session_secret
+    log.warning("admin %s set their password with an invitation link", email)
+    return redirect(
+        url_for("twinning_admin.desk_page" if role != "admin" else "admin_pages.dashboard")
+    )
 
 
 @bp.post("/logout")
