@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -16,6 +18,9 @@ from node import create_app
 from node.bootstrap import init_node
 from node.runtime import Node
 from node.services.admin_auth import create_token
+
+T = TypeVar("T")
+U = TypeVar("U")
 
 POSTGRES_ENV = "SPAZI_TEST_POSTGRES_URL"
 START = 1_795_000_000.0  # 2026-11-18T…Z; tests never read the real clock
@@ -114,3 +119,48 @@ def make_node(
     with node.db.write() as session:
         _, token = create_token(session, "tests")
     return SpaceNode(app, node, app.test_client(), data_dir, token, url)
+
+
+def overlapping_writes(
+    db: Any, first: Callable[[Any], T], second: Callable[[Any], U]
+) -> tuple[T, U | BaseException]:
+    """Run ``first(session)`` in a write transaction of ``db`` that stays open while
+    ``second(session)`` runs in another thread's write transaction, then commit ``first``.
+
+    Whether ``second`` reaches a row ``first`` locked before or after ``first`` commits, it
+    may only read it after the commit: the tests of the locks check that its answer is right
+    either way. Returns ``first``'s result and ``second``'s (or the exception it raised).
+    """
+    done, release = threading.Event(), threading.Event()
+    results: dict[str, Any] = {}
+    failures: list[BaseException] = []
+
+    def run_first() -> None:
+        try:
+            with db.write() as session:
+                results["first"] = first(session)
+                done.set()
+                release.wait(10)  # the transaction stays open while the other one runs
+        except BaseException as exc:  # reported by the calling thread
+            failures.append(exc)
+            done.set()
+
+    def run_second() -> None:
+        done.wait(10)
+        try:
+            with db.write() as session:
+                results["second"] = second(session)
+        except BaseException as exc:  # the caller decides whether it was expected
+            results["second"] = exc
+
+    threads = [threading.Thread(target=run_first), threading.Thread(target=run_second)]
+    for thread in threads:
+        thread.start()
+    done.wait(10)
+    threads[1].join(0.5)
+    release.set()
+    for thread in threads:
+        thread.join(30)
+    if failures:
+        raise failures[0]
+    return results["first"], results["second"]

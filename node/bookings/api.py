@@ -11,8 +11,10 @@ from datetime import date
 
 from flask import Blueprint, Flask, Response, jsonify, request
 from marshmallow import fields, validate
+from sqlalchemy.orm import Session
 
 from node.bookings import confirmation, service
+from node.bookings.models import Booking
 from node.clock import local_today
 from node.errors import InvalidInput, NotFound
 from node.http.api import admin_token
@@ -40,8 +42,12 @@ class BookSchema(StrictSchema):
     email = fields.Email(load_default=None)
 
 
-def _not_found() -> NotFound:
-    return NotFound("no booking has this link", reason="unknown-booking")
+def _by_link(session: Session, secret: str) -> Booking:
+    """The booking of the guest's link, or 404."""
+    row = service.for_secret(session, secret)
+    if row is None:
+        raise NotFound("no booking has this link", reason="unknown-booking")
+    return row
 
 
 @operation(
@@ -79,10 +85,7 @@ def make_booking() -> tuple[Response, int]:
 def guest_booking(secret: str) -> Response:
     current = node()
     with current.db.read() as session:
-        row = service.for_secret(session, secret)
-        if row is None:
-            raise _not_found()
-        view = service.views(session, current, [row])[0]
+        view = service.views(session, current, [_by_link(session, secret)])[0]
     response = jsonify(view.as_dict())
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -98,9 +101,7 @@ def guest_booking(secret: str) -> Response:
 def guest_cancel(secret: str) -> Response:
     current = node()
     with current.db.write() as session:
-        row = service.for_secret(session, secret)
-        if row is None:
-            raise _not_found()
+        row = _by_link(session, secret)
         service.cancel(session, current, row)
         view = service.views(session, current, [row])[0]
     return jsonify(view.as_dict())

@@ -4,7 +4,6 @@ second sees the seat taken and is refused with a clear reason; one booking is st
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -19,7 +18,7 @@ from node.twinning import passes
 from node.twinning.agreements import Terms
 from tests.network import Network, network
 from tests.node.twin_support import add_member, twin
-from tests.support import FakeClock
+from tests.support import FakeClock, overlapping_writes
 
 FRIDAY = date(2026, 11, 20)
 
@@ -61,43 +60,12 @@ def test_two_guests_cannot_both_book_the_last_place(
     host = net["b"].node
     first_token, second_token = _token(net, "Ada Lovelace"), _token(net, "Bob Noyce")
     wanted = service.parse_request(resource, FRIDAY, start, end)
-    booked, release = threading.Event(), threading.Event()
-    outcomes: dict[str, str] = {}
-    failures: list[BaseException] = []
-
-    def first() -> None:
-        try:
-            with host.db.write() as session:
-                service.book(session, host, first_token, wanted)
-                outcomes["first"] = "booked"
-                booked.set()
-                release.wait(10)  # its transaction stays open while the other one books
-        except BaseException as exc:  # reported by the main thread
-            failures.append(exc)
-            booked.set()
-
-    def second() -> None:
-        try:
-            booked.wait(10)
-            with host.db.write() as session:
-                service.book(session, host, second_token, wanted)
-                outcomes["second"] = "booked"
-        except service.BookingRefused as refused:
-            outcomes["second"] = refused.reason
-        except BaseException as exc:
-            failures.append(exc)
-
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    for thread in threads:
-        thread.start()
-    booked.wait(10)
-    # Whether the second request has reached the locked row by now or later, it may only read
-    # the bookings after the first commits.
-    threads[1].join(0.5)
-    release.set()
-    for thread in threads:
-        thread.join(30)
-    assert not failures, failures
-    assert outcomes == {"first": "booked", "second": reason}
+    _, second = overlapping_writes(
+        host.db,
+        lambda session: service.book(session, host, first_token, wanted),
+        lambda session: service.book(session, host, second_token, wanted),
+    )
+    assert isinstance(second, service.BookingRefused), second
+    assert second.reason == reason
     with host.db.read() as session:
         assert session.scalar(select(func.count(Booking.id))) == 1

@@ -5,7 +5,6 @@ equals the days recorded."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from node.twinning.agreements import Terms
 from node.twinning.models import Visit, VisitMonth
 from tests.network import Network, network
 from tests.node.twin_support import add_member, twin
-from tests.support import FakeClock
+from tests.support import FakeClock, overlapping_writes
 
 
 @pytest.fixture
@@ -46,39 +45,13 @@ def test_two_desks_cannot_both_admit_the_last_partner_day(net: Network) -> None:
     with host.db.write() as session:  # the month's first day: its row exists from now on
         assert desk.check_in(session, host, _token(net, "Cy Young")).admitted
     first_token, second_token = _token(net, "Ada Lovelace"), _token(net, "Bob Noyce")
-    checked, release = threading.Event(), threading.Event()
-    results: dict[str, desk.CheckinResult] = {}
-    failures: list[BaseException] = []
-
-    def first_desk() -> None:
-        try:
-            with host.db.write() as session:
-                results["first"] = desk.check_in(session, host, first_token)
-                checked.set()
-                release.wait(10)  # its transaction stays open while the other desk checks
-        except BaseException as exc:  # reported by the main thread
-            failures.append(exc)
-            checked.set()
-
-    def second_desk() -> None:
-        try:
-            checked.wait(10)
-            with host.db.write() as session:
-                results["second"] = desk.check_in(session, host, second_token)
-        except BaseException as exc:
-            failures.append(exc)
-
-    threads = [threading.Thread(target=first_desk), threading.Thread(target=second_desk)]
-    for thread in threads:
-        thread.start()
-    checked.wait(10)
-    # Whether the second desk has reached the locked row by now or reaches it later, it may only
-    # read the month after the first desk commits.
-    threads[1].join(0.5)
-    release.set()
-    for thread in threads:
-        thread.join(30)
-    assert not failures, failures
+    first, second = overlapping_writes(
+        host.db,
+        lambda session: desk.check_in(session, host, first_token),
+        lambda session: desk.check_in(session, host, second_token),
+    )
+    assert isinstance(second, desk.CheckinResult), second
+    results = {"first": first, "second": second}
     assert results["first"].admitted
     assert not results["second"].admitted and results["second"].reason == "partner-quota"
     assert results["second"].partner_days_used == 2
