@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from node import mail
 from node.bookings import ics
-from node.bookings.service import BookingView
+from node.bookings.views import BookingView
 from node.runtime import Node
 from node.services.space import get_profile
 

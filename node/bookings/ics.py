@@ -18,13 +18,15 @@ from icalendar import Calendar, Event, vCalAddress, vText
 
 from federation.keys import fingerprint
 from node.bookings import hours
-from node.bookings.service import BookingView
+from node.bookings.views import BookingView
 from node.clock import aware, zone
 from node.web.calendar import PRODID, location_text
 
 
-def booking_uid(node_id: str, booking_id: int) -> str:
-    """The booking's UID: the same in the confirmation, the download and the cancellation."""
+def booking_uid(node_id: str, booking_id: int | str) -> str:
+    """The booking's UID at the host ``node_id``: the same in the confirmation, the download,
+    the cancellation and the home node's mail to its member (which knows the number from the
+    ``booking.notice``)."""
     return f"booking-{booking_id}@{fingerprint(node_id).lower()}.spazi"
 
 
@@ -44,7 +46,8 @@ def span(view: BookingView, profile: Mapping[str, Any]) -> tuple[int, int] | Non
 
 
 def invitation(node_id: str, url: str, profile: Mapping[str, Any], view: BookingView) -> bytes:
-    """The booking as a VCALENDAR with one VEVENT; ``url`` is the guest's booking page."""
+    """The booking at the host ``node_id`` (whose listing is ``profile``) as a VCALENDAR with
+    one VEVENT; ``url`` is the guest's booking page, or the host's page."""
     timezone = str(profile["timezone"])
     cal = Calendar()
     cal.add("prodid", PRODID)

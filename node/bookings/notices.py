@@ -20,7 +20,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from node import mail, published
+from node.bookings import ics
 from node.bookings.models import ReceivedBooking
+from node.bookings.views import BookingView
+from node.formats import resource_kind_label
+from node.models import Member
 from node.network.outbox import enqueue_to
 from node.runtime import Node
 from node.services.network import node_url
@@ -63,6 +68,7 @@ def receive(session: Session, node: Node, sender: str, message: Any) -> dict[str
     state = str(message["state"])
     if row is not None and row.state == "cancelled":
         return {"state": "cancelled"}  # final: a late "booked" changes nothing
+    changed = row is None or row.state != state
     if row is None:
         row = ReceivedBooking(host_id=sender, booking=key[1])
         session.add(row)
@@ -76,7 +82,49 @@ def receive(session: Session, node: Node, sender: str, message: Any) -> dict[str
     row.resource_name = str(message["resource"])
     row.state = state
     row.updated = node.now()
+    if changed:
+        _tell_member(session, node, row)
     return {"state": state}
+
+
+def _tell_member(session: Session, node: Node, row: ReceivedBooking) -> None:
+    """Mail our member the booking (or its cancellation) with the invitation attached, once the
+    notice is stored; the event's UID is the host's, so calendars see one booking."""
+    member = session.get(Member, row.member_id)
+    if not mail.configured(node) or member is None or not member.email or member.suspended:
+        return
+    space = published.space(session, row.host_id)
+    host = space.name if space is not None else row.host_id
+    page = node_url(session, node, row.host_id) or ""
+    view = BookingView(
+        id=row.booking,
+        day=date.fromisoformat(row.day),
+        start=row.start,
+        end=row.end,
+        resource_id="",
+        resource_name=row.resource_name,
+        resource_kind=row.resource_kind,
+        kind_label=resource_kind_label(row.resource_kind),
+        name=member.name,
+        home_id=node.node_id,
+        home_name="",
+        created=row.updated,
+        cancelled=row.state == "cancelled",
+    )
+    what = f"{view.kind_label} {row.resource_name} at {host}, {row.day} ({view.when})"
+    if view.cancelled:
+        subject, body = f"Booking cancelled: {what}", f"Your booking of {what} is cancelled.\n"
+    else:
+        subject = f"Booked: {what}"
+        body = (
+            f"Hello {member.name},\n\n{host} has booked {what} for you.\n"
+            "To cancel it, use the link the partner space gave you when you booked.\n"
+        )
+    attachments: list[mail.Attachment] = []
+    if space is not None:
+        invitation = ics.invitation(row.host_id, page, space.profile, view)
+        attachments.append(("booking.ics", "text/calendar", invitation))
+    mail.send_after_commit(session, node, [member.email], subject, body, attachments)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from flask import Blueprint, Flask, Response, flash, redirect, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from node.bookings import confirmation, ics, service
+from node.bookings.views import BookingView
 from node.clock import local_today
 from node.errors import InvalidInput, NodeError, NotFound
 from node.http.context import node
@@ -100,7 +101,7 @@ def book() -> BaseResponse:
     return _private(redirect(url_for("booking_pages.booking", secret=secret), code=303))
 
 
-def _booking_or_404(secret: str) -> tuple[service.BookingView, dict[str, Any]]:
+def _booking_or_404(secret: str) -> tuple[BookingView, dict[str, Any]]:
     current = node()
     with current.db.read() as session:
         row = service.for_secret(session, secret)
@@ -177,7 +178,7 @@ def bookings() -> PageResult:
     with current.db.read() as session:
         first = _first_day(desk.host_timezone(session, current))
         rows = service.between(session, current, first, WEEK if week else 1)
-    days: dict[date, dict[str, list[service.BookingView]]] = {}
+    days: dict[date, dict[str, list[BookingView]]] = {}
     for view in rows:
         days.setdefault(view.day, {}).setdefault(view.resource_name, []).append(view)
     page, code = admin_page(

@@ -30,7 +30,8 @@ from federation.errors import PassError
 from node import published
 from node.bookings import hours, notices
 from node.bookings.models import Booking, BookingLock
-from node.clock import aware, local_day_end, local_day_start, local_today, zone
+from node.bookings.views import BookingView
+from node.clock import local_day_end, local_day_start, local_today, zone
 from node.db import fits_key, insert_or_ignore
 from node.errors import Conflict, InvalidInput, NotFound
 from node.formats import opening_hours_text, resource_kind_label
@@ -296,47 +297,6 @@ def cancel(session: Session, node: Node, row: Booking, by: str = "guest") -> boo
     name = str(resource.body["name"]) if resource is not None else row.resource_id
     notices.send(session, node, row, name, "cancelled")
     return released
-
-
-@dataclass(frozen=True)
-class BookingView:
-    """A booking as pages, the API and the CLI show it."""
-
-    id: int
-    day: date
-    start: str | None
-    end: str | None
-    resource_id: str
-    resource_name: str
-    resource_kind: str
-    kind_label: str
-    name: str
-    home_id: str
-    home_name: str
-    created: datetime
-    cancelled: bool
-
-    @property
-    def when(self) -> str:
-        """``all day`` for a desk, ``14:00–16:00`` for a room."""
-        return f"{self.start}–{self.end}" if self.start else "all day"
-
-    def as_dict(self) -> dict[str, Any]:
-        """The booking as JSON."""
-        return {
-            "id": self.id,
-            "day": self.day.isoformat(),
-            "start": self.start,
-            "end": self.end,
-            "resource": self.resource_id,
-            "resource_name": self.resource_name,
-            "resource_kind": self.resource_kind,
-            "name": self.name,
-            "home_id": self.home_id,
-            "home_name": self.home_name,
-            "created": aware(self.created).isoformat(),
-            "cancelled": self.cancelled,
-        }
 
 
 def views(session: Session, node: Node, rows: list[Booking]) -> list[BookingView]:

@@ -284,3 +284,36 @@ def test_the_desk_page_shows_whats_booked_today(net: Network) -> None:
     answer = admin.post("/admin/desk", data={"csrf_token": csrf.group(1), "token": token})
     text = answer.get_data(as_text=True)
     assert "booked: meeting room Sala, 14:00–16:00" in text
+
+
+def test_the_home_node_mails_its_member_each_booking_and_cancellation(
+    net: Network, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, _ = smtp
+    client = net["b"].client
+    made = client.post(
+        "/book",
+        data={"pass": _token(net), "resource": "sala", "day": "2026-11-20", "start": "09:00",
+              "end": "10:00"},
+    )  # fmt: skip
+    location = made.headers["Location"]
+    host_uid = Calendar.from_ical(client.get(location + "/booking.ics").data).walk("VEVENT")[0][
+        "uid"
+    ]
+    net.deliver()
+    (booked,) = inbox.wait_for(1)
+    assert booked["To"] == "m12@a.test" and str(booked["Subject"]).startswith("Booked: ")
+    assert "Sala at The Cube, 2026-11-20 (09:00–10:00)" in str(booked["Subject"])
+    (attached,) = list(booked.iter_attachments())
+    event = Calendar.from_ical(attached.get_content()).walk("VEVENT")[0]
+    assert str(event["uid"]) == str(host_uid)  # one booking in the member's calendar
+    assert event.decoded("dtstart").hour == 9 and str(event.decoded("dtstart").tzinfo) == (
+        "Europe/London"
+    )
+    client.post(location + "/cancel")
+    net.deliver()
+    net.deliver()
+    messages = inbox.wait_for(2)
+    assert len(messages) == 2 and str(messages[1]["Subject"]).startswith("Booking cancelled")
+    cancelled = Calendar.from_ical(list(messages[1].iter_attachments())[0].get_content())
+    assert str(cancelled.walk("VEVENT")[0]["status"]) == "CANCELLED"
