@@ -315,5 +315,5 @@ def test_the_home_node_mails_its_member_each_booking_and_cancellation(
     net.deliver()
     messages = inbox.wait_for(2)
     assert len(messages) == 2 and str(messages[1]["Subject"]).startswith("Booking cancelled")
-    cancelled = Calendar.from_ical(list(messages[1].iter_attachments())[0].get_content())
+    cancelled = Calendar.from_ical(next(messages[1].iter_attachments()).get_content())
     assert str(cancelled.walk("VEVENT")[0]["status"]) == "CANCELLED"
