@@ -27,18 +27,23 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app for the node in ``config['data_dir']`` (or ``SPAZI_DATA_DIR``).
 
     ``config`` holds setting overrides (lower-case names from ``node.settings``), Flask options
-    (upper-case) and, for tests, ``clock`` (a function returning Unix seconds) and ``key``.
+    (upper-case) and, for tests, ``clock`` (a function returning Unix seconds) and ``key``. A hub
+    (``node.hub``) also passes ``environ`` (the variables settings may come from; ``{}``: the
+    data dir's ``spazi.toml`` only) and ``hosted`` (this app is one of several in the process).
     """
     options = dict(config or {})
     clock = options.pop("clock", None)
     key = options.pop("key", None)
+    environ = options.pop("environ", None)
+    hosted = bool(options.pop("hosted", False))
     flask_options = {k: v for k, v in options.items() if k.isupper()}
     overrides = {k: v for k, v in options.items() if not k.isupper()}
     missing = registry_problems()
     if missing:
         # A kind with no owner would be stored but never shown (or refused at random later).
         raise NotReady("features do not cover protocol v1: " + "; ".join(missing))
-    node = open_node(overrides=overrides, clock=clock, key=key)
+    node = open_node(overrides=overrides, clock=clock, key=key, environ=environ)
+    node.hosted = hosted
     revision, wanted = current_revision(node.db.engine), head_revision()
     if revision != wanted:
         node.close()

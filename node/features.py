@@ -109,6 +109,9 @@ BACKUP = Feature(name="backup", cli={"node.backup.cli": ("backup", "restore")})
 # A small federated network on this machine in one command (node/demo/).
 DEMO = Feature(name="demo", cli={"node.demo.cli": ("demo",)})
 
+# Many spaces served by one process group, routed by host name (node/hub/).
+HUB = Feature(name="hub", cli={"node.hub.cli": ("hub",)})
+
 # Every feature of the node, in the order their parts are registered.
 FEATURES: tuple[Feature, ...] = (
     CORE,
@@ -118,6 +121,7 @@ FEATURES: tuple[Feature, ...] = (
     CALENDAR_IMPORT,
     BACKUP,
     DEMO,
+    HUB,
 )
 
 

@@ -90,9 +90,15 @@ class StoredState:
 
 
 def exposition(node: Node) -> bytes:
-    """The metrics in the Prometheus text format, summed across workers in multiprocess mode."""
+    """The metrics in the Prometheus text format, summed across workers in multiprocess mode.
+
+    A space hosted by a hub shows only the gauges read from its own database: the process's
+    counters sum every hosted space's requests, peers and check-ins, which are not its to show.
+    """
     registry = CollectorRegistry(auto_describe=False)
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if node.hosted:
+        pass
+    elif os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         MultiProcessCollector(registry)
     else:
         for counter in COUNTERS:

@@ -37,6 +37,9 @@ class Node:
     # Set while this process's start-up check of peers' heads of our own feed runs, and set
     # (done) once it has: publishing waits for it (node.feedcheck.require_current).
     own_check_pending: threading.Event | None = None
+    # One of several spaces served by one process (``spazi hub``, ARCHITECTURE.md §Hosting many
+    # spaces): what the process counts across spaces (the request counters) is not this node's.
+    hosted: bool = False
     # This process's in-memory rate limits (peering requests, invite guesses).
     rate_limits: RateLimits = field(default_factory=RateLimits, repr=False, compare=False)
 

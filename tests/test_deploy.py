@@ -22,7 +22,10 @@ DEPLOY = ROOT / "deploy"
 VENV = Path(sys.executable).parent.parent
 
 
-@pytest.mark.parametrize("unit", ["spazi.service", "spazi-worker.service"])
+@pytest.mark.parametrize(
+    "unit",
+    ["spazi.service", "spazi-worker.service", "spazi-hub.service", "spazi-hub-worker.service"],
+)
 def test_systemd_units_verify(unit: str, tmp_path: Path) -> None:
     tool = shutil.which("systemd-analyze")
     if tool is None:

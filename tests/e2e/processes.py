@@ -195,3 +195,52 @@ class NodeProcess:
 def run_all(commands: Sequence[Sequence[str]], data_dir: Path) -> None:
     for argv in commands:
         spazi(*argv, data_dir=data_dir)
+
+
+class HubProcess:
+    """``spazi hub run`` in a child process, stopped on :meth:`stop`; :meth:`get` sends a request
+    for one hosted space by its ``Host`` header."""
+
+    def __init__(self, hub_dir: Path, port: int, *extra: str) -> None:
+        self.hub_dir, self.port = hub_dir, port
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = open(hub_dir / "hub-process.log", "ab")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "node.cli", "hub", "run", "--hub", str(hub_dir),
+             "--host", "127.0.0.1", "--port", str(port), *extra],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop(kill=True)
+            raise
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        """Poll until the hub answers (an unknown host's 404 is the hub's own answer)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"hub exited early:\n{self.read_log()}")
+            try:
+                requests.get(self.url + "/", headers={"Host": "probe.invalid"}, timeout=1)
+                return
+            except requests.RequestException:
+                time.sleep(0.05)
+        raise AssertionError(f"hub did not start within {timeout}s:\n{self.read_log()}")
+
+    def get(self, host: str, path: str, session: Any = requests) -> requests.Response:
+        return session.get(self.url + path, headers={"Host": host}, timeout=30)  # type: ignore[no-any-return]
+
+    def read_log(self) -> str:
+        return (self.hub_dir / "hub-process.log").read_text(errors="replace")
+
+    def stop(self, kill: bool = False) -> None:
+        if self.process.poll() is None:
+            if kill:
+                self.process.kill()
+            else:
+                self.process.terminate()
+            self.process.wait(timeout=30)
+        self.log.close()
