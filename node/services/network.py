@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -38,6 +39,11 @@ def node_urls(session: Session, node: Node, origins: Collection[str]) -> dict[st
         peers = session.execute(select(Peer.id, Peer.url).where(Peer.id.in_(rest)))
         urls.update({origin: url for origin, url in peers if url})  # a direct peer wins
     return urls
+
+
+def event_page(base: str, event_id: str) -> str:
+    """The page of event ``event_id`` on the node at ``base`` ("" when its address is unknown)."""
+    return f"{base}/events/{quote(event_id, safe='')}" if base else ""
 
 
 def list_spaces(
