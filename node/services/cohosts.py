@@ -66,16 +66,17 @@ class Invitation:
             "named": self.named,
             "cancelled": self.cancelled,
             "ended": self.ended,
-            **({"reason": self.reason} if self.reason else {}),
+            "reason": self.reason,
         }
 
 
 def _state(word: Any, request: CohostRequest | None) -> str:
-    if word is not None and not word.withdrawn:
-        return CONFIRMED
+    """Our feed's word first (confirmed, withdrawn), then our private decline."""
+    if word is not None:
+        return WITHDRAWN if word.withdrawn else CONFIRMED
     if request is not None and request.declined is not None:
         return DECLINED
-    return WITHDRAWN if word is not None else PENDING
+    return PENDING
 
 
 def invitations(

@@ -116,9 +116,15 @@ def event_rows(
     )
     names = published.spaces(session, {event.origin for event in found})
     urls = node_urls(session, node, names.keys() | {event.origin for event in found})
+    # Only the co-hosts that confirmed (protocol.md §Published state), on every node.
+    cohosts = published.confirmed_cohosts(session, found)
+    cohost_names = published.space_names(session, {c for ids in cohosts.values() for c in ids})
     rows = []
     for event in found:
         view = event_view(event)
+        confirmed = cohosts[(event.origin, event.id)]
+        view["cohosts"] = confirmed
+        view["with"] = ", ".join(cohost_names.get(c, c) for c in confirmed)
         space = names.get(event.origin)
         view["space"] = space.name if space else event.origin
         view["city"] = (space.city or "") if space else ""
