@@ -160,6 +160,19 @@ PRATO = DemoSpace(
     members=("Giulia Rossi", "Marco Bianchi"),
 )
 
+# The joint event of the demo: The Cube hosts it and names its twin Prato Hub as a co-host,
+# which confirms, so it shows on both calendars (ARCHITECTURE.md §Joint events).
+JOINT_EVENT_ID = "crafts-and-code"
+JOINT_EVENT = DemoEvent(
+    "Crafts and code: London × Prato",
+    8,
+    "17:00",
+    "19:00",
+    ("community", "makers"),
+    "An evening of The Cube and Prato Hub together: restorers show their workshop on a live "
+    "link from Prato, coders show what they build for it.",
+)
+
 # More spaces for --nodes: (name, city, country, zone, currency, lat, lon).
 _MORE = [
     ("Combo Firenze", "Firenze", "IT", "Europe/Rome", "EUR", 43_769_600, 11_255_800),

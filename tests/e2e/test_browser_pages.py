@@ -203,6 +203,7 @@ ADMIN_PAGES = (
     "/admin/partners",
     "/admin/reports",
     "/admin/calendars",
+    "/admin/cohosts",
     "/admin/password",
     "/admin/events/new",
 )
