@@ -273,6 +273,8 @@ def test_the_admin_page_confirms_declines_and_withdraws(net: Network) -> None:
         create_user(session, "boss@beta.example", "correct horse battery staple")
     b.app.config["WTF_CSRF_ENABLED"] = True
     client = _login(b)
+    dashboard = client.get("/admin").get_data(as_text=True)
+    assert "1 space asks you to co-host" in dashboard and "/admin/cohosts" in dashboard
     page = client.get("/admin/cohosts").get_data(as_text=True)
     assert TITLE in page and "No requests waiting" not in page
     confirm_path = f"/admin/cohosts/{net['a'].id}/{EVENT}/confirm"
