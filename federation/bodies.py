@@ -115,6 +115,12 @@ EVENT_PUT = Obj(
 
 EVENT_CANCEL = Obj({"id": req(IDENT), "reason": opt(REASON)})
 
+# A co-host's word on another origin's event that names it in ``cohosts`` (protocol.md
+# §cohost.confirm): the event is named by its author's node id and its id there.
+COHOST_CONFIRM = Obj({"origin": req(node_id), "event": req(IDENT)})
+
+COHOST_WITHDRAW = Obj({"origin": req(node_id), "event": req(IDENT), "reason": opt(REASON)})
+
 AGREEMENT_TERMINATE = Obj({"id": req(HEX64), "reason": opt(REASON)})
 
 PASS_REVOKE = Obj({"jti_hashes": req(array(HEX64, 1000, unique=True))})

@@ -9,14 +9,16 @@ cancellations are tombstones: the record stays, flagged, so a calendar can show 
 instead of silently forgetting the event. A removal or cancellation of an id the origin never
 put has no effect (there is nothing to bury).
 
-Across origins two things are decided here and nowhere else:
+Across origins three things are decided here and nowhere else:
 
 - **addresses** (:func:`fold_peer_announce`): a node's own word on its address wins; otherwise
   the first origin to announce an address keeps it. This depends on the order entries arrive,
   so :class:`NetworkState` is folded in arrival order;
 - **agreement standing** (:func:`agreement_standing`): an agreement stands when a party
   published it and both signatures verify, and ends for good once either party terminates it,
-  whichever of the two entries arrived first.
+  whichever of the two entries arrived first;
+- **co-hosts** (:func:`confirmed_cohosts`): a space named in an event's ``cohosts`` co-hosts it
+  only while its own feed confirms that event and has not withdrawn since.
 """
 
 from __future__ import annotations
@@ -68,6 +70,9 @@ class PublishedState:
     # Terminations this origin signed, by agreement id (whether or not the agreement is known).
     terminations: dict[str, Record] = field(default_factory=dict)
     revoked_jti_hashes: set[str] = field(default_factory=set)
+    # This origin's word on co-hosting other origins' events, by (event origin, event id): a
+    # confirmation, or a withdrawal (``gone``, with its reason).
+    cohostings: dict[tuple[str, str], Record] = field(default_factory=dict)
     keys: list[str] = field(default_factory=list)  # new_key of each key.rotate, in order
     peers: list[Mapping[str, str]] = field(default_factory=list)  # the latest peer.announce
 
@@ -132,6 +137,21 @@ def fold_event_cancel(net: NetworkState, entry: FoldedEntry) -> None:
         )
 
 
+def fold_cohost_confirm(net: NetworkState, entry: FoldedEntry) -> None:
+    """``cohost.confirm``: the origin co-hosts that event (whether or not it has arrived)."""
+    key = (entry.body["origin"], entry.body["event"])
+    net.of(entry.origin).cohostings[key] = Record(entry.body, entry.seq, entry.ts)
+
+
+def fold_cohost_withdraw(net: NetworkState, entry: FoldedEntry) -> None:
+    """``cohost.withdraw``: a withdrawal with its reason replaces any confirmation; recorded
+    even when nothing was confirmed, like a termination."""
+    key = (entry.body["origin"], entry.body["event"])
+    net.of(entry.origin).cohostings[key] = Record(
+        entry.body, entry.seq, entry.ts, gone=True, reason=entry.body.get("reason")
+    )
+
+
 def fold_agreement_publish(net: NetworkState, entry: FoldedEntry) -> None:
     """``agreement.publish``: recorded when the origin is a party (anyone else's copy is not
     theirs to publish). A later publication of the same id replaces the record."""
@@ -189,6 +209,23 @@ def fold(
     for entry in entries:
         apply(result, entry, folds)
     return result
+
+
+def confirmed_cohosts(net: NetworkState, origin: str, event_id: str) -> list[str]:
+    """The co-hosts of ``origin``'s event ``event_id`` that confirmed it (protocol.md
+    §Published state): those its latest ``event.put`` names in ``cohosts``, in that order,
+    whose own feeds hold a confirmation of it not withdrawn since. An unknown event has none."""
+    state = net.origins.get(origin)
+    record = state.events.get(event_id) if state is not None else None
+    if record is None:
+        return []
+    found = []
+    for cohost in record.body.get("cohosts", []):
+        cohost_state = net.origins.get(cohost)
+        word = cohost_state.cohostings.get((origin, event_id)) if cohost_state else None
+        if cohost != origin and word is not None and not word.gone:
+            found.append(cohost)
+    return found
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,8 @@ def _v1_entry_types() -> Mapping[str, EntryType]:
         EntryType("resource.remove", bodies.RESOURCE_REMOVE, state.fold_resource_remove),
         EntryType("event.put", bodies.EVENT_PUT, state.fold_event_put, bodies.check_event_times),
         EntryType("event.cancel", bodies.EVENT_CANCEL, state.fold_event_cancel),
+        EntryType("cohost.confirm", bodies.COHOST_CONFIRM, state.fold_cohost_confirm),
+        EntryType("cohost.withdraw", bodies.COHOST_WITHDRAW, state.fold_cohost_withdraw),
         EntryType("agreement.publish", bodies.AGREEMENT_PUBLISH, state.fold_agreement_publish),
         EntryType(
             "agreement.terminate", bodies.AGREEMENT_TERMINATE, state.fold_agreement_terminate

@@ -55,6 +55,7 @@ CORE = Feature(
         "node.http.health",
         "node.http.metrics_endpoint",
         "node.http.api",
+        "node.http.cohost_api",
         "node.http.wellknown",
         "node.web",
     ),

@@ -100,11 +100,43 @@ class Event(Base):
     start_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     end_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     tags: Mapped[str] = mapped_column(Text, default="")  # ",tag1,tag2," for LIKE matching
+    # The node ids the body names in ``cohosts``, as ",id1,id2,": which events name a space.
+    cohosts: Mapped[str] = mapped_column(Text, default="", server_default="")
     body: Mapped[dict] = mapped_column(JSON)
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
     cancel_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
     seq: Mapped[int] = mapped_column(BigInteger)
     ts: Mapped[int] = mapped_column(BigInteger)
+
+
+class CohostConfirmation(Base):
+    """An origin's word on co-hosting another origin's event (``cohost.confirm`` or
+    ``cohost.withdraw``), kept whether or not the event has arrived. Whether the event is
+    co-hosted is read with the event's own ``cohosts`` (``node.published``)."""
+
+    __tablename__ = "cohost_confirmations"
+    __table_args__ = (Index("ix_cohost_confirmations_event", "event_origin", "event_id"),)
+
+    origin: Mapped[str] = mapped_column(DID, ForeignKey("origins.id"), primary_key=True)
+    event_origin: Mapped[str] = mapped_column(DID, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    ts: Mapped[int] = mapped_column(BigInteger)
+
+
+class CohostRequest(Base):
+    """An event of another origin that named this node as a co-host: when it was first seen
+    (the admins were told then, once) and whether our admin declined it. Private: declining
+    publishes nothing unless we had confirmed."""
+
+    __tablename__ = "cohost_requests"
+
+    origin: Mapped[str] = mapped_column(DID, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    declined: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class AgreementPublication(Base):

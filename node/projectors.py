@@ -2,8 +2,8 @@
 ``federation.state`` means (protocol.md §Published state) to the node's tables.
 
 Grouped by the feature that registers them (``node.features``): the listing's types
-(profile, resources, events, agreements, revocations) and the network's (key rotations,
-announced addresses).
+(profile, resources, events and their co-hosts' words, agreements, revocations) and the
+network's (key rotations, announced addresses).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from node.clock import utc_instant
 from node.models import (
     AgreementPublication,
     AgreementTermination,
+    CohostConfirmation,
     Event,
     KeyPeriodRow,
     NodeAddress,
@@ -43,6 +44,7 @@ drop_events = _dropper(Event)
 drop_publications = _dropper(AgreementPublication)
 drop_terminations = _dropper(AgreementTermination)
 drop_revocations = _dropper(Revocation)
+drop_cohostings = _dropper(CohostConfirmation)
 drop_key_periods = _dropper(KeyPeriodRow)
 
 
@@ -81,6 +83,7 @@ def event_put(page: Page, entry: Entry) -> None:
         "start_utc": utc_instant(body["start"], body["timezone"]),
         "end_utc": utc_instant(body["end"], body["timezone"]),
         "tags": "," + ",".join(t.lower() for t in body.get("tags", [])) + ",",
+        "cohosts": "," + ",".join(body["cohosts"]) + "," if body.get("cohosts") else "",
         "cancelled": False,
         "cancel_reason": None,
         "seq": entry.seq,
@@ -96,6 +99,32 @@ def event_cancel(page: Page, entry: Entry) -> None:
         page.assign(
             row, cancelled=True, cancel_reason=entry.body.get("reason"), seq=entry.seq, ts=entry.ts
         )
+
+
+def _cohosting(page: Page, entry: Entry, withdrawn: bool) -> None:
+    key = {
+        "origin": entry.origin,
+        "event_origin": entry.body["origin"],
+        "event_id": entry.body["event"],
+    }
+    values = {
+        "withdrawn": withdrawn,
+        "reason": entry.body.get("reason") if withdrawn else None,
+        "seq": entry.seq,
+        "ts": entry.ts,
+    }
+    page.upsert(CohostConfirmation, key, values)
+
+
+def cohost_confirm(page: Page, entry: Entry) -> None:
+    """``cohost.confirm``: the origin's word on that event becomes a confirmation."""
+    _cohosting(page, entry, withdrawn=False)
+
+
+def cohost_withdraw(page: Page, entry: Entry) -> None:
+    """``cohost.withdraw``: the origin's word on that event becomes a withdrawal (kept even
+    when nothing was confirmed, as the fold keeps it)."""
+    _cohosting(page, entry, withdrawn=True)
 
 
 def agreement_publish(page: Page, entry: Entry) -> None:
@@ -166,6 +195,8 @@ LISTING_PROJECTORS = (
     Projector("resource.remove", resource_remove, drop_resources, keyed_rows=Resource),
     Projector("event.put", event_put, drop_events, keyed_rows=Event),
     Projector("event.cancel", event_cancel, drop_events, keyed_rows=Event),
+    Projector("cohost.confirm", cohost_confirm, drop_cohostings),
+    Projector("cohost.withdraw", cohost_withdraw, drop_cohostings),
     # Agreements and revocations stay with the listing until twinning is a feature of its own.
     Projector("agreement.publish", agreement_publish, drop_publications),
     Projector("agreement.terminate", agreement_terminate, drop_terminations),

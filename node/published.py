@@ -1,8 +1,9 @@
 """Reading published state: the one reader of the tables the projectors write.
 
-Pages, the JSON API, the CLI and the network views read spaces, resources, events,
-agreements, revocations and addresses through these functions, never the tables directly, so
-what they show is what ``federation.state`` means by a feed (ARCHITECTURE.md §Invariants).
+Pages, the JSON API, the CLI and the network views read spaces, resources, events (and who
+co-hosts them), agreements, revocations and addresses through these functions, never the
+tables directly, so what they show is what ``federation.state`` means by a feed
+(ARCHITECTURE.md §Invariants).
 :func:`network_state` reads the whole cache back in the fold's own shape, which is how a
 property test holds the two equal.
 """
@@ -13,7 +14,7 @@ from collections.abc import Collection, Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import CompoundSelect, func, select, tuple_, union
+from sqlalchemy import ColumnElement, CompoundSelect, and_, func, or_, select, tuple_, union
 from sqlalchemy.orm import Session
 
 from federation.agreements import is_valid
@@ -27,6 +28,7 @@ from node.models import (
     AgreementPublication,
     AgreementTermination,
     Block,
+    CohostConfirmation,
     Event,
     FeedEntry,
     KeyPeriodRow,
@@ -74,10 +76,12 @@ def events_between(
     before: datetime | None = None,
     tag: str | None = None,
     limit: int = 200,
+    cohosted: bool = False,
 ) -> list[Event]:
     """Events of ``origin`` still running at ``after`` and starting before ``before``, soonest
-    first; cancelled ones included (pages mark them). Both bounds are aware UTC datetimes."""
-    query = select(Event).where(Event.origin == origin, Event.end_utc > after)
+    first; cancelled ones included (pages mark them). Both bounds are aware UTC datetimes.
+    With ``cohosted``, also the events ``origin`` co-hosts (:func:`hosted_by`)."""
+    query = select(Event).where(_of(origin, cohosted), Event.end_utc > after)
     if before is not None:
         query = query.where(Event.start_utc < before)
     if tag:
@@ -86,16 +90,100 @@ def events_between(
     return list(session.scalars(query.order_by(Event.start_utc, Event.id).limit(limit)))
 
 
-def recently_changed_events(session: Session, origin: str | None, limit: int = 50) -> list[Event]:
+def recently_changed_events(
+    session: Session, origin: str | None, limit: int = 50, cohosted: bool = False
+) -> list[Event]:
     """Events of ``origin`` by their last published change, newest first (for the Atom feeds);
-    with ``origin`` None, of every origin the network views show (not :func:`hidden_origins`)."""
+    with ``origin`` None, of every origin the network views show (not :func:`hidden_origins`).
+    With ``cohosted``, also the events ``origin`` co-hosts (:func:`hosted_by`)."""
     query = select(Event)
     if origin is not None:
-        query = query.where(Event.origin == origin)
+        query = query.where(_of(origin, cohosted))
     else:
         query = query.where(Event.origin.not_in(_hidden_ids()))
     query = query.order_by(Event.ts.desc(), Event.origin, Event.seq.desc()).limit(limit)
     return list(session.scalars(query))
+
+
+# ---- co-hosting ----------------------------------------------------------------------------
+
+
+def _names(node_id: str) -> str:
+    """The ``Event.cohosts`` pattern of an event that names ``node_id``."""
+    return "," + node_id + ","
+
+
+def hosted_by(host: str) -> ColumnElement[bool]:
+    """Events shown as ``host``'s (protocol.md §Published state, co-hosts): its own, and the
+    events of other origins the network views show that name ``host`` in ``cohosts`` while
+    ``host``'s feed confirms them and has not withdrawn. The one place this rule is written
+    for queries; pages, calendars and feeds ask for it through ``cohosted=True``."""
+    confirmed = select(CohostConfirmation.event_origin, CohostConfirmation.event_id).where(
+        CohostConfirmation.origin == host, CohostConfirmation.withdrawn.is_(False)
+    )
+    return or_(
+        Event.origin == host,
+        and_(
+            tuple_(Event.origin, Event.id).in_(confirmed),
+            Event.cohosts.contains(_names(host), autoescape=True),
+            Event.origin.not_in(_hidden_ids()),
+        ),
+    )
+
+
+def _of(origin: str, cohosted: bool) -> ColumnElement[bool]:
+    return hosted_by(origin) if cohosted else Event.origin == origin
+
+
+def confirmed_cohosts(session: Session, rows: Iterable[Event]) -> dict[tuple[str, str], list[str]]:
+    """The co-hosts of each event that confirmed it (``federation.state.confirmed_cohosts``),
+    by (origin, id), in the order the event names them; every row has a list, maybe empty."""
+    rows = list(rows)
+    named = {(row.origin, row.id): list(row.body.get("cohosts", [])) for row in rows}
+    wanted = {key for key, cohosts in named.items() if cohosts}
+    words: set[tuple[str, str, str]] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = sorted(wanted)[start : start + 500]
+        query = select(
+            CohostConfirmation.event_origin,
+            CohostConfirmation.event_id,
+            CohostConfirmation.origin,
+        ).where(
+            tuple_(CohostConfirmation.event_origin, CohostConfirmation.event_id).in_(chunk),
+            CohostConfirmation.withdrawn.is_(False),
+        )
+        words.update((a, b, c) for a, b, c in session.execute(query))
+    return {
+        key: [c for c in cohosts if c != key[0] and (key[0], key[1], c) in words]
+        for key, cohosts in named.items()
+    }
+
+
+def cohosting(
+    session: Session, cohost: str, origin: str, event_id: str
+) -> CohostConfirmation | None:
+    """``cohost``'s latest word (confirmation or withdrawal) on ``origin``'s event, or None."""
+    return session.get(CohostConfirmation, (cohost, origin, event_id))
+
+
+def cohostings(session: Session, cohost: str) -> list[CohostConfirmation]:
+    """Every word ``cohost``'s feed holds on co-hosting, by event origin and id."""
+    query = select(CohostConfirmation).where(CohostConfirmation.origin == cohost)
+    order = (CohostConfirmation.event_origin, CohostConfirmation.event_id)
+    return list(session.scalars(query.order_by(*order)))
+
+
+def events_naming(session: Session, cohost: str, after: datetime | None = None) -> list[Event]:
+    """Events of origins the network views show (not ``cohost`` itself) that name ``cohost``
+    in ``cohosts``, soonest first; with ``after``, only those still running then."""
+    query = select(Event).where(
+        Event.cohosts.contains(_names(cohost), autoescape=True),
+        Event.origin != cohost,
+        Event.origin.not_in(_hidden_ids()),
+    )
+    if after is not None:
+        query = query.where(Event.end_utc > after)
+    return list(session.scalars(query.order_by(Event.start_utc, Event.origin, Event.id)))
 
 
 def space_names(session: Session, origins: Iterable[str]) -> dict[str, str]:
@@ -412,6 +500,13 @@ def network_state(session: Session, origins: Collection[str] | None = None) -> N
         net.of(pub.origin).agreements[pub.id] = Record(pub.document, pub.seq, pub.ts)
     for end in session.scalars(only(select(AgreementTermination), AgreementTermination.origin)):
         net.of(end.origin).terminations[end.id] = _termination(end)
+    for word in session.scalars(only(select(CohostConfirmation), CohostConfirmation.origin)):
+        body: dict[str, Any] = {"origin": word.event_origin, "event": word.event_id}
+        if word.reason is not None:
+            body["reason"] = word.reason
+        net.of(word.origin).cohostings[(word.event_origin, word.event_id)] = Record(
+            body, word.seq, word.ts, word.withdrawn, word.reason
+        )
     for rev in session.scalars(only(select(Revocation), Revocation.origin)):
         net.of(rev.origin).revoked_jti_hashes.add(rev.jti_hash)
     periods = only(select(KeyPeriodRow), KeyPeriodRow.origin).order_by(

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from federation.errors import ProtocolError
 from node.calendar_import.cli import register_event_commands
+from node.cli.cohost_cmds import register_cohost_commands
 from node.cli.lazy import lazy_module
 from node.cli.output import CliError, Progress, echo, emit_json, option, table, verbatim
 
@@ -459,6 +460,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("event_id")
     p.add_argument("--reason")
     register_event_commands(command, ep)  # import-ics, calendars (node/calendar_import/)
+    register_cohost_commands(command, ep)  # cohost-requests, -confirm, -decline
 
     mp = sub.add_parser("member", help="the space's members (private)").add_subparsers(
         dest="sub", required=True

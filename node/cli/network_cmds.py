@@ -299,7 +299,7 @@ def cmd_network_events(args: argparse.Namespace, node: Node) -> int:
     if args.json:
         emit_json(rows)
     else:
-        table(rows, ["start", "title", "space", "city", "status"])
+        table(rows, ["start", "title", "space", "with", "city", "status"])
     return 0
 
 

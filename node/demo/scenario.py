@@ -3,9 +3,11 @@
 :func:`play` runs the steps real spaces would take, through the same use cases as ``spazi``:
 WeCreate NYC twins with The Cube and The Cube with Prato Hub (a proposal travels through the
 proposer's outbox to the partner's inbox, the partner accepts, both publish), a member of NYC
-gets a guest pass for The Cube and is checked in at its front desk. It returns the tour: a label
-and a URL per page worth opening, which ``spazi demo`` prints. A second run (``--keep``) finds
-the agreements in force and only issues a fresh pass and personal link.
+gets a guest pass for The Cube and is checked in at its front desk, and The Cube publishes an
+event co-hosted by Prato Hub, which confirms it, so it shows on both calendars. It returns the
+tour: a label and a URL per page worth opening, which ``spazi demo`` prints. A second run
+(``--keep``) finds the agreements in force and the joint event confirmed, and only issues a
+fresh pass and personal link.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from node.demo.network import SYNC_TIMEOUT_S, DemoError, DemoNetwork, DemoNode, Progress, opened
-from node.demo.spaces import PRATO
+from node.demo.spaces import JOINT_EVENT, JOINT_EVENT_ID, PRATO
 
 # What twinned demo spaces give each other's members.
 DAYS_PER_MEMBER = 2
@@ -115,12 +117,65 @@ def visit(home: DemoNode, host: DemoNode, progress: Progress) -> tuple[str, str]
     return name, link
 
 
+def _cohosted(demo_node: DemoNode, author_id: str, cohost_id: str) -> bool:
+    """Whether ``demo_node`` holds the joint event with ``cohost_id`` among its co-hosts."""
+    from node import published
+
+    with opened(Path(demo_node.data_dir)) as node, node.db.read() as session:
+        row = published.event(session, author_id, JOINT_EVENT_ID)
+        if row is None:
+            return False
+        return cohost_id in published.confirmed_cohosts(session, [row])[(author_id, row.id)]
+
+
+def _has_event(demo_node: DemoNode, author_id: str) -> bool:
+    from node import published
+
+    with opened(Path(demo_node.data_dir)) as node, node.db.read() as session:
+        return published.event(session, author_id, JOINT_EVENT_ID) is not None
+
+
+def joint_event(author: DemoNode, cohost: DemoNode, progress: Progress) -> None:
+    """``author`` publishes an event naming ``cohost`` as a co-host and ``cohost`` confirms it,
+    as their admins would with ``spazi event add --cohost`` and ``spazi event cohost-confirm``
+    (skipped when done)."""
+    from node.services import cohosts, events
+
+    author_id, cohost_id = _node_id(author), _node_id(cohost)
+    if _cohosted(author, author_id, cohost_id):
+        return
+    if not _has_event(author, author_id):
+        progress(f"{author.name} announces an event co-hosted by {cohost.name}")
+        day = date.today() + timedelta(days=JOINT_EVENT.days_ahead)
+        with opened(Path(author.data_dir)) as node, node.db.write() as session:
+            body = {
+                "id": JOINT_EVENT_ID,
+                "title": JOINT_EVENT.title,
+                "description": JOINT_EVENT.description,
+                "start": f"{day}T{JOINT_EVENT.starts}",
+                "end": f"{day}T{JOINT_EVENT.ends}",
+                "tags": list(JOINT_EVENT.tags),
+                "cohosts": [cohost_id],
+            }
+            events.add_event(session, node, body)
+    _wait(f"the joint event to reach {cohost.name}", lambda: _has_event(cohost, author_id))
+    if not _cohosted(cohost, author_id, cohost_id):
+        progress(f"{cohost.name} confirms it: it shows on both calendars")
+        with opened(Path(cohost.data_dir)) as node, node.db.write() as session:
+            cohosts.confirm(session, node, author_id, JOINT_EVENT_ID)
+    _wait(
+        f"{author.name} to learn {cohost.name}'s confirmation",
+        lambda: _cohosted(author, author_id, cohost_id),
+    )
+
+
 def play(network: DemoNetwork, progress: Progress) -> dict[str, str]:
     """Run the scenario on the started, connected network; the tour of pages to open."""
     nyc, cube, prato = network.nodes[:3]
     twin(nyc, cube, progress)
     twin(cube, prato, progress)
     name, link = visit(nyc, cube, progress)
+    joint_event(cube, prato, progress)
     _wait(
         "every space to learn who twins with whom",
         lambda: all(_twins(n) >= 2 for n in network.nodes),
@@ -134,4 +189,5 @@ def play(network: DemoNetwork, progress: Progress) -> dict[str, str]:
         f"partners of {nyc.name} (admin)": f"{nyc.url}/admin/partners",
         f"front desk of {cube.name} (admin)": f"{cube.url}/admin/desk",
         f"guest passes of {name}, a member of {nyc.name}": f"{nyc.url}{link}",
+        f"{prato.name}'s events, with one it co-hosts with {cube.name}": f"{prato.url}/events",
     }

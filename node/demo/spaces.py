@@ -166,6 +166,19 @@ PRATO = DemoSpace(
     members=("Giulia Rossi", "Marco Bianchi"),
 )
 
+# The joint event of the demo: The Cube hosts it and names its twin Prato Hub as a co-host,
+# which confirms, so it shows on both calendars (ARCHITECTURE.md §Joint events).
+JOINT_EVENT_ID = "crafts-and-code"
+JOINT_EVENT = DemoEvent(
+    "Crafts and code: London × Prato",
+    8,
+    "17:00",
+    "19:00",
+    ("community", "makers"),
+    "An evening of The Cube and Prato Hub together: restorers show their workshop on a live "
+    "link from Prato, coders show what they build for it.",
+)
+
 # More spaces for --nodes: (name, city, district, country, zone, currency, lat, lon).
 _MORE = [
     (

@@ -131,6 +131,24 @@ RESPONSES: dict[str, dict[str, Any]] = {
         },
     ),
     "PassList": _list("passes", "PassView"),
+    "CohostView": _object(
+        {
+            "origin": _STRING,
+            "event": _STRING,
+            "title": _STRING,
+            "start": _STRING,
+            "end": _STRING,
+            "timezone": _STRING,
+            "space": _STRING,
+            "page_url": _STRING,
+            "state": {"type": "string", "enum": ["pending", "confirmed", "declined", "withdrawn"]},
+            "named": _BOOL,
+            "cancelled": _BOOL,
+            "ended": _BOOL,
+            "reason": _TEXT,
+        },
+    ),
+    "CohostList": _list("cohosts", "CohostView"),
     "CheckinList": _object(
         {
             "checkins": {

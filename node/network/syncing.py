@@ -46,6 +46,7 @@ from node.models import Block, ForkProof, Origin, Peer
 from node.network.outbox import queue_heads_changed
 from node.network.transport import peer_client
 from node.runtime import Node
+from node.services import cohosts
 
 _rng = random.SystemRandom()
 log = logging.getLogger("spazi.sync")
@@ -100,6 +101,8 @@ class NodeSyncStore:
             feedstore.store_verified(
                 session, origin, entries, None, relayed_by=self.relayed_by, now=self.node.now()
             )
+            # Events naming us as a co-host become requests, the admins told once each.
+            cohosts.note_requests(session, self.node, list(entries))
 
     def record_fork(self, proof: Mapping[str, Any]) -> None:
         with self.node.db.write() as session:

@@ -7,6 +7,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,6 +40,11 @@ def node_urls(session: Session, node: Node, origins: Collection[str]) -> dict[st
         peers = session.execute(select(Peer.id, Peer.url).where(Peer.id.in_(rest)))
         urls.update({origin: url for origin, url in peers if url})  # a direct peer wins
     return urls
+
+
+def event_page(base: str, event_id: str) -> str:
+    """The page of event ``event_id`` on the node at ``base`` ("" when its address is unknown)."""
+    return f"{base}/events/{quote(event_id, safe='')}" if base else ""
 
 
 def list_spaces(
@@ -125,9 +131,15 @@ def event_rows(
     )
     names = published.spaces(session, {event.origin for event in found})
     urls = node_urls(session, node, names.keys() | {event.origin for event in found})
+    # Only the co-hosts that confirmed (protocol.md §Published state), on every node.
+    cohosts = published.confirmed_cohosts(session, found)
+    cohost_names = published.space_names(session, {c for ids in cohosts.values() for c in ids})
     rows = []
     for event in found:
         view = event_view(event)
+        confirmed = cohosts[(event.origin, event.id)]
+        view["cohosts"] = confirmed
+        view["with"] = ", ".join(cohost_names.get(c, c) for c in confirmed)
         space = names.get(event.origin)
         view["space"] = space.name if space else event.origin
         view["city"] = (space.city or "") if space else ""

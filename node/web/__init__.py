@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Flask
 
 from node.web import (
+    admin_cohosts,
     admin_members,
     admin_network,
     admin_pages,
@@ -46,4 +47,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin_members.bp)
     app.register_blueprint(admin_tokens.bp)
     app.register_blueprint(admin_users.bp)
+    app.register_blueprint(admin_cohosts.bp)
     error_pages.init_app(app)

@@ -39,7 +39,7 @@ from node.feedcheck import alerts
 from node.feedstore import head
 from node.http.context import node
 from node.schemas import EventSchema, ProfileSchema, ResourceSchema
-from node.services import admin_auth, events, known_spaces, resources, space
+from node.services import admin_auth, cohosts, events, known_spaces, resources, space
 from node.services.publishing import drop_none
 from node.services.validation import load
 from node.web import forms
@@ -311,8 +311,10 @@ def dashboard() -> tuple[str, int]:
             {"id": e.id, "body": e.body, "cancelled": e.cancelled, "seq": e.seq} for e in event_rows
         ]
         feed_head = head(db_session, current.node_id)
+        requests = cohosts.invitations(db_session, current, state=cohosts.PENDING)
     return admin_page(
         "admin/dashboard.html",
+        cohost_requests=len(requests),
         profile=profile,
         resources=resource_bodies,
         events=event_items,

@@ -145,13 +145,19 @@ def feed_response(data: bytes) -> BaseResponse:
 
 @bp.get("/feed.atom")
 def feed() -> BaseResponse:
-    """The space's most recently changed events, newest change first."""
+    """The space's most recently changed events and those it co-hosts, newest change
+    first."""
     current = node()
     with current.db.read() as session:
         profile = space.get_profile(session, current.node_id)
         row = published.space(session, current.node_id)
         updated = row.ts if row is not None else 0
-        rows = published.recently_changed_events(session, current.node_id, MAX_ENTRIES)
+        rows = published.recently_changed_events(
+            session, current.node_id, MAX_ENTRIES, cohosted=True
+        )
+        others = {r.origin for r in rows if r.origin != current.node_id}
+        names = published.space_names(session, others)
+        urls = network.node_urls(session, current, others)
     head = FeedHead(
         id=feed_id(current.node_id),
         title=f"{profile['name']}: events",
@@ -161,7 +167,14 @@ def feed() -> BaseResponse:
         author=profile["name"],
         author_url=absolute_url("pages.home"),
     )
-    data = build_feed(head, updated, rows, lambda r: absolute_url("pages.event", event_id=r.id))
+
+    def link(row: Event) -> str:
+        if row.origin == current.node_id:
+            return absolute_url("pages.event", event_id=row.id)
+        return network.event_page(urls.get(row.origin, ""), row.id)
+
+    # An event we co-host keeps its author's entry id and names its author's space.
+    data = build_feed(head, updated, rows, link, lambda r: names.get(r.origin))
     return feed_response(data)
 
 

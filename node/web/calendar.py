@@ -15,13 +15,15 @@ from typing import Any
 from flask import Blueprint, Response, request
 from icalendar import Calendar, vCalAddress, vText
 from icalendar import Event as VEvent
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 from federation.keys import fingerprint
 from node import published
 from node.http.context import node
 from node.models import Event
-from node.services import events, space
+from node.runtime import Node
+from node.services import events, network, space
 from node.version import __version__
 from node.web.formatting import event_instant
 from node.web.rendering import absolute_url
@@ -117,6 +119,27 @@ def build_calendar(node_id: str, profile: dict[str, Any], rows: Iterable[Event])
     return calendar_document(f"{profile['name']}: events", str(profile["timezone"]), items)
 
 
+def hosted_items(
+    session: Session, current: Node, profile: dict[str, Any], rows: Iterable[Event]
+) -> list[tuple[Event, Mapping[str, Any], str]]:
+    """The space's events with ``published.events_between(..., cohosted=True)``: ours at our
+    place and page; the ones we co-host at their author's place, linking to its node's page,
+    with the UID its own calendar gives them (so a subscriber of both sees each once)."""
+    rows = list(rows)
+    others = {row.origin for row in rows if row.origin != current.node_id}
+    profiles = published.spaces(session, others)
+    urls = network.node_urls(session, current, others)
+    items: list[tuple[Event, Mapping[str, Any], str]] = []
+    for row in rows:
+        if row.origin == current.node_id:
+            items.append((row, profile, absolute_url("pages.event", event_id=row.id)))
+            continue
+        stored = profiles.get(row.origin)
+        page = network.event_page(urls.get(row.origin, ""), row.id)
+        items.append((row, dict(stored.profile) if stored is not None else {}, page))
+    return items
+
+
 def ics_response(cal: Calendar, filename: str | None = None) -> BaseResponse:
     response = Response(cal.to_ical(), mimetype=ICS_MIMETYPE)
     response.headers["Content-Type"] = f"{ICS_MIMETYPE}; charset=utf-8"
@@ -128,13 +151,17 @@ def ics_response(cal: Calendar, filename: str | None = None) -> BaseResponse:
 
 @bp.get("/events.ics")
 def events_ics() -> BaseResponse:
-    """Every event of the space from the recent past on, cancelled ones marked CANCELLED."""
+    """Every event of the space from the recent past on, cancelled ones marked CANCELLED, with
+    the events it co-hosts (protocol.md §Published state)."""
     current = node()
     since = datetime.fromtimestamp(current.now_ms() / 1000, UTC) - timedelta(days=PAST_DAYS)
     with current.db.read() as session:
         profile = space.get_profile(session, current.node_id)
-        rows = published.events_between(session, current.node_id, since, limit=MAX_EVENTS)
-        cal = build_calendar(current.node_id, profile, rows)
+        rows = published.events_between(
+            session, current.node_id, since, limit=MAX_EVENTS, cohosted=True
+        )
+        items = hosted_items(session, current, profile, rows)
+        cal = calendar_document(f"{profile['name']}: events", str(profile["timezone"]), items)
     return ics_response(cal)
 
 

@@ -241,6 +241,7 @@ class NetworkEvent:
     is_self: bool
     published_ago: str
     synced_ago: str
+    cohosts: str = ""  # the spaces that confirmed co-hosting it, by name
 
 
 def parse_event_filters(args: Mapping[str, str]) -> tuple[dict[str, str], dict[str, Any]]:
@@ -298,6 +299,7 @@ def _event_card(view: Mapping[str, Any], synced: Mapping[str, str], now: datetim
         is_self=origin == node().node_id,
         published_ago=ago(view["published"], now),
         synced_ago=ago(synced.get(origin), now) if origin in synced else "",
+        cohosts=view.get("with", ""),
     )
 
 

@@ -6,13 +6,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint, request, url_for
+from sqlalchemy.orm import Session
 
 from node import published
 from node.errors import InvalidInput
 from node.http.context import node
 from node.models import Event
-from node.services import events, resources, space
+from node.runtime import Node
+from node.services import events, network, resources, space
 from node.web import formatting, jsonld, sharing
 from node.web.rendering import absolute_url, render
 
@@ -37,9 +39,12 @@ class EventCard:
     tags: list[str]
     ended: bool
     body: dict[str, Any]
+    # Where its page is: ours, or its author's node for an event we co-host ("" when unknown).
+    page_url: str = ""
+    host: str = ""  # the author's space, for an event we co-host; "" for our own
 
 
-def _card(row: Event, now: datetime) -> EventCard:
+def _card(row: Event, now: datetime, page_url: str = "", host: str = "") -> EventCard:
     body = row.body
     tz = body["timezone"]
     end_iso = formatting.iso_with_offset(body["end"], tz)
@@ -55,7 +60,27 @@ def _card(row: Event, now: datetime) -> EventCard:
         tags=list(body.get("tags", [])),
         ended=datetime.fromisoformat(end_iso) <= now,
         body=body,
+        page_url=page_url or url_for("pages.event", event_id=row.id),
+        host=host,
     )
+
+
+def hosted_cards(
+    session: Session, current: Node, rows: list[Event], now: datetime
+) -> list[EventCard]:
+    """Cards of the space's events as ``published.events_between(..., cohosted=True)`` gives
+    them: ours link to our pages, the ones we co-host to their author's node, naming it."""
+    others = {row.origin for row in rows if row.origin != current.node_id}
+    names = published.space_names(session, others)
+    urls = network.node_urls(session, current, others)
+    cards = []
+    for row in rows:
+        if row.origin == current.node_id:
+            cards.append(_card(row, now))
+            continue
+        page = network.event_page(urls.get(row.origin, ""), row.id)
+        cards.append(_card(row, now, page, names.get(row.origin) or "another space"))
+    return cards
 
 
 def _now() -> datetime:
@@ -94,15 +119,17 @@ def home() -> tuple[str, int]:
     with current.db.read() as session:
         profile = space.get_profile(session, current.node_id)
         rows = resources.list_resources(session, current.node_id)
-        upcoming = published.events_between(session, current.node_id, now, limit=HOME_EVENTS)
+        upcoming = published.events_between(
+            session, current.node_id, now, limit=HOME_EVENTS, cohosted=True
+        )
         resource_bodies = [r.body for r in rows]
-        cards = [_card(e, now) for e in upcoming]
+        cards = hosted_cards(session, current, upcoming, now)
     today = formatting.local_today(profile["timezone"], current.now_ms())
     hours = profile.get("opening_hours") or []
     doc = jsonld.graph(
         [
             jsonld.place(profile, current.url, with_context=False),
-            *(_event_jsonld(c, profile, with_context=False) for c in cards),
+            *(_event_jsonld(c, profile, with_context=False) for c in cards if not c.host),
         ]
     )
     return render(
@@ -142,9 +169,11 @@ def event_list() -> tuple[str, int]:
                 formatting.local_day_end(end, tz) if end else None,
                 tag=filters.get("tag"),
                 limit=LIST_EVENTS,
+                cohosted=True,
             )
-            cards = [_card(e, now) for e in rows]
-    doc = jsonld.graph([_event_jsonld(c, profile, with_context=False) for c in cards])
+            cards = hosted_cards(session, current, rows, now)
+    # The events we co-host are described by their author's pages, where they take place.
+    doc = jsonld.graph([_event_jsonld(c, profile, with_context=False) for c in cards if not c.host])
     return render(
         "events.html",
         status=400 if error else 200,
@@ -164,15 +193,18 @@ def event(event_id: str) -> tuple[str, int]:
     current, now = node(), _now()
     with current.db.read() as session:
         profile = space.get_profile(session, current.node_id)
-        card = _card(events.get_event(session, current.node_id, event_id), now)
+        row = events.get_event(session, current.node_id, event_id)
+        card = _card(row, now)
         cohosts = card.body.get("cohosts", [])
         names = published.space_names(session, cohosts)
+        # Our own page: every space we named, the ones yet to confirm marked as such.
+        confirmed = set(published.confirmed_cohosts(session, [row])[(row.origin, row.id)])
     return render(
         "event.html",
         profile=profile,
         event=card,
         price=formatting.format_money(card.body.get("price_minor"), card.body.get("currency")),
-        cohosts=[(c, names.get(c)) for c in cohosts],
+        cohosts=[(c, names.get(c), c in confirmed) for c in cohosts],
         jsonld=jsonld.script_tag(_event_jsonld(card, profile)),
         canonical=absolute_url("pages.event", event_id=event_id),
         preview=sharing.event_preview(

@@ -206,6 +206,7 @@ ADMIN_PAGES = (
     "/book",
     "/admin/reports",
     "/admin/calendars",
+    "/admin/cohosts",
     "/admin/password",
     "/admin/events/new",
 )

@@ -127,6 +127,12 @@ def test_the_demo_serves_what_it_prints_and_stops_everything_on_ctrl_c(tmp_path:
         assert "Aperitivo dei mestieri" in widget and "Founders breakfast" not in widget
         # The twinning it set up: NYC ⇄ The Cube ⇄ Prato, a pass checked in at The Cube.
         assert "The Cube ⇄ WeCreate NYC" in network and "Prato Hub ⇄ The Cube" in network
+        # The joint event: The Cube's, co-hosted by Prato Hub, on both calendars.
+        prato_events = tour["Prato Hub's events, with one it co-hosts with The Cube"]
+        assert "Crafts and code" in requests.get(prato_events, timeout=10).text
+        prato_ics = requests.get(prato_events.removesuffix("/events") + "/events.ics", timeout=10)
+        assert "Crafts and code" in prato_ics.text
+        assert "Crafts and code" in requests.get(rows["The Cube"]["home"], timeout=10).text
         member = next(label for label in tour if label.startswith("guest passes of "))
         pass_page = requests.get(tour[member], timeout=10)
         assert pass_page.status_code == 200 and "The Cube" in pass_page.text

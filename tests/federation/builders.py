@@ -94,6 +94,8 @@ def example_bodies() -> dict[str, dict[str, Any]]:
         "resource.remove": {"id": "desk-1"},
         "event.put": event_body(1),
         "event.cancel": {"id": "ev-1", "reason": "The speaker is ill."},
+        "cohost.confirm": {"origin": A, "event": "ev-1"},
+        "cohost.withdraw": {"origin": A, "event": "ev-1", "reason": "Our room is taken."},
         "agreement.publish": {"agreement": agreement_doc()},
         "agreement.terminate": {"id": "ab" * 32, "reason": "Space closing."},
         "pass.revoke": {"jti_hashes": ["cd" * 32, "ef" * 32]},

@@ -36,6 +36,7 @@ MINIMAL = {
         "timezone": "UTC",
     },
     "event.cancel": {"id": "e"},
+    "cohost.withdraw": {"origin": A, "event": "e"},
     "agreement.terminate": {"id": "0" * 64},
     "pass.revoke": {"jti_hashes": []},
     "peer.announce": {"peers": []},
@@ -69,6 +70,8 @@ REQUIRED = {
     "resource.remove": ["id"],
     "event.put": ["id", "title", "start", "end", "timezone"],
     "event.cancel": ["id"],
+    "cohost.confirm": ["origin", "event"],
+    "cohost.withdraw": ["origin", "event"],
     "agreement.publish": ["agreement"],
     "agreement.terminate": ["id"],
     "pass.revoke": ["jti_hashes"],
@@ -184,6 +187,15 @@ REFUSALS: list[tuple[str, Change, str]] = [
     ("event.put", _set("title", None), "title must be a string"),
     # event.cancel
     ("event.cancel", _set("reason", "x" * 501), "reason must be 0..500"),
+    # cohost.confirm, cohost.withdraw
+    ("cohost.confirm", _set("origin", KEY_A2.kid), "origin must be an Ed25519 did:key"),
+    ("cohost.confirm", _set("origin", "https://a.example"), "origin must be an Ed25519 did:key"),
+    ("cohost.confirm", _set("event", "-ev"), "event has the wrong format"),
+    ("cohost.confirm", _set("event", "e" * 65), "event must be 1..64 characters"),
+    ("cohost.confirm", _set("reason", "late"), "unknown field(s) ['reason']"),
+    ("cohost.withdraw", _set("reason", "x" * 501), "reason must be 0..500"),
+    ("cohost.withdraw", _set("reason", "a\rb"), "reason"),
+    ("cohost.withdraw", _set("event", 7), "event must be a string"),
     # agreement.publish
     ("agreement.publish", _set("agreement.sigs", {}), "one signature per party"),
     ("agreement.publish", _set("agreement.valid_until", "2025-12-31"), "valid_from must be"),

@@ -8,7 +8,13 @@ from typing import Any
 from federation.agreements import agreement_id, is_valid
 from federation.entries import Entry, build_entry
 from federation.keys import NodeKey
-from federation.state import Address, NetworkState, PublishedState, agreement_standing
+from federation.state import (
+    Address,
+    NetworkState,
+    PublishedState,
+    agreement_standing,
+    confirmed_cohosts,
+)
 from federation.version import V1
 from tests.federation.builders import (
     KEY_A,
@@ -221,3 +227,62 @@ def test_fold_continues_an_existing_state() -> None:
     same = V1.fold(feed.entries[1:], partial_state)
     assert same is partial_state
     assert same == whole
+
+
+def _cohosted(key: tuple[str, str]) -> dict[str, Any]:
+    return {"origin": key[0], "event": key[1]}
+
+
+def test_a_confirmation_is_kept_and_a_withdrawal_replaces_it_with_its_reason() -> None:
+    b = Feed(KEY_B)
+    b.add("cohost.confirm", _cohosted((A, "ev-1")))
+    b.add("cohost.confirm", _cohosted((A, "ev-2")))
+    b.add("cohost.withdraw", {**_cohosted((A, "ev-1")), "reason": "Room taken."})
+    b.add("cohost.withdraw", _cohosted((C, "never-confirmed")))
+    state = V1.fold(b.entries).of(B)
+    assert set(state.cohostings) == {(A, "ev-1"), (A, "ev-2"), (C, "never-confirmed")}
+    assert state.cohostings[(A, "ev-1")].gone and state.cohostings[(A, "ev-1")].seq == 3
+    assert state.cohostings[(A, "ev-1")].reason == "Room taken."
+    assert not state.cohostings[(A, "ev-2")].gone
+    assert state.cohostings[(C, "never-confirmed")].gone
+    b.add("cohost.confirm", _cohosted((A, "ev-1")))  # confirming again after a withdrawal
+    assert not V1.fold(b.entries).of(B).cohostings[(A, "ev-1")].gone
+
+
+def test_an_event_is_co_hosted_only_by_named_spaces_that_confirmed_it() -> None:
+    a, b, c = Feed(KEY_A), Feed(KEY_B), Feed(KEY_C)
+    a.add("event.put", {**event_body(1), "cohosts": [B, C]})
+    assert _confirmed(a, b, c) == []  # named, not confirmed: nobody
+    b.add("cohost.confirm", _cohosted((A, "ev-1")))
+    c.add("cohost.confirm", _cohosted((A, "ev-2")))  # another event
+    assert _confirmed(a, b, c) == [B]
+    c.add("cohost.confirm", _cohosted((A, "ev-1")))
+    assert _confirmed(a, b, c) == [B, C]
+    b.add("cohost.withdraw", _cohosted((A, "ev-1")))
+    assert _confirmed(a, b, c) == [C]
+    a.add("event.put", {**event_body(1), "cohosts": [B]})  # the author drops C
+    assert _confirmed(a, b, c) == []
+    b.add("cohost.confirm", _cohosted((A, "ev-1")))
+    assert _confirmed(a, b, c) == [B]
+
+
+def test_co_hosting_does_not_depend_on_which_feed_arrived_first() -> None:
+    a, b = Feed(KEY_A), Feed(KEY_B)
+    a.add("event.put", event_body(1))  # names B
+    b.add("cohost.confirm", _cohosted((A, "ev-1")))
+    early = V1.fold([*b.entries, *a.entries])
+    late = V1.fold([*a.entries, *b.entries])
+    assert confirmed_cohosts(early, A, "ev-1") == confirmed_cohosts(late, A, "ev-1") == [B]
+    assert confirmed_cohosts(early, A, "unknown") == []
+    assert confirmed_cohosts(early, C, "ev-1") == []
+
+
+def test_an_author_confirming_its_own_event_co_hosts_nothing() -> None:
+    a = Feed(KEY_A)
+    a.add("event.put", {**event_body(1), "cohosts": [A]})
+    a.add("cohost.confirm", _cohosted((A, "ev-1")))
+    assert confirmed_cohosts(V1.fold(a.entries), A, "ev-1") == []
+
+
+def _confirmed(*feeds: Feed) -> list[str]:
+    return confirmed_cohosts(V1.fold([e for feed in feeds for e in feed.entries]), A, "ev-1")

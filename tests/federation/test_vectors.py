@@ -219,3 +219,29 @@ def test_agreement() -> None:
     for key in (proposer, counterparty):
         assert sign(key, Tag.AGREEMENT, vectors["unsigned"]) == doc["sigs"][key.did]
     assert vectors["proposal"] == {**doc, "sigs": {proposer.did: doc["sigs"][proposer.did]}}
+
+
+def test_cohost_vectors_verify_and_fold_to_a_withdrawal() -> None:
+    from federation.state import confirmed_cohosts
+    from federation.version import V1
+
+    vectors, feed_a = load("cohost.json"), load("entries.json")
+    docs = [item["entry"] for item in vectors["entries"]]
+    for item, doc in zip(vectors["entries"], docs, strict=True):
+        message = signing_input(Tag.ENTRY, {k: v for k, v in doc.items() if k != "sig"})
+        assert message == item["signing_input"].encode("utf-8")
+        public_key_from_kid(item["signed_by"]).verify(b64u_decode(item["sig"]), message)
+        assert canonicalize(doc) == item["raw"].encode("utf-8")
+        assert sha256_hex(item["raw"].encode("utf-8")) == item["hash"]
+    verified = verify_page(vectors["origin"], Head(), docs, Keyring(), docs[-1]["ts"])
+    assert [e.hash for e in verified] == [item["hash"] for item in vectors["entries"]]
+    event = vectors["event"]
+    # A's profile, desk and the event naming B (entries.json), before A cancels it.
+    a_docs = [item["entry"] for item in feed_a["entries"][:3]]
+    a_entries = verify_page(feed_a["origin"], Head(), a_docs, Keyring(), a_docs[-1]["ts"])
+    confirmed = V1.fold([*a_entries, *verified[:2]])
+    assert confirmed_cohosts(confirmed, event["origin"], event["event"]) == [vectors["origin"]]
+    withdrawn = V1.fold([*a_entries, *verified])
+    assert confirmed_cohosts(withdrawn, event["origin"], event["event"]) == []
+    record = withdrawn.of(vectors["origin"]).cohostings[(event["origin"], event["event"])]
+    assert record.gone and record.reason == "La sala è occupata."

@@ -27,6 +27,7 @@ def _row(event_id: str) -> dict[str, Any]:
         "start_utc": datetime(2026, 3, 5, 8, 0, tzinfo=UTC),
         "end_utc": datetime(2026, 3, 5, 9, 30, 15, 250, tzinfo=UTC),
         "tags": ",a,",
+        "cohosts": "",
         "body": body,
         "cancelled": False,
         "cancel_reason": None,

@@ -140,3 +140,34 @@ def test_no_password_goes_out_in_clear_and_odd_addresses_are_left_out(net: Netwo
     node.settings["smtp_user"] = "desk"  # with smtp_starttls off
     with pytest.raises(mail.smtplib.SMTPException, match="TLS"):
         mail.send(node, message)
+
+
+def test_the_admins_hear_of_a_co_host_request_once(net: Network, smtp: tuple[Inbox, int]) -> None:
+    """An event naming us, arriving by sync, is mailed to the admins once per event: not
+    again when it changes or when the next round brings nothing new, and never for an event
+    that does not name us."""
+    inbox, _ = smtp
+    with net["b"].node.db.write() as session:
+        create_user(session, "boss@cube.example", "correct horse battery staple")
+    a = net["a"]
+
+    def put(event_id: str, title: str, cohosts: list[str]) -> None:
+        body = {"id": event_id, "title": title, "start": "2026-12-10T09:00",
+                "end": "2026-12-10T11:00", "cohosts": cohosts}  # fmt: skip
+        if a.client.get(f"/api/v1/events/{event_id}").status_code == 200:
+            answer = a.client.patch(f"/api/v1/events/{event_id}", json=body, headers=a.auth())
+        else:
+            answer = a.client.post("/api/v1/events", json=body, headers=a.auth())
+        assert answer.status_code in (200, 201), answer.get_json()
+
+    put("solo", "Not yours", [])
+    put("joint", "Breakfast together", [net["b"].id])
+    net.settle()
+    (notice,) = inbox.wait_for(1)
+    assert notice["To"] == "boss@cube.example"
+    assert notice["Subject"] == "WeCreate NYC asks you to co-host “Breakfast together”"
+    assert f"spazi event cohost-confirm {a.id} joint" in _body(notice)
+    assert "http://b.test/admin/cohosts" in _body(notice)
+    put("joint", "Breakfast together, moved", [net["b"].id])
+    net.settle()
+    assert len(inbox.wait_for(2, timeout=1.0)) == 1  # the same request: told once

@@ -99,3 +99,35 @@ def test_visit_months_are_filled_from_the_visits_already_counted(empty_db: Datab
     with empty_db.engine.connect() as connection:
         months = set(connection.execute(text("SELECT agreement_id, month, days FROM visit_months")))
     assert months == {("agr-a", "2026-11", 2), ("agr-a", "2026-12", 1), ("agr-b", "2026-11", 1)}
+
+
+def test_events_stored_before_0011_get_their_co_hosts(empty_db: Database) -> None:
+    """0011 adds ``events.cohosts`` for the joint-event queries; events already stored get it
+    from their bodies, so an upgraded node finds the requests it already holds."""
+    import json
+
+    from sqlalchemy import text
+
+    upgrade(empty_db.engine, "0010_admin_invites")
+    b, c = "did:key:z6MkB", "did:key:z6MkC"
+    bodies = {"named": {"id": "named", "title": "Joint", "cohosts": [b, c]},
+              "alone": {"id": "alone", "title": "Alone"},
+              "described": {"id": "described", "title": "\"cohosts\" in words"}}  # fmt: skip
+    with empty_db.engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO origins (id, is_self, head_seq, status, first_seen, updated) "
+                 "VALUES ('did:key:zA', false, 3, 'active', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)")
+        )  # fmt: skip
+        for seq, (event_id, body) in enumerate(bodies.items(), start=1):
+            connection.execute(
+                text(
+                    "INSERT INTO events (origin, id, title, start_utc, end_utc, tags, body, "
+                    "cancelled, seq, ts) VALUES ('did:key:zA', :id, 'T', CURRENT_TIMESTAMP, "
+                    "CURRENT_TIMESTAMP, '', :body, false, :seq, 0)"
+                ),
+                {"id": event_id, "body": json.dumps(body), "seq": seq},
+            )
+    upgrade(empty_db.engine)
+    with empty_db.engine.connect() as connection:
+        stored = dict(connection.execute(text("SELECT id, cohosts FROM events")).all())
+    assert stored == {"named": f",{b},{c},", "alone": "", "described": ""}

@@ -8,6 +8,7 @@ pages, what the node stores and reads back through ``node.published`` equals
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -18,7 +19,7 @@ from federation.agreements import agreement_id, countersign, grant, is_valid, pr
 from federation.entries import Entry, build_entry
 from federation.keyring import Keyring
 from federation.keys import NodeKey
-from federation.state import agreement_standing
+from federation.state import agreement_standing, confirmed_cohosts
 from federation.version import V1
 from node import published
 from node.feedstore import store_verified
@@ -26,6 +27,7 @@ from node.network.blocking import block
 from tests.support import SpaceNode
 
 T0_MS = 1_790_000_000_000
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 IDS = ("a", "b", "c")
 
 
@@ -61,7 +63,7 @@ def _body(step: Step, keys: list[NodeKey], docs: list[dict[str, Any]]) -> dict[s
     if kind == "resource.put":
         return {"id": args[0], "kind": "hot_desk", "name": f"Desk {args[1]}", "capacity": 2}
     if kind == "event.put":
-        return {
+        body = {
             "id": args[0],
             "title": f"Event {args[1]}",
             "start": "2027-03-01T09:00",
@@ -69,6 +71,11 @@ def _body(step: Step, keys: list[NodeKey], docs: list[dict[str, Any]]) -> dict[s
             "timezone": "Europe/Rome",
             "tags": [f"t{args[1]}"],
         }
+        cohosts = [keys[n].did for n in sorted(args[2])]
+        return {**body, "cohosts": cohosts} if cohosts else body
+    if kind in ("cohost.confirm", "cohost.withdraw"):
+        body = {"origin": keys[args[0]].did, "event": args[1]}
+        return {**body, "reason": args[2]} if len(args) > 2 and args[2] is not None else body
     if kind == "resource.remove":
         return {"id": args[0]}
     if kind == "event.cancel":
@@ -98,8 +105,10 @@ _ARGS = {
     "space.profile": st.tuples(_N),
     "resource.put": st.tuples(_ID, _N),
     "resource.remove": st.tuples(_ID),
-    "event.put": st.tuples(_ID, _N),
+    "event.put": st.tuples(_ID, _N, st.sets(_WHO, max_size=3)),
     "event.cancel": st.tuples(_ID, _REASON),
+    "cohost.confirm": st.tuples(_WHO, _ID),
+    "cohost.withdraw": st.tuples(_WHO, _ID, _REASON),
     "agreement.publish": st.tuples(st.integers(0, 2)),
     "agreement.terminate": st.tuples(st.integers(0, 2), _REASON),
     "pass.revoke": st.tuples(st.sets(_N, min_size=1)),
@@ -154,10 +163,30 @@ def test_stored_state_reads_back_as_the_fold(
     with space.node.db.read() as session:
         stored = published.network_state(session, origins)
         standing = published.agreements(session)
+        rows = [published.event(session, o, i) for o in origins for i in IDS]
+        cohosts = published.confirmed_cohosts(session, [row for row in rows if row is not None])
+        hosted = {
+            o: {
+                (e.origin, e.id) for e in published.events_between(session, o, EPOCH, cohosted=True)
+            }
+            for o in origins
+        }
     assert stored.origins == expected.origins
     assert stored.addresses == expected.addresses
     ours = {k: v for k, v in standing.items() if set(v.document["parties"]) <= set(origins)}
     assert ours == agreement_standing(expected, partial(is_valid, keyring=None))
+    assert cohosts == {
+        (o, i): confirmed_cohosts(expected, o, i)
+        for o, state in expected.origins.items()
+        for i in state.events
+    }
+    for origin in origins:  # a space's events: its own and those it co-hosts, nothing else
+        assert hosted[origin] == {
+            (o, i)
+            for o, state in expected.origins.items()
+            for i in state.events
+            if o == origin or origin in confirmed_cohosts(expected, o, i)
+        }
 
 
 def test_blocking_a_party_ends_what_it_published(space: SpaceNode) -> None:

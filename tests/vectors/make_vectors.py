@@ -1,19 +1,22 @@
 """Generate the known-answer vectors of the protocol core.
 
 Run ``.venv/bin/python tests/vectors/make_vectors.py`` to (re)write ``canonical.json``,
-``keys.json``, ``signing.json``, ``entries.json``, ``fork.json`` and ``agreement.json`` next to
-this file. Everything comes from fixed seeds, times and nonces (Ed25519 signatures are
-deterministic), so every run writes the same bytes. ``tests/federation/test_vectors.py`` checks
-that the code still produces exactly what the files hold: the files are the source of truth, and
-a code change that alters a single byte on the wire fails the suite. ``protocol.md`` shows the
-same values (``tests/test_protocol_examples.py`` checks that).
+``keys.json``, ``signing.json``, ``entries.json``, ``fork.json``, ``agreement.json`` and
+``cohost.json`` next to this file. Everything comes from fixed seeds, times and nonces
+(Ed25519 signatures are deterministic), so every run writes the same bytes.
+``tests/federation/test_vectors.py`` checks that the code still produces exactly what the files
+hold: the files are the source of truth, and a code change that alters a single byte on the wire
+fails the suite. ``protocol.md`` shows the same values (``tests/test_protocol_examples.py``
+checks that).
 
 The world of these vectors:
 
 - node A: genesis key from seed ``00``×32, rotated at seq 5 to the key of seed ``02``×32;
 - node B: key from seed ``01``×32;
 - node C: key from seed ``03``×32, which equivocates at seq 2 (the fork proof);
-- A and B twin from 2026-01-01 to 2027-01-01 (A proposes, B countersigns).
+- A and B twin from 2026-01-01 to 2027-01-01 (A proposes, B countersigns);
+- B confirms co-hosting A's event ``ev-2026-01-15`` (entry 3 of A's feed names B), then
+  withdraws.
 
 A's first entry and the agreement are the same as in ``make_vectors_passes.py``; after that the
 two sets of vectors are separate examples (there, A rotates at seq 2).
@@ -48,6 +51,7 @@ FILES = (
     "entries.json",
     "fork.json",
     "agreement.json",
+    "cohost.json",
 )
 
 SEED_A = bytes(32)
@@ -246,7 +250,12 @@ def feed_a() -> list[Entry]:
             T0_MS + 25 * HOUR_MS,
             "peer.announce",
             # A lists itself first (its own word on its address), then its peers.
-            {"peers": [{"id": A, "url": "https://a.example"}, {"id": B, "url": "https://b.example"}]},
+            {
+                "peers": [
+                    {"id": A, "url": "https://a.example"},
+                    {"id": B, "url": "https://b.example"},
+                ]
+            },
         ),
     ]
     entries: list[Entry] = []
@@ -410,6 +419,38 @@ def agreement_vectors() -> dict[str, Any]:
     }
 
 
+# -- cohost.json ----------------------------------------------------------------------------------
+
+
+def feed_b_cohost() -> list[Entry]:
+    """B's feed: its profile, its confirmation of co-hosting A's event, then its withdrawal."""
+    event = {"origin": A, "event": "ev-2026-01-15"}
+    specs: list[tuple[int, str, dict[str, Any]]] = [
+        (T0_MS, "space.profile", {"name": "Spazio B", "timezone": "Europe/Rome"}),
+        (T0_MS + 3 * HOUR_MS, "cohost.confirm", event),
+        (T0_MS + 4 * HOUR_MS, "cohost.withdraw", {**event, "reason": "La sala è occupata."}),
+    ]
+    entries: list[Entry] = []
+    prev = None
+    for seq, (ts, entry_type, body) in enumerate(specs, start=1):
+        entry = build_entry(KEY_B, B, seq, prev, ts, entry_type, body)
+        entries.append(entry)
+        prev = entry.hash
+    return entries
+
+
+def cohost_vectors() -> dict[str, Any]:
+    feed = feed_b_cohost()
+    return {
+        "about": "B's feed: its profile, then it confirms co-hosting entry 3 of A's feed "
+        "(entries.json), then withdraws.",
+        "origin": B,
+        "seed_hex": SEED_B.hex(),
+        "event": {"origin": A, "event": "ev-2026-01-15"},
+        "entries": [_entry_vector(e, KEY_B) for e in feed],
+    }
+
+
 # -- output ---------------------------------------------------------------------------------------
 
 
@@ -422,6 +463,7 @@ def build_all() -> dict[str, dict[str, Any]]:
         "entries.json": entries_vectors(),
         "fork.json": fork_vectors(),
         "agreement.json": agreement_vectors(),
+        "cohost.json": cohost_vectors(),
     }
 
 
