@@ -72,6 +72,16 @@ class JwksError(ProtocolError):
     reason = "bad-jwks"
 
 
+def new_jti() -> str:
+    """A random pass id of 128 bits (22 base64url characters) that starts with a letter or a
+    digit: one starting with ``-`` would read as an option where a person types it
+    (``spazi pass revoke JTI``)."""
+    while True:
+        jti = secrets.token_urlsafe(16)
+        if jti[0].isalnum():
+            return jti
+
+
 def jti_hash(jti: str) -> str:
     """Lowercase hex SHA-256 of the UTF-8 ``jti``: what ``pass.revoke`` entries carry.
 
@@ -164,7 +174,7 @@ def issue_pass(
         "sub": member_id,
         "name": name,
         "agr": agreement_id,
-        "jti": jti if jti is not None else secrets.token_urlsafe(16),
+        "jti": jti if jti is not None else new_jti(),
         "iat": now,
         "nbf": nbf,
         "exp": exp,

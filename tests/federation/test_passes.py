@@ -159,6 +159,16 @@ def test_random_jti_is_urlsafe_and_unique() -> None:
     assert len(first) >= 22 and set(first) <= set(URLSAFE)
 
 
+def test_a_random_jti_never_reads_as_a_command_line_option() -> None:
+    # One in 32 random ids started with "-" or "_", and `spazi pass revoke -Ycp…` then failed
+    # as an unknown option.
+    from federation.passes import new_jti
+
+    ids = [new_jti() for _ in range(3000)]
+    assert all(jti[0].isalnum() and len(jti) == 22 for jti in ids)
+    assert len(set(ids)) == len(ids)
+
+
 def test_realistic_pass_fits_a_phone_screen_qr_code() -> None:
     # Two did:key ids, a 64-hex agreement id, the kid and a 64-byte signature are fixed costs;
     # with a realistic member id and name the token is about 660 bytes.
