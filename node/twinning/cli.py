@@ -354,7 +354,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--partner")
     p.add_argument("--json", action="store_true")
     p = command(pp, "revoke", cmd_pass_revoke, "revoke a pass", publishes=True)
-    p.add_argument("jti", help="the pass id (spazi pass list); put -- before one that starts with -")
+    p.add_argument("jti", help="the pass id (spazi pass list); put -- before one starting with -")
 
     rp = sub.add_parser("report", help="reports of the twinning exchange").add_subparsers(
         dest="sub", required=True
