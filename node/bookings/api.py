@@ -7,6 +7,7 @@ booking. The routes call the use cases of node/bookings/service.py, as the pages
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from flask import Blueprint, Flask, Response, jsonify, request
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from node.bookings import confirmation, service
 from node.bookings.models import Booking
+from node.bookings.service import WINDOW_MAX
 from node.clock import local_today
 from node.errors import InvalidInput, NotFound
 from node.http.api import admin_token
@@ -28,7 +30,6 @@ from node.web.rendering import absolute_url
 
 bp = Blueprint("bookings_api", __name__, url_prefix="/api/v1")
 
-MAX_DAYS = 31  # days one listing covers
 
 
 class BookSchema(StrictSchema):
@@ -118,9 +119,9 @@ def guest_cancel(secret: str) -> Response:
 def list_bookings() -> Response:
     current = node()
     days_text = request.args.get("days", "1")
-    if not days_text.isdigit() or not 1 <= int(days_text) <= MAX_DAYS:
+    if not re.fullmatch(r"[0-9]{1,2}", days_text) or not 1 <= int(days_text) <= WINDOW_MAX:
         raise InvalidInput(
-            f"days: a number of days from 1 to {MAX_DAYS}", errors={"days": ["Out of range."]}
+            f"days: a number of days from 1 to {WINDOW_MAX}", errors={"days": ["Out of range."]}
         )
     with current.db.read() as session:
         admin_token(session)

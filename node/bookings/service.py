@@ -42,6 +42,9 @@ from node.twinning import desk
 SEAT_KINDS = frozenset(vocabulary.SEAT_KINDS)  # a seat for the day
 ROOM_KINDS = frozenset(vocabulary.RESOURCE_KINDS) - SEAT_KINDS  # the whole room for a slot
 SECRET_BYTES = 16  # 128 bits: the guest's link is the credential to see and cancel
+# Passes last at most 7 days (protocol.md §Guest passes): no day further ahead can be booked.
+MAX_DAYS_AHEAD = 8
+WINDOW_MAX = 31  # days one listing covers (and the margin its pages step by)
 _CLOCK = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")
 
 # What the guest reads for each refusal: the desk's (the pass, the quotas), then the booking's.
@@ -114,17 +117,19 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def _moment(token: str, day: date, timezone: str, now: int) -> int:
-    """When to verify the pass for a booking of ``day``: now, or when the day or the pass
-    begins if later (a pass for a day next week books that day today). Refuses a pass that
-    has expired or that does not cover any of the day."""
+def _moment(token: str, day: date, start_minute: int, timezone: str, now: int) -> int:
+    """When to verify the pass for a booking that begins ``start_minute`` into ``day``: now, or
+    when the booked time or the pass begins if later (a pass for a day next week books that day
+    today). The pass must still hold then, as the desk will ask it to: refused when it has
+    expired, or ends before the booked time begins, or starts only after the day."""
     try:
         claims = tokens.read_unverified(token.strip())[1]
     except PassError as exc:
         raise BookingRefused("malformed") from exc
-    day_start = int(local_day_start(day, timezone).timestamp())
+    day_start = local_day_start(day, timezone)
+    begins = int((day_start + timedelta(minutes=start_minute)).timestamp())
     day_end = int(local_day_end(day, timezone).timestamp())
-    moment = max(now, day_start, int(claims["nbf"]))
+    moment = max(now, begins, int(claims["nbf"]))
     if int(claims["exp"]) <= now:
         raise BookingRefused("expired")
     if moment >= min(int(claims["exp"]), day_end):
@@ -134,16 +139,20 @@ def _moment(token: str, day: date, timezone: str, now: int) -> int:
 
 def _check_time(
     spec: list[dict[str, Any]], wanted: Request, kind: str, today: date, now_minute: int
-) -> None:
+) -> int:
+    """Refuse a time in the past or outside the opening hours; the minute of the day the
+    booked time begins (a desk's: opening time)."""
     if wanted.day < today:
         raise BookingRefused("past")
+    if wanted.day > today + timedelta(days=MAX_DAYS_AHEAD):
+        raise BookingRefused("pass-not-for-day")  # no pass reaches that far
     if kind in SEAT_KINDS:
         span = hours.day_span(spec, wanted.day)
         if span is None:
             raise BookingRefused("closed")
         if wanted.day == today and span[1] <= now_minute:
             raise BookingRefused("past")
-        return
+        return span[0]
     assert wanted.start is not None and wanted.end is not None
     start, end = hours.minutes(wanted.start), hours.minutes(wanted.end)
     if wanted.day == today and start < now_minute:
@@ -152,6 +161,7 @@ def _check_time(
         raise BookingRefused("closed")
     if not hours.is_open_for(spec, wanted.day, start, end):
         raise BookingRefused("outside-hours")
+    return start
 
 
 def _lock(session: Session, resource_id: str, day: str) -> None:
@@ -202,14 +212,14 @@ def book(session: Session, node: Node, token: str, wanted: Request) -> tuple[Boo
     now = int(node.clock())
     local_now = datetime.fromtimestamp(now, zone(timezone))
     today = local_now.date()
-    _check_time(
+    begins = _check_time(
         list(profile.get("opening_hours") or []),
         wanted,
         kind,
         today,
         local_now.hour * 60 + local_now.minute,
     )
-    moment = _moment(token, wanted.day, timezone, now)
+    moment = _moment(token, wanted.day, begins, timezone, now)
     try:
         guest = desk.verify_guest(session, node, token, wanted.day, moment, kind)
     except desk.GuestRefused as refused:
@@ -272,11 +282,17 @@ def cancel(session: Session, node: Node, row: Booking, by: str = "guest") -> boo
     """Cancel a booking: by the guest only before its day, by the host (``by="host"``) any
     time. Before the day, the guest day is given back unless another booking holds it; whether
     it was."""
-    if row.cancelled is not None:
-        raise BookingRefused("already-cancelled")
     timezone = desk.host_timezone(session, node)
     today = local_today(timezone, node.now_ms())
     before_day = today.isoformat() < row.day
+    if before_day:
+        # The month's row first, as a booking takes it before it looks at the member's day:
+        # a booking and a cancellation of the same member's day, or two cancellations, take
+        # turns, and each sees what the other committed (PostgreSQL; SQLite has one writer).
+        desk.lock_month(session, row.agreement_id, row.day[:7])
+        session.refresh(row)
+    if row.cancelled is not None:
+        raise BookingRefused("already-cancelled")
     if by == "guest" and not before_day:
         raise BookingRefused("too-late")
     row.cancelled, row.cancelled_by = node.now(), by
@@ -332,6 +348,10 @@ def between(
 ) -> list[BookingView]:
     """Bookings of ``days`` days from ``first`` (our dates), by day, resource and start;
     cancelled ones only when asked."""
+    if not date.min + timedelta(days=WINDOW_MAX) <= first <= date.max - timedelta(days=WINDOW_MAX):
+        raise InvalidInput(
+            "day: a date of this era, as YYYY-MM-DD", errors={"day": ["Out of range."]}
+        )
     last = first + timedelta(days=days)
     query = select(Booking).where(Booking.day >= first.isoformat(), Booking.day < last.isoformat())
     if not cancelled:

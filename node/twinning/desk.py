@@ -204,7 +204,7 @@ def count_guest_day(
     # The partner's month is one row (visit_months), locked until this check commits: two
     # desks checking the same partner's last day wait for each other instead of both
     # admitting (PostgreSQL; SQLite runs one write transaction at a time anyway).
-    partner_used = _lock_month(session, claims["agr"], month)
+    partner_used = lock_month(session, claims["agr"], month)
     # The member's days are few: read on the uq_visits_member_day index.
     member_days = [
         visit_day
@@ -256,9 +256,10 @@ def _check(session: Session, node: Node, token: str, resource: str | None) -> Ch
     )
 
 
-def _lock_month(session: Session, agreement: str, month: str) -> int:
+def lock_month(session: Session, agreement: str, month: str) -> int:
     """Guest days counted under ``agreement`` in ``month``, its row locked for this
-    transaction (made at zero on the month's first check)."""
+    transaction (made at zero on the month's first check). Everything that counts or gives
+    back a day of that month takes it first, so they take turns."""
     query = (
         select(VisitMonth.days)
         .where(VisitMonth.agreement_id == agreement, VisitMonth.month == month)
@@ -348,7 +349,7 @@ def release_guest_day(session: Session, home: str, member: str, day: str) -> boo
     )
     if row is None:
         return False
-    _lock_month(session, row.agreement_id, day[:7])
+    lock_month(session, row.agreement_id, day[:7])
     session.delete(row)
     session.execute(
         update(VisitMonth)

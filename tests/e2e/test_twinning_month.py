@@ -4,7 +4,8 @@ the JSON API and the web form, one booking is cancelled, NYC is down for a week 
 (The Cube's desk goes on offline and its receipts wait in the outbox), London leaves summer time
 on the way, and at the end of October both spaces' reports agree row by row. A receipt replayed
 is not counted twice; receipts for an unknown pass, for nobody's member, or from a node without
-an agreement are refused and change nothing."""
+an agreement are refused and change nothing. A joint event is on both calendars once the co-host
+confirms it."""
 
 from __future__ import annotations
 
@@ -240,6 +241,23 @@ def _run_the_month(month: Month) -> None:
     month.at("2026-10-29")
     cy_pass = remember(_pass_now(month, cy))
     assert month.checkin(cy_pass)[0] == 0
+
+    # 28 October: The Cube announces an evening co-hosted with NYC; once NYC confirms, the
+    # event is on both spaces' calendars.
+    month.at("2026-10-28")
+    month.cube_cli("event", "add", "--id", "twin-night", "--title", "Twin night: NYC × London",
+                   "--start", "2026-10-30T18:00", "--end", "2026-10-30T20:00",
+                   "--cohost", "WeCreate NYC")  # fmt: skip
+    wait_for(lambda: month.nyc_cli("event", "cohost-requests").stdout,
+             "NYC to see the co-host request", until=lambda out: "twin-night" in out)  # fmt: skip
+    assert "Twin night" not in requests.get(month.nyc.url + "/events.ics", timeout=10).text
+    month.nyc_cli("event", "cohost-confirm", "The Cube", "twin-night")
+    for node in (month.cube, month.nyc):
+        wait_for(
+            lambda node=node: requests.get(node.url + "/events.ics", timeout=10).text,
+            f"the joint event on {node.url}'s calendar",
+            until=lambda ics: "Twin night: NYC × London" in ics,
+        )
 
     # 2 November: both reports of October, row by row.
     month.at("2026-11-02")

@@ -69,3 +69,48 @@ def test_two_guests_cannot_both_book_the_last_place(
     assert second.reason == reason
     with host.db.read() as session:
         assert session.scalar(select(func.count(Booking.id))) == 1
+
+
+def _counted(net: Network) -> tuple[int, int, int]:
+    """Live bookings, counted visits and the month's days at the host."""
+    from node.twinning.models import Visit, VisitMonth
+
+    with net["b"].node.db.read() as session:
+        live = session.scalar(select(func.count(Booking.id)).where(Booking.cancelled.is_(None)))
+        visits = session.scalar(select(func.count(Visit.id)))
+        month = session.scalar(select(func.coalesce(func.sum(VisitMonth.days), 0)))
+    return int(live or 0), int(visits or 0), int(month or 0)
+
+
+def test_booking_while_cancelling_the_same_day_keeps_the_day_counted(net: Network) -> None:
+    """Without the month's lock taken by the cancellation first, it did not see the new
+    booking and gave the day back: a live booking that no quota counted."""
+    host, token = net["b"].node, _token(net, "Ada Lovelace")
+    with host.db.write() as session:
+        first, _ = service.book(session, host, token, service.parse_request("seat", FRIDAY))
+        first_id = first.id
+    _, released = overlapping_writes(
+        host.db,
+        lambda session: service.book(
+            session, host, token, service.parse_request("room", FRIDAY, "10:00", "11:00")
+        ),
+        lambda session: service.cancel(session, host, session.get(Booking, first_id)),
+    )
+    assert released is False  # the room's booking holds the day
+    assert _counted(net) == (1, 1, 1)
+
+
+def test_two_cancellations_of_one_day_at_once_give_it_back(net: Network) -> None:
+    host, token = net["b"].node, _token(net, "Ada Lovelace")
+    with host.db.write() as session:
+        seat, _ = service.book(session, host, token, service.parse_request("seat", FRIDAY))
+        room, _ = service.book(
+            session, host, token, service.parse_request("room", FRIDAY, "10:00", "11:00")
+        )
+        ids = seat.id, room.id
+    overlapping_writes(
+        host.db,
+        lambda session: service.cancel(session, host, session.get(Booking, ids[0])),
+        lambda session: service.cancel(session, host, session.get(Booking, ids[1])),
+    )
+    assert _counted(net) == (0, 0, 0)

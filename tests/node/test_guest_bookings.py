@@ -466,3 +466,59 @@ def test_a_day_booked_ahead_is_unconfirmed_in_the_hosts_report_until_it_is_repor
     with net["a"].node.db.read() as session:
         (abroad,) = reports.visit_report(session, "2026-11").rows_of("abroad")
     assert (row.days, row.unconfirmed, abroad.days) == (1, 0, 1)
+
+
+def test_the_pass_must_hold_when_the_booked_time_begins(net: Network) -> None:
+    """A 24-hour pass issued Wednesday 11:06 ends Thursday 11:06: the desk would turn it away
+    at 14:00 on Thursday, so the booking is refused too."""
+    token = _pass(net, add_member(net, "a"))
+    before = _stored(net)
+    with pytest.raises(service.BookingRefused) as late:
+        _book(net, token, "sala", THURSDAY, "14:00", "16:00")
+    assert late.value.reason == "pass-not-for-day" and _stored(net) == before
+    _book(net, token, "sala", THURSDAY, "09:00", "10:00")  # within the pass
+
+
+def _unsigned_pass(net: Network) -> str:
+    """A token of the right shape, signed by nobody."""
+    import base64
+    import json
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    header = {"alg": "EdDSA", "kid": "z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp",
+              "typ": "spazi-pass+jwt"}  # fmt: skip
+    claims = {"iss": net["a"].id, "aud": net["b"].id, "sub": "m-x", "name": "X",
+              "agr": "0" * 64, "jti": "j" * 22, "iat": 1, "nbf": 1,
+              "exp": 4_000_000_000}  # fmt: skip
+    return ".".join([b64(json.dumps(header).encode()), b64(json.dumps(claims).encode()),
+                     b64(bytes(64))])  # fmt: skip
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "2026-11-27", "0001-01-01"])
+def test_days_no_pass_can_reach_are_refused_without_a_server_error(net: Network, day: str) -> None:
+    api = net["b"].app.test_client()
+    answer = api.post("/api/v1/bookings", json={"pass": _unsigned_pass(net), "resource": "desks",
+                                                "day": day})  # fmt: skip
+    assert answer.status_code == 409
+    assert answer.get_json()["type"].endswith("past" if day < "2026" else "pass-not-for-day")
+    page = net["b"].client.post("/book", data={"pass": _unsigned_pass(net), "resource": "desks",
+                                               "day": day})  # fmt: skip
+    assert page.status_code == 409
+
+
+def test_listings_refuse_odd_days_and_counts(net: Network) -> None:
+    from node.services.admin_auth import create_token
+
+    with net["b"].node.db.write() as session:
+        _, secret = create_token(session, "desk app")
+    api = net["b"].app.test_client()
+    bearer = {"Authorization": f"Bearer {secret}"}
+    for query in ("days=\u00b2", "days=0", "days=32", "day=9999-12-31&days=2", "day=0001-01-01"):
+        assert api.get(f"/api/v1/bookings?{query}", headers=bearer).status_code == 422, query
+    from tests.node.test_admin_pages import logged_in_admin
+
+    admin = logged_in_admin(net["b"])
+    for day in ("9999-12-31", "0001-01-02"):
+        assert admin.get(f"/admin/bookings?day={day}").status_code == 422
