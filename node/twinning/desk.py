@@ -21,7 +21,7 @@ from federation.agreements import grant_for
 from federation.errors import PassError
 from federation.quota import QuotaDecision, decide_counts
 from node import feedstore, metrics, published
-from node.clock import aware, local_today, month_bounds, zone
+from node.clock import aware, local_day_start, local_today, month_bounds, zone
 from node.db import insert_or_ignore
 from node.formats import resource_kind_label
 from node.runtime import Node
@@ -245,6 +245,7 @@ def _check(session: Session, node: Node, token: str, resource: str | None) -> Ch
     if already:
         # A day booked ahead is counted but reported only once it begins: now, at the latest.
         report_due_days(session, node, today, home=guest.claims["iss"], member=guest.claims["sub"])
+        _arrived(session, node, guest.claims, today)
     message = (
         f"Welcome, {guest.claims['name']}: already checked in today."
         if already
@@ -372,13 +373,32 @@ class VisitView:
     day: date
 
 
+def _arrived(session: Session, node: Node, claims: dict[str, Any], today: date) -> None:
+    """A guest whose day was counted before today (a booking) came in: the visit's time
+    becomes now, so today's guests list them from now on."""
+    start = local_day_start(today, host_timezone(session, node))
+    session.execute(
+        update(Visit)
+        .where(
+            Visit.home_id == claims["iss"],
+            Visit.member == claims["sub"],
+            Visit.day == today.isoformat(),
+            Visit.at < start,
+        )
+        .values(at=node.now())
+    )
+
+
 def todays_checkins(session: Session, node: Node) -> list[VisitView]:
-    """Today's guests (our date), latest first."""
+    """Today's guests (our date), latest first: days counted today, so a guest who booked
+    ahead shows once they come in (their booking is in the desk's list of bookings)."""
     timezone = host_timezone(session, node)
     today = local_today(timezone, node.now_ms())
     rows = list(
         session.scalars(
-            select(Visit).where(Visit.day == today.isoformat()).order_by(Visit.at.desc())
+            select(Visit)
+            .where(Visit.day == today.isoformat(), Visit.at >= local_day_start(today, timezone))
+            .order_by(Visit.at.desc())
         )
     )
     names = published.space_names(session, {row.home_id for row in rows})

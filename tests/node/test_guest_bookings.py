@@ -522,3 +522,23 @@ def test_listings_refuse_odd_days_and_counts(net: Network) -> None:
     admin = logged_in_admin(net["b"])
     for day in ("9999-12-31", "0001-01-02"):
         assert admin.get(f"/admin/bookings?day={day}").status_code == 422
+
+
+def test_a_guest_who_booked_ahead_is_among_todays_guests_once_they_come_in(
+    net: Network,
+) -> None:
+    ada = add_member(net, "a")
+    token = _pass(net, ada, FRIDAY)
+    _book(net, token, "desks", FRIDAY)
+    _to_day(net, FRIDAY)
+    host = net["b"].node
+    with host.db.read() as session:
+        assert desk.todays_checkins(session, host) == []  # booked, not here yet
+        assert [v.name for v in service.today(session, host)] == ["Ada Lovelace"]
+    net.clock.advance(1800)
+    with host.db.write() as session:
+        assert desk.check_in(session, host, token).already_today
+    with host.db.read() as session:
+        (guest,) = desk.todays_checkins(session, host)
+    assert guest.name == "Ada Lovelace" and (guest.time.hour, guest.time.minute) == (9, 30)
+    assert _month_days(net) == 1
