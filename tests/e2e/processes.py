@@ -127,7 +127,27 @@ def make_space(
     return data, port, node_id
 
 
-class NodeProcess:
+class ChildProcess:
+    """A command the test started, its output in ``log_path``; stopped on :meth:`stop`."""
+
+    process: subprocess.Popen[bytes]
+    log: Any
+    log_path: Path
+
+    def read_log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, kill: bool = False) -> None:
+        if self.process.poll() is None:
+            if kill:
+                self.process.kill()
+            else:
+                self.process.terminate()
+            self.process.wait(timeout=30)
+        self.log.close()
+
+
+class NodeProcess(ChildProcess):
     """``spazi run`` in a child process, stopped on :meth:`stop`."""
 
     def __init__(
@@ -139,7 +159,8 @@ class NodeProcess:
     ) -> None:
         self.data_dir, self.port = data_dir, port
         self.url = f"http://127.0.0.1:{port}"
-        self.log = open(data_dir / "process.log", "ab")  # noqa: SIM115 - closed in stop()
+        self.log_path = data_dir / "process.log"
+        self.log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -179,32 +200,20 @@ class NodeProcess:
             time.sleep(0.05)
         raise AssertionError(f"node did not start within {timeout}s ({last}):\n{self.read_log()}")
 
-    def read_log(self) -> str:
-        return (self.data_dir / "process.log").read_text(errors="replace")
-
-    def stop(self, kill: bool = False) -> None:
-        if self.process.poll() is None:
-            if kill:
-                self.process.kill()
-            else:
-                self.process.terminate()
-            self.process.wait(timeout=30)
-        self.log.close()
-
-
 def run_all(commands: Sequence[Sequence[str]], data_dir: Path) -> None:
     for argv in commands:
         spazi(*argv, data_dir=data_dir)
 
 
-class HubProcess:
+class HubProcess(ChildProcess):
     """``spazi hub run`` in a child process, stopped on :meth:`stop`; :meth:`get` sends a request
     for one hosted space by its ``Host`` header."""
 
     def __init__(self, hub_dir: Path, port: int, *extra: str) -> None:
         self.hub_dir, self.port = hub_dir, port
         self.url = f"http://127.0.0.1:{port}"
-        self.log = open(hub_dir / "hub-process.log", "ab")  # noqa: SIM115 - closed in stop()
+        self.log_path = hub_dir / "hub-process.log"
+        self.log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "node.cli", "hub", "run", "--hub", str(hub_dir),
              "--host", "127.0.0.1", "--port", str(port), *extra],
@@ -233,14 +242,4 @@ class HubProcess:
     def get(self, host: str, path: str, session: Any = requests) -> requests.Response:
         return session.get(self.url + path, headers={"Host": host}, timeout=30)  # type: ignore[no-any-return]
 
-    def read_log(self) -> str:
-        return (self.hub_dir / "hub-process.log").read_text(errors="replace")
 
-    def stop(self, kill: bool = False) -> None:
-        if self.process.poll() is None:
-            if kill:
-                self.process.kill()
-            else:
-                self.process.terminate()
-            self.process.wait(timeout=30)
-        self.log.close()
