@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from federation import passes as tokens
 from federation import vocabulary
+from federation.agreements import is_active
 from federation.errors import PassError
 from node import published
 from node.bookings import hours, notices
@@ -422,3 +423,33 @@ def offer(session: Session, node: Node, token: str) -> Offer:
         hours=opening_hours_text(list(profile.get("opening_hours") or [])),
         timezone=timezone,
     )
+
+
+def void_bookings(session: Session, node: Node) -> list[Booking]:
+    """Cancel, as the host, the live bookings of days not begun whose pass the home node has
+    revoked since, or whose agreement no longer lets its members in that day (terminated, or
+    ended before it): the desk would refuse them on the day, so the days are given back now and
+    the home node is told. The ones cancelled."""
+    today = local_today(desk.host_timezone(session, node), node.now_ms()).isoformat()
+    rows = list(
+        session.scalars(
+            select(Booking)
+            .where(Booking.cancelled.is_(None), Booking.day > today)
+            .order_by(Booking.id)
+        )
+    )
+    standings: dict[str, Any] = {}
+    void: list[Booking] = []
+    for row in rows:
+        if row.agreement_id not in standings:
+            standings[row.agreement_id] = published.agreement(session, row.agreement_id)
+        standing = standings[row.agreement_id]
+        ended = (
+            standing is None
+            or not standing.in_force
+            or not is_active(standing.document, date.fromisoformat(row.day))
+        )
+        if ended or published.is_revoked(session, row.home_id, tokens.jti_hash(row.jti)):
+            cancel(session, node, row, by="host")
+            void.append(row)
+    return void

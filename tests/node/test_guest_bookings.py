@@ -542,3 +542,35 @@ def test_a_guest_who_booked_ahead_is_among_todays_guests_once_they_come_in(
         (guest,) = desk.todays_checkins(session, host)
     assert guest.name == "Ada Lovelace" and (guest.time.hour, guest.time.minute) == (9, 30)
     assert _month_days(net) == 1
+
+
+def test_a_revoked_pass_or_an_ended_agreement_voids_the_bookings_ahead(net: Network) -> None:
+    from node.twinning import agreements
+    from node.twinning.models import Agreement
+
+    ada, bob = add_member(net, "a"), add_member(net, "a", "Bob Noyce")
+    ada_pass, bob_pass = _pass(net, ada, FRIDAY), _pass(net, bob, THURSDAY)
+    _book(net, ada_pass, "desks", FRIDAY)
+    _book(net, bob_pass, "desks", THURSDAY)
+    jobs.void_bookings_job(net["b"].node)
+    assert _month_days(net) == 2  # nothing voided yet
+    with net["a"].node.db.write() as session:  # NYC revokes Ada's pass; The Cube syncs
+        ada_jti = next(p.jti for p in passes.live_passes(session, net["a"].node, ada))
+        passes.revoke_pass(session, net["a"].node, ada_jti)
+    net.settle()
+    jobs.void_bookings_job(net["b"].node)
+    with net["b"].node.db.read() as session:
+        live = session.scalars(select(Booking.member).where(Booking.cancelled.is_(None))).all()
+        by = session.scalars(select(Booking.cancelled_by).where(Booking.jti == ada_jti)).all()
+    assert len(live) == 1 and by == ["host"] and _month_days(net) == 1
+    assert [n["state"] for n in _queued(net, "booking.notice")] == ["booked", "booked", "cancelled"]
+    # NYC ends the agreement: Bob's booking goes too.
+    with net["a"].node.db.write() as session:
+        agreement = session.scalars(select(Agreement.id)).one()
+        agreements.terminate(session, net["a"].node, agreement)
+    net.settle()
+    jobs.void_bookings_job(net["b"].node)
+    assert _month_days(net) == 0
+    with net["b"].node.db.read() as session:
+        live = session.scalars(select(Booking.id).where(Booking.cancelled.is_(None))).all()
+    assert live == []
