@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -168,6 +169,11 @@ def cmd_hub_run(args: argparse.Namespace) -> int:
             progress.advance(1, served)
         progress.finish(f"{len(hub.spaces)} open")
     echo("Serving {} spaces on http://{}:{} (Ctrl-C stops)", len(hub.spaces), host, port, err=True)
+    # Logging as a space's create_app sets it, before the server starts: otherwise werkzeug
+    # gives itself a handler of its own at the first line it logs, and once a space's app has
+    # configured the root logger every request is logged twice (a third of a millisecond each,
+    # measured by tests/bench/bench_hub.py).
+    logging.basicConfig(level=check_setting("log_level", "INFO", "the hub's log level").upper())
     # threaded: a slow request of one space must not stall the others; no reloader.
     run_simple(host, port, hub, threaded=True, use_reloader=False)
     return 0
