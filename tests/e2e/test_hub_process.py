@@ -49,5 +49,10 @@ def test_a_hub_process_serves_two_spaces_by_host(tmp_path: Path) -> None:
         assert unknown.status_code == 404
         assert unknown.headers["Content-Type"] == "application/problem+json"
         assert "cube" not in unknown.text.lower() and "loft" not in unknown.text.lower()
+        # Each request is logged once (werkzeug's own handler beside the spaces' doubled it).
+        for _ in range(3):
+            assert hub.get("loft.hub.test", "/api/v1/resources").status_code == 200
+        logged = [line for line in hub.read_log().splitlines() if "GET /api/v1/resources" in line]
+        assert len(logged) == 3, logged
     finally:
         hub.stop()
