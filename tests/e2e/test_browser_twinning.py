@@ -39,12 +39,14 @@ def net(tmp_path: Path, clock: FakeClock) -> Iterator[Network]:
 
 
 def _text(driver, css: str) -> str:  # type: ignore[no-untyped-def]
-    from selenium.common.exceptions import NoSuchElementException
+    """The element's text, or "" while the page has none (or is being replaced: a poll passes
+    through navigation, when an element found a moment ago is gone)."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
     try:
         return str(driver.find_element(By.CSS_SELECTOR, css).text)
-    except NoSuchElementException:
+    except (NoSuchElementException, StaleElementReferenceException):
         return ""
 
 
@@ -156,11 +158,20 @@ def test_the_member_books_at_the_partner_from_their_page(net: Network) -> None:
             until=lambda title: title.startswith("Book at"),
         )
         assert driver.current_url == host.url + "/book"  # type: ignore[attr-defined]
-        assert "Ada Lovelace" in _text(driver, "main")
+        wait_for(
+            lambda: _text(driver, "main"),
+            "the pass holder's name on the booking form",
+            until=lambda text: "Ada Lovelace" in text,
+        )
         driver.find_element(By.XPATH, "//button[.='Book']").click()  # type: ignore[attr-defined]
         wait_for(
             lambda: driver.current_url,  # type: ignore[attr-defined]
             "the guest's booking page",
             until=lambda url: "/bookings/" in url,
         )
-        assert "Booked." in _text(driver, "main") and "Hot desks" in _text(driver, "main")
+        page = wait_for(
+            lambda: _text(driver, "main"),
+            "the booking page's text",
+            until=lambda text: "Booked." in text,
+        )
+        assert "Hot desks" in page
