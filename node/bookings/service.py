@@ -13,10 +13,7 @@ it begins, since until then the guest may cancel it and get the day back. Every 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
-import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -37,12 +34,12 @@ from node.db import fits_key, insert_or_ignore
 from node.errors import Conflict, InvalidInput, NotFound
 from node.formats import opening_hours_text, resource_kind_label
 from node.runtime import Node
+from node.secret_links import find_by_secret, new_secret
 from node.services.space import get_profile
 from node.twinning import desk
 
 SEAT_KINDS = frozenset(vocabulary.SEAT_KINDS)  # a seat for the day
 ROOM_KINDS = frozenset(vocabulary.RESOURCE_KINDS) - SEAT_KINDS  # the whole room for a slot
-SECRET_BYTES = 16  # 128 bits: the guest's link is the credential to see and cancel
 # Passes last at most 7 days (protocol.md §Guest passes): no day further ahead can be booked.
 MAX_DAYS_AHEAD = 8
 WINDOW_MAX = 31  # days one listing covers (and the margin its pages step by)
@@ -112,10 +109,6 @@ def parse_request(resource_id: Any, day: Any, start: Any = None, end: Any = None
         raise InvalidInput(summary, errors=errors)
     assert parsed_day is not None
     return Request(resource, parsed_day, times["start"], times["end"])
-
-
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
 def _moment(token: str, day: date, start_minute: int, timezone: str, now: int) -> int:
@@ -239,9 +232,9 @@ def book(session: Session, node: Node, token: str, wanted: Request) -> tuple[Boo
     counted = desk.count_guest_day(session, node, guest, kind, report=wanted.day <= today)
     if not counted.decision.admitted:
         raise BookingRefused(counted.decision.outcome)
-    secret = secrets.token_urlsafe(SECRET_BYTES)
+    secret, hashed = new_secret()
     row = Booking(
-        secret_hash=_hash(secret),
+        secret_hash=hashed,
         resource_id=wanted.resource_id,
         resource_kind=kind,
         day=day,
@@ -262,13 +255,8 @@ def book(session: Session, node: Node, token: str, wanted: Request) -> tuple[Boo
 
 def for_secret(session: Session, secret: str) -> Booking | None:
     """The booking whose guest link has this secret, or None (also for a malformed one)."""
-    if not secret or len(secret) > 64:
-        return None
-    wanted = _hash(secret)
-    row = session.scalar(select(Booking).where(Booking.secret_hash == wanted))
-    if row is None or not hmac.compare_digest(row.secret_hash, wanted):
-        return None
-    return row
+    found: Booking | None = find_by_secret(session, Booking.secret_hash, secret)
+    return found
 
 
 def get(session: Session, booking_id: int) -> Booking:

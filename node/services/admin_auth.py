@@ -30,6 +30,7 @@ from node.errors import Conflict, InvalidInput, NodeError, NotFound, Unauthorize
 from node.models import AdminInvite, AdminSession, AdminToken, AdminUser, LoginThrottle
 from node.ratelimit import address_key
 from node.roles import ROLES
+from node.secret_links import find_by_secret, new_secret
 
 TOKEN_PREFIX = "spz_"  # noqa: S105 - a label, not a secret
 MIN_PASSWORD = 10
@@ -141,21 +142,19 @@ INVITE_TTL = timedelta(days=3)  # an invitation link left unused stops working
 def invite(session: Session, user: AdminUser, now: datetime) -> str:
     """A link secret that lets ``user`` choose their password once, within
     :data:`INVITE_TTL`; a new one replaces an unused older one (only its hash is kept)."""
-    secret = secrets.token_urlsafe(16)
+    secret, hashed = new_secret()
     row = session.get(AdminInvite, user.id)
     if row is None:
         row = AdminInvite(user_id=user.id)
         session.add(row)
-    row.secret_hash, row.expires = _hash_token(secret), now + INVITE_TTL
+    row.secret_hash, row.expires = hashed, now + INVITE_TTL
     session.flush()
     return secret
 
 
 def invited_user(session: Session, secret: object, now: datetime) -> AdminUser | None:
     """The user an unexpired invitation link is for, or None."""
-    if not isinstance(secret, str) or not 16 <= len(secret) <= 64:
-        return None
-    row = session.scalar(select(AdminInvite).where(AdminInvite.secret_hash == _hash_token(secret)))
+    row = find_by_secret(session, AdminInvite.secret_hash, secret)
     if row is None or aware(row.expires) <= now:
         return None
     return session.get(AdminUser, row.user_id)

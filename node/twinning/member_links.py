@@ -8,9 +8,6 @@ kept, the link is shown once when made; ``rotate`` makes a new one and the old o
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from dataclasses import dataclass
 from datetime import date
 
@@ -24,17 +21,12 @@ from node.errors import Conflict
 from node.formats import opening_hours_text
 from node.models import Member
 from node.runtime import Node
+from node.secret_links import find_by_secret, new_secret
 from node.services.members import get_member
 from node.twinning import receipts
 from node.twinning.models import GuestPass, MemberLink
 
 LINK_PREFIX = "/m/"
-SECRET_BYTES = 16  # 128 bits
-
-
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
-
 
 def member_link(session: Session, node: Node, member_id: int, rotate: bool = False) -> str:
     """The path ``/m/<secret>`` of the member's pass page: a new link when there is none or
@@ -47,24 +39,18 @@ def member_link(session: Session, node: Node, member_id: int, rotate: bool = Fal
             "member holds it. Use --rotate to make a new one (the old one stops working)",
             reason="link-exists",
         )
-    secret = secrets.token_urlsafe(SECRET_BYTES)
+    secret, hashed = new_secret()
     if row is None:
-        session.add(MemberLink(member_id=member.id, secret_hash=_hash(secret), created=node.now()))
+        session.add(MemberLink(member_id=member.id, secret_hash=hashed, created=node.now()))
     else:
-        row.secret_hash, row.created = _hash(secret), node.now()
+        row.secret_hash, row.created = hashed, node.now()
     return LINK_PREFIX + secret
 
 
 def member_for_link(session: Session, secret: str) -> Member | None:
     """The member whose link has this secret, or None (also for a malformed secret)."""
-    if not secret or len(secret) > 64:
-        return None
-    wanted = _hash(secret)
-    row = session.scalar(select(MemberLink).where(MemberLink.secret_hash == wanted))
-    # The lookup is by hash (an index); the comparison below is constant-time anyway.
-    if row is None or not hmac.compare_digest(row.secret_hash, wanted):
-        return None
-    return session.get(Member, row.member_id)
+    row = find_by_secret(session, MemberLink.secret_hash, secret)
+    return session.get(Member, row.member_id) if row is not None else None
 
 
 @dataclass(frozen=True)
