@@ -20,6 +20,7 @@ from node.bookings.views import BookingView
 from node.clock import local_today
 from node.errors import InvalidInput, NodeError, NotFound
 from node.http.context import node
+from node.http.headers import keep_private
 from node.services.space import get_profile
 from node.twinning import desk
 from node.web.admin_pages import PageResult, admin_page, no_store, require_login
@@ -34,17 +35,9 @@ admin.after_request(no_store)
 WEEK = 7
 
 
-def _private(response: BaseResponse) -> BaseResponse:
-    # A page holding a pass or a booking's secret: no referrer, no shared cache, no index.
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
-
-
 def _page(template: str, status: int = 200, **context: Any) -> BaseResponse:
     page, code = render(template, status=status, noindex=True, **context)
-    return _private(Response(page, status=code))
+    return keep_private(Response(page, status=code))
 
 
 # -- the guest's pages ---------------------------------------------------------------------
@@ -98,7 +91,7 @@ def book() -> BaseResponse:
         if mailed
         else "Booked. Keep this page's address: it is your booking."
     )
-    return _private(redirect(url_for("booking_pages.booking", secret=secret), code=303))
+    return keep_private(redirect(url_for("booking_pages.booking", secret=secret), code=303))
 
 
 def _booking_or_404(secret: str) -> tuple[BookingView, dict[str, Any]]:
@@ -136,7 +129,7 @@ def booking_ics(secret: str) -> BaseResponse:
     response = Response(ics.invitation(node().node_id, url, profile, view))
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"
     response.headers["Content-Disposition"] = 'attachment; filename="booking.ics"'
-    return _private(response)
+    return keep_private(response)
 
 
 @guest.post("/bookings/<secret>/cancel")
@@ -154,7 +147,7 @@ def cancel(secret: str) -> BaseResponse:
             raise
         return booking(secret, message=exc.detail, status=exc.status)
     flash("Cancelled: the guest day is yours again." if released else "Cancelled.")
-    return _private(redirect(url_for("booking_pages.booking", secret=secret), code=303))
+    return keep_private(redirect(url_for("booking_pages.booking", secret=secret), code=303))
 
 
 # -- admin and front desk ------------------------------------------------------------------

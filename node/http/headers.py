@@ -7,7 +7,10 @@ the reverse proxy (deploy/nginx.conf).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask import Flask, Response
+from werkzeug.wrappers import Response as BaseResponse
 
 # No script runs on the pages and nothing is loaded from elsewhere; JSON-LD blocks are data,
 # which CSP does not treat as script. tests/node/test_security_headers.py checks the pages need
@@ -24,6 +27,28 @@ SCRIPT_PAGE_POLICY = (
     "style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
     "manifest-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+
+
+def script_page_policy(form_targets: Sequence[str] = ()) -> str:
+    """:data:`SCRIPT_PAGE_POLICY`, letting the page's forms also post to ``form_targets``
+    (origins already checked to be plain ``scheme://host[:port]``): the member page's "Book at
+    <partner>" sends the pass to that partner's booking page and nowhere else."""
+    if not form_targets:
+        return SCRIPT_PAGE_POLICY
+    return SCRIPT_PAGE_POLICY.replace(
+        "form-action 'self'", "form-action 'self' " + " ".join(form_targets)
+    )
+
+
+def keep_private(response: BaseResponse, cache_control: str = "private, no-store") -> BaseResponse:
+    """Headers of a page whose address is a credential (a secret link) or that shows one: never
+    sent on as a referrer, never kept by shared caches, never indexed."""
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = cache_control
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
 # A service worker script: its own fetches (the pages it keeps for offline use) go to this node
 # only; it loads nothing else.
 WORKER_POLICY = "default-src 'none'; connect-src 'self'"

@@ -29,7 +29,7 @@ from node.clock import local_today, zone
 from node.errors import InvalidInput, NodeError, NotFound
 from node.formats import resource_kind_label
 from node.http.context import node
-from node.http.headers import SCRIPT_PAGE_POLICY, WORKER_POLICY
+from node.http.headers import SCRIPT_PAGE_POLICY, WORKER_POLICY, keep_private, script_page_policy
 from node.models import Member
 from node.qr import svg_inline
 from node.services.known_spaces import known_spaces
@@ -281,19 +281,11 @@ def _local(seconds: int, timezone: str) -> str:
 def _private(
     response: BaseResponse, script: bool = False, form_targets: Sequence[str] = ()
 ) -> BaseResponse:
-    # The URL is the credential: never sent on as a referrer, never kept by shared caches.
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "private, no-cache"
-    response.headers["X-Robots-Tag"] = "noindex"
+    # The URL is the credential. "no-cache", not "no-store": the member page is kept by its
+    # service worker for use offline at the partner's door.
+    keep_private(response, "private, no-cache")
     if script:
-        policy = SCRIPT_PAGE_POLICY
-        if form_targets:
-            # "Book at <partner>" posts the pass to the partner's booking page: its origin,
-            # and no other, may receive this page's forms.
-            policy = policy.replace(
-                "form-action 'self'", "form-action 'self' " + " ".join(form_targets)
-            )
-        response.headers["Content-Security-Policy"] = policy
+        response.headers["Content-Security-Policy"] = script_page_policy(form_targets)
     return response
 
 
