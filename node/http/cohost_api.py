@@ -58,12 +58,12 @@ def list_cohosts() -> Response:
     current = node()
     query = load(CohostQuerySchema(), request.args.to_dict())
     state = query["state"]
-    with current.db.write() as session:
+    with current.db.read() as session:  # a read: no write lock taken for a listing
         admin_token(session)
         found = cohosts.invitations(
             session, current, None if state == "all" else state, include_ended=state == "all"
         )
-        return jsonify({"cohosts": [item.view() for item in found]})
+    return jsonify({"cohosts": [item.view() for item in found]})
 
 
 @operation(
