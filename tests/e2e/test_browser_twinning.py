@@ -18,7 +18,7 @@ from node.twinning.member_links import member_link
 from tests.e2e.browser import chromium, require_chromium, served, y4m_video
 from tests.e2e.processes import wait_for
 from tests.network import Network, network
-from tests.node.twin_support import add_member, twin
+from tests.node.twin_support import add_member, add_resources, twin
 from tests.support import FakeClock
 
 pytestmark = pytest.mark.e2e
@@ -132,13 +132,9 @@ def test_the_member_books_at_the_partner_from_their_page(net: Network) -> None:
     from selenium.webdriver.common.by import By
 
     from node.models import Peer
-    from node.services import resources
 
     ada = add_member(net, "a")
-    with net["b"].node.db.write() as session:
-        resources.add_resource(
-            session, net["b"].node, {"id": "desks", "kind": "hot_desk", "name": "Hot desks",
-                                     "capacity": 2})  # fmt: skip
+    add_resources(net, "b", ("desks", "hot_desk", "Hot desks", 2))
     net.settle()
     with net["a"].node.db.write() as session:
         path = member_link(session, net["a"].node, ada)

@@ -13,11 +13,10 @@ from sqlalchemy import func, select
 
 from node.bookings import service
 from node.bookings.models import Booking
-from node.services import resources
 from node.twinning import passes
 from node.twinning.agreements import Terms
 from tests.network import Network, network
-from tests.node.twin_support import add_member, twin
+from tests.node.twin_support import add_member, add_resources, twin
 from tests.support import FakeClock, overlapping_writes
 
 FRIDAY = date(2026, 11, 20)
@@ -31,13 +30,8 @@ def net(tmp_path: Path, clock: FakeClock, database_url: str | None) -> Iterator[
         net.add("b", title="The Cube", database_url=database_url)
         net.peer("a", "b")
         net.settle()
-        with net["b"].node.db.write() as session:
-            resources.add_resource(
-                session, net["b"].node, {"id": "seat", "kind": "hot_desk", "name": "Seat",
-                                         "capacity": 1})  # fmt: skip
-            resources.add_resource(
-                session, net["b"].node, {"id": "room", "kind": "meeting_room", "name": "Room",
-                                         "capacity": 6})  # fmt: skip
+        seat, room = ("seat", "hot_desk", "Seat", 1), ("room", "meeting_room", "Room", 6)
+        add_resources(net, "b", seat, room)
         twin(net, "a", "b", ours=Terms(5, 50, ("hot_desk", "meeting_room")))
         yield net
 

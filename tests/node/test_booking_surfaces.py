@@ -17,7 +17,6 @@ from icalendar import Calendar
 from sqlalchemy import func, select
 
 from node.bookings.models import Booking
-from node.services import resources
 from node.services.admin_auth import create_token
 from node.twinning import passes
 from node.twinning.agreements import Terms
@@ -26,7 +25,7 @@ from tests.cli_network import in_network, run_cli
 from tests.mail_server import Inbox, smtp_settings
 from tests.network import Network, network
 from tests.node.test_admin_pages import logged_in_admin
-from tests.node.twin_support import add_member, twin
+from tests.node.twin_support import add_member, add_resources, twin
 from tests.support import FakeClock
 
 FRIDAY = date(2026, 11, 20)
@@ -45,16 +44,13 @@ def net(
         net.add("b", title="The Cube", timezone="Europe/London", address="1 High St")
         net.peer("a", "b")
         net.settle()
-        with net["b"].node.db.write() as session:
-            resources.add_resource(
-                session, net["b"].node, {"id": "desks", "kind": "hot_desk", "name": "Hot desks",
-                                         "capacity": 3})  # fmt: skip
-            resources.add_resource(
-                session, net["b"].node, {"id": "sala", "kind": "meeting_room", "name": "Sala",
-                                         "capacity": 8})  # fmt: skip
-            resources.add_resource(
-                session, net["b"].node, {"id": "suite", "kind": "office", "name": "Suite",
-                                         "capacity": 2})  # fmt: skip
+        add_resources(
+            net,
+            "b",
+            ("desks", "hot_desk", "Hot desks", 3),
+            ("sala", "meeting_room", "Sala", 8),
+            ("suite", "office", "Suite", 2),
+        )
         twin(net, "a", "b", ours=Terms(3, 10, ("hot_desk", "meeting_room")))
         in_network(net, monkeypatch)
         yield net

@@ -19,13 +19,12 @@ from node.bookings import ics, jobs, service
 from node.bookings.models import Booking, ReceivedBooking
 from node.clock import local_day_start
 from node.models import OutboxMessage
-from node.services import resources
 from node.twinning import desk, passes
 from node.twinning.agreements import Terms
 from node.twinning.member_links import member_link
 from node.twinning.models import ReceivedVisit, Visit, VisitMonth
 from tests.network import Network, network
-from tests.node.twin_support import add_member, twin
+from tests.node.twin_support import add_member, add_resources, twin
 from tests.support import FakeClock
 
 LONDON = "Europe/London"
@@ -54,17 +53,13 @@ def net(tmp_path: Path, clock: FakeClock) -> Iterator[Network]:
         )
         net.peer("a", "b")
         net.settle()
-        with net["b"].node.db.write() as session:
-            host = net["b"].node
-            resources.add_resource(
-                session, host, {"id": "desks", "kind": "hot_desk", "name": "Hot desks",
-                                "capacity": 2})  # fmt: skip
-            resources.add_resource(
-                session, host, {"id": "sala", "kind": "meeting_room",
-                                "name": "Sala Arno; big, bright", "capacity": 8})  # fmt: skip
-            resources.add_resource(
-                session, host, {"id": "suite", "kind": "office", "name": "Suite", "capacity": 4}
-            )
+        add_resources(
+            net,
+            "b",
+            ("desks", "hot_desk", "Hot desks", 2),
+            ("sala", "meeting_room", "Sala Arno; big, bright", 8),
+            ("suite", "office", "Suite", 4),
+        )
         twin(net, "a", "b", ours=Terms(2, 3, ("hot_desk", "meeting_room")))
         yield net
 

@@ -24,6 +24,19 @@ def add_member(net: Network, name: str, person: str = "Ada Lovelace", email: str
         return row.id
 
 
+def add_resources(net: Network, name: str, *items: tuple[str, str, str, int]) -> None:
+    """Publish desks and rooms at space ``name``: (id, kind, name, capacity) each."""
+    from node.services import resources
+
+    node = net[name].node
+    with node.db.write() as session:
+        for resource_id, kind, title, capacity in items:
+            resources.add_resource(
+                session, node, {"id": resource_id, "kind": kind, "name": title,
+                                "capacity": capacity}
+            )  # fmt: skip
+
+
 def propose(
     net: Network,
     proposer: str,
