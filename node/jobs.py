@@ -226,12 +226,18 @@ NETWORK_JOBS = (
 )
 
 
-def add_jobs(scheduler: BaseScheduler, node: Node) -> None:
-    """Every feature's jobs; ``max_instances=1`` and ``coalesce`` keep one run at a time here."""
+def add_jobs(scheduler: BaseScheduler, node: Node, prefix: str = "") -> None:
+    """Every feature's jobs, under ids ``prefix + name`` (a hub schedules several nodes on one
+    scheduler); ``max_instances=1`` and ``coalesce`` keep one run at a time here."""
     common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
     for job in features.jobs().values():
         scheduler.add_job(
-            guarded(job), "interval", seconds=job.seconds, args=[node], id=job.name, **common
+            guarded(job),
+            "interval",
+            seconds=job.seconds,
+            args=[node],
+            id=prefix + job.name,
+            **common,
         )
 
 

@@ -23,7 +23,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from node import features
 from node.hub.spaces import Hosted, HubError, hosted_spaces
-from node.jobs import HOLDER, guarded
+from node.jobs import HOLDER, add_jobs
 from node.runtime import Node
 
 log = logging.getLogger("spazi.hub")
@@ -103,16 +103,7 @@ class HubWorker:
             return
         if self.prepare is not None:
             self.prepare(node)
-        common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
-        for job in features.jobs().values():
-            self.scheduler.add_job(
-                guarded(job),
-                "interval",
-                seconds=job.seconds,
-                args=[node],
-                id=f"{space.host}/{job.name}",
-                **common,
-            )
+        add_jobs(self.scheduler, node, prefix=f"{space.host}/")
         self.nodes[space.host] = (space, node)
         log.info("jobs of %s scheduled", space.host)
 
