@@ -158,6 +158,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Public base URL of this node, e.g. https://thecube.example; peers sign requests to it.",
         constraint=Text(2048, schemes=("http", "https")),
     ),
+    Setting(
+        "language",
+        "en",
+        "Language of the pages and mails (`en` English, `it` Italian) for visitors whose browser "
+        "asks for neither and who have not picked one with the switch on every page.",
+        constraint=OneOf(("en", "it")),
+    ),
     Setting("host", "127.0.0.1", "Address `spazi run` listens on.", constraint=Text(253, False)),
     Setting("port", 8080, "Port `spazi run` listens on.", constraint=Between(1, 65535)),
     Setting(

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, current_app, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -26,11 +28,24 @@ from node.web.rendering import is_page_path, render
 Handler = Callable[[Any], Any]
 
 _FRIENDLY = {
-    404: "There is nothing at this address. It may have moved, or the link may be mistyped.",
-    405: "This address does not accept that kind of request.",
-    413: "What you sent is too large.",
-    500: "Something went wrong on this node. The space's admins can find the details in its log.",
-    503: "This node cannot answer right now. Please try again in a few seconds.",
+    404: _l("There is nothing at this address. It may have moved, or the link may be mistyped."),
+    405: _l("This address does not accept that kind of request."),
+    413: _l("What you sent is too large."),
+    500: _l(
+        "Something went wrong on this node. The space's admins can find the details in its log."
+    ),
+    503: _l("This node cannot answer right now. Please try again in a few seconds."),
+}
+# Page titles of the HTTP errors people meet (Werkzeug's names are English only).
+_TITLES = {
+    400: _l("Bad request"),
+    403: _l("Forbidden"),
+    404: _l("Not found"),
+    405: _l("Method not allowed"),
+    413: _l("Too large"),
+    429: _l("Too many requests"),
+    500: _l("Internal error"),
+    503: _l("Unavailable"),
 }
 
 
@@ -41,7 +56,7 @@ def error_page(status: int, title: str, detail: str, message: str | None = None)
         status=status,
         title=title,
         detail=detail,
-        message=message if message is not None else _FRIENDLY.get(status, ""),
+        message=message if message is not None else str(_FRIENDLY.get(status, "")),
         noindex=True,
     )
     return Response(body, status=status, mimetype="text/html")
@@ -52,16 +67,18 @@ def _for_page(exc: Exception) -> Response:
     if isinstance(exc, CSRFError):
         response = error_page(
             400,
-            "Form refused",
+            _("Form refused"),
             exc.description or "",
-            "This form has expired or was not sent from this site. "
-            "Go back, reload the page and try again.",
+            _(
+                "This form has expired or was not sent from this site. "
+                "Go back, reload the page and try again."
+            ),
         )
     elif isinstance(exc, HTTPException):
         status = exc.code or 500
         # Werkzeug's stock sentence says what the friendly one says already: show it once.
         own = exc.description if exc.description != type(exc).description else ""
-        response = error_page(status, exc.name, own or "")
+        response = error_page(status, str(_TITLES.get(status, exc.name)), own or "")
         allow = exc.get_response().headers.get("Allow")
         if allow:
             response.headers["Allow"] = allow
@@ -72,10 +89,10 @@ def _for_page(exc: Exception) -> Response:
         if exc.retry_after is not None:
             response.headers["Retry-After"] = str(exc.retry_after)
     elif isinstance(exc, ProtocolError):
-        response = error_page(400, "Bad request", exc.detail)
+        response = error_page(400, _("Bad request"), exc.detail)
     else:
         current_app.logger.exception("unhandled error on page %s", request.path)
-        response = error_page(500, "Internal error", "")
+        response = error_page(500, _("Internal error"), "")
     return response
 
 

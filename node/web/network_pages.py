@@ -23,12 +23,12 @@ from federation.keys import fingerprint
 from node import paging, published
 from node.clock import aware
 from node.errors import InvalidInput
-from node.formats import ago
 from node.http.context import node
 from node.models import Event, Origin, Space
 from node.services import events, network, space
 from node.web import calendar, formatting, jsonld, spacemap
 from node.web.error_pages import error_page
+from node.web.formatting import ago
 from node.web.rendering import absolute_url, render
 
 bp = Blueprint("network_pages", __name__, url_prefix="/network")
@@ -408,7 +408,7 @@ def network_events_ics() -> BaseResponse:
     try:
         _, filters = parse_event_filters(request.args)
     except InvalidInput as exc:
-        return error_page(400, "These filters cannot be used", exc.detail, exc.detail)
+        return error_page(400, _("These filters cannot be used"), exc.detail, exc.detail)
     since = (current.now() - timedelta(days=calendar.PAST_DAYS)).date()
     with current.db.read() as session:
         ours = space.get_profile(session, current.node_id)
