@@ -158,15 +158,15 @@ SETTINGS: tuple[Setting, ...] = (
         "Public base URL of this node, e.g. https://thecube.example; peers sign requests to it.",
         constraint=Text(2048, schemes=("http", "https")),
     ),
+    Setting("host", "127.0.0.1", "Address `spazi run` listens on.", constraint=Text(253, False)),
+    Setting("port", 8080, "Port `spazi run` listens on.", constraint=Between(1, 65535)),
     Setting(
         "language",
         "en",
-        "Language of the pages and mails (`en` English, `it` Italian) for visitors whose browser "
-        "asks for neither and who have not picked one with the switch on every page.",
+        "Language of the pages (`en` English, `it` Italian) for visitors whose browser asks for "
+        "neither and who have not picked one with the switch at the foot of every page.",
         constraint=OneOf(("en", "it")),
     ),
-    Setting("host", "127.0.0.1", "Address `spazi run` listens on.", constraint=Text(253, False)),
-    Setting("port", 8080, "Port `spazi run` listens on.", constraint=Between(1, 65535)),
     Setting(
         "secret_key",
         "",

@@ -39,13 +39,17 @@ _FRIENDLY = {
 # Page titles of the HTTP errors people meet (Werkzeug's names are English only).
 _TITLES = {
     400: _l("Bad request"),
+    401: _l("Authentication required"),
     403: _l("Forbidden"),
     404: _l("Not found"),
     405: _l("Method not allowed"),
+    409: _l("Conflict"),
     413: _l("Too large"),
     429: _l("Too many requests"),
+    415: _l("Unsupported media type"),
+    422: _l("Invalid input"),
     500: _l("Internal error"),
-    503: _l("Unavailable"),
+    503: _l("Service unavailable"),
 }
 
 
@@ -85,7 +89,7 @@ def _for_page(exc: Exception) -> Response:
     elif isinstance(exc, NodeError):
         if exc.status == 503:
             current_app.logger.warning("%s %s: %s", request.method, request.path, exc.detail)
-        response = error_page(exc.status, exc.title, exc.detail)
+        response = error_page(exc.status, str(_TITLES.get(exc.status, exc.title)), exc.detail)
         if exc.retry_after is not None:
             response.headers["Retry-After"] = str(exc.retry_after)
     elif isinstance(exc, ProtocolError):
