@@ -55,7 +55,7 @@ _TITLES = {
 
 def error_page(status: int, title: str, detail: str, message: str | None = None) -> Response:
     """An HTML error page with ``status``."""
-    body, _ = render(
+    body, _status = render(
         "error.html",
         status=status,
         title=title,

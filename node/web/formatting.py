@@ -19,7 +19,7 @@ from babel.numbers import format_decimal as babel_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from federation.bodies import DAYS
+from federation.bodies import DAYS, RESOURCE_KINDS
 from node import formats
 from node.clock import local_day_end as local_day_end  # re-exported: pages use them from here
 from node.clock import local_day_start as local_day_start
@@ -234,13 +234,15 @@ def amenity_label(word: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-# The kinds of resource of protocol.md §Entry types, in words.
-KIND_LABELS = {
-    "hot_desk": _l("Hot desk"),
-    "fixed_desk": _l("Fixed desk"),
-    "meeting_room": _l("Meeting room"),
-    "office": _l("Office"),
-}
+# The kinds of resource of protocol.md §Entry types, in words, in the order of its list (which
+# stays the one spelling of the kinds: a new kind without a label here fails at import).
+KIND_LABELS = dict(
+    zip(
+        RESOURCE_KINDS,
+        (_l("Hot desk"), _l("Fixed desk"), _l("Meeting room"), _l("Office")),
+        strict=True,
+    )
+)
 
 
 def kind_label(kind: str) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, request
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
@@ -406,7 +407,7 @@ def network_events_ics() -> BaseResponse:
     ``calendar.PAST_DAYS`` back, like the space's own calendar."""
     current = node()
     try:
-        _, filters = parse_event_filters(request.args)
+        _query, filters = parse_event_filters(request.args)
     except InvalidInput as exc:
         return error_page(400, _("These filters cannot be used"), exc.detail, exc.detail)
     since = (current.now() - timedelta(days=calendar.PAST_DAYS)).date()
