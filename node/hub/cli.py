@@ -13,14 +13,14 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from node.cli.lazy import lazy_module
 from node.cli.output import CliError, Progress, echo, emit_json, table
+from node.lazy import lazy_module
 from node.settings import check_setting
 
 if TYPE_CHECKING:
     from node import bootstrap
     from node.hub import dispatch, spaces
-else:  # imported when a command runs (node/cli/lazy.py)
+else:  # imported when a command runs (node/lazy.py)
     bootstrap = lazy_module("node.bootstrap")
     dispatch = lazy_module("node.hub.dispatch")
     spaces = lazy_module("node.hub.spaces")
