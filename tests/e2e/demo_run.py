@@ -4,6 +4,7 @@ README's tour (tests/tour/make_tour.py) both run the network the README's first 
 from __future__ import annotations
 
 import os
+import random
 import re
 import socket
 import subprocess
@@ -14,14 +15,24 @@ from pathlib import Path
 
 
 def free_base(count: int) -> int:
-    """A base port with ``count`` free ports after it."""
-    for _ in range(100):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            base = int(sock.getsockname()[1])
-        if base + count < 65000 and all(_free(base + i) for i in range(count)):
+    """A base port with ``count`` free ports after it, below the kernel's ephemeral range: a
+    port the OS hands out (bind to 0) can be taken a moment later as the source port of any
+    outgoing connection on the machine, and the demo binds its ports only after a while."""
+    low, _ = _ephemeral_range()
+    picker = random.Random()
+    for _ in range(200):
+        base = picker.randrange(10000, max(10001, low - count))
+        if all(_free(base + i) for i in range(count)):
             return base
     raise AssertionError("no run of free ports")
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
 
 
 def _free(port: int) -> bool:
