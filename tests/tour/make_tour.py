@@ -53,7 +53,7 @@ class Stop:
     a name or an element's id, the same in every language."""
 
     name: str
-    caption: str
+    captions: tuple[str, str]  # English, Italian
     where: Callable[[DemoNetwork], str]
     shows: str
     size: tuple[int, int] = DESKTOP
@@ -76,36 +76,54 @@ def submit(action: str) -> Callable[[Any], None]:
 CUBE, NYC, PRATO = "The Cube", "WeCreate NYC", "Prato Hub"
 
 STOPS: tuple[Stop, ...] = (
-    Stop("home", "A space's home page: listing, hours, desks and rooms, upcoming events",
+    Stop("home", ("A space's home page: listing, hours, desks and rooms, upcoming events",
+                  "La pagina di uno spazio: scheda, orari, postazioni e sale, prossimi eventi"),
          lambda n: n.home(CUBE) + "/", "The Cube"),
-    Stop("network", "The network page: every space, grouped by city, on a map, and who twins "
-         "with whom", lambda n: n.home(NYC) + "/network", "Prato"),
-    Stop("events-phone", "Events across the network, on a phone",
+    Stop("network", ("The network page: every space, grouped by city, on a map, and who twins "
+                     "with whom",
+                     "La pagina della rete: ogni spazio, per città, su una mappa, e chi è "
+                     "gemellato con chi"),
+         lambda n: n.home(NYC) + "/network", "Prato"),
+    Stop("events-phone", ("Events across the network, on a phone",
+                          "Gli eventi di tutta la rete, su un telefono"),
          lambda n: n.home(PRATO) + "/network/events", "Crafts and code", PHONE),
-    Stop("pass-phone", "A member's guest passes, on their phone",
+    Stop("pass-phone", ("A member's guest passes, on their phone",
+                        "I pass ospite di un socio, sul suo telefono"),
          lambda n: n.link("guest passes of "), "The Cube", PHONE),
-    Stop("admin-dashboard", "The admin's dashboard", lambda n: n.home(CUBE) + "/admin",
-         "The Cube", admin_of=CUBE),
-    Stop("admin-event", "Adding an event", lambda n: n.home(CUBE) + "/admin/events/new",
-         'name="title"', admin_of=CUBE),
-    Stop("admin-members", "Members: add, edit, suspend, search",
+    Stop("admin-dashboard", ("The admin's dashboard", "Il pannello dell'amministrazione"),
+         lambda n: n.home(CUBE) + "/admin", "The Cube", admin_of=CUBE),
+    Stop("admin-event", ("Adding an event", "Aggiungere un evento"),
+         lambda n: n.home(CUBE) + "/admin/events/new", 'name="title"', admin_of=CUBE),
+    Stop("admin-members", ("Members: add, edit, suspend, search",
+                           "Soci: aggiungere, modificare, sospendere, cercare"),
          lambda n: n.home(NYC) + "/admin/members", "Alan Kay", admin_of=NYC),
-    Stop("admin-network", "Peering: an invite code as text and as a QR code to scan",
+    Stop("admin-network", ("Peering: an invite code as text and as a QR code to scan",
+                           "Collegamenti: un codice d'invito come testo e come codice QR da "
+                           "inquadrare"),
          lambda n: n.home(CUBE) + "/admin/network", 'id="new-invite"', admin_of=CUBE,
          act=submit("/admin/network/invites")),
-    Stop("admin-users", "Admin users: invite by e-mail, roles, reset, remove",
+    Stop("admin-users", ("Admin users: invite by e-mail, roles, reset, remove",
+                         "Amministratori: invito per e-mail, ruoli, nuova password, rimozione"),
          lambda n: n.home(CUBE) + "/admin/users", "admin@the-cube.example", admin_of=CUBE),
-    Stop("admin-tokens", "API tokens", lambda n: n.home(CUBE) + "/admin/tokens", 'id="new-h"',
-         admin_of=CUBE),
-    Stop("admin-partners", "Twinning: partners, agreements and this month's guest days",
+    Stop("admin-tokens", ("API tokens", "Token per l'API"),
+         lambda n: n.home(CUBE) + "/admin/tokens", 'id="new-h"', admin_of=CUBE),
+    Stop("admin-partners", ("Twinning: partners, agreements and this month's guest days",
+                            "Gemellaggi: partner, accordi e giornate ospite del mese"),
          lambda n: n.home(CUBE) + "/admin/partners", "WeCreate NYC", admin_of=CUBE),
-    Stop("admin-cohosts", "Joint events: requests to co-host, confirmed from the admin web",
+    Stop("admin-cohosts", ("Joint events: requests to co-host, confirmed from the admin web",
+                           "Eventi congiunti: le richieste di co-organizzare, confermate dal "
+                           "pannello"),
          lambda n: n.home(PRATO) + "/admin/cohosts", "Crafts and code", admin_of=PRATO),
-    Stop("desk-phone", "The front desk on a phone: scan a guest pass, today's guests",
+    Stop("desk-phone", ("The front desk on a phone: scan a guest pass, today's guests",
+                        "La reception su un telefono: inquadrare un pass ospite, gli ospiti di "
+                        "oggi"),
          lambda n: n.home(CUBE) + "/admin/desk", 'id="today-h"', PHONE, admin_of=CUBE),
-    Stop("admin-bookings", "Guest bookings of desks and rooms",
+    Stop("admin-bookings", ("Guest bookings of desks and rooms, a week at a time",
+                            "Le prenotazioni ospite di postazioni e sale, una settimana alla "
+                            "volta"),
          lambda n: n.link("bookings at "), 'id="d-', admin_of=CUBE),
-    Stop("admin-reports", "Guest days per partner and month, with CSV",
+    Stop("admin-reports", ("Guest days per partner and month, with CSV",
+                           "Giornate ospite per partner e mese, con CSV"),
          lambda n: n.home(CUBE) + "/admin/reports", "WeCreate NYC", admin_of=CUBE),
 )  # fmt: skip
 
@@ -166,6 +184,38 @@ def shot_name(stop: Stop, lang: str) -> str:
     return f"{stop.name}.png" if lang == "en" else f"{stop.name}.{lang}.png"
 
 
+README_START = "<!-- tour: written by tests/tour/make_tour.py --readme; not edited by hand -->"
+README_END = "<!-- /tour -->"
+
+
+def readme_section(stops: tuple[Stop, ...] = STOPS) -> str:
+    """The README's pictures: every stop in English, then in Italian under a fold."""
+
+    def pictures(lang: str) -> list[str]:
+        lines = []
+        for stop in stops:
+            caption = stop.captions[LANGUAGES.index(lang)]
+            lines += [
+                f"**{caption}.**",
+                "",
+                f"![{caption}](tests/tour/{shot_name(stop, lang)})",
+                "",
+            ]
+        return lines
+
+    return "\n".join(
+        [README_START, "", *pictures("en"), "<details><summary>In italiano</summary>", "",
+         *pictures("it"), "</details>", "", README_END]
+    )  # fmt: skip
+
+
+def write_readme(readme: Path) -> None:
+    """Put :func:`readme_section` between the README's tour markers."""
+    text = readme.read_text("utf-8")
+    start, end = text.index(README_START), text.index(README_END) + len(README_END)
+    readme.write_text(text[:start] + readme_section() + text[end:], "utf-8")
+
+
 def take_tour(
     out: Path,
     stops: tuple[Stop, ...] = STOPS,
@@ -215,7 +265,7 @@ def take_tour(
                 target = out / shot_name(stop, lang)
                 _small_png(raw, target)
                 saved.append(target)
-                say(f"{target.name}  {stop.caption}")
+                say(f"{target.name}  {stop.captions[LANGUAGES.index(lang)]}")
     return saved
 
 
@@ -228,8 +278,13 @@ def main() -> int:
         action="append",
         help="a language to take the tour in (default: each of them)",
     )
+    parser.add_argument(
+        "--readme", action="store_true", help="also write the pictures' section of README.md"
+    )
     args = parser.parse_args()
     take_tour(args.out, langs=tuple(args.lang or LANGUAGES))
+    if args.readme:
+        write_readme(HERE.parents[1] / "README.md")
     return 0
 
 
