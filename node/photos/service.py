@@ -92,6 +92,8 @@ def add(session: Session, node: Node, item: str, photo: NewPhoto) -> int:
         raise InvalidInput(
             f"there are already {MAX_PHOTOS} photos: remove one first", reason="too-many-photos"
         )
+    if {f["hash"] for p in photos for f in p["files"]} & {f["hash"] for f in photo.files}:
+        raise Conflict("this photo is already there", reason="photo-exists")
     for descriptor in photo.files:
         row = session.get(PhotoFile, descriptor["hash"])
         if row is None:
@@ -99,8 +101,6 @@ def add(session: Session, node: Node, item: str, photo: NewPhoto) -> int:
             session.add(row)
         row.own, row.stored, row.stored_at = True, True, node.now()
         row.media_type, row.size = descriptor["type"], descriptor["size"]
-    if any(f["hash"] == photo.files[0]["hash"] for p in photos for f in p["files"]):
-        raise Conflict("this photo is already there", reason="photo-exists")
     photos.append({"alt": photo.alt, "files": [dict(f) for f in photo.files]})
     publish(session, node, entry_type, {**body, "photos": photos})
     return len(photos)
