@@ -469,3 +469,21 @@ def test_blocking_an_origin_forgets_its_refs(tmp_path: Path, clock: FakeClock) -
         assert not fetching.any_due(b.node)
     finally:
         net.close()
+
+
+def test_a_backup_keeps_the_photo_files(tmp_path: Path, clock: FakeClock) -> None:
+    from tests.support import make_node
+
+    space = make_node(tmp_path, clock=clock)
+    try:
+        add_photo(space, jpeg(600, 400))
+        hashes = [f["hash"] for f in profile(space)["photos"][0]["files"]]
+        archive = tmp_path / "backup.tar.gz"
+        assert main(["--data-dir", str(space.data_dir), "backup", str(archive)]) == 0
+    finally:
+        space.close()
+    restored = tmp_path / "restored"
+    assert main(["--data-dir", str(restored), "restore", str(archive)]) == 0
+    for digest in hashes:
+        data = (restored / "photos" / digest[:2] / digest).read_bytes()
+        assert sha256_hex(data) == digest
