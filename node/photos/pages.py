@@ -12,12 +12,14 @@ from typing import Any
 
 from flask import Blueprint, Flask, flash, g, redirect, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response as BaseResponse
 
 from node.errors import NodeError
 from node.http.context import node
-from node.photos import images, service
+from node.photos import service
 from node.photos.refs import PROFILE, ShownPhoto, shown
 from node.web.admin_pages import PageResult, admin_page, no_store, require_login
+from node.web.error_pages import error_page
 from node.web.rendering import absolute_url
 
 bp = Blueprint("photos_admin", __name__, url_prefix="/admin/photos")
@@ -145,16 +147,16 @@ def remove_event(event_id: str, key: str) -> PageResult:
 
 
 @bp.errorhandler(RequestEntityTooLarge)
-def _too_large(_exc: RequestEntityTooLarge) -> tuple[str, int]:
-    item = (request.view_args or {}).get("event_id", PROFILE)
+def _too_large(_exc: RequestEntityTooLarge) -> BaseResponse:
+    """A body over the upload limit, refused before the form (and its CSRF token) was read: an
+    error page saying the limit, with a way back to the form."""
     limit = int(node().settings["photo_upload_bytes"])
-    message = str(
-        images.TooLarge(
-            f"the image is larger than the {limit / 1e6:.1f} MB allowed: "
-            "export it smaller and try again"
-        )
+    return error_page(
+        413,
+        "Photo too large",
+        f"The image is larger than the {limit / 1e6:.1f} MB allowed: export it smaller "
+        "(e.g. 2000 pixels wide) and upload it again.",
     )
-    return _page(item, 413, errors={"photo": message}, message=message)
 
 
 # -- what public pages call -------------------------------------------------------------------
