@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from babel.numbers import format_decimal
 from flask import Blueprint, Flask, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -20,6 +22,7 @@ from node.photos import service
 from node.photos.refs import PROFILE, ShownPhoto, shown
 from node.web.admin_pages import PageResult, admin_page, no_store, require_login
 from node.web.error_pages import error_page
+from node.web.i18n import current_language
 from node.web.rendering import absolute_url
 
 bp = Blueprint("photos_admin", __name__, url_prefix="/admin/photos")
@@ -39,10 +42,6 @@ def _allow_upload() -> None:
 
 bp.before_request(require_login)
 bp.after_request(no_store)
-
-
-def _item_title(item: str) -> str:
-    return "the space" if item == PROFILE else f"event {item}"
 
 
 def _page(item: str, status: int = 200, **context: Any) -> tuple[str, int]:
@@ -83,7 +82,7 @@ def _add(item: str) -> PageResult:
     alt = request.form.get("alt", "")
     form = {"alt": alt}
     if upload is None or not upload.filename:
-        return _page(item, 422, form=form, errors={"photo": "Choose an image file to upload."})
+        return _page(item, 422, form=form, errors={"photo": _("Choose an image file to upload.")})
     data = upload.read()
     try:
         made = service.make(current, data, alt)
@@ -93,7 +92,10 @@ def _add(item: str) -> PageResult:
         field = "alt" if exc.detail.startswith("alt:") else "photo"
         message = exc.detail.removeprefix("alt: ")
         return _page(item, exc.status, form=form, errors={field: message}, message=exc.detail)
-    flash(f"Photo {number} added to {_item_title(item)} and published.")
+    if item == PROFILE:
+        flash(_("Photo %(number)s added to the space and published.", number=number))
+    else:
+        flash(_("Photo %(number)s added to the event and published.", number=number))
     return redirect(_target(item))
 
 
@@ -106,7 +108,7 @@ def _remove(item: str, key: str) -> PageResult:
         if exc.status == 404 and exc.reason != "unknown-photo":
             raise
         return _page(item, exc.status, message=exc.detail)
-    flash(f"Photo removed from {_item_title(item)}; peers stop showing it once they sync.")
+    flash(_("Photo removed and published; other spaces stop showing it once they sync."))
     return redirect(_target(item))
 
 
@@ -153,9 +155,12 @@ def _too_large(_exc: RequestEntityTooLarge) -> BaseResponse:
     limit = int(node().settings["photo_upload_bytes"])
     return error_page(
         413,
-        "Photo too large",
-        f"The image is larger than the {limit / 1e6:.1f} MB allowed: export it smaller "
-        "(e.g. 2000 pixels wide) and upload it again.",
+        _("Photo too large"),
+        _(
+            "The image is larger than the %(size)s MB allowed: export it smaller (e.g. 2000 "
+            "pixels wide) and upload it again.",
+            size=format_decimal(round(limit / 1e6, 1), locale=current_language()),
+        ),
     )
 
 

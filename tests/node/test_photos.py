@@ -487,3 +487,20 @@ def test_a_backup_keeps_the_photo_files(tmp_path: Path, clock: FakeClock) -> Non
     for digest in hashes:
         data = (restored / "photos" / digest[:2] / digest).read_bytes()
         assert sha256_hex(data) == digest
+
+
+def test_the_photo_pages_speak_italian(space: SpaceNode) -> None:
+    client = logged_in_admin(space)
+    page = client.get("/admin/photos?lang=it").get_data(as_text=True)
+    assert "Aggiungi una foto" in page and "Carica e pubblica" in page
+    assert "Add a photo" not in page
+    token = csrf_token(client, "/admin/photos")
+    answer = client.post(
+        "/admin/photos",
+        data={"csrf_token": token, "alt": "Sala", "photo": (io.BytesIO(jpeg(300, 200)), "a.jpg")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    assert "Foto 1 aggiunta allo spazio e pubblicata." in answer.get_data(as_text=True)
+    home = client.get("/").get_data(as_text=True)
+    assert 'aria-label="Foto dello spazio"' in home
