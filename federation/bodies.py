@@ -13,6 +13,7 @@ from typing import Any
 
 from federation.agreements import check_agreement_shape
 from federation.errors import BodyError
+from federation.photos import PHOTOS, check_photos
 from federation.schema import (
     COUNTRY,
     CURRENCY,
@@ -78,6 +79,8 @@ SPACE_PROFILE = Obj(
             )
         ),
         "links": opt(array(Obj({"title": req(string(100, 1)), "url": req(URL)}), 20)),
+        # protocol.md §Photos: each photo's files by hash; the bytes travel separately.
+        "photos": opt(PHOTOS),
     }
 )
 
@@ -110,6 +113,7 @@ EVENT_PUT = Obj(
         "currency": opt(CURRENCY),
         "cohosts": opt(array(node_id, 20, unique=True)),
         "url": opt(URL),
+        "photos": opt(PHOTOS),
     }
 )
 
@@ -158,6 +162,12 @@ def check_event_times(body: Mapping[str, Any]) -> None:
         raise BodyError(detail="event end must be after its start")
     if ("price_minor" in body) != ("currency" in body) and body.get("price_minor") != 0:
         raise BodyError(detail="price_minor and currency go together")
+    check_photos(body)
+
+
+def check_profile(body: Mapping[str, Any]) -> None:
+    """``space.profile`` across fields: its photos (protocol.md §Photos)."""
+    check_photos(body)
 
 
 def check_resource_prices(body: Mapping[str, Any]) -> None:

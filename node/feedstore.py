@@ -23,7 +23,7 @@ from federation.keyring import KeyPeriod, Keyring
 from federation.keys import NodeKey, public_key_from_kid
 from node.bulk import insert_rows
 from node.clock import ms_to_dt, utcnow
-from node.features import projectors
+from node.features import projectors, watchers
 from node.models import FeedEntry, KeyPeriodRow, Origin
 from node.projection import project
 
@@ -199,7 +199,7 @@ def store_verified(
                 if entry.type == "key.rotate":
                     ring.apply_rotation(origin, entry.seq, entry.ts, entry.body)
         _save_key_periods(session, origin, ring)
-    project(session, entries, projectors())
+    project(session, entries, projectors(), watchers())
 
 
 def page_raw(session: Session, origin: str, after: int, limit: int) -> list[bytes]:

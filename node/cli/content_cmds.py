@@ -10,6 +10,7 @@ from node.calendar_import.cli import register_event_commands
 from node.cli.cohost_cmds import register_cohost_commands
 from node.cli.output import CliError, Progress, echo, emit_json, option, table, verbatim
 from node.lazy import lazy_module
+from node.photos.cli import register_photo_commands
 
 if TYPE_CHECKING:
     from node import feedcheck, feedstore, feedverify, formats, published
@@ -404,6 +405,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--amenities", help="comma-separated, e.g. wifi,coffee,printer")
     p.add_argument("--link", action="append", help="'Title | https://…' (repeatable)")
     p.add_argument("--unset", action="append", help="remove a field, e.g. --unset address")
+    register_photo_commands(command, sp, event=False)  # photo add|list|remove (node/photos/)
 
     rp = sub.add_parser("resource", help="desks, rooms and offices").add_subparsers(
         dest="sub", required=True
@@ -466,6 +468,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--reason")
     register_event_commands(command, ep)  # import-ics, calendars (node/calendar_import/)
     register_cohost_commands(command, ep)  # cohost-requests, -confirm, -decline
+    register_photo_commands(command, ep, event=True)  # photo add|list|remove (node/photos/)
 
     mp = sub.add_parser("member", help="the space's members (private)").add_subparsers(
         dest="sub", required=True

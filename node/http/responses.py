@@ -10,6 +10,9 @@ _STRING = {"type": "string"}
 _TEXT = {"type": "string", "nullable": True}
 _INT = {"type": "integer"}
 _BOOL = {"type": "boolean"}
+# protocol.md §Photos: each photo's alt text and files (hash, type, size, width, height); the
+# bytes are at /photos/<hash>.
+_PHOTOS = {"type": "array", "items": {"type": "object"}}
 
 
 def _object(required: dict[str, Any], optional: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -70,6 +73,7 @@ RESPONSES: dict[str, dict[str, Any]] = {
             "country": _STRING,
             "address": _STRING,
             "description": _STRING,
+            "photos": _PHOTOS,
         },
     ),
     "ResourceList": _list("resources", "ResourceView"),
@@ -88,6 +92,7 @@ RESPONSES: dict[str, dict[str, Any]] = {
             "url": _STRING,
             "cancel_reason": _STRING,
             "cohosts": {"type": "array", "items": _STRING},
+            "photos": _PHOTOS,
         },
     ),
     "EventList": _list(

@@ -1,9 +1,9 @@
 """Generate the known-answer vectors of the protocol core.
 
 Run ``.venv/bin/python tests/vectors/make_vectors.py`` to (re)write ``canonical.json``,
-``keys.json``, ``signing.json``, ``entries.json``, ``fork.json``, ``agreement.json`` and
-``cohost.json`` next to this file. Everything comes from fixed seeds, times and nonces
-(Ed25519 signatures are deterministic), so every run writes the same bytes.
+``keys.json``, ``signing.json``, ``entries.json``, ``fork.json``, ``agreement.json``,
+``cohost.json`` and ``photos.json`` next to this file. Everything comes from fixed seeds, times
+and nonces (Ed25519 signatures are deterministic), so every run writes the same bytes.
 ``tests/federation/test_vectors.py`` checks that the code still produces exactly what the files
 hold: the files are the source of truth, and a code change that alters a single byte on the wire
 fails the suite. ``protocol.md`` shows the same values (``tests/test_protocol_examples.py``
@@ -16,7 +16,9 @@ The world of these vectors:
 - node C: key from seed ``03``×32, which equivocates at seq 2 (the fork proof);
 - A and B twin from 2026-01-01 to 2027-01-01 (A proposes, B countersigns);
 - B confirms co-hosting A's event ``ev-2026-01-15`` (entry 3 of A's feed names B), then
-  withdraws.
+  withdraws;
+- A goes on (seq 7 and 8, key A2) with a profile and an event that carry a photo, a fixed
+  16 × 8 JPEG (``PHOTO_HEX``, kept as bytes so that no encoder version changes it).
 
 A's first entry and the agreement are the same as in ``make_vectors_passes.py``; after that the
 two sets of vectors are separate examples (there, A rotates at seq 2).
@@ -52,6 +54,7 @@ FILES = (
     "fork.json",
     "agreement.json",
     "cohost.json",
+    "photos.json",
 )
 
 SEED_A = bytes(32)
@@ -451,6 +454,88 @@ def cohost_vectors() -> dict[str, Any]:
     }
 
 
+# -- photos.json ----------------------------------------------------------------------------------
+
+PHOTO_HEX = (
+    "ffd8ffe000104a46494600010100000100010000ffdb0043000d090a0b0a080d0b0a0b0e0e0d0f132015131212"
+    "13271c1e17202e2931302e292d2c333a4a3e333646372c2d405741464c4e525352323e5a615a50604a51524fff"
+    "db0043010e0e0e131113261515264f352d354f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f"
+    "4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4fffc00011080008001003012200021101031101"
+    "ffc4001f0000010501010101010100000000000000000102030405060708090a0bffc400b51000020103030204"
+    "03050504040000017d01020300041105122131410613516107227114328191a1082342b1c11552d1f024336272"
+    "82090a161718191a25262728292a3435363738393a434445464748494a535455565758595a636465666768696a"
+    "737475767778797a838485868788898a92939495969798999aa2a3a4a5a6a7a8a9aab2b3b4b5b6b7b8b9bac2c3"
+    "c4c5c6c7c8c9cad2d3d4d5d6d7d8d9dae1e2e3e4e5e6e7e8e9eaf1f2f3f4f5f6f7f8f9faffc4001f0100030101"
+    "010101010101010000000000000102030405060708090a0bffc400b51100020102040403040705040400010277"
+    "000102031104052131061241510761711322328108144291a1b1c109233352f0156272d10a162434e125f11718"
+    "191a262728292a35363738393a434445464748494a535455565758595a636465666768696a737475767778797a"
+    "82838485868788898a92939495969798999aa2a3a4a5a6a7a8a9aab2b3b4b5b6b7b8b9bac2c3c4c5c6c7c8c9ca"
+    "d2d3d4d5d6d7d8d9dae2e3e4e5e6e7e8e9eaf2f3f4f5f6f7f8f9faffda000c03010002110311003f004ff51ff5"
+    "cbff0040ff00eb7f2fa74968a2bc59eb1527bebfa7f99ec4746d1fffd9"
+)
+
+
+def photo_file() -> dict[str, Any]:
+    """The descriptor of the fixed JPEG: what a body names, what a fetch must match."""
+    data = bytes.fromhex(PHOTO_HEX)
+    return {
+        "hash": sha256_hex(data),
+        "type": "image/jpeg",
+        "size": len(data),
+        "width": 16,
+        "height": 8,
+    }
+
+
+def feed_a_photos() -> list[Entry]:
+    """A's entries 7 and 8 (key A2, after entries.json's six): a profile and an event, each
+    with one photo."""
+    photos = [{"alt": "La sala grande con dodici scrivanie", "files": [photo_file()]}]
+    specs: list[tuple[int, str, dict[str, Any]]] = [
+        (
+            T0_MS + 26 * HOUR_MS,
+            "space.profile",
+            {"name": "Spazio A", "timezone": "Europe/Rome", "photos": photos},
+        ),
+        (
+            T0_MS + 27 * HOUR_MS,
+            "event.put",
+            {
+                "id": "ev-2026-02-05",
+                "title": "Serata fotografica",
+                "start": "2026-02-05T19:00",
+                "end": "2026-02-05T21:00",
+                "timezone": "Europe/Rome",
+                "photos": [{"alt": "", "files": [photo_file()]}],
+            },
+        ),
+    ]
+    entries: list[Entry] = []
+    prev = feed_a()[-1].hash
+    for seq, (ts, entry_type, body) in enumerate(specs, start=7):
+        entry = build_entry(KEY_A2, A, seq, prev, ts, entry_type, body)
+        entries.append(entry)
+        prev = entry.hash
+    return entries
+
+
+def photos_vectors() -> dict[str, Any]:
+    feed = feed_a_photos()
+    data = bytes.fromhex(PHOTO_HEX)
+    return {
+        "about": "A's entries 7 and 8 (after entries.json's six, signed with A2): a profile and "
+        "an event naming one photo file, and that file's bytes.",
+        "origin": A,
+        "rotated_seed_hex": SEED_A2.hex(),
+        "file": {
+            "base64url": b64u_encode(data),
+            "descriptor": photo_file(),
+            "path": f"/federation/v1/photos/{sha256_hex(data)}",
+        },
+        "entries": [_entry_vector(e, KEY_A2) for e in feed],
+    }
+
+
 # -- output ---------------------------------------------------------------------------------------
 
 
@@ -464,6 +549,7 @@ def build_all() -> dict[str, dict[str, Any]]:
         "fork.json": fork_vectors(),
         "agreement.json": agreement_vectors(),
         "cohost.json": cohost_vectors(),
+        "photos.json": photos_vectors(),
     }
 
 
