@@ -39,6 +39,7 @@ from node.models import (
     Revocation,
     Space,
 )
+from node.people.models import NetworkPerson
 
 # ---- single records ------------------------------------------------------------------------
 
@@ -354,9 +355,9 @@ def space_groups(
     districts that differ only in case are one group, shown as the first spelling by sort
     order."""
     city_key, district_key = func.lower(Space.city), func.lower(_district())
-    query = select(
-        func.min(Space.city), func.min(_district()), func.count(Space.origin)
-    ).where(Space.origin.not_in(_hidden_ids()))
+    query = select(func.min(Space.city), func.min(_district()), func.count(Space.origin)).where(
+        Space.origin.not_in(_hidden_ids())
+    )
     query = _in_place(query, city, None, country).group_by(city_key, district_key)
     return [(c or "", d or "", int(n)) for c, d, n in session.execute(query)]
 
@@ -506,6 +507,10 @@ def network_state(session: Session, origins: Collection[str] | None = None) -> N
             body["reason"] = word.reason
         net.of(word.origin).cohostings[(word.event_origin, word.event_id)] = Record(
             body, word.seq, word.ts, word.withdrawn, word.reason
+        )
+    for person in session.scalars(only(select(NetworkPerson), NetworkPerson.origin)):
+        net.of(person.origin).people[person.id] = Record(
+            person.body, person.seq, person.ts, person.withdrawn
         )
     for rev in session.scalars(only(select(Revocation), Revocation.origin)):
         net.of(rev.origin).revoked_jti_hashes.add(rev.jti_hash)
