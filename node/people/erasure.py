@@ -12,6 +12,7 @@ transaction and leaves the vacuum to the server's autovacuum.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Collection
 
 from sqlalchemy import delete, event
@@ -50,19 +51,28 @@ def erase_bodies(session: Session, origin: str, seqs: Collection[int] | None = N
         event.listen(session, "after_soft_rollback", after_rollback, once=True)
 
 
-def truncate_wal(engine: Engine) -> bool:
+TRUNCATE_TRIES = 3
+
+
+def truncate_wal(engine: Engine, tries: int = TRUNCATE_TRIES) -> bool:
     """Checkpoint SQLite's WAL into the database file and truncate it to zero bytes; True when
-    it was done (False when a reader still held an old snapshot: the next erasure, or SQLite's
-    own checkpoints, finish the job)."""
-    raw = engine.raw_connection()
-    try:
-        # The raw DB-API connection: the checkpoint must run outside any transaction.
-        cursor = raw.cursor()
-        busy, _log, _done = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-        cursor.close()
-    except Exception as exc:  # the erasure itself committed; a checkpoint is housekeeping
-        log.warning("WAL checkpoint after an erasure failed: %s", exc)
-        return False
-    finally:
-        raw.close()
-    return not busy
+    it was done. The checkpoint waits (the busy timeout) for readers of older snapshots, and is
+    tried again a few times when one still holds on; False if it never got through (logged:
+    SQLite's own checkpoints, or the next erasure, finish the job later)."""
+    for attempt in range(tries):
+        raw = engine.raw_connection()
+        try:
+            # The raw DB-API connection: the checkpoint must run outside any transaction.
+            cursor = raw.cursor()
+            busy, _log, _done = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            cursor.close()
+        except Exception as exc:  # the erasure itself committed; a checkpoint is housekeeping
+            busy = 1
+            log.warning("WAL checkpoint after an erasure failed: %s", exc)
+        finally:
+            raw.close()
+        if not busy:
+            return True
+        time.sleep(0.05 * (attempt + 1))
+    log.warning("the WAL still holds erased pages: a reader kept it busy; retried %d times", tries)
+    return False

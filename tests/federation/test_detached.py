@@ -81,3 +81,83 @@ def test_writers_refuse_oversized_bodies_and_bodies_of_other_types() -> None:
     with pytest.raises(BodyError):
         encode_detached("event.put", body())
     assert len(new_salt()) == 22 and new_salt() != new_salt()
+
+
+class _Store:
+    """The least a sync round needs: one origin's feed, and what each stored page carried."""
+
+    def __init__(self) -> None:
+        self.entries: list[Entry] = []
+        self.bodies: dict[int, bytes] = {}
+
+    def head(self, origin: str) -> Any:
+        from federation.feeds import Head
+
+        return Head(self.entries[-1].seq, self.entries[-1].hash) if self.entries else Head()
+
+    def heads(self, origins: Any) -> dict[str, Any]:
+        return {KEY.did: self.head(KEY.did)} if self.entries else {}
+
+    def keyring_for(self, origin: str) -> Any:
+        from federation.keyring import Keyring
+
+        return Keyring()
+
+    def entry_at(self, origin: str, seq: int) -> Entry | None:
+        return self.entries[seq - 1] if 0 < seq <= len(self.entries) else None
+
+    def store_page(self, origin: str, entries: Any, detached: Any = None) -> None:
+        self.entries.extend(entries)
+        self.bodies.update(detached or {})
+
+    def record_fork(self, proof: Any) -> None:
+        raise AssertionError("no fork here")
+
+    def is_quarantined(self, origin: str) -> bool:
+        return False
+
+    def is_blocked(self, origin: str) -> bool:
+        return False
+
+    def wanted(self, origin: str, relayed_by: str) -> bool:
+        return True
+
+
+class _Relay:
+    """A relay serving one feed with the detached bodies it chooses."""
+
+    def __init__(self, entries: list[Entry], detached: Any) -> None:
+        self.entries, self.detached = entries, detached
+
+    def get_heads(self, url: str) -> dict[str, Any]:
+        from federation.feeds import Head
+
+        return {KEY.did: Head(self.entries[-1].seq, self.entries[-1].hash)}
+
+    def get_feed_page(self, url: str, origin: str, after: int, limit: int) -> Any:
+        from federation.canonical import parse_strict
+        from federation.sync import FeedPage
+
+        docs = [parse_strict(e.raw) for e in self.entries[after : after + limit]]
+        return FeedPage(origin, docs, detached=self.detached)
+
+    def get_entry(self, url: str, origin: str, seq: int) -> Any:
+        raise AssertionError("not needed")
+
+
+@pytest.mark.parametrize("honest", [True, False])
+def test_sync_stores_a_matching_body_and_refuses_a_page_with_a_forged_one(honest: bool) -> None:
+    from federation.sync import sync_from_peer
+
+    entries = feed(("space.profile", {"name": "S", "timezone": "UTC"}), put(body()))
+    served = body() if honest else body(bio="Words the member never wrote.")
+    store = _Store()
+    report = sync_from_peer(
+        _Relay(entries, {"2": served}), "http://relay.test", store, 2**52, peer_id=KEY.did
+    )
+    if honest:
+        assert report.ok and store.bodies == {2: encode_detached("profile.put", body())}
+        assert len(store.entries) == 2
+    else:
+        assert report.errors[KEY.did].reason == "detached-body-mismatch"
+        assert store.entries == [] and store.bodies == {}  # nothing of the page is kept

@@ -166,3 +166,27 @@ def test_messages_to_withdrawn_or_unknown_profiles_are_refused(tmp_path: Path) -
             service.send_message(session, net["a"].node, "p-nobody", "arch@example.org", "Ciao")
         with net["a"].node.db.read() as session:
             assert session.scalars(select(ContactMessage)).all() == []
+
+
+def test_withdrawal_deletes_the_mirrored_body_on_each_backend(
+    tmp_path: Path, database_url: str | None
+) -> None:
+    """The mirror ``b`` runs on SQLite and on PostgreSQL: its row of the body is deleted, not
+    hidden (PostgreSQL reclaims the dead tuple at its next vacuum: ARCHITECTURE.md §People)."""
+    with network(tmp_path, FakeClock()) as net:
+        net.add("a")
+        net.add("b", database_url=database_url)
+        net.peer("a", "b")
+        net.settle()
+        member_id = _member(net, "a")
+        _publish(net, "a", member_id)
+        net.settle()
+        with net["b"].node.db.read() as session:
+            (held,) = session.scalars(select(DetachedBody.raw)).all()
+            assert SECRET_WORDS in bytes(held)
+        with net["a"].node.db.write() as session:
+            service.withdraw_profile(session, net["a"].node, member_id)
+        net.settle()
+        with net["b"].node.db.read() as session:
+            assert session.scalars(select(DetachedBody)).all() == []
+            assert not service.search(session, net["b"].node, skill="restauro")[0]
