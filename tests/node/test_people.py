@@ -190,3 +190,21 @@ def test_withdrawal_deletes_the_mirrored_body_on_each_backend(
         with net["b"].node.db.read() as session:
             assert session.scalars(select(DetachedBody)).all() == []
             assert not service.search(session, net["b"].node, skill="restauro")[0]
+
+
+def test_removing_a_member_withdraws_their_profile(tmp_path: Path) -> None:
+    from node.services.members import remove_member
+
+    with network(tmp_path, FakeClock()) as net:
+        net.chain("ab")
+        member_id = _member(net, "a")
+        profile_id = _publish(net, "a", member_id)
+        net.settle()
+        with net["a"].node.db.write() as session:
+            remove_member(session, net["a"].node, member_id)
+        net.settle()
+        for name in "ab":
+            with net[name].node.db.read() as session:
+                person = session.get(NetworkPerson, (net["a"].node.node_id, profile_id))
+                assert person is not None and person.withdrawn
+                assert session.scalars(select(DetachedBody)).all() == []
