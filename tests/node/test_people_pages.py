@@ -199,3 +199,19 @@ def test_cli_publishes_searches_and_withdraws(
     assert "withdrew" in capsys.readouterr().out
     assert spazi([*data, "network", "people", "--skill", "restauro", "--json"]) == 0
     assert '"total": 0' in capsys.readouterr().out
+
+
+def test_search_pages_and_suggests_the_skills_in_use(prato: SpaceNode) -> None:
+    for number in range(21):
+        _id, path = _member_page(prato, f"m{number}@example.org")
+        form = {**FORM, "name": f"Member {number:02d}", "skills": f"Restauro mobili, skill{number}"}
+        assert prato.client.post(path, data={**form, "consent": "yes"}).status_code == 200
+    first = prato.client.get("/api/v1/people?skill=restauro").get_json()
+    assert (first["total"], len(first["people"]), first["next_page"]) == (21, 20, 2)
+    second = prato.client.get("/api/v1/people?skill=restauro&page=2").get_json()
+    assert [p["name"] for p in second["people"]] == ["Member 20"] and second["next_page"] is None
+    bad = prato.client.get("/api/v1/people?page=0")
+    assert bad.status_code == 422 and bad.content_type == "application/problem+json"
+    page = prato.client.get("/network/people?skill=restauro").get_data(as_text=True)
+    assert '<option value="Restauro mobili">' in page and 'rel="next"' in page
+    assert "Member 19" in page and "Member 20" not in page
