@@ -32,9 +32,10 @@ FORM = {
 
 
 @pytest.fixture
-def prato(tmp_path: Path, smtp: tuple[Inbox, int]) -> Any:
+def prato(tmp_path: Path, smtp: tuple[Inbox, int], database_url: str | None) -> Any:
     node = make_node(
         tmp_path,
+        database_url=database_url,
         name="Prato Hub",
         url="http://prato.test",
         clock=FakeClock(),
