@@ -7,14 +7,14 @@ import argparse
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from node.cli.lazy import lazy_module
 from node.cli.output import CliError, echo, emit_json, table
+from node.lazy import lazy_module
 
 if TYPE_CHECKING:
     from node.people import service
     from node.runtime import Node
     from node.services import members
-else:  # imported when a command runs (node/cli/lazy.py)
+else:  # imported when a command runs (node/lazy.py)
     service = lazy_module("node.people.service")
     members = lazy_module("node.services.members")
 
