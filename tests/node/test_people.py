@@ -208,3 +208,26 @@ def test_removing_a_member_withdraws_their_profile(tmp_path: Path) -> None:
                 person = session.get(NetworkPerson, (net["a"].node.node_id, profile_id))
                 assert person is not None and person.withdrawn
                 assert session.scalars(select(DetachedBody)).all() == []
+
+
+def test_a_peers_markup_is_escaped_on_every_output(tmp_path: Path) -> None:
+    """Another implementation may publish any text the protocol admits: the pages escape it."""
+    from federation.detached import detached_hash, encode_detached
+    from node.services.publishing import publish
+
+    with network(tmp_path, FakeClock()) as net:
+        net.chain("ab")
+        doc = {
+            "salt": "B" * 22,
+            "name": "<img src=x onerror=alert(1)>",
+            "bio": "<script>alert(2)</script>",
+            "skills": ["restauro <b>mobili</b>"],
+        }
+        raw = encode_detached("profile.put", doc)
+        with net["a"].node.db.write() as session:
+            body = {"id": "p-raw", "body_hash": detached_hash(raw)}
+            publish(session, net["a"].node, "profile.put", body, detached=raw)
+        net.settle()
+        page = net["b"].client.get("/network/people?skill=restauro").get_data(as_text=True)
+        assert "&lt;script&gt;alert(2)&lt;/script&gt;" in page
+        assert "<script>alert(2)" not in page and "<img src=x" not in page
