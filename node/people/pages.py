@@ -12,6 +12,8 @@ import math
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, request, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from node import mail
@@ -84,7 +86,7 @@ def member_profile(secret: str) -> BaseResponse:
             with current.db.write() as session:
                 if action == "withdraw":
                     service.withdraw_profile(session, current, found.id)
-                    message = "Your profile is withdrawn: every space's copy of it is erased."
+                    message = _("Your profile is withdrawn: every space's copy of it is erased.")
                 else:
                     service.publish_profile(
                         session,
@@ -94,7 +96,7 @@ def member_profile(secret: str) -> BaseResponse:
                         consent=request.form.get("consent") == "yes",
                         consent_by="member",
                     )
-                    message = "Your profile is published on the network."
+                    message = _("Your profile is published on the network.")
         except NodeError as exc:
             message, status, typed = exc.detail, exc.status, _typed()
     with current.db.read() as session:
@@ -189,13 +191,11 @@ def contact(profile_id: str) -> tuple[str, int]:
             with current.db.write() as session:
                 to, row, secret = service.send_message(session, current, profile_id, sender, text)
                 answer = absolute_url("people_pages.answer", secret=secret)
-                mail.send_after_commit(
-                    session,
-                    current,
-                    [to.member.email],
-                    "A message through your network profile",
-                    _mail_text(to.name, row.text, answer),
-                )
+                # In the space's language: the member reads it, not the sender.
+                with force_locale(str(current.settings.get("language") or "en")):
+                    subject = _("A message through your network profile")
+                    text_of_mail = _mail_text(to.name, row.text, answer)
+                mail.send_after_commit(session, current, [to.member.email], subject, text_of_mail)
             sent = True
         except NodeError as exc:
             message, status = exc.detail, exc.status
@@ -214,10 +214,24 @@ def contact(profile_id: str) -> tuple[str, int]:
 def _mail_text(name: str, text: str, answer: str) -> str:
     quoted = "\n".join("> " + line for line in text.splitlines())
     return (
-        f"Hello {name},\n\nsomeone found your profile on the Spazi network and wrote to you:\n\n"
-        f"{quoted}\n\nTheir address is not in this mail. To answer, open this link; it shows "
-        f"you their address only when you choose to answer:\n{answer}\n\n"
-        "If you do not want to answer, ignore this mail: they will not learn your address.\n"
+        "\n\n".join(
+            (
+                _("Hello %(name)s,", name=name),
+                _("someone found your profile on the Spazi network and wrote to you:"),
+                quoted,
+                _(
+                    "Their address is not in this mail. To answer, open this link; it shows you "
+                    "their address only when you choose to answer:"
+                )
+                + "\n"
+                + answer,
+                _(
+                    "If you do not want to answer, ignore this mail: they will not learn "
+                    "your address."
+                ),
+            )
+        )
+        + "\n"
     )
 
 
@@ -253,7 +267,7 @@ def admin_profile(member_id: int) -> tuple[str, int]:
             with current.db.write() as session:
                 if request.form.get("action") == "withdraw":
                     service.withdraw_profile(session, current, member_id)
-                    message = "The profile is withdrawn; every space's copy of it is erased."
+                    message = _("The profile is withdrawn; every space's copy of it is erased.")
                 else:
                     service.publish_profile(
                         session,
@@ -264,7 +278,7 @@ def admin_profile(member_id: int) -> tuple[str, int]:
                         consent_by="admin",
                         consent_date=request.form.get("consent_date") or None,
                     )
-                    message = "The profile is published."
+                    message = _("The profile is published.")
         except NodeError as exc:
             message, status, typed = exc.detail, exc.status, _typed()
     with current.db.read() as session:

@@ -216,3 +216,50 @@ def test_search_pages_and_suggests_the_skills_in_use(prato: SpaceNode) -> None:
     page = prato.client.get("/network/people?skill=restauro").get_data(as_text=True)
     assert '<option value="Restauro mobili">' in page and 'rel="next"' in page
     assert "Member 19" in page and "Member 20" not in page
+
+
+def test_people_pages_in_italian_show_no_english_catalogue_string(prato: SpaceNode) -> None:
+    from tests.node.test_translations import ENGLISH, visible
+
+    member_id, path = _member_page(prato)
+    prato.client.post(path, data={**FORM, "consent": "yes", "action": "publish"})
+    contact = prato.client.get("/api/v1/people").get_json()["people"][0]["contact_url"]
+    logged_in_admin(prato)
+    for page in (
+        path,
+        "/network/people?skill=restauro",
+        contact.removeprefix("http://prato.test"),
+        f"/admin/members/{member_id}/profile",
+    ):
+        response = prato.client.get(page + ("&" if "?" in page else "?") + "lang=it")
+        assert response.status_code == 200, page
+        text = visible(response.get_data(as_text=True))
+        assert "Vai al contenuto" in text
+        assert not sorted(s for s in ENGLISH if s in text), page
+    assert "Competenze" in visible(prato.client.get(path + "?lang=it").get_data(as_text=True))
+
+
+def test_the_mail_is_in_the_spaces_language(tmp_path: Path, smtp: tuple[Inbox, int]) -> None:
+    inbox, port = smtp
+    space = make_node(
+        tmp_path,
+        name="Prato Hub",
+        url="http://prato.test",
+        clock=FakeClock(),
+        settings={**smtp_settings(port), "language": "it"},
+    )
+    try:
+        _member_id, path = _member_page(space)
+        space.client.post(path, data={**FORM, "consent": "yes", "action": "publish"})
+        contact = space.client.get("/api/v1/people").get_json()["people"][0]["contact_url"]
+        form = contact.removeprefix("http://prato.test") + "?lang=en"  # the sender's English
+        token = csrf_token(space.client, form)
+        sent = space.client.post(
+            form, data={"email": "architect@example.org", "message": "Hello", "csrf_token": token}
+        )
+        assert sent.status_code == 200 and "on its way" in sent.get_data(as_text=True)
+        (mail,) = inbox.wait_for(1)
+        assert mail["Subject"] == "Un messaggio tramite il tuo profilo nella rete"
+        assert "qualcuno ha trovato il tuo profilo" in mail.get_content()
+    finally:
+        space.close()
