@@ -263,3 +263,23 @@ def test_the_mail_is_in_the_spaces_language(tmp_path: Path, smtp: tuple[Inbox, i
         assert "qualcuno ha trovato il tuo profilo" in mail.get_content()
     finally:
         space.close()
+
+
+def test_the_contact_form_is_rate_limited_per_sender(
+    prato: SpaceNode, smtp: tuple[Inbox, int]
+) -> None:
+    from node.people.pages import PER_SENDER_HOUR
+
+    _member_id, path = _member_page(prato)
+    prato.client.post(path, data={**FORM, "consent": "yes", "action": "publish"})
+    contact = prato.client.get("/api/v1/people").get_json()["people"][0]["contact_url"]
+    form = contact.removeprefix("http://prato.test")
+    token = csrf_token(prato.client, form)
+    data = {"email": "architect@example.org", "message": "Hello", "csrf_token": token}
+    for _ in range(PER_SENDER_HOUR):
+        assert prato.client.post(form, data=data).status_code == 200
+    refused = prato.client.post(form, data=data)
+    assert refused.status_code == 429 and "messages an hour" in refused.get_data(as_text=True)
+    assert len(smtp[0].wait_for(PER_SENDER_HOUR)) == PER_SENDER_HOUR
+    with prato.node.db.read() as session:
+        assert len(session.scalars(select(ContactMessage)).all()) == PER_SENDER_HOUR
