@@ -3,7 +3,8 @@
 :func:`play` runs the steps real spaces would take, through the same use cases as ``spazi``:
 WeCreate NYC twins with The Cube and The Cube with Prato Hub (a proposal travels through the
 proposer's outbox to the partner's inbox, the partner accepts, both publish), a member of NYC
-gets a guest pass for The Cube and is checked in at its front desk, and The Cube publishes an
+gets a guest pass for The Cube and is checked in at its front desk, another books a desk there
+on its next open day, and The Cube publishes an
 event co-hosted by Prato Hub, which confirms it, so it shows on both calendars. It returns the
 tour: a label and a URL per page worth opening, which ``spazi demo`` prints. A second run
 (``--keep``) finds the agreements in force and the joint event confirmed, and only issues a
@@ -117,6 +118,46 @@ def visit(home: DemoNode, host: DemoNode, progress: Progress) -> tuple[str, str]
     return name, link
 
 
+BOOKING_DAYS_AHEAD = range(1, 8)  # the first day The Cube is open within the coming week
+
+
+def book_ahead(home: DemoNode, host: DemoNode, progress: Progress) -> str | None:
+    """Another member of ``home`` books a hot desk at ``host`` on its next open day, with a
+    pass for that day, as the "Book" button of their member page would; the member's name, or
+    None when a booking exists already (a second run) or the week has no open day."""
+    from sqlalchemy import select
+
+    from node import published
+    from node.bookings.models import Booking
+    from node.bookings.service import BookingRefused, Request, book
+    from node.services.members import list_members
+    from node.twinning.passes import issue_pass
+
+    host_id = _node_id(host)
+    with opened(Path(host.data_dir)) as node, node.db.read() as session:
+        if session.scalar(select(Booking.id).limit(1)) is not None:
+            return None
+        desk = next(
+            r.id for r in published.resources(session, node.node_id) if r.kind == "hot_desk"
+        )
+    with opened(Path(home.data_dir)) as node, node.db.read() as session:
+        member = list_members(session)[1]
+    progress(f"{member.name} of {home.name} books a desk at {host.name}")
+    for ahead in BOOKING_DAYS_AHEAD:
+        day = date.today() + timedelta(days=ahead)
+        with opened(Path(home.data_dir)) as node, node.db.write() as session:
+            token = issue_pass(session, node, member.id, host_id, day).token
+        try:
+            with opened(Path(host.data_dir)) as node, node.db.write() as session:
+                book(session, node, token, Request(desk, day))
+        except BookingRefused as refused:
+            if refused.reason == "closed":
+                continue
+            raise DemoError(f"{host.name} refused the demo booking: {refused.detail}") from None
+        return str(member.name)
+    return None
+
+
 def _cohosted(demo_node: DemoNode, author_id: str, cohost_id: str) -> bool:
     """Whether ``demo_node`` holds the joint event with ``cohost_id`` among its co-hosts."""
     from node import published
@@ -175,6 +216,7 @@ def play(network: DemoNetwork, progress: Progress) -> dict[str, str]:
     twin(nyc, cube, progress)
     twin(cube, prato, progress)
     name, link = visit(nyc, cube, progress)
+    book_ahead(nyc, cube, progress)
     joint_event(cube, prato, progress)
     _wait(
         "every space to learn who twins with whom",
@@ -188,6 +230,7 @@ def play(network: DemoNetwork, progress: Progress) -> dict[str, str]:
         ),
         f"partners of {nyc.name} (admin)": f"{nyc.url}/admin/partners",
         f"front desk of {cube.name} (admin)": f"{cube.url}/admin/desk",
+        f"bookings at {cube.name} this week (admin)": f"{cube.url}/admin/bookings?week=1",
         f"guest passes of {name}, a member of {nyc.name}": f"{nyc.url}{link}",
         f"{prato.name}'s events, with one it co-hosts with {cube.name}": f"{prato.url}/events",
     }

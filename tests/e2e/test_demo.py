@@ -79,6 +79,11 @@ def test_the_demo_serves_what_it_prints_and_stops_everything_on_ctrl_c(tmp_path:
         desk_page = desk.get(tour["front desk of The Cube (admin)"], timeout=10).text
         name = member.removeprefix("guest passes of ").split(",")[0]
         assert name in desk_page[desk_page.index("Today's guests") :]
+        # Another NYC member booked a hot desk at The Cube on its next open day.
+        booker = next(line for line in demo.err if "books a desk at The Cube" in line)
+        booker_name = booker.split("… ", 1)[-1].split(" of WeCreate NYC")[0].strip()
+        bookings = desk.get(tour["bookings at The Cube this week (admin)"], timeout=10).text
+        assert booker_name and booker_name in bookings and "Hot desks" in bookings
         data_dirs = list(tmp_path.glob("spazi-demo-*"))
         assert len(data_dirs) == 1
     finally:

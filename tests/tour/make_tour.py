@@ -49,7 +49,8 @@ class DemoNetwork:
 @dataclass(frozen=True)
 class Stop:
     """One screenshot: ``name``.png of ``where(network)`` at ``size``, as ``admin_of``'s admin
-    when it names a space; ``shows`` is a text the page must hold (else the tour fails)."""
+    when it names a space; ``shows`` is what the page's HTML must hold (else the tour fails):
+    a name or an element's id, the same in every language."""
 
     name: str
     caption: str
@@ -86,24 +87,24 @@ STOPS: tuple[Stop, ...] = (
     Stop("admin-dashboard", "The admin's dashboard", lambda n: n.home(CUBE) + "/admin",
          "The Cube", admin_of=CUBE),
     Stop("admin-event", "Adding an event", lambda n: n.home(CUBE) + "/admin/events/new",
-         "Title", admin_of=CUBE),
+         'name="title"', admin_of=CUBE),
     Stop("admin-members", "Members: add, edit, suspend, search",
          lambda n: n.home(NYC) + "/admin/members", "Alan Kay", admin_of=NYC),
     Stop("admin-network", "Peering: an invite code as text and as a QR code to scan",
-         lambda n: n.home(CUBE) + "/admin/network", "A new invite code", admin_of=CUBE,
+         lambda n: n.home(CUBE) + "/admin/network", 'id="new-invite"', admin_of=CUBE,
          act=submit("/admin/network/invites")),
     Stop("admin-users", "Admin users: invite by e-mail, roles, reset, remove",
          lambda n: n.home(CUBE) + "/admin/users", "admin@the-cube.example", admin_of=CUBE),
-    Stop("admin-tokens", "API tokens", lambda n: n.home(CUBE) + "/admin/tokens", "token",
+    Stop("admin-tokens", "API tokens", lambda n: n.home(CUBE) + "/admin/tokens", 'id="new-h"',
          admin_of=CUBE),
     Stop("admin-partners", "Twinning: partners, agreements and this month's guest days",
          lambda n: n.home(CUBE) + "/admin/partners", "WeCreate NYC", admin_of=CUBE),
     Stop("admin-cohosts", "Joint events: requests to co-host, confirmed from the admin web",
          lambda n: n.home(PRATO) + "/admin/cohosts", "Crafts and code", admin_of=PRATO),
     Stop("desk-phone", "The front desk on a phone: scan a guest pass, today's guests",
-         lambda n: n.home(CUBE) + "/admin/desk", "Today", PHONE, admin_of=CUBE),
+         lambda n: n.home(CUBE) + "/admin/desk", 'id="today-h"', PHONE, admin_of=CUBE),
     Stop("admin-bookings", "Guest bookings of desks and rooms",
-         lambda n: n.home(CUBE) + "/admin/bookings", "Booking", admin_of=CUBE),
+         lambda n: n.link("bookings at "), 'id="d-', admin_of=CUBE),
     Stop("admin-reports", "Guest days per partner and month, with CSV",
          lambda n: n.home(CUBE) + "/admin/reports", "WeCreate NYC", admin_of=CUBE),
 )  # fmt: skip
@@ -157,10 +158,22 @@ def _small_png(raw: Path, out: Path) -> None:
         image.convert("RGB").quantize(colors=128).save(out, optimize=True)
 
 
+LANGUAGES = ("en", "it")
+
+
+def shot_name(stop: Stop, lang: str) -> str:
+    """The file of ``stop``'s screenshot in ``lang``: ``home.png``, ``home.it.png``."""
+    return f"{stop.name}.png" if lang == "en" else f"{stop.name}.{lang}.png"
+
+
 def take_tour(
-    out: Path, stops: tuple[Stop, ...] = STOPS, say: Callable[[str], None] = print
+    out: Path,
+    stops: tuple[Stop, ...] = STOPS,
+    say: Callable[[str], None] = print,
+    langs: tuple[str, ...] = LANGUAGES,
 ) -> list[Path]:
-    """Run the demo and save every stop's screenshot in ``out``; returns the files."""
+    """Run the demo and save every stop's screenshot in ``out``, in each of ``langs`` (the
+    browser's Accept-Language); returns the files."""
     from tests.e2e.browser import chromium
 
     out.mkdir(parents=True, exist_ok=True)
@@ -173,36 +186,50 @@ def take_tour(
         # The demo's spaces share the host 127.0.0.1, and cookies ignore the port: logging in
         # at one space ends the session at the one before, so log in again on each change.
         logged_in: str | None = None
-        for stop in stops:
-            width, height = stop.size
+        driver.execute_cdp_cmd("Network.enable", {})
+        for lang in langs:
             driver.execute_cdp_cmd(
-                "Emulation.setDeviceMetricsOverride",
-                {"width": width, "height": height, "deviceScaleFactor": 1,
-                 "mobile": width < 600},
-            )  # fmt: skip
-            if stop.admin_of and stop.admin_of != logged_in:
-                _log_in(driver, network.home(stop.admin_of), network.spaces[stop.admin_of])
-                logged_in = stop.admin_of
-            url = stop.where(network)
-            driver.get(url)
-            if stop.act is not None:
-                stop.act(driver)
-                _settle(driver, stop.shows)
-            if stop.shows not in driver.page_source:
-                raise SystemExit(f"{stop.name}: {url} does not show {stop.shows!r}")
-            raw = Path(tmp) / f"{stop.name}.raw.png"
-            driver.save_screenshot(str(raw))
-            _small_png(raw, out / f"{stop.name}.png")
-            saved.append(out / f"{stop.name}.png")
-            say(f"{stop.name}.png  {stop.caption}")
+                "Network.setExtraHTTPHeaders", {"headers": {"Accept-Language": lang}}
+            )
+            for stop in stops:
+                width, height = stop.size
+                driver.execute_cdp_cmd(
+                    "Emulation.setDeviceMetricsOverride",
+                    {"width": width, "height": height, "deviceScaleFactor": 1,
+                     "mobile": width < 600},
+                )  # fmt: skip
+                if stop.admin_of and stop.admin_of != logged_in:
+                    _log_in(driver, network.home(stop.admin_of), network.spaces[stop.admin_of])
+                    logged_in = stop.admin_of
+                url = stop.where(network)
+                driver.get(url)
+                if stop.act is not None:
+                    stop.act(driver)
+                    _settle(driver, stop.shows)
+                if stop.shows not in driver.page_source:
+                    raise SystemExit(f"{stop.name}: {url} does not show {stop.shows!r}")
+                if f'lang="{lang}"' not in driver.page_source:
+                    raise SystemExit(f"{stop.name}: {url} is not in {lang}")
+                raw = Path(tmp) / f"{stop.name}.raw.png"
+                driver.save_screenshot(str(raw))
+                target = out / shot_name(stop, lang)
+                _small_png(raw, target)
+                saved.append(target)
+                say(f"{target.name}  {stop.caption}")
     return saved
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=HERE, help="where the PNGs go")
+    parser.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        action="append",
+        help="a language to take the tour in (default: each of them)",
+    )
     args = parser.parse_args()
-    take_tour(args.out)
+    take_tour(args.out, langs=tuple(args.lang or LANGUAGES))
     return 0
 
 
