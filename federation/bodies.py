@@ -148,6 +148,32 @@ PEER_ANNOUNCE = Obj(
 
 AGREEMENT_PUBLISH = Obj({"agreement": req(check_agreement_shape)})
 
+# A member's network profile (protocol.md §profile.put): the entry carries only the SHA-256 of
+# the profile's detached body, which travels beside the entry and can be dropped for good while
+# the entry, and with it the chain, stays verifiable (federation/detached.py).
+PROFILE_PUT = Obj({"id": req(IDENT), "body_hash": req(HEX64)})
+
+PROFILE_WITHDRAW = Obj({"id": req(IDENT)})
+
+PROFILE_MAX_BIO = 1000
+PROFILE_MAX_SKILLS = 30
+_PROFILE_TEXT = string(PROFILE_MAX_BIO, lines=True)
+
+# The detached body of a ``profile.put``. ``salt`` is 16 random bytes: the hash left in the
+# feed after the body is dropped then confirms no guess of what the body said.
+PROFILE_BODY = Obj(
+    {
+        "salt": req(string(22, 22, r"[A-Za-z0-9_\-]{22}")),
+        "name": req(string(100, 1)),
+        "bio": opt(_PROFILE_TEXT),
+        "skills": req(array(string(60, 1), PROFILE_MAX_SKILLS, unique=True)),
+        "offers": opt(_PROFILE_TEXT),
+        "seeks": opt(_PROFILE_TEXT),
+        "languages": opt(array(string(40, 1), 10, unique=True)),
+        "links": opt(array(Obj({"title": req(string(100, 1)), "url": req(URL)}), 5)),
+    }
+)
+
 
 def check_event_times(body: Mapping[str, Any]) -> None:
     """``event.put`` across fields: the end follows the start; a price comes with a currency."""

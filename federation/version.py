@@ -103,6 +103,8 @@ def _v1_entry_types() -> Mapping[str, EntryType]:
         EntryType("pass.revoke", bodies.PASS_REVOKE, state.fold_pass_revoke),
         EntryType("key.rotate", bodies.KEY_ROTATE, state.fold_key_rotate),
         EntryType("peer.announce", bodies.PEER_ANNOUNCE, state.fold_peer_announce),
+        EntryType("profile.put", bodies.PROFILE_PUT, state.fold_profile_put),
+        EntryType("profile.withdraw", bodies.PROFILE_WITHDRAW, state.fold_profile_withdraw),
     ):
         registry.register(kind.name, kind)
     return registry.freeze()

@@ -124,6 +124,15 @@ DEMO = Feature(name="demo", cli={"node.demo.cli": ("demo",)})
 # Many spaces served by one process group, routed by host name (node/hub/).
 HUB = Feature(name="hub", cli={"node.hub.cli": ("hub",)})
 
+# Members' network profiles, search across the network, get in touch, erasure (node/people/).
+PEOPLE = Feature(
+    name="people",
+    models="node.people.models",
+    projectors="node.people.projectors:PEOPLE_PROJECTORS",
+    member_leaving="node.people.service:member_leaving",
+    web=("node.people.pages", "node.people.api"),
+)
+
 # Every feature of the node, in the order their parts are registered.
 FEATURES: tuple[Feature, ...] = (
     CORE,
@@ -135,6 +144,7 @@ FEATURES: tuple[Feature, ...] = (
     BACKUP,
     DEMO,
     HUB,
+    PEOPLE,
 )
 
 

@@ -60,6 +60,21 @@ class FeedEntry(Base):
     raw: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class DetachedBody(Base):
+    """The detached body of a stored entry (protocol.md §Detached bodies), as canonical bytes.
+
+    Kept apart from ``feed_entries`` because it is erasable: when a later entry drops it, its
+    row is deleted (SQLite overwrites the freed bytes: ``secure_delete``, node/people/erasure.py)
+    while the entry, which signs only the body's hash, stays.
+    """
+
+    __tablename__ = "detached_bodies"
+
+    origin: Mapped[str] = mapped_column(DID, ForeignKey("origins.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class Space(Base):
     """The current ``space.profile`` of an origin."""
 

@@ -50,6 +50,7 @@ from node.models import (
     Revocation,
     Space,
 )
+from node.people.models import NetworkPerson
 
 # Statements the front desk runs for every pass, built once: SQLAlchemy spends more time building
 # a statement and its cache key than SQLite spends running it (tests/bench/README.md, the desk).
@@ -543,6 +544,10 @@ def network_state(session: Session, origins: Collection[str] | None = None) -> N
             body["reason"] = word.reason
         net.of(word.origin).cohostings[(word.event_origin, word.event_id)] = Record(
             body, word.seq, word.ts, word.withdrawn, word.reason
+        )
+    for person in session.scalars(only(select(NetworkPerson), NetworkPerson.origin)):
+        net.of(person.origin).people[person.id] = Record(
+            person.body, person.seq, person.ts, person.withdrawn
         )
     for rev in session.scalars(only(select(Revocation), Revocation.origin)):
         net.of(rev.origin).revoked_jti_hashes.add(rev.jti_hash)

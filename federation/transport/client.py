@@ -404,7 +404,8 @@ class PeerClient:
         if not isinstance(entries, list):
             raise TransportError("bad-response", "feed page has no entries list")
         head = _parse_head(doc["head"]) if doc.get("head") is not None else None
-        return FeedPage(origin=origin, entries=entries, head=head)
+        # Detached bodies are checked against the entries' hashes once the page verifies.
+        return FeedPage(origin=origin, entries=entries, head=head, detached=doc.get("detached"))
 
     def get_entry(self, url: str, origin: str, seq: int) -> dict[str, Any]:
         """``GET /federation/v1/feeds/<origin>/entries/<seq>``: one unverified entry document."""

@@ -11,6 +11,7 @@ from node.cli.cohost_cmds import register_cohost_commands
 from node.cli.output import CliError, Progress, echo, emit_json, option, table, verbatim
 from node.lazy import lazy_module
 from node.photos.cli import register_photo_commands
+from node.people.cli import register_member_profile
 
 if TYPE_CHECKING:
     from node import feedcheck, feedstore, feedverify, formats, published
@@ -500,6 +501,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--rotate", action="store_true", help="make a new link; the old one stops working"
     )
     p.add_argument("--send", action="store_true", help="mail it to the member (smtp_* settings)")
+    register_member_profile(command, mp)  # profile publish|withdraw|show (node/people/)
 
     fp = sub.add_parser("feed", help="this node's signed feed").add_subparsers(
         dest="sub", required=True

@@ -101,6 +101,8 @@ def example_bodies() -> dict[str, dict[str, Any]]:
         "pass.revoke": {"jti_hashes": ["cd" * 32, "ef" * 32]},
         "key.rotate": rotation_body(KEY_A, KEY_A2, A, 2),
         "peer.announce": {"peers": [{"id": B, "url": "https://b.example"}]},
+        "profile.put": {"id": "p-1", "body_hash": "12" * 32},
+        "profile.withdraw": {"id": "p-1"},
     }
 
 

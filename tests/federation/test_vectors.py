@@ -245,3 +245,29 @@ def test_cohost_vectors_verify_and_fold_to_a_withdrawal() -> None:
     assert confirmed_cohosts(withdrawn, event["origin"], event["event"]) == []
     record = withdrawn.of(vectors["origin"]).cohostings[(event["origin"], event["event"])]
     assert record.gone and record.reason == "La sala è occupata."
+
+
+def test_profile_vectors_verify_with_and_without_their_detached_body() -> None:
+    from federation.detached import detached_hash, encode_detached, verify_detached
+    from federation.version import V1
+
+    vectors = load("profile.json")
+    raw = vectors["detached_raw"].encode("utf-8")
+    assert encode_detached("profile.put", vectors["detached_body"]) == raw
+    assert detached_hash(raw) == vectors["body_hash"]
+    docs = [item["entry"] for item in vectors["entries"]]
+    for item, doc in zip(vectors["entries"], docs, strict=True):
+        assert canonicalize(doc) == item["raw"].encode("utf-8")
+        assert sha256_hex(item["raw"].encode("utf-8")) == item["hash"]
+    entries = verify_page(vectors["origin"], Head(), docs, Keyring(), docs[-1]["ts"])
+    assert entries[1].body["body_hash"] == vectors["body_hash"]
+    # The page before the withdrawal carries the body; it matches the signed hash.
+    before = vectors["page_before_withdrawal"]
+    assert verify_detached(entries[1:2], before["detached"]) == {2: raw}
+    # After it, the page carries no body and the same chain verifies.
+    after = vectors["page_after_withdrawal"]
+    assert "detached" not in after and after["entries"] == docs[1:]
+    assert vectors["one_entry_after_withdrawal"] == {"detached": None, "entry": docs[1]}
+    assert vectors["one_entry_before_withdrawal"]["detached"] == vectors["detached_body"]
+    state = V1.fold(entries).of(vectors["origin"])
+    assert state.people["p-giulia"].gone and state.people["p-giulia"].seq == 3

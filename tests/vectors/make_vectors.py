@@ -2,8 +2,9 @@
 
 Run ``.venv/bin/python tests/vectors/make_vectors.py`` to (re)write ``canonical.json``,
 ``keys.json``, ``signing.json``, ``entries.json``, ``fork.json``, ``agreement.json``,
-``cohost.json`` and ``photos.json`` next to this file. Everything comes from fixed seeds, times
-and nonces (Ed25519 signatures are deterministic), so every run writes the same bytes.
+``cohost.json``, ``photos.json`` and ``profile.json`` next to this file. Everything comes from
+fixed seeds, times and nonces (Ed25519 signatures are deterministic), so every run writes the
+same bytes.
 ``tests/federation/test_vectors.py`` checks that the code still produces exactly what the files
 hold: the files are the source of truth, and a code change that alters a single byte on the wire
 fails the suite. ``protocol.md`` shows the same values (``tests/test_protocol_examples.py``
@@ -38,6 +39,7 @@ from cryptography.hazmat.primitives import serialization
 
 from federation.agreements import agreement_id, countersign, grant, propose, unsigned
 from federation.canonical import canonicalize, parse_strict
+from federation.detached import encode_detached
 from federation.encoding import b64u_encode, sha256_hex
 from federation.entries import Entry, build_entry, rotation_body
 from federation.feeds import Head, make_fork_proof, verify_page
@@ -55,6 +57,7 @@ FILES = (
     "agreement.json",
     "cohost.json",
     "photos.json",
+    "profile.json",
 )
 
 SEED_A = bytes(32)
@@ -536,6 +539,72 @@ def photos_vectors() -> dict[str, Any]:
     }
 
 
+# -- profile.json ---------------------------------------------------------------------------------
+
+PROFILE_SALT = "c3BhemktdmVjdG9yLXNsdA"  # base64url of b"spazi-vector-slt"
+
+
+def profile_body() -> dict[str, Any]:
+    """The detached body of B's member profile (a fixed salt, so the bytes are fixed)."""
+    return {
+        "salt": PROFILE_SALT,
+        "name": "Giulia",
+        "bio": "Restauro mobili antichi.",
+        "skills": ["restauro mobili", "doratura"],
+        "languages": ["italiano", "English"],
+    }
+
+
+def feed_b_profile() -> list[Entry]:
+    """B's feed (a history separate from cohost.json's after seq 1): its profile, a member's
+    profile with a detached body, then its withdrawal."""
+    raw = encode_detached("profile.put", profile_body())
+    specs: list[tuple[int, str, dict[str, Any]]] = [
+        (T0_MS, "space.profile", {"name": "Spazio B", "timezone": "Europe/Rome"}),
+        (T0_MS + 5 * HOUR_MS, "profile.put", {"id": "p-giulia", "body_hash": sha256_hex(raw)}),
+        (T0_MS + 6 * HOUR_MS, "profile.withdraw", {"id": "p-giulia"}),
+    ]
+    entries: list[Entry] = []
+    prev = None
+    for seq, (ts, entry_type, body) in enumerate(specs, start=1):
+        entry = build_entry(KEY_B, B, seq, prev, ts, entry_type, body)
+        entries.append(entry)
+        prev = entry.hash
+    return entries
+
+
+def profile_vectors() -> dict[str, Any]:
+    feed = feed_b_profile()
+    body = profile_body()
+    raw = encode_detached("profile.put", body)
+    put = feed[1]
+    return {
+        "about": "A history of B separate from cohost.json after seq 1: a member profile at seq "
+        "2 whose text is a detached body, withdrawn at seq 3. Before the withdrawal a page "
+        "carries the body beside the entry; after it, no node serves the body, and the chain "
+        "verifies without it.",
+        "origin": B,
+        "seed_hex": SEED_B.hex(),
+        "detached_body": body,
+        "detached_raw": raw.decode("utf-8"),
+        "body_hash": sha256_hex(raw),
+        "entries": [_entry_vector(e, KEY_B) for e in feed],
+        "page_before_withdrawal": {
+            "detached": {str(put.seq): body},
+            "entries": [put.to_dict()],
+            "head": {"hash": put.hash, "seq": put.seq},
+            "origin": B,
+        },
+        "page_after_withdrawal": {
+            "entries": [e.to_dict() for e in feed[1:]],
+            "head": {"hash": feed[-1].hash, "seq": feed[-1].seq},
+            "origin": B,
+        },
+        "one_entry_before_withdrawal": {"detached": body, "entry": put.to_dict()},
+        "one_entry_after_withdrawal": {"detached": None, "entry": put.to_dict()},
+    }
+
+
 # -- output ---------------------------------------------------------------------------------------
 
 
@@ -550,6 +619,7 @@ def build_all() -> dict[str, dict[str, Any]]:
         "agreement.json": agreement_vectors(),
         "cohost.json": cohost_vectors(),
         "photos.json": photos_vectors(),
+        "profile.json": profile_vectors(),
     }
 
 
