@@ -104,6 +104,16 @@ CALENDAR_IMPORT = Feature(
     jobs="node.calendar_import.jobs:CALENDAR_JOBS",
 )
 
+# Calls for collaboration across the network, their answers and replies (node/projects/).
+PROJECTS = Feature(
+    name="projects",
+    models="node.projects.models",
+    projectors="node.projects.projectors:PROJECT_PROJECTORS",
+    inbox="node.projects.handlers:register_handlers",
+    web=("node.projects.api", "node.projects.pages"),
+    cli={"node.projects.cli": ("project",)},
+)
+
 # Backups of a running node in one archive, and restoring them (node/backup/).
 BACKUP = Feature(name="backup", cli={"node.backup.cli": ("backup", "restore")})
 
@@ -120,6 +130,7 @@ FEATURES: tuple[Feature, ...] = (
     TWINNING,
     BOOKINGS,
     CALENDAR_IMPORT,
+    PROJECTS,
     BACKUP,
     DEMO,
     HUB,

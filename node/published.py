@@ -35,6 +35,7 @@ from node.models import (
     Mute,
     NodeAddress,
     Origin,
+    Project,
     Resource,
     Revocation,
     Space,
@@ -354,9 +355,9 @@ def space_groups(
     districts that differ only in case are one group, shown as the first spelling by sort
     order."""
     city_key, district_key = func.lower(Space.city), func.lower(_district())
-    query = select(
-        func.min(Space.city), func.min(_district()), func.count(Space.origin)
-    ).where(Space.origin.not_in(_hidden_ids()))
+    query = select(func.min(Space.city), func.min(_district()), func.count(Space.origin)).where(
+        Space.origin.not_in(_hidden_ids())
+    )
     query = _in_place(query, city, None, country).group_by(city_key, district_key)
     return [(c or "", d or "", int(n)) for c, d, n in session.execute(query)]
 
@@ -399,6 +400,64 @@ def hidden_origins(session: Session) -> set[str]:
     origin, or every origin a muted peer introduced). Muting only hides: the feeds are still
     synced and relayed (``node.network.muting``)."""
     return set(session.scalars(_hidden_ids()))
+
+
+# ---- calls for collaboration ---------------------------------------------------------------
+
+
+def project(session: Session, origin: str, project_id: str) -> Project | None:
+    """The call ``project_id`` of ``origin`` (closed ones too), or None."""
+    return session.get(Project, (origin, project_id))
+
+
+def projects_of(session: Session, origin: str, include_closed: bool = False) -> list[Project]:
+    """``origin``'s calls, soonest deadline first; closed ones only when asked."""
+    query = select(Project).where(Project.origin == origin)
+    if not include_closed:
+        query = query.where(Project.closed.is_(False))
+    return list(session.scalars(query.order_by(Project.deadline, Project.id)))
+
+
+def query_projects(
+    session: Session,
+    since: date,
+    skill: str | None = None,
+    city: str | None = None,
+    until: date | None = None,
+    after: tuple[str, str, str] | None = None,
+    limit: int = 500,
+) -> list[Project]:
+    """Calls not closed whose deadline is ``since`` or later (and ``until`` or earlier), of
+    origins the network views show, by deadline then origin and id; ``skill`` and ``city``
+    compare case-insensitively with what the call names. ``after`` (deadline, origin, id)
+    starts right after that call: a keyset page. Whether a call on the border is still open in
+    its own time zone is the caller's question (node/projects/service.py)."""
+    query = select(Project).where(
+        Project.closed.is_(False),
+        Project.deadline >= since.isoformat(),
+        Project.origin.not_in(_hidden_ids()),
+    )
+    if until is not None:
+        query = query.where(Project.deadline <= until.isoformat())
+    if skill:
+        query = query.where(Project.skills.contains("," + skill.lower() + ",", autoescape=True))
+    if city:
+        query = query.where(Project.city == city.lower())
+    if after is not None:
+        query = query.where(tuple_(Project.deadline, Project.origin, Project.id) > tuple_(*after))
+    order = (Project.deadline, Project.origin, Project.id)
+    return list(session.scalars(query.order_by(*order).limit(limit)))
+
+
+def recently_changed_projects(session: Session, since: date, limit: int) -> list[Project]:
+    """Open calls of shown origins whose deadline is ``since`` or later, newest change first
+    (the Atom feed of the network's calls)."""
+    query = select(Project).where(
+        Project.closed.is_(False),
+        Project.deadline >= since.isoformat(),
+        Project.origin.not_in(_hidden_ids()),
+    )
+    return list(session.scalars(query.order_by(Project.ts.desc(), Project.origin).limit(limit)))
 
 
 # ---- agreements ----------------------------------------------------------------------------
@@ -506,6 +565,10 @@ def network_state(session: Session, origins: Collection[str] | None = None) -> N
             body["reason"] = word.reason
         net.of(word.origin).cohostings[(word.event_origin, word.event_id)] = Record(
             body, word.seq, word.ts, word.withdrawn, word.reason
+        )
+    for call in session.scalars(only(select(Project), Project.origin)):
+        net.of(call.origin).projects[call.id] = Record(
+            call.body, call.seq, call.ts, call.closed, call.close_reason
         )
     for rev in session.scalars(only(select(Revocation), Revocation.origin)):
         net.of(rev.origin).revoked_jti_hashes.add(rev.jti_hash)

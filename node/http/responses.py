@@ -180,6 +180,25 @@ RESPONSES: dict[str, dict[str, Any]] = {
     "BookingMade": _object(
         {"booking": {"$ref": "#/components/schemas/BookingView"}, "link": _STRING}
     ),
+    "ProjectView": _object(
+        {
+            "id": _STRING,
+            "origin": _STRING,
+            "title": _STRING,
+            "deadline": _STRING,
+            "closed": _BOOL,
+            "open": _BOOL,
+        },
+        {
+            "description": _STRING,
+            "skills": {"type": "array", "items": _STRING},
+            "city": _STRING,
+            "remote": _BOOL,
+            "url": _STRING,
+            "close_reason": _STRING,
+        },
+    ),
+    "ProjectList": _list("projects", "ProjectView"),
     "CheckinResult": _object(
         {
             "admitted": _BOOL,
