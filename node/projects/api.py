@@ -16,6 +16,7 @@ from node.http.problems import json_body
 from node.projects import service
 from node.projects.pages import open_calls, parse_filters
 from node.schemas import Line, StrictSchema
+from node.services.validation import load
 from node.web.rendering import absolute_url
 
 bp = Blueprint("projects_api", __name__, url_prefix="/api/v1")
@@ -36,10 +37,15 @@ class ProjectQuerySchema(StrictSchema):
     returns="ProjectList",
 )
 def list_projects() -> Response:
-    try:
-        _, filters = parse_filters(request.args)
-    except InvalidInput as exc:
-        raise InvalidInput(exc.detail, errors={"query": [exc.detail]}) from exc
+    empty = sorted(k for k, v in request.args.items() if v == "")
+    if empty:
+        # A form may send empty fields; an API client that sends one has a bug to hear about.
+        raise InvalidInput(
+            "; ".join(f"{k}: give a value or leave the parameter out" for k in empty),
+            errors={k: ["Field may not be empty."] for k in empty},
+        )
+    load(ProjectQuerySchema(), request.args.to_dict())
+    _, filters = parse_filters(request.args)
     current = node()
     with current.db.read() as session:
         rows, _ = open_calls(session, filters, None, paging.PAGE_SIZE * 10)
