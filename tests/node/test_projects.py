@@ -36,12 +36,16 @@ MARKUP = '<script>alert("x")</script> & <b>bold</b>'
 
 
 @pytest.fixture
-def net(tmp_path: Path, clock: FakeClock, smtp: tuple[Inbox, int]) -> Iterator[Network]:
-    """Warehouse (w, Fano) — Hub (h) — Combo (c, Firenze): w and c are not peers, and learn
-    each other's feeds and addresses through h."""
+def net(
+    tmp_path: Path, clock: FakeClock, smtp: tuple[Inbox, int], database_url: str | None
+) -> Iterator[Network]:
+    """Warehouse (w, Fano; on each database backend) — Hub (h) — Combo (c, Firenze): w and c
+    are not peers, and learn each other's feeds and addresses through h."""
     _, port = smtp
     with network(tmp_path, clock, **smtp_settings(port)) as net:
-        net.add("w", title="Warehouse", city="Fano", timezone="Europe/Rome")
+        net.add(
+            "w", database_url=database_url, title="Warehouse", city="Fano", timezone="Europe/Rome"
+        )
         net.add("h", title="Hub")
         net.add("c", title="Combo", city="Firenze", timezone="Europe/Rome")
         net.peer("w", "h")
@@ -356,7 +360,7 @@ def test_filters_by_skill_city_and_deadline_survive_pagination(
         )
     post_call(net, "c", id="elsewhere", title="Call in Firenze", skills=["print"], city="Firenze")
     net.settle()
-    client = net["h"].client
+    client = net["w"].client
     seen: list[str] = []
     path = "/network/projects?skill=PRINT&city=fano&until=2026-12-16"
     while path:
