@@ -368,6 +368,56 @@ def add() -> PageResult:
     return redirect(url_for("admin_projects.page"))
 
 
+def _as_form(body: Mapping[str, Any]) -> dict[str, str]:
+    """A call's body as the form's fields."""
+    form = {k: str(body.get(k) or "") for k in ("title", "description", "city", "deadline", "url")}
+    form["skills"] = ", ".join(body.get("skills", []))
+    if body.get("remote"):
+        form["remote"] = "on"
+    return form
+
+
+@admin.get("/<project_id>/edit")
+def edit(project_id: str) -> tuple[str, int]:
+    """The form of an open call of ours, filled in."""
+    current = node()
+    with current.db.read() as session:
+        row = service.get_project(session, current.node_id, project_id)
+    return admin_page(
+        "projects/edit.html", call=row, form=_as_form(row.body), errors={}, message=None
+    )
+
+
+@admin.post("/<project_id>/edit")
+def update(project_id: str) -> PageResult:
+    """Change an open call: publishes ``project.put`` again."""
+    current = node()
+    form = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    data = _form_data(form)
+    for name in ("description", "skills", "city", "url"):
+        data.setdefault(name, None)  # an emptied field clears it
+    try:
+        with current.db.write() as session:
+            service.update_project(session, current, project_id, data)
+    except NodeError as exc:
+        if exc.status == 404:
+            raise
+        errors = exc.extra.get("errors") if isinstance(exc, InvalidInput) else None
+        fields = {k: " ".join(map(str, v)) for k, v in (errors or {}).items()}
+        with current.db.read() as session:
+            row = service.get_project(session, current.node_id, project_id)
+        return admin_page(
+            "projects/edit.html",
+            status=exc.status,
+            call=row,
+            form=form,
+            errors=fields,
+            message=exc.detail,
+        )
+    flash("Saved: the call is published again with its changes.")
+    return redirect(url_for("admin_projects.page"))
+
+
 @admin.post("/<project_id>/close")
 def close(project_id: str) -> PageResult:
     """Close a call: publishes ``project.close``."""

@@ -381,3 +381,35 @@ def test_filters_by_skill_city_and_deadline_survive_pagination(
     assert titles == ["Call 1", "Call 3", "Call 5", "Call 7"]
     api = client.get("/api/v1/projects?city=Firenze").get_json()
     assert [p["id"] for p in api["projects"]] == ["elsewhere"]
+
+
+def test_the_admin_changes_a_call_and_a_bad_change_keeps_the_old_one(net: Network) -> None:
+    w = net["w"]
+    post_call(net)
+    logged_in_admin(w)
+    form = w.client.get("/admin/projects/grafica/edit").get_data(as_text=True)
+    assert 'value="Graphic design, print"' in form and 'value="2026-12-15"' in form
+    before = w.counts()
+    token = csrf_token(w.client, "/admin/projects/grafica/edit")
+    refused = w.client.post(
+        "/admin/projects/grafica/edit",
+        data={"title": "Changed", "deadline": "2026-01-01", "csrf_token": token},
+    )
+    assert refused.status_code == 422 and "has passed" in refused.get_data(as_text=True)
+    assert w.counts() == before
+    saved = w.client.post(
+        "/admin/projects/grafica/edit",
+        data={"title": "Printer wanted", "deadline": "2026-12-31", "skills": "print",
+              "csrf_token": token},
+    )  # fmt: skip
+    assert saved.status_code == 302
+    with w.node.db.read() as session:
+        row = service.get_project(session, w.id, "grafica")
+    # Emptied fields are cleared; the unticked box means on-site only.
+    assert row.body == {
+        "id": "grafica",
+        "title": "Printer wanted",
+        "deadline": "2026-12-31",
+        "skills": ["print"],
+        "remote": False,
+    }
