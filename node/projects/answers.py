@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from node import mail, published
 from node.errors import Conflict, Forbidden, InvalidInput, NotFound
-from node.models import Member
+from node.models import Member, OutboxMessage
 from node.network.outbox import enqueue_to
 from node.projects.models import ReceivedAnswer, ReceivedReply, SentAnswer, SentReply
 from node.projects.service import get_project, is_open
@@ -147,6 +147,7 @@ class MemberAnswer:
     message: str
     created: datetime
     replies: list[str]
+    delivered: bool  # False while the outbox still holds it (the space was not reached yet)
 
 
 def member_answers(session: Session, member_id: int) -> list[MemberAnswer]:
@@ -168,8 +169,25 @@ def member_answers(session: Session, member_id: int) -> list[MemberAnswer]:
         )
         for row in rows:
             replies.setdefault(row.answer_id, []).append(row.message)
+    # Answers still in the outbox: few, so their messages are matched here rather than by a
+    # query into the JSON column.
+    waiting = {
+        str(row.message.get("answer"))
+        for row in session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.kind == "project.answer", OutboxMessage.done.is_(False)
+            )
+        )
+    }
     return [
-        MemberAnswer(s.origin, s.project_id, s.message, s.created, replies.get(s.id, []))
+        MemberAnswer(
+            s.origin,
+            s.project_id,
+            s.message,
+            s.created,
+            replies.get(s.id, []),
+            str(s.id) not in waiting,
+        )
         for s in sent
     ]
 

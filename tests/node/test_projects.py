@@ -165,9 +165,13 @@ def test_an_answer_waits_in_the_outbox_while_the_posting_space_cannot_take_it(
         assert report.sent == 0 and report.failed == 1
     finally:
         net["c"].node.local_routes = routes
+    page = net["c"].client.get(f"/m/{secret}/projects").get_data(as_text=True)
+    assert "on its way: Warehouse has not been reached yet" in page
     net.clock.advance(3600)
     net.deliver()
     assert [r[2] for r in _received(net)] == ["Hello"]
+    page = net["c"].client.get(f"/m/{secret}/projects").get_data(as_text=True)
+    assert "delivered" in page and "not been reached" not in page
 
 
 def test_a_call_with_a_past_deadline_is_refused_and_nothing_is_published(net: Network) -> None:
