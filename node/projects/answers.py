@@ -203,15 +203,17 @@ def receive_answer(session: Session, node: Node, sender: str, message: Any) -> d
             "an answer must come from the member's own home node", reason="not-members-home"
         )
     call = get_project(session, node.node_id, str(message["project"]))
-    if not is_open(session, node, call):
-        raise Conflict("this call is closed: it takes no more answers", reason="project-closed")
     known = session.scalar(
         select(ReceivedAnswer).where(
             ReceivedAnswer.home_id == sender, ReceivedAnswer.answer == message["answer"]
         )
     )
     if known is not None:
+        # Checked before the call's state: a retry of an answer we kept (our reply to it was
+        # lost) must not be refused because the call closed meanwhile.
         return {"state": "known"}
+    if not is_open(session, node, call):
+        raise Conflict("this call is closed: it takes no more answers", reason="project-closed")
     row = ReceivedAnswer(
         project_id=call.id,
         home_id=sender,

@@ -417,3 +417,21 @@ def test_the_admin_changes_a_call_and_a_bad_change_keeps_the_old_one(net: Networ
         "skills": ["print"],
         "remote": False,
     }
+
+
+def test_a_kept_answer_delivered_again_after_the_call_closed_is_known(net: Network) -> None:
+    """The poster kept the answer but its reply was lost: the sender's retry must end there,
+    even though the call has closed since (else the outbox would retry it for ever)."""
+    w = net["w"]
+    post_call(net)
+    net.settle()
+    message = _answer_message(net, "c")
+    with w.node.db.write() as session:
+        assert answers.receive_answer(session, w.node, net["c"].id, message)["state"] == "received"
+    with w.node.db.write() as session:
+        service.close_project(session, w.node, "grafica")
+    with w.node.db.write() as session:
+        assert answers.receive_answer(session, w.node, net["c"].id, message) == {"state": "known"}
+    with pytest.raises(NodeError) as refused, w.node.db.write() as session:
+        answers.receive_answer(session, w.node, net["c"].id, {**message, "answer": "2"})
+    assert refused.value.reason == "project-closed"
