@@ -112,6 +112,7 @@ PROJECTS = Feature(
     inbox="node.projects.handlers:register_handlers",
     web=("node.projects.api", "node.projects.pages"),
     cli={"node.projects.cli": ("project",)},
+    jobs="node.projects.jobs:PROJECT_JOBS",
 )
 
 # Backups of a running node in one archive, and restoring them (node/backup/).

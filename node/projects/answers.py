@@ -148,6 +148,7 @@ class MemberAnswer:
     created: datetime
     replies: list[str]
     delivered: bool  # False while the outbox still holds it (the space was not reached yet)
+    undelivered: str | None  # why it never will be, once given up
 
 
 def member_answers(session: Session, member_id: int) -> list[MemberAnswer]:
@@ -186,10 +187,39 @@ def member_answers(session: Session, member_id: int) -> list[MemberAnswer]:
             s.message,
             s.created,
             replies.get(s.id, []),
-            str(s.id) not in waiting,
+            str(s.id) not in waiting and s.undelivered is None,
+            s.undelivered,
         )
         for s in sent
     ]
+
+
+UNDELIVERED = "the call closed before your answer reached it"
+
+
+def give_up_on_closed_calls(session: Session, node: Node) -> int:
+    """Stop delivering answers whose call has closed (or passed its deadline) since they were
+    sent: the poster would refuse them with ``project-closed`` at every try, and answers are
+    kept trying otherwise (protocol.md §Inbox, "Answers to calls"). The member's page says so.
+    Returns how many were given up."""
+    given_up = 0
+    waiting = session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.kind == "project.answer", OutboxMessage.done.is_(False)
+        )
+    )
+    for row in waiting:
+        call = published.project(session, row.peer_id, str(row.message.get("project")))
+        if call is not None and is_open(session, node, call):
+            continue
+        row.done = True
+        row.last_error = f"given up: {UNDELIVERED}"
+        answer_id = str(row.message.get("answer"))
+        sent = session.get(SentAnswer, int(answer_id)) if answer_id.isdigit() else None
+        if sent is not None:
+            sent.undelivered = UNDELIVERED
+        given_up += 1
+    return given_up
 
 
 # -- posting side: answers to our calls ------------------------------------------------------

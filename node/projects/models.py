@@ -61,6 +61,8 @@ class SentAnswer(Base):
     project_id: Mapped[str] = mapped_column(String(64))
     message: Mapped[str] = mapped_column(Text)
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Why it was never delivered (the call closed first: node/projects/jobs.py), or None.
+    undelivered: Mapped[str | None] = mapped_column(String(500), nullable=True)
 
 
 class ReceivedReply(Base):

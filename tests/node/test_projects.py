@@ -157,8 +157,8 @@ def test_an_answer_waits_in_the_outbox_while_the_posting_space_cannot_take_it(
     net.settle()
     ada = add_member(net, "c")
     secret = member_secret(net, "c", ada)
-    routes = dict(net["c"].node.local_routes)
-    del net["c"].node.local_routes["http://w.test"]  # Warehouse is down
+    routes = net["c"].node.local_routes  # shared by the nodes of the network: replaced
+    net["c"].node.local_routes = {u: a for u, a in routes.items() if u != "http://w.test"}
     try:
         assert answer_from_page(net, secret, net["w"].id, "grafica", "Hello").status_code == 302
         report = drain(net["c"].node)
@@ -435,3 +435,35 @@ def test_a_kept_answer_delivered_again_after_the_call_closed_is_known(net: Netwo
     with pytest.raises(NodeError) as refused, w.node.db.write() as session:
         answers.receive_answer(session, w.node, net["c"].id, {**message, "answer": "2"})
     assert refused.value.reason == "project-closed"
+
+
+def test_an_answer_to_a_call_that_closed_before_delivery_is_given_up(net: Network) -> None:
+    from node.projects.jobs import give_up_job
+
+    w, c = net["w"], net["c"]
+    post_call(net)
+    net.settle()
+    ada = add_member(net, "c")
+    secret = member_secret(net, "c", ada)
+    routes = c.node.local_routes  # shared by the nodes of the network: replaced, not edited
+    c.node.local_routes = {u: a for u, a in routes.items() if u != "http://w.test"}
+    # Combo cannot reach Warehouse; Hub still can
+    try:
+        assert answer_from_page(net, secret, w.id, "grafica", "Hello").status_code == 302
+        give_up_job(c.node)  # the call is open: the answer keeps waiting
+        assert "on its way" in c.client.get(f"/m/{secret}/projects").get_data(as_text=True)
+        with w.node.db.write() as session:
+            service.close_project(session, w.node, "grafica")
+        net.settle()  # Combo learns of the closing through Hub
+        give_up_job(c.node)
+    finally:
+        c.node.local_routes = routes
+    with c.node.db.read() as session:
+        (row,) = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.kind == "project.answer")
+        ).all()
+    assert row.done and "given up" in str(row.last_error)
+    net.deliver()
+    assert _received(net) == []
+    page = c.client.get(f"/m/{secret}/projects").get_data(as_text=True)
+    assert "not delivered: the call closed before your answer reached it" in page

@@ -69,6 +69,7 @@ def upgrade() -> None:
         sa.Column("project_id", sa.String(length=64), nullable=False),
         sa.Column("message", sa.Text(), nullable=False),
         sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("undelivered", sa.String(length=500), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_project_answers_sent_member", "project_answers_sent", ["member_id"])
