@@ -199,6 +199,20 @@ RESPONSES: dict[str, dict[str, Any]] = {
         },
     ),
     "ProjectList": _list("projects", "ProjectView"),
+    "AnswerView": _object(
+        {
+            "id": _INT,
+            "project": _STRING,
+            "name": _STRING,
+            "home": _STRING,
+            "home_name": _STRING,
+            "message": _STRING,
+            "received": _STRING,
+            "replies": {"type": "array", "items": _STRING},
+        }
+    ),
+    "AnswerList": _list("answers", "AnswerView"),
+    "ReplySent": _object({"id": _INT, "answer": _INT, "message": _STRING}),
     "CheckinResult": _object(
         {
             "admitted": _BOOL,

@@ -310,6 +310,20 @@ def answers(session: Session, project_id: str | None = None) -> list[AnswerView]
     ]
 
 
+def answer_json(view: AnswerView) -> dict[str, Any]:
+    """An answer as the API and ``spazi project answers --json`` show it."""
+    return {
+        "id": view.id,
+        "project": view.project_id,
+        "name": view.name,
+        "home": view.home_id,
+        "home_name": view.home_name,
+        "message": view.message,
+        "received": view.received.isoformat(),
+        "replies": view.replies,
+    }
+
+
 def reply(session: Session, node: Node, answer_id: int, data: Any) -> SentReply:
     """Keep our admin's reply to answer ``answer_id`` and queue it for the member's home node."""
     text = _message(data)

@@ -13,7 +13,7 @@ from node.http.api import admin_token
 from node.http.apidoc import operation
 from node.http.context import node
 from node.http.problems import json_body
-from node.projects import service
+from node.projects import answers, service
 from node.projects.pages import open_calls, parse_filters
 from node.schemas import Line, StrictSchema
 from node.services.validation import load
@@ -95,6 +95,65 @@ def close_project(project_id: str) -> Response:
         row = service.get_project(session, current.node_id, project_id)
         view = service.project_view(row, False)
     return jsonify(view)
+
+
+@operation(
+    bp,
+    "/projects/<project_id>",
+    "PATCH",
+    "Change fields of an open call of this space (null clears an optional field)",
+    admin=True,
+    body=service.ProjectSchema,
+    returns="ProjectView",
+)
+def patch_project(project_id: str) -> Response:
+    current = node()
+    with current.db.write() as session:
+        admin_token(session)
+        service.update_project(session, current, project_id, json_body())
+        row = service.get_project(session, current.node_id, project_id)
+        view = service.project_view(row, service.is_open(session, current, row))
+    return jsonify(view)
+
+
+class AnswerQuerySchema(StrictSchema):
+    project = Line(validate=validate.Length(1, 64))
+
+
+@operation(
+    bp,
+    "/projects/answers",
+    "GET",
+    "Answers to this space's calls (?project= one call), newest first, with the replies",
+    admin=True,
+    query=AnswerQuerySchema,
+    returns="AnswerList",
+)
+def list_answers() -> Response:
+    query = load(AnswerQuerySchema(), request.args.to_dict())
+    with node().db.read() as session:
+        admin_token(session)
+        found = answers.answers(session, query.get("project"))
+    return jsonify({"answers": [answers.answer_json(a) for a in found]})
+
+
+@operation(
+    bp,
+    "/projects/answers/<int:answer_id>/reply",
+    "POST",
+    "Reply to an answer; the member's own space mails the reply to them",
+    admin=True,
+    body=answers.MessageSchema,
+    responses={"201": "Queued for the member's space"},
+    returns="ReplySent",
+)
+def reply(answer_id: int) -> tuple[Response, int]:
+    current = node()
+    with current.db.write() as session:
+        admin_token(session)
+        row = answers.reply(session, current, answer_id, json_body())
+        body = {"id": row.id, "answer": row.answer_id, "message": row.message}
+    return jsonify(body), 201
 
 
 def init_app(app: Flask) -> None:

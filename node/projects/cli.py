@@ -94,21 +94,7 @@ def cmd_project_answers(args: argparse.Namespace, node: Node) -> int:
             service.get_project(session, node.node_id, args.project_id)
         found = answers.answers(session, args.project_id)
     if args.json:
-        emit_json(
-            [
-                {
-                    "id": a.id,
-                    "project": a.project_id,
-                    "name": a.name,
-                    "home": a.home_id,
-                    "home_name": a.home_name,
-                    "message": a.message,
-                    "received": a.received.isoformat(),
-                    "replies": a.replies,
-                }
-                for a in found
-            ]
-        )
+        emit_json([answers.answer_json(a) for a in found])
         return 0
     if not found:
         echo("no answers yet")

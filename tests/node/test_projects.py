@@ -467,3 +467,45 @@ def test_an_answer_to_a_call_that_closed_before_delivery_is_given_up(net: Networ
     assert _received(net) == []
     page = c.client.get(f"/m/{secret}/projects").get_data(as_text=True)
     assert "not delivered: the call closed before your answer reached it" in page
+
+
+def test_the_api_posts_changes_closes_and_replies(net: Network) -> None:
+    w = net["w"]
+    assert (
+        w.client.post("/api/v1/projects", json={"title": "x", "deadline": "2027-01-01"}).status_code
+        == 401
+    )
+    made = w.client.post(
+        "/api/v1/projects",
+        json={"id": "api-call", "title": "Translators", "deadline": "2027-01-01",
+              "skills": ["italian"]},
+        headers=w.auth(),
+    )  # fmt: skip
+    assert made.status_code == 201 and made.get_json()["open"] is True
+    assert made.headers["Location"].endswith(f"/network/projects/{w.id}/api-call")
+    changed = w.client.patch(
+        "/api/v1/projects/api-call", json={"skills": None, "city": "Fano"}, headers=w.auth()
+    )
+    assert changed.status_code == 200
+    assert changed.get_json()["city"] == "Fano" and "skills" not in changed.get_json()
+    net.settle()
+    with w.node.db.write() as session:
+        answers.receive_answer(
+            session, w.node, net["c"].id, _answer_message(net, "c", project="api-call")
+        )
+    listed = w.client.get("/api/v1/projects/answers?project=api-call", headers=w.auth())
+    (answer,) = listed.get_json()["answers"]
+    assert answer["name"] == "Mallory" and answer["home_name"] == "Combo"
+    bad = w.client.post(
+        f"/api/v1/projects/answers/{answer['id']}/reply", json={"message": ""}, headers=w.auth()
+    )
+    assert bad.status_code == 422
+    sent = w.client.post(
+        f"/api/v1/projects/answers/{answer['id']}/reply", json={"message": "Yes"}, headers=w.auth()
+    )
+    assert sent.status_code == 201 and sent.get_json()["message"] == "Yes"
+    closed = w.client.post("/api/v1/projects/api-call/close", json={}, headers=w.auth())
+    assert closed.status_code == 200 and closed.get_json()["closed"] is True
+    again = w.client.post("/api/v1/projects/api-call/close", json={}, headers=w.auth())
+    assert again.status_code == 409
+    assert again.get_json()["type"] == "urn:spazi:problem:project-closed"
