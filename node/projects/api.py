@@ -122,7 +122,7 @@ class AnswerQuerySchema(StrictSchema):
 
 @operation(
     bp,
-    "/projects/answers",
+    "/project-answers",
     "GET",
     "Answers to this space's calls (?project= one call), newest first, with the replies",
     admin=True,
@@ -139,7 +139,7 @@ def list_answers() -> Response:
 
 @operation(
     bp,
-    "/projects/answers/<int:answer_id>/reply",
+    "/project-answers/<int:answer_id>/reply",
     "POST",
     "Reply to an answer; the member's own space mails the reply to them",
     admin=True,

@@ -493,15 +493,15 @@ def test_the_api_posts_changes_closes_and_replies(net: Network) -> None:
         answers.receive_answer(
             session, w.node, net["c"].id, _answer_message(net, "c", project="api-call")
         )
-    listed = w.client.get("/api/v1/projects/answers?project=api-call", headers=w.auth())
+    listed = w.client.get("/api/v1/project-answers?project=api-call", headers=w.auth())
     (answer,) = listed.get_json()["answers"]
     assert answer["name"] == "Mallory" and answer["home_name"] == "Combo"
     bad = w.client.post(
-        f"/api/v1/projects/answers/{answer['id']}/reply", json={"message": ""}, headers=w.auth()
+        f"/api/v1/project-answers/{answer['id']}/reply", json={"message": ""}, headers=w.auth()
     )
     assert bad.status_code == 422
     sent = w.client.post(
-        f"/api/v1/projects/answers/{answer['id']}/reply", json={"message": "Yes"}, headers=w.auth()
+        f"/api/v1/project-answers/{answer['id']}/reply", json={"message": "Yes"}, headers=w.auth()
     )
     assert sent.status_code == 201 and sent.get_json()["message"] == "Yes"
     closed = w.client.post("/api/v1/projects/api-call/close", json={}, headers=w.auth())
