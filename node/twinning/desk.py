@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select, update
+from flask_babel import gettext as _
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from federation import passes as tokens
@@ -23,11 +25,11 @@ from federation.quota import QuotaDecision, decide_counts
 from node import feedstore, metrics, published
 from node.clock import aware, local_day_start, local_today, month_bounds, zone
 from node.db import insert_or_ignore
-from node.formats import resource_kind_label
 from node.runtime import Node
 from node.services.space import get_profile
 from node.twinning import receipts
 from node.twinning.models import Visit, VisitMonth
+from node.web.formatting import kind_label as resource_kind_label
 
 MAX_TOKEN_BYTES = 2048  # protocol.md §Guest passes: refused before parsing
 
@@ -76,11 +78,38 @@ class CheckinResult:
         }
 
 
+# The statements of every check, built once: building a statement and its cache key costs
+# SQLAlchemy several times what SQLite takes to run it, and the desk runs a dozen per pass
+# (tests/bench/README.md, bench_desk_check.py).
+# (an update's bind names must differ from its columns' names)
+_MONTH_OF = (
+    VisitMonth.agreement_id == bindparam("of_agreement"),
+    VisitMonth.month == bindparam("of_month"),
+)
+_MONTH_LOCKED = select(VisitMonth.days).where(*_MONTH_OF).with_for_update()
+_MEMBER_DAYS = select(Visit.day, Visit.agreement_id).where(
+    Visit.home_id == bindparam("home"),
+    Visit.member == bindparam("member"),
+    Visit.day >= bindparam("first"),
+    Visit.day < bindparam("next"),
+)
+_MONTH_ADD_ONE = update(VisitMonth).where(*_MONTH_OF).values(days=VisitMonth.days + 1)
+
+
+@cache
+def _visit_insert(dialect: str) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` of one visit, for the dialect (built once each)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialects = {"postgresql": postgresql, "sqlite": sqlite}
+    return dialects[dialect].insert(Visit).on_conflict_do_nothing()
+
+
 def host_timezone(session: Session, node: Node) -> str:
     """Our time zone, in which visit days are dates: from our own published profile (one row)."""
-    ours = published.space(session, node.node_id)
+    ours = published.profile(session, node.node_id)
     if ours is not None:
-        return str(ours.profile["timezone"])
+        return str(ours["timezone"])
     return str(get_profile(session, node.node_id)["timezone"])
 
 
@@ -209,12 +238,8 @@ def count_guest_day(
     member_days = [
         visit_day
         for visit_day, agreement in session.execute(
-            select(Visit.day, Visit.agreement_id).where(
-                Visit.home_id == claims["iss"],
-                Visit.member == claims["sub"],
-                Visit.day >= first,
-                Visit.day < following,
-            )
+            _MEMBER_DAYS,
+            {"home": claims["iss"], "member": claims["sub"], "first": first, "next": following},
         )
         if agreement == claims["agr"]
     ]
@@ -247,10 +272,14 @@ def _check(session: Session, node: Node, token: str, resource: str | None) -> Ch
         report_due_days(session, node, today, home=guest.claims["iss"], member=guest.claims["sub"])
         _arrived(session, node, guest.claims, today)
     message = (
-        f"Welcome, {guest.claims['name']}: already checked in today."
+        _("Welcome, %(claims_name)s: already checked in today.", claims_name=guest.claims["name"])
         if already
-        else f"Welcome, {guest.claims['name']}: day {counted.decision.member_used} of "
-        f"{counted.decision.member_allowed} this month."
+        else _(
+            "Welcome, %(claims_name)s: day %(member_used)s of %(member_allowed)s this month.",
+            claims_name=guest.claims["name"],
+            member_used=counted.decision.member_used,
+            member_allowed=counted.decision.member_allowed,
+        )
     )
     return CheckinResult(
         True, None, message, already_today=already, **guest.details, **counted.figures
@@ -261,19 +290,15 @@ def lock_month(session: Session, agreement: str, month: str) -> int:
     """Guest days counted under ``agreement`` in ``month``, its row locked for this
     transaction (made at zero on the month's first check). Everything that counts or gives
     back a day of that month takes it first, so they take turns."""
-    query = (
-        select(VisitMonth.days)
-        .where(VisitMonth.agreement_id == agreement, VisitMonth.month == month)
-        .with_for_update()
-    )
-    days = session.scalar(query)
+    key = {"of_agreement": agreement, "of_month": month}
+    days = session.scalar(_MONTH_LOCKED, key)
     if days is None:
         session.execute(
             insert_or_ignore(session, VisitMonth).values(
                 agreement_id=agreement, month=month, days=0
             )
         )
-        days = session.scalar(query)
+        days = session.scalar(_MONTH_LOCKED, key)
     return int(days or 0)
 
 
@@ -288,26 +313,26 @@ def _count_day(
 ) -> bool:
     """Record the member's guest day and add it to the month; False if another desk counted
     the same member that day meanwhile (the unique index decides, nothing is added)."""
-    inserted = session.execute(
-        insert_or_ignore(session, Visit).values(
-            agreement_id=claims["agr"],
-            home_id=claims["iss"],
-            member=claims["sub"],
-            name=claims["name"],
-            jti=claims["jti"],
-            day=day,
-            resource=resource,
-            at=node.now(),
-            reported=report,
-        )
+    # Core statements on the session's connection (same transaction): the ORM's bulk-insert
+    # and synchronize-session machinery doubled the cost of these two writes at the desk.
+    connection = session.connection()
+    inserted = connection.execute(
+        _visit_insert(connection.dialect.name),
+        {
+            "agreement_id": claims["agr"],
+            "home_id": claims["iss"],
+            "member": claims["sub"],
+            "name": claims["name"],
+            "jti": claims["jti"],
+            "day": day,
+            "resource": resource,
+            "at": node.now(),
+            "reported": report,
+        },
     )
     if not getattr(inserted, "rowcount", 0):
         return False
-    session.execute(
-        update(VisitMonth)
-        .where(VisitMonth.agreement_id == claims["agr"], VisitMonth.month == month)
-        .values(days=VisitMonth.days + 1)
-    )
+    connection.execute(_MONTH_ADD_ONE, {"of_agreement": claims["agr"], "of_month": month})
     if report:
         # The home node learns of the day through the outbox, committed with it.
         receipts.report_visit(
