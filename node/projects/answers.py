@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from marshmallow import validate
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -125,15 +126,21 @@ def _mail_member(session: Session, node: Node, sent: SentAnswer, text: str) -> N
     if member is None or member.suspended or not member.email:
         return
     names = published.space_names(session, {sent.origin})
-    space = names.get(sent.origin, "the space")
+    space = names.get(sent.origin) or _("the space")
     call = published.project(session, sent.origin, sent.project_id)
     title = call.title if call is not None else sent.project_id
-    subject = f"{space} replied about “{title}”"
-    body = (
-        f"Hello {member.name},\n\n{space} replied to your answer to their call “{title}”:\n\n"
-        f"{text}\n\n"
-        f"Your answer was:\n\n{sent.message}\n\n"
-        f"To answer again, open your member page at your space.\n"
+    # In the language of the request that brought the reply: the space's own setting, since
+    # other nodes send no Accept-Language (ARCHITECTURE.md §Translations).
+    subject = _("%(space)s replied about “%(title)s”", space=space, title=title)
+    body = _(
+        "Hello %(name)s,\n\n%(space)s replied to your answer to their call “%(title)s”:\n\n"
+        "%(reply)s\n\nYour answer was:\n\n%(answer)s\n\n"
+        "To answer again, open your member page at your space.\n",
+        name=member.name,
+        space=space,
+        title=title,
+        reply=text,
+        answer=sent.message,
     )
     mail.send_after_commit(session, node, [member.email], subject, body)
 
@@ -255,11 +262,20 @@ def receive_answer(session: Session, node: Node, sender: str, message: Any) -> d
     )
     session.add(row)
     home = published.space_names(session, {sender}).get(sender, sender)
-    subject = f"New answer to “{call.title}” from {row.name} ({home})"
-    body = (
-        f"{row.name}, a member of {home}, answered the call “{call.title}”:\n\n"
-        f"{row.message}\n\n"
-        f"Reply from the admin pages (/admin/projects) or with: spazi project answers {call.id}\n"
+    subject = _(
+        "New answer to “%(title)s” from %(name)s (%(space)s)",
+        title=call.title,
+        name=row.name,
+        space=home,
+    )
+    body = _(
+        "%(name)s, a member of %(space)s, answered the call “%(title)s”:\n\n%(message)s\n\n"
+        "Reply from the admin pages (/admin/projects) or with: spazi project answers %(id)s\n",
+        name=row.name,
+        space=home,
+        title=call.title,
+        message=row.message,
+        id=call.id,
     )
     mail.send_after_commit(session, node, mail.admin_addresses(session), subject, body)
     return {"state": "received"}

@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import Blueprint, Flask, Response, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from federation.keys import fingerprint
@@ -32,7 +33,7 @@ from node.twinning.member_links import member_for_link
 from node.version import __version__
 from node.web import atom
 from node.web.admin_pages import PageResult, admin_page, no_store, require_login
-from node.web.formatting import rfc3339_ms
+from node.web.formatting import format_date, rfc3339_ms
 from node.web.rendering import absolute_url, render
 
 network = Blueprint("network_projects", __name__, url_prefix="/network")
@@ -66,6 +67,11 @@ class CallCard:
     space_url: str
     fingerprint: str
     page: str  # its page on this node
+
+    @property
+    def deadline_date(self) -> date:
+        """The deadline as a date, for the pages' date filter (the request's language)."""
+        return date.fromisoformat(self.deadline)
 
 
 def parse_filters(args: Mapping[str, str]) -> tuple[dict[str, str], dict[str, Any]]:
@@ -213,12 +219,12 @@ def call(origin: str, project_id: str) -> tuple[str, int]:
 
 
 def _summary(card: CallCard) -> str:
-    lines = [f"Answers until {card.deadline}."]
-    where = ", ".join(p for p in (card.city, "remote" if card.remote else "") if p)
+    lines = [_("Answers until %(day)s.", day=format_date(card.deadline_date))]
+    where = ", ".join(p for p in (card.city, _("remote possible") if card.remote else "") if p)
     if where:
         lines.append(where)
     if card.skills:
-        lines.append("Skills sought: " + ", ".join(card.skills))
+        lines.append(_("Skills sought: %(skills)s", skills=", ".join(card.skills)))
     description = card.description
     if len(description) > SUMMARY_CHARS:
         description = description[:SUMMARY_CHARS].rstrip() + "…"
@@ -254,7 +260,7 @@ def feed() -> BaseResponse:
         cards = _cards(session, rows)
     root = ET.Element("feed", {"xmlns": atom.ATOM_NS})
     _sub(root, "id", f"urn:spazi:{fingerprint(current.node_id)}:network-projects")
-    _sub(root, "title", f"{ours['name']}: calls for collaboration across the network")
+    _sub(root, "title", _("%(space)s: calls for collaboration", space=ours["name"]))
     _sub(root, "updated", rfc3339_ms(max([0, *(r.ts for r in rows)])))
     query = {k: v for k, v in raw.items() if v}
     _sub(
@@ -304,7 +310,7 @@ def render_problem(exc: NodeError) -> BaseResponse:
     """A bad filter of the feed: a 400 page naming it."""
     from node.web.error_pages import error_page
 
-    return error_page(400, "These filters cannot be used", exc.detail, exc.detail)
+    return error_page(400, _("These filters cannot be used"), exc.detail, exc.detail)
 
 
 # -- the admin's calls --------------------------------------------------------------------------
@@ -330,6 +336,7 @@ def _admin_page(status: int = 200, **context: Any) -> tuple[str, int]:
     with current.db.read() as session:
         rows = service.our_projects(session, current, include_closed=True)
         opened = {r.id: service.is_open(session, current, r) for r in rows}
+        deadlines = {r.id: date.fromisoformat(r.deadline) for r in rows}
         found = answers.answers(session)
     by_call: dict[str, list[answers.AnswerView]] = {}
     for answer in found:
@@ -341,6 +348,7 @@ def _admin_page(status: int = 200, **context: Any) -> tuple[str, int]:
         status=status,
         calls=rows,
         opened=opened,
+        deadlines=deadlines,
         answers=by_call,
         **context,
     )
@@ -364,7 +372,13 @@ def add() -> PageResult:
         errors = exc.extra.get("errors") if isinstance(exc, InvalidInput) else None
         fields = {k: " ".join(map(str, v)) for k, v in (errors or {}).items()}
         return _admin_page(exc.status, form=form, errors=fields, message=exc.detail)
-    flash(f"Posted: “{body['title']}”, answers until {body['deadline']}.")
+    flash(
+        _(
+            "Posted: “%(title)s”, answers until %(day)s.",
+            title=body["title"],
+            day=format_date(date.fromisoformat(body["deadline"])),
+        )
+    )
     return redirect(url_for("admin_projects.page"))
 
 
@@ -414,7 +428,7 @@ def update(project_id: str) -> PageResult:
             errors=fields,
             message=exc.detail,
         )
-    flash("Saved: the call is published again with its changes.")
+    flash(_("Saved: the call is published again with its changes."))
     return redirect(url_for("admin_projects.page"))
 
 
@@ -429,7 +443,7 @@ def close(project_id: str) -> PageResult:
         if exc.status == 404:
             raise
         return _admin_page(exc.status, message=exc.detail)
-    flash("Closed: the call takes no more answers.")
+    flash(_("Closed: the call takes no more answers."))
     return redirect(url_for("admin_projects.page"))
 
 
@@ -444,7 +458,7 @@ def reply(answer_id: int) -> PageResult:
         if exc.status == 404:
             raise
         return _admin_page(exc.status, message=exc.detail, reply_to=answer_id)
-    flash("Reply sent: the member's space mails it to them.")
+    flash(_("Reply sent: the member's space mails it to them."))
     return redirect(url_for("admin_projects.page"))
 
 
@@ -495,7 +509,7 @@ def _member_page(secret: str, status: int = 200, **context: Any) -> BaseResponse
     ]
     context.setdefault("form", {})
     if request.args.get("sent") and "message" not in context:
-        context["notice"] = "Sent: your space passes your answer on; replies come by e-mail."
+        context["notice"] = _("Sent: your space passes your answer on; replies come by e-mail.")
     page, code = render(
         "projects/member.html",
         status=status,

@@ -509,3 +509,31 @@ def test_the_api_posts_changes_closes_and_replies(net: Network) -> None:
     again = w.client.post("/api/v1/projects/api-call/close", json={}, headers=w.auth())
     assert again.status_code == 409
     assert again.get_json()["type"] == "urn:spazi:problem:project-closed"
+
+
+def test_pages_and_mails_in_italian(
+    tmp_path: Path, clock: FakeClock, smtp: tuple[Inbox, int]
+) -> None:
+    """The calls' pages follow the language switch; the mails are in the space's language
+    (other nodes ask for none)."""
+    inbox, port = smtp
+    with network(tmp_path, clock, language="it", **smtp_settings(port)) as net:
+        net.add("w", title="Warehouse", city="Fano", timezone="Europe/Rome")
+        net.add("c", title="Combo", city="Firenze", timezone="Europe/Rome")
+        net.peer("w", "c")
+        logged_in_admin(net["w"])
+        post_call(net)
+        net.settle()
+        listed = net["c"].client.get("/network/projects?lang=it").get_data(as_text=True)
+        assert "Chiamate a collaborare" in listed and "Risposte fino al" in listed
+        assert "dic 2026" in listed  # the deadline written in Italian
+        english = net["c"].client.get("/network/projects?lang=en").get_data(as_text=True)
+        assert "Calls for collaboration" in english and "Chiamate" not in english
+        ada = add_member(net, "c", "Ada Lovelace", "ada@combo.test")
+        secret = member_secret(net, "c", ada)
+        page = net["c"].client.get(f"/m/{secret}/projects?lang=it").get_data(as_text=True)
+        assert "Rispondi alla chiamata" in page
+        answer_from_page(net, secret, net["w"].id, "grafica", "Ciao")
+        net.deliver()
+        (notice,) = inbox.wait_for(1)
+        assert str(notice["Subject"]).startswith("Nuova risposta a “Graphic designer")
