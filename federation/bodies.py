@@ -22,6 +22,7 @@ from federation.schema import (
     URL,
     Obj,
     array,
+    boolean,
     clock_time,
     integer,
     iso_date,
@@ -118,6 +119,23 @@ EVENT_PUT = Obj(
 )
 
 EVENT_CANCEL = Obj({"id": req(IDENT), "reason": opt(REASON)})
+
+# A call for collaboration (protocol.md §project.put): what the posting space seeks and until
+# when; the posting space itself is the contact, and answers reach it through its inbox.
+PROJECT_PUT = Obj(
+    {
+        "id": req(IDENT),
+        "title": req(_NAME),
+        "description": opt(_TEXT),
+        "skills": opt(array(string(50, 1), 20, unique=True)),
+        "city": opt(string(100, 1)),
+        "remote": opt(boolean),
+        "deadline": req(iso_date),
+        "url": opt(URL),
+    }
+)
+
+PROJECT_CLOSE = Obj({"id": req(IDENT), "reason": opt(REASON)})
 
 # A co-host's word on another origin's event that names it in ``cohosts`` (protocol.md
 # §cohost.confirm): the event is named by its author's node id and its id there.

@@ -77,6 +77,8 @@ class PublishedState:
     # tombstone (``gone``). The detached bodies are not part of the fold (protocol.md §Detached
     # bodies).
     people: dict[str, Record] = field(default_factory=dict)
+    # Calls for collaboration by id; a closed one is a tombstone (``gone``, with its reason).
+    projects: dict[str, Record] = field(default_factory=dict)
     keys: list[str] = field(default_factory=list)  # new_key of each key.rotate, in order
     peers: list[Mapping[str, str]] = field(default_factory=list)  # the latest peer.announce
 
@@ -167,6 +169,21 @@ def fold_cohost_withdraw(net: NetworkState, entry: FoldedEntry) -> None:
     net.of(entry.origin).cohostings[key] = Record(
         entry.body, entry.seq, entry.ts, gone=True, reason=entry.body.get("reason")
     )
+
+
+def fold_project_put(net: NetworkState, entry: FoldedEntry) -> None:
+    """``project.put``: the call becomes this body, open."""
+    net.of(entry.origin).projects[entry.body["id"]] = Record(entry.body, entry.seq, entry.ts)
+
+
+def fold_project_close(net: NetworkState, entry: FoldedEntry) -> None:
+    """``project.close``: a tombstone with the reason; an unknown id: no effect."""
+    projects = net.of(entry.origin).projects
+    old = projects.get(entry.body["id"])
+    if old is not None:
+        projects[entry.body["id"]] = Record(
+            old.body, entry.seq, entry.ts, gone=True, reason=entry.body.get("reason")
+        )
 
 
 def fold_agreement_publish(net: NetworkState, entry: FoldedEntry) -> None:

@@ -96,6 +96,8 @@ def _v1_entry_types() -> Mapping[str, EntryType]:
         EntryType("event.cancel", bodies.EVENT_CANCEL, state.fold_event_cancel),
         EntryType("cohost.confirm", bodies.COHOST_CONFIRM, state.fold_cohost_confirm),
         EntryType("cohost.withdraw", bodies.COHOST_WITHDRAW, state.fold_cohost_withdraw),
+        EntryType("project.put", bodies.PROJECT_PUT, state.fold_project_put),
+        EntryType("project.close", bodies.PROJECT_CLOSE, state.fold_project_close),
         EntryType("agreement.publish", bodies.AGREEMENT_PUBLISH, state.fold_agreement_publish),
         EntryType(
             "agreement.terminate", bodies.AGREEMENT_TERMINATE, state.fold_agreement_terminate

@@ -115,6 +115,17 @@ PHOTOS = Feature(
     jobs="node.photos.fetching:PHOTO_JOBS",
 )
 
+# Calls for collaboration across the network, their answers and replies (node/projects/).
+PROJECTS = Feature(
+    name="projects",
+    models="node.projects.models",
+    projectors="node.projects.projectors:PROJECT_PROJECTORS",
+    inbox="node.projects.handlers:register_handlers",
+    web=("node.projects.api", "node.projects.pages"),
+    cli={"node.projects.cli": ("project",)},
+    jobs="node.projects.jobs:PROJECT_JOBS",
+)
+
 # Backups of a running node in one archive, and restoring them (node/backup/).
 BACKUP = Feature(name="backup", cli={"node.backup.cli": ("backup", "restore")})
 
@@ -141,6 +152,7 @@ FEATURES: tuple[Feature, ...] = (
     BOOKINGS,
     CALENDAR_IMPORT,
     PHOTOS,
+    PROJECTS,
     BACKUP,
     DEMO,
     HUB,

@@ -141,6 +141,28 @@ class CohostConfirmation(Base):
     ts: Mapped[int] = mapped_column(BigInteger)
 
 
+class Project(Base):
+    """A call for collaboration published by an origin (``project.put``); closed by
+    ``project.close``. Skills and city are kept lower-cased beside the body for the network
+    page's filters (ARCHITECTURE.md §Calls for collaboration)."""
+
+    __tablename__ = "projects"
+    __table_args__ = (Index("ix_projects_deadline", "deadline"),)
+
+    origin: Mapped[str] = mapped_column(DID, ForeignKey("origins.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    deadline: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD in the origin's time zone
+    city: Mapped[str] = mapped_column(String(100), default="")  # lower case, "" for none
+    skills: Mapped[str] = mapped_column(Text, default="")  # ",skill one,skill two," lower case
+    remote: Mapped[bool] = mapped_column(Boolean, default=False)
+    body: Mapped[dict] = mapped_column(JSON)
+    closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    close_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    ts: Mapped[int] = mapped_column(BigInteger)
+
+
 class CohostRequest(Base):
     """An event of another origin that named this node as a co-host: when it was first seen
     (the admins were told then, once) and whether our admin declined it. Private: declining

@@ -46,6 +46,7 @@ from node.models import (
     Mute,
     NodeAddress,
     Origin,
+    Project,
     Resource,
     Revocation,
     Space,
@@ -435,6 +436,64 @@ def hidden_origins(session: Session) -> set[str]:
     return set(session.scalars(_hidden_ids()))
 
 
+# ---- calls for collaboration ---------------------------------------------------------------
+
+
+def project(session: Session, origin: str, project_id: str) -> Project | None:
+    """The call ``project_id`` of ``origin`` (closed ones too), or None."""
+    return session.get(Project, (origin, project_id))
+
+
+def projects_of(session: Session, origin: str, include_closed: bool = False) -> list[Project]:
+    """``origin``'s calls, soonest deadline first; closed ones only when asked."""
+    query = select(Project).where(Project.origin == origin)
+    if not include_closed:
+        query = query.where(Project.closed.is_(False))
+    return list(session.scalars(query.order_by(Project.deadline, Project.id)))
+
+
+def query_projects(
+    session: Session,
+    since: date,
+    skill: str | None = None,
+    city: str | None = None,
+    until: date | None = None,
+    after: tuple[str, str, str] | None = None,
+    limit: int = 500,
+) -> list[Project]:
+    """Calls not closed whose deadline is ``since`` or later (and ``until`` or earlier), of
+    origins the network views show, by deadline then origin and id; ``skill`` and ``city``
+    compare case-insensitively with what the call names. ``after`` (deadline, origin, id)
+    starts right after that call: a keyset page. Whether a call on the border is still open in
+    its own time zone is the caller's question (node/projects/service.py)."""
+    query = select(Project).where(
+        Project.closed.is_(False),
+        Project.deadline >= since.isoformat(),
+        Project.origin.not_in(_hidden_ids()),
+    )
+    if until is not None:
+        query = query.where(Project.deadline <= until.isoformat())
+    if skill:
+        query = query.where(Project.skills.contains("," + skill.lower() + ",", autoescape=True))
+    if city:
+        query = query.where(Project.city == city.lower())
+    if after is not None:
+        query = query.where(tuple_(Project.deadline, Project.origin, Project.id) > tuple_(*after))
+    order = (Project.deadline, Project.origin, Project.id)
+    return list(session.scalars(query.order_by(*order).limit(limit)))
+
+
+def recently_changed_projects(session: Session, since: date, limit: int) -> list[Project]:
+    """Open calls of shown origins whose deadline is ``since`` or later, newest change first
+    (the Atom feed of the network's calls)."""
+    query = select(Project).where(
+        Project.closed.is_(False),
+        Project.deadline >= since.isoformat(),
+        Project.origin.not_in(_hidden_ids()),
+    )
+    return list(session.scalars(query.order_by(Project.ts.desc(), Project.origin).limit(limit)))
+
+
 # ---- agreements ----------------------------------------------------------------------------
 
 
@@ -548,6 +607,10 @@ def network_state(session: Session, origins: Collection[str] | None = None) -> N
     for person in session.scalars(only(select(NetworkPerson), NetworkPerson.origin)):
         net.of(person.origin).people[person.id] = Record(
             person.body, person.seq, person.ts, person.withdrawn
+        )
+    for call in session.scalars(only(select(Project), Project.origin)):
+        net.of(call.origin).projects[call.id] = Record(
+            call.body, call.seq, call.ts, call.closed, call.close_reason
         )
     for rev in session.scalars(only(select(Revocation), Revocation.origin)):
         net.of(rev.origin).revoked_jti_hashes.add(rev.jti_hash)

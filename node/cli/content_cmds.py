@@ -10,8 +10,8 @@ from node.calendar_import.cli import register_event_commands
 from node.cli.cohost_cmds import register_cohost_commands
 from node.cli.output import CliError, Progress, echo, emit_json, option, table, verbatim
 from node.lazy import lazy_module
-from node.photos.cli import register_photo_commands
 from node.people.cli import register_member_profile
+from node.photos.cli import register_photo_commands
 
 if TYPE_CHECKING:
     from node import feedcheck, feedstore, feedverify, formats, published

@@ -185,6 +185,39 @@ RESPONSES: dict[str, dict[str, Any]] = {
     "BookingMade": _object(
         {"booking": {"$ref": "#/components/schemas/BookingView"}, "link": _STRING}
     ),
+    "ProjectView": _object(
+        {
+            "id": _STRING,
+            "origin": _STRING,
+            "title": _STRING,
+            "deadline": _STRING,
+            "closed": _BOOL,
+            "open": _BOOL,
+        },
+        {
+            "description": _STRING,
+            "skills": {"type": "array", "items": _STRING},
+            "city": _STRING,
+            "remote": _BOOL,
+            "url": _STRING,
+            "close_reason": _STRING,
+        },
+    ),
+    "ProjectList": _list("projects", "ProjectView"),
+    "AnswerView": _object(
+        {
+            "id": _INT,
+            "project": _STRING,
+            "name": _STRING,
+            "home": _STRING,
+            "home_name": _STRING,
+            "message": _STRING,
+            "received": _STRING,
+            "replies": {"type": "array", "items": _STRING},
+        }
+    ),
+    "AnswerList": _list("answers", "AnswerView"),
+    "ReplySent": _object({"id": _INT, "answer": _INT, "message": _STRING}),
     "CheckinResult": _object(
         {
             "admitted": _BOOL,

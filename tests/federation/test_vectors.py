@@ -271,3 +271,24 @@ def test_profile_vectors_verify_with_and_without_their_detached_body() -> None:
     assert vectors["one_entry_before_withdrawal"]["detached"] == vectors["detached_body"]
     state = V1.fold(entries).of(vectors["origin"])
     assert state.people["p-giulia"].gone and state.people["p-giulia"].seq == 3
+
+
+def test_project_vectors_verify_and_fold_to_a_closed_call() -> None:
+    from federation.messages import validate_message
+    from federation.version import V1
+
+    vectors = load("projects.json")
+    docs = [item["entry"] for item in vectors["entries"]]
+    for item, doc in zip(vectors["entries"], docs, strict=True):
+        message = signing_input(Tag.ENTRY, {k: v for k, v in doc.items() if k != "sig"})
+        assert message == item["signing_input"].encode("utf-8")
+        public_key_from_kid(item["signed_by"]).verify(b64u_decode(item["sig"]), message)
+        assert canonicalize(doc) == item["raw"].encode("utf-8")
+    verified = verify_page(vectors["origin"], Head(), docs, Keyring(), docs[-1]["ts"])
+    call = docs[1]["body"]["id"]
+    assert not V1.fold(verified[:2]).of(vectors["origin"]).projects[call].gone
+    closed = V1.fold(verified).of(vectors["origin"]).projects[call]
+    assert closed.gone and closed.reason == "Trovati."
+    for name in ("answer_message", "reply_message"):
+        assert validate_message(vectors[name]).name == vectors[name]["type"]
+    assert vectors["answer_message"]["home"] == vectors["answer_message"]["from"]

@@ -82,6 +82,11 @@ def _body(step: Step, keys: list[NodeKey], docs: list[dict[str, Any]]) -> dict[s
         return {"id": args[0], "body_hash": f"{args[1]:064x}"}
     if kind == "event.cancel":
         return {"id": args[0], **({"reason": args[1]} if args[1] is not None else {})}
+    if kind == "project.put":
+        body = {"id": args[0], "title": f"Call {args[1]}", "deadline": "2027-03-01"}
+        return {**body, "skills": [f"S{args[1]}", "print"], "remote": args[1] % 2 == 0}
+    if kind == "project.close":
+        return {"id": args[0], **({"reason": args[1]} if args[1] is not None else {})}
     if kind == "agreement.publish":
         return {"agreement": docs[args[0]]}
     if kind == "agreement.terminate":
@@ -111,6 +116,8 @@ _ARGS = {
     "event.cancel": st.tuples(_ID, _REASON),
     "cohost.confirm": st.tuples(_WHO, _ID),
     "cohost.withdraw": st.tuples(_WHO, _ID, _REASON),
+    "project.put": st.tuples(_ID, _N),
+    "project.close": st.tuples(_ID, _REASON),
     "agreement.publish": st.tuples(st.integers(0, 2)),
     "agreement.terminate": st.tuples(st.integers(0, 2), _REASON),
     "pass.revoke": st.tuples(st.sets(_N, min_size=1)),

@@ -2,9 +2,9 @@
 
 Run ``.venv/bin/python tests/vectors/make_vectors.py`` to (re)write ``canonical.json``,
 ``keys.json``, ``signing.json``, ``entries.json``, ``fork.json``, ``agreement.json``,
-``cohost.json``, ``photos.json`` and ``profile.json`` next to this file. Everything comes from
-fixed seeds, times and nonces (Ed25519 signatures are deterministic), so every run writes the
-same bytes.
+``cohost.json``, ``photos.json``, ``profile.json`` and ``projects.json`` next to this file.
+Everything comes from fixed seeds, times and nonces (Ed25519 signatures are deterministic),
+so every run writes the same bytes.
 ``tests/federation/test_vectors.py`` checks that the code still produces exactly what the files
 hold: the files are the source of truth, and a code change that alters a single byte on the wire
 fails the suite. ``protocol.md`` shows the same values (``tests/test_protocol_examples.py``
@@ -19,7 +19,9 @@ The world of these vectors:
 - B confirms co-hosting A's event ``ev-2026-01-15`` (entry 3 of A's feed names B), then
   withdraws;
 - A goes on (seq 7 and 8, key A2) with a profile and an event that carry a photo, a fixed
-  16 × 8 JPEG (``PHOTO_HEX``, kept as bytes so that no encoder version changes it).
+  16 × 8 JPEG (``PHOTO_HEX``, kept as bytes so that no encoder version changes it);
+- B posts a call for collaboration, a member of A answers it through A, B replies, and B
+  closes the call.
 
 A's first entry and the agreement are the same as in ``make_vectors_passes.py``; after that the
 two sets of vectors are separate examples (there, A rotates at seq 2).
@@ -58,6 +60,7 @@ FILES = (
     "cohost.json",
     "photos.json",
     "profile.json",
+    "projects.json",
 )
 
 SEED_A = bytes(32)
@@ -605,6 +608,66 @@ def profile_vectors() -> dict[str, Any]:
     }
 
 
+# -- projects.json --------------------------------------------------------------------------------
+
+PROJECT = {
+    "id": "restauro-2027",
+    "title": "Restauro del chiostro: cerchiamo grafici",
+    "description": "Un anno di lavori raccontato in un libro.\nCompenso a progetto.",
+    "skills": ["grafica", "fotografia"],
+    "city": "Fano",
+    "remote": True,
+    "deadline": "2026-02-15",
+}
+
+
+def feed_b_projects() -> list[Entry]:
+    """B's feed: its profile, a call for collaboration, then the call closed."""
+    specs: list[tuple[int, str, dict[str, Any]]] = [
+        (T0_MS, "space.profile", {"name": "Spazio B", "timezone": "Europe/Rome"}),
+        (T0_MS + 5 * HOUR_MS, "project.put", PROJECT),
+        (T0_MS + 6 * HOUR_MS, "project.close", {"id": PROJECT["id"], "reason": "Trovati."}),
+    ]
+    entries: list[Entry] = []
+    prev = None
+    for seq, (ts, entry_type, body) in enumerate(specs, start=1):
+        entry = build_entry(KEY_B, B, seq, prev, ts, entry_type, body)
+        entries.append(entry)
+        prev = entry.hash
+    return entries
+
+
+def project_vectors() -> dict[str, Any]:
+    feed = feed_b_projects()
+    return {
+        "about": "B's feed: its profile, a call for collaboration, the call closed; a member "
+        "of A answers the call through A (project.answer) and B replies (project.reply).",
+        "origin": B,
+        "seed_hex": SEED_B.hex(),
+        "entries": [_entry_vector(e, KEY_B) for e in feed],
+        "answer_message": {
+            "type": "project.answer",
+            "from": A,
+            "to": B,
+            "project": PROJECT["id"],
+            "answer": "7",
+            "home": A,
+            "member": "m-3kT9x2LqZ8vN1c",
+            "name": "Ada Lovelace",
+            "message": "Impagino libri da dieci anni: vi mando il portfolio?",
+        },
+        "reply_message": {
+            "type": "project.reply",
+            "from": B,
+            "to": A,
+            "project": PROJECT["id"],
+            "answer": "7",
+            "reply": "3",
+            "message": "Volentieri: ci vediamo giovedì alle 10?",
+        },
+    }
+
+
 # -- output ---------------------------------------------------------------------------------------
 
 
@@ -620,6 +683,7 @@ def build_all() -> dict[str, dict[str, Any]]:
         "cohost.json": cohost_vectors(),
         "photos.json": photos_vectors(),
         "profile.json": profile_vectors(),
+        "projects.json": project_vectors(),
     }
 
 
