@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -315,6 +315,20 @@ def search(
             )
         )
     return results, len(matched)
+
+
+def people_with_skills(session: Session, skills: Iterable[str]) -> dict[str, int]:
+    """For each of ``skills``, how many live profiles across the network list a skill that
+    contains it (case and accents ignored, as :func:`search` matches); a call's admin sees
+    these beside the call ("3 people in the network list ceramica")."""
+    wanted = {skill: fold_text(skill.strip()) for skill in skills if skill and skill.strip()}
+    if not wanted:
+        return {}
+    folded = [[fold_text(s) for s in body["skills"]] for _person, body in _live(session)]
+    return {
+        skill: sum(1 for listed in folded if any(key in s for s in listed))
+        for skill, key in wanted.items()
+    }
 
 
 def skill_suggestions(session: Session, limit: int = 200) -> list[str]:

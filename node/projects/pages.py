@@ -194,9 +194,6 @@ def calls() -> tuple[str, int]:
         feed_query=query,
         error=error,
         canonical=absolute_url("network_projects.calls"),
-        # The skills directory (members' profiles) may show here how many people match a call;
-        # the template has a place for it (``matching``), empty until that feature fills it.
-        matching={},
     )
 
 
@@ -338,6 +335,7 @@ def _admin_page(status: int = 200, **context: Any) -> tuple[str, int]:
         opened = {r.id: service.is_open(session, current, r) for r in rows}
         deadlines = {r.id: date.fromisoformat(r.deadline) for r in rows}
         found = answers.answers(session)
+        matching = _matching(session, [r for r in rows if opened[r.id] and not r.closed])
     by_call: dict[str, list[answers.AnswerView]] = {}
     for answer in found:
         by_call.setdefault(answer.project_id, []).append(answer)
@@ -350,8 +348,19 @@ def _admin_page(status: int = 200, **context: Any) -> tuple[str, int]:
         opened=opened,
         deadlines=deadlines,
         answers=by_call,
+        matching=matching,
         **context,
     )
+
+
+def _matching(session: Any, rows: list[Project]) -> dict[str, list[tuple[str, int]]]:
+    """For each open call of ours, each skill it seeks with how many people in the network's
+    skills directory list it (node/people): whom the admin may invite to answer."""
+    from node.people.service import people_with_skills
+
+    sought = {skill for r in rows for skill in r.body.get("skills", [])}
+    counts = people_with_skills(session, sought)
+    return {r.id: [(s, counts.get(s, 0)) for s in r.body.get("skills", [])] for r in rows}
 
 
 @admin.get("")

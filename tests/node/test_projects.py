@@ -537,3 +537,36 @@ def test_pages_and_mails_in_italian(
         net.deliver()
         (notice,) = inbox.wait_for(1)
         assert str(notice["Subject"]).startswith("Nuova risposta a “Graphic designer")
+
+
+def test_the_admin_sees_how_many_people_in_the_network_list_each_skill_sought(
+    net: Network,
+) -> None:
+    """The skills directory beside a call on the admin page: people of any space whose
+    published skills contain a sought skill (case and accents ignored), linked to the search;
+    a withdrawn profile no longer counts."""
+    from node.people import service as people
+
+    profile = {"name": "Giulia", "bio": "", "skills": ["Graphic Design", "ceràmica"]}
+    for name, who in (("c", "Giulia"), ("h", "Marco")):
+        node = net[name].node
+        member_id = add_member(net, name, who, f"{who.lower()}@example.org")
+        with node.db.write() as session:
+            people.publish_profile(
+                session, node, member_id, {**profile, "name": who}, consent=True,
+                consent_by="member",
+            )  # fmt: skip
+    post_call(net, skills=["graphic design", "ceramica", "print"])
+    net.settle()
+    client = logged_in_admin(net["w"])
+    page = unescape(client.get("/admin/projects").get_data(as_text=True))
+    assert "2 people list graphic design" in page
+    assert "2 people list ceramica" in page
+    assert "0 people list print" in page
+    assert "/network/people?skill=ceramica" in page
+    with net["h"].node.db.write() as session:
+        marco = session.scalars(select(people.MemberProfile)).one().member_id
+        people.withdraw_profile(session, net["h"].node, marco)
+    net.settle()
+    page = unescape(client.get("/admin/projects").get_data(as_text=True))
+    assert "1 person lists ceramica" in page
