@@ -304,12 +304,13 @@ def visible_spaces(
     limit: int | None = None,
     leave_out: str | None = None,
     district: str | None = None,
+    only: str | None = None,
 ) -> list[tuple[Space, Origin]]:
     """Profiles of origins not in :func:`hidden_origins` (with their origin rows), by name
     regardless of case, then origin: what the network shows. ``city`` and ``district`` match
     literally, case-insensitively. ``after`` (lower-case name, origin) starts right after that
     space, at most ``limit`` of them (a keyset page); ``leave_out`` omits one origin (ours,
-    shown first)."""
+    shown first); ``only`` reads that one origin's, if shown."""
     name_key = func.lower(Space.name)
     query = (
         select(Space, Origin)
@@ -318,6 +319,8 @@ def visible_spaces(
     )
     if leave_out is not None:
         query = query.where(Space.origin != leave_out)
+    if only is not None:
+        query = query.where(Space.origin == only)
     if after is not None:
         query = query.where(tuple_(name_key, Space.origin) > tuple_(*after))
     if limit is not None:
@@ -354,9 +357,9 @@ def space_groups(
     districts that differ only in case are one group, shown as the first spelling by sort
     order."""
     city_key, district_key = func.lower(Space.city), func.lower(_district())
-    query = select(
-        func.min(Space.city), func.min(_district()), func.count(Space.origin)
-    ).where(Space.origin.not_in(_hidden_ids()))
+    query = select(func.min(Space.city), func.min(_district()), func.count(Space.origin)).where(
+        Space.origin.not_in(_hidden_ids())
+    )
     query = _in_place(query, city, None, country).group_by(city_key, district_key)
     return [(c or "", d or "", int(n)) for c, d, n in session.execute(query)]
 
@@ -366,15 +369,19 @@ def event_groups(
 ) -> list[tuple[str, str, int]]:
     """How many events, not cancelled and not over at ``since``, the visible spaces of each
     (city, district) hold: :func:`space_groups`' rows for events, in one statement."""
+    # Counted per origin first, then summed per place: the place is read from each space's
+    # profile once, not from its twenty events' joined rows (ARCHITECTURE.md §Network pages).
+    per_origin = (
+        select(Event.origin.label("origin"), func.count().label("n"))
+        .where(Event.cancelled.is_(False), Event.end_utc > since)
+        .group_by(Event.origin)
+        .subquery()
+    )
     city_key, district_key = func.lower(Space.city), func.lower(_district())
     query = (
-        select(func.min(Space.city), func.min(_district()), func.count(Event.id))
-        .join(Space, Space.origin == Event.origin)
-        .where(
-            Event.origin.not_in(_hidden_ids()),
-            Event.cancelled.is_(False),
-            Event.end_utc > since,
-        )
+        select(func.min(Space.city), func.min(_district()), func.sum(per_origin.c.n))
+        .join(per_origin, per_origin.c.origin == Space.origin)
+        .where(Space.origin.not_in(_hidden_ids()))
     )
     query = _in_place(query, city, None, country).group_by(city_key, district_key)
     return [(c or "", d or "", int(n)) for c, d, n in session.execute(query)]

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from federation.keys import fingerprint
 from node import published
 from node.clock import aware, ms_to_dt
-from node.models import Event, Peer
+from node.models import Event, Peer, Space
 from node.runtime import Node
 from node.services.events import event_view
 
@@ -63,11 +63,11 @@ def list_spaces(
     """
     found = []
     if after is None:
-        found = [
-            r
-            for r in published.visible_spaces(session, city, country, district=district)
-            if r[1].is_self
-        ][:1]
+        # Ours alone, by its key: reading every visible space to pick it out cost a whole
+        # network's rows on each first page (ARCHITECTURE.md §Network pages).
+        found = published.visible_spaces(
+            session, city, country, district=district, only=node.node_id
+        )
     found += published.visible_spaces(
         session,
         city,
@@ -101,6 +101,16 @@ def space_key(row: Mapping[str, Any]) -> tuple[str, str]:
     return (str(row["name"]).lower(), str(row["origin"]))
 
 
+@dataclass(frozen=True)
+class NetworkEventRow:
+    """One event of :func:`event_items`: its stored row, its space's profile row (None when
+    unknown) and the view the pages and the CLI print."""
+
+    event: Event
+    space: Space | None
+    view: dict[str, Any]
+
+
 def event_rows(
     session: Session,
     node: Node,
@@ -115,6 +125,27 @@ def event_rows(
 ) -> list[dict[str, Any]]:
     """Events across every origin we hold, each with its space and origin, soonest first; at
     most ``limit``, starting after the event whose :func:`event_key` is ``after``."""
+    found = event_items(
+        session, node, start, end, tag, city, include_cancelled, after, limit, district
+    )
+    return [item.view for item in found]
+
+
+def event_items(
+    session: Session,
+    node: Node,
+    start: date | None = None,
+    end: date | None = None,
+    tag: str | None = None,
+    city: str | None = None,
+    include_cancelled: bool = True,
+    after: tuple[datetime, str, str] | None = None,
+    limit: int = 500,
+    district: str | None = None,
+) -> list[NetworkEventRow]:
+    """:func:`event_rows` with each event's stored row and space: a page's structured data
+    and calendar read them from here instead of loading them again (ARCHITECTURE.md §Network
+    pages)."""
     # Hidden origins (blocked, quarantined, muted) are left out as list_spaces leaves them out.
     found = published.query_events(
         session,
@@ -147,16 +178,12 @@ def event_rows(
         view["space_url"] = urls.get(event.origin, "")
         view["status"] = "CANCELLED" if event.cancelled else ""
         view["published"] = ms_to_dt(event.ts).strftime("%Y-%m-%dT%H:%M:%SZ")
-        rows.append(view)
+        rows.append(NetworkEventRow(event, space, view))
     return rows
 
 
-def event_key(
-    row: Mapping[str, Any], stored: Mapping[tuple[str, str], Event]
-) -> tuple[datetime, str, str]:
-    """Where a page of :func:`event_rows` that ends with ``row`` resumes (``stored``: the
-    page's rows from :func:`node.published.events_by_key`)."""
-    event = stored[row["origin"], row["id"]]
+def event_key(event: Event) -> tuple[datetime, str, str]:
+    """Where a page of :func:`event_items` that ends with ``event`` resumes."""
     return (aware(event.start_utc), event.origin, event.id)
 
 

@@ -12,9 +12,9 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
-from flask import Blueprint, request
+from flask import Blueprint, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
@@ -75,10 +75,12 @@ def _space_filters(raw: Mapping[str, str]) -> str | None:
 
 
 def _place(stored: Space | None, row: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The space as a schema.org ``Place`` (None if its profile is gone)."""
+    """The space as a schema.org ``Place`` in short (None if its profile is gone): name,
+    address and coordinates; its own page carries the whole ``Place``. The list stays within a
+    phone's first screen at a full page of spaces (ARCHITECTURE.md §Network pages)."""
     if stored is None:
         return None
-    doc = jsonld.place(dict(stored.profile), row["url"], with_context=False)
+    doc = jsonld.place_ref(dict(stored.profile), row["url"])
     if not row["url"]:
         # No known address: an "@id" or "url" made of a bare "/" would point at this node.
         doc.pop("@id", None)
@@ -91,14 +93,21 @@ def _space_cursor(args: Mapping[str, str]) -> tuple[str, str] | None:
     return (key[0], key[1]) if key is not None else None
 
 
-def _group_query(country: str) -> Callable[..., dict[str, str]]:
-    """The query of a group's link on /network: its city and district, the country kept."""
+# What werkzeug's url_for leaves unescaped in a query, so these links read as url_for's did.
+_QUERY_SAFE = "!$'()*,/:;?@"
 
-    def query(city: str, district: str = "") -> dict[str, str]:
+
+def _group_link(country: str) -> Callable[..., str]:
+    """The link of a group on /network: its city and district, the country kept. The path is
+    built once and each query encoded directly: a page lists a couple of hundred groups, and
+    url_for for each was a third of the page's time (ARCHITECTURE.md §Network pages)."""
+    base = url_for("network_pages.spaces")
+
+    def link(city: str, district: str = "") -> str:
         found = {"city": city, "district": district, "country": country}
-        return {k: v for k, v in found.items() if v}
+        return base + "?" + urlencode({k: v for k, v in found.items() if v}, safe=_QUERY_SAFE)
 
-    return query
+    return link
 
 
 @bp.get("")
@@ -190,7 +199,7 @@ def spaces() -> tuple[str, int]:
         error=error,
         groups=groups,
         more_groups=all_groups - len(groups),
-        group_query=_group_query(raw["country"]),
+        group_link=_group_link(raw["country"]),
         space_map=spacemap.fit(located),
         jsonld=jsonld.script_tag(doc),
         canonical=absolute_url("network_pages.spaces"),
@@ -266,9 +275,9 @@ def event_page_url(origin: str, event_id: str, space_url: str) -> str:
 
 def _network_events(
     session: Session, filters: Mapping[str, Any], default_start: date
-) -> list[dict[str, Any]]:
-    """``services.network.event_rows`` for the filters; no ``from`` means ``default_start``."""
-    return network.event_rows(
+) -> list[network.NetworkEventRow]:
+    """``services.network.event_items`` for the filters; no ``from`` means ``default_start``."""
+    return network.event_items(
         session,
         node(),
         start=filters.get("start") or default_start,
@@ -352,7 +361,7 @@ def network_events() -> tuple[str, int]:
     next_page = None
     if error is None:
         with current.db.read() as session:
-            views = network.event_rows(
+            found = network.event_items(
                 session,
                 current,
                 start=filters.get("start") or our_today(session),
@@ -363,21 +372,17 @@ def network_events() -> tuple[str, int]:
                 after=after,
                 limit=paging.PAGE_SIZE + 1,
             )
-            views = views[: paging.PAGE_SIZE + 1]
-            stored = published.events_by_key(session, [(v["origin"], v["id"]) for v in views])
-            if len(views) > paging.PAGE_SIZE:
-                views = views[: paging.PAGE_SIZE]
-                key = network.event_key(views[-1], stored)
+            if len(found) > paging.PAGE_SIZE:
+                found = found[: paging.PAGE_SIZE]
+                key = network.event_key(found[-1].event)
                 next_page = paging.next_query(raw, (key[0].isoformat(), key[1], key[2]))
-            synced = _synced(session, {view["origin"] for view in views})
-            profiles = published.spaces(session, synced.keys())
-            for view in views:
-                card = _event_card(view, synced, now)
+            synced = _synced(session, {item.event.origin for item in found})
+            for item in found:
+                card = _event_card(item.view, synced, now)
                 cards.append(card)
-                row = stored.get((card.origin, card.id))
-                item = _event_jsonld(row, profiles.get(card.origin), card)
-                if item is not None:
-                    items.append(item)
+                jsonld_item = _event_jsonld(item.event, item.space, card)
+                if jsonld_item is not None:
+                    items.append(jsonld_item)
     doc = jsonld.graph(items)
     return render(
         "network/events.html",
@@ -412,16 +417,13 @@ def network_events_ics() -> BaseResponse:
     since = (current.now() - timedelta(days=calendar.PAST_DAYS)).date()
     with current.db.read() as session:
         ours = space.get_profile(session, current.node_id)
-        items = []
-        views = _network_events(session, filters, since)
-        profiles = published.spaces(session, {view["origin"] for view in views})
-        rows = published.events_by_key(session, [(v["origin"], v["id"]) for v in views])
-        for view in views:
-            row = rows.get((view["origin"], view["id"]))
-            stored = profiles.get(view["origin"])
-            if row is None:
-                continue
-            profile = dict(stored.profile) if stored is not None else {}
-            items.append((row, profile, event_page_url(row.origin, row.id, view["space_url"])))
+        items = [
+            (
+                item.event,
+                dict(item.space.profile) if item.space is not None else {},
+                event_page_url(item.event.origin, item.event.id, item.view["space_url"]),
+            )
+            for item in _network_events(session, filters, since)
+        ]
         cal = calendar.calendar_document(f"{ours['name']}: network events", ours["timezone"], items)
     return calendar.ics_response(cal)

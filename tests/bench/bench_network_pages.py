@@ -160,7 +160,8 @@ def ms(value: object) -> str:
 def report(results: list[dict[str, object]], where: str) -> None:
     print(f"network pages on {where}")
     print(
-        "| page | path | size | p50 / p99 (ms) | static file, same size: p50 / p99 | ratio p50 / p99 "
+        "| page | path | size | p50 / p99 (ms) | static file, same size: p50 / p99 "
+        "| ratio p50 / p99 "
         "| 304: p50 / p99 | target |"
     )
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
