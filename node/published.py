@@ -35,6 +35,7 @@ from node.models import (
     Mute,
     NodeAddress,
     Origin,
+    Peer,
     Resource,
     Revocation,
     Space,
@@ -289,7 +290,10 @@ def query_events(
     if tag:
         query = query.where(Event.tags.contains("," + tag.lower() + ",", autoescape=True))
     if city or district:
-        query = _in_place(query.join(Space, Space.origin == Event.origin), city, district)
+        # The place's origins first (a few dozen spaces), their events by the primary key: a
+        # join would test the place of every event in the network (ARCHITECTURE.md §Network
+        # pages).
+        query = query.where(Event.origin.in_(_in_place(select(Space.origin), city, district)))
     if not include_cancelled:
         query = query.where(Event.cancelled.is_(False))
     order = (Event.start_utc, Event.origin, Event.id)
@@ -528,3 +532,28 @@ def network_state(session: Session, origins: Collection[str] | None = None) -> N
         if origins is None or addr.node_id in origins or addr.announced_by in origins:
             net.addresses[addr.node_id] = Address(addr.url, addr.announced_by, addr.seq)
     return net
+
+
+def network_version(session: Session) -> str:
+    """A text that changes whenever what the network pages show may have changed: any stored
+    entry of any origin (spaces, events, addresses, co-hosts and agreements are projected from
+    entries, and storing them moves ``origins.updated``), an origin quarantined or blocked, a
+    block or mute added or lifted, a peer's address. Two cheap statements whatever the
+    network's size, read before a page is rendered so that a conditional request can be
+    answered without rendering it (``node.web.conditional``)."""
+    counts = session.execute(
+        select(
+            select(func.max(Origin.updated)).scalar_subquery(),
+            select(func.count()).select_from(Origin).scalar_subquery(),
+            select(func.count())
+            .select_from(Origin)
+            .where(Origin.status != "active")
+            .scalar_subquery(),
+            select(func.count()).select_from(Block).scalar_subquery(),
+            select(func.max(Block.created)).scalar_subquery(),
+            select(func.count()).select_from(Mute).scalar_subquery(),
+            select(func.max(Mute.created)).scalar_subquery(),
+        )
+    ).one()
+    peers = sorted((str(i), str(u)) for i, u in session.execute(select(Peer.id, Peer.url)))
+    return repr((tuple(counts), peers))

@@ -274,13 +274,14 @@ def event_page_url(origin: str, event_id: str, space_url: str) -> str:
 
 
 def _network_events(
-    session: Session, filters: Mapping[str, Any], default_start: date
+    session: Session, filters: Mapping[str, Any], start: date, limit: int
 ) -> list[network.NetworkEventRow]:
-    """``services.network.event_items`` for the filters; no ``from`` means ``default_start``."""
+    """``services.network.event_items`` for the filters from ``start``, at most ``limit``."""
     return network.event_items(
         session,
         node(),
-        start=filters.get("start") or default_start,
+        limit=limit,
+        start=start,
         end=filters.get("end"),
         tag=filters.get("tag"),
         city=filters.get("city"),
@@ -407,23 +408,40 @@ def network_events() -> tuple[str, int]:
 
 @bp.get("/events.ics")
 def network_events_ics() -> BaseResponse:
-    """The network events page's events (same filters) as iCalendar; without ?from= it starts
-    ``calendar.PAST_DAYS`` back, like the space's own calendar."""
+    """The network events page's events (same filters) as iCalendar, at most
+    ``calendar.MAX_EVENTS``, soonest first. Without ?from= it holds the upcoming events, and
+    events of the last ``calendar.PAST_DAYS`` days while there is room: at a thousand spaces the
+    recent past alone would fill the file (ARCHITECTURE.md §Network pages)."""
     current = node()
     try:
         _, filters = parse_event_filters(request.args)
     except InvalidInput as exc:
         return error_page(400, "These filters cannot be used", exc.detail, exc.detail)
-    since = (current.now() - timedelta(days=calendar.PAST_DAYS)).date()
+    cap = calendar.MAX_EVENTS
     with current.db.read() as session:
         ours = space.get_profile(session, current.node_id)
+        if filters.get("start"):
+            found = _network_events(session, filters, filters["start"], cap)
+        else:
+            today = our_today(session)
+            found = _network_events(session, filters, today, cap)
+            if len(found) < cap:
+                since = today - timedelta(days=calendar.PAST_DAYS)
+                yesterday = today - timedelta(days=1)
+                before = {**filters, "end": min(filters.get("end") or yesterday, yesterday)}
+                shown = {(item.event.origin, item.event.id) for item in found}
+                past = _network_events(session, before, since, cap - len(found))
+                found = [
+                    item for item in past if (item.event.origin, item.event.id) not in shown
+                ] + found
         items = [
             (
                 item.event,
                 dict(item.space.profile) if item.space is not None else {},
                 event_page_url(item.event.origin, item.event.id, item.view["space_url"]),
+                (item.space.origin, item.space.seq) if item.space is not None else None,
             )
-            for item in _network_events(session, filters, since)
+            for item in found
         ]
-        cal = calendar.calendar_document(f"{ours['name']}: network events", ours["timezone"], items)
-    return calendar.ics_response(cal)
+        data = calendar.calendar_text(f"{ours['name']}: network events", ours["timezone"], items)
+    return calendar.ics_response(data)

@@ -1,0 +1,99 @@
+"""Conditional requests on the network's pages, calendar and feed: a client naming the current
+ETag gets ``304`` answered from the remembered ETag (two small statements, nothing rendered),
+and anything that changes what they show (a new entry, a mute, a block, a peer's address, the
+time on an HTML page) makes the next answer a full ``200`` with a new ETag."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from node.network import blocking, muting
+from tests.node.network_support import event_body, mirror_space
+from tests.support import SpaceNode
+
+PATHS = (
+    "/network",
+    "/network?city=Genova",
+    "/network/events",
+    "/network/events.ics",
+    "/network/events.ics?city=Genova",
+    "/network/feed.atom",
+    "/network/embed/events",
+)
+
+
+@contextmanager
+def _statements(space: SpaceNode) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    engine = space.node.db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def _etag(space: SpaceNode, path: str) -> str:
+    response = space.client.get(path)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    etag = response.headers["ETag"]
+    assert etag
+    return etag
+
+
+def _again(space: SpaceNode, path: str, etag: str) -> int:
+    return space.client.get(path, headers={"If-None-Match": etag}).status_code
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_an_unchanged_network_answers_304_without_rendering(space: SpaceNode, path: str) -> None:
+    mirror_space(space, {"name": "Molo", "city": "Genova"}, [event_body(1)], url="https://m.test")
+    etag = _etag(space, path)
+    with _statements(space) as seen:
+        assert _again(space, path, etag) == 304
+    assert len([s for s in seen if s.startswith("SELECT")]) == 2  # the version; no page query
+    assert _again(space, path, '"someone-elses"') == 200
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_new_event_ends_the_304(space: SpaceNode, path: str) -> None:
+    mirror_space(space, {"name": "Molo", "city": "Genova"}, [event_body(1)], url="https://m.test")
+    etag = _etag(space, path)
+    mirror_space(space, {"name": "Porto", "city": "Genova"}, [event_body(2)], url="https://p.test")
+    response = space.client.get(path, headers={"If-None-Match": etag})
+    assert response.status_code == 200
+    assert response.headers["ETag"] != etag
+    assert "Porto" in response.get_data(as_text=True)
+
+
+def test_a_mute_and_a_block_end_the_304(space: SpaceNode) -> None:
+    molo = mirror_space(space, {"name": "Molo", "city": "Genova"}, [event_body(1)])
+    porto = mirror_space(space, {"name": "Porto", "city": "Genova"}, [event_body(2)])
+    for change in (
+        lambda session: muting.mute(session, space.node, molo),
+        lambda session: blocking.block(session, space.node, porto),
+    ):
+        etags = {path: _etag(space, path) for path in PATHS}
+        with space.node.db.write() as session:
+            change(session)
+        for path, etag in etags.items():
+            assert _again(space, path, etag) == 200, path
+
+
+def test_an_html_page_is_rendered_again_after_its_minute(space: SpaceNode, clock) -> None:  # type: ignore[no-untyped-def]
+    mirror_space(space, {"name": "Molo", "city": "Genova"}, [event_body(1)])
+    etag = _etag(space, "/network")
+    clock.advance(600)  # "just now" becomes "10 min ago"
+    with _statements(space) as seen:
+        response = space.client.get("/network", headers={"If-None-Match": etag})
+    assert response.status_code == 200 and response.headers["ETag"] != etag
+    assert len([s for s in seen if s.startswith("SELECT")]) > 2  # rendered
+    assert "10 min ago" in response.get_data(as_text=True)
