@@ -8,10 +8,8 @@ its latest change, so every edit or cancellation makes calendar apps replace wha
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
-from threading import Lock
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -23,6 +21,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from federation.keys import fingerprint
 from node import published
 from node.http.context import node
+from node.lru import LRU
 from node.models import Event
 from node.runtime import Node
 from node.services import events, network, space
@@ -120,38 +119,15 @@ def _head(name: str, timezone: str) -> Calendar:
     return cal
 
 
-class _Serialised:
-    """Serialised VEVENTs and VTIMEZONEs, kept between requests (least recently used out).
-
-    icalendar takes about 0.4 ms to build and fold one VEVENT, so a calendar of a thousand
-    events cost half a second on every poll. An event's VEVENT depends only on its stored
-    version (origin, id, seq, time, cancellation), its space's profile version and its page
-    URL, which make the key: a changed event, profile or address is a new key, never a stale
-    text (ARCHITECTURE.md §Network pages).
-    """
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.items: OrderedDict[tuple[Any, ...], tuple[bytes, frozenset[str]]] = OrderedDict()
-        self.lock = Lock()
-
-    def get(self, key: tuple[Any, ...]) -> tuple[bytes, frozenset[str]] | None:
-        with self.lock:
-            found = self.items.get(key)
-            if found is not None:
-                self.items.move_to_end(key)
-            return found
-
-    def put(self, key: tuple[Any, ...], value: tuple[bytes, frozenset[str]]) -> None:
-        with self.lock:
-            self.items[key] = value
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-
-
+# Serialised VEVENTs and VTIMEZONEs, kept between requests (least recently used out).
+# icalendar takes about 0.4 ms to build and fold one VEVENT, so a calendar of a thousand events
+# cost half a second on every poll. An event's VEVENT depends only on its stored version
+# (origin, id, seq, time, cancellation), its space's profile version and its page URL, which
+# make the key: a changed event, profile or address is a new key, never a stale text
+# (ARCHITECTURE.md §Network pages).
 # Room for the network calendar and the space's own at their caps, with their filtered copies.
-_VEVENTS = _Serialised(4 * MAX_EVENTS)
-_ZONES = _Serialised(64)
+_VEVENTS: LRU[tuple[bytes, frozenset[str]]] = LRU(4 * MAX_EVENTS)
+_ZONES: LRU[tuple[bytes, frozenset[str]]] = LRU(64)
 
 
 def _vevent_text(

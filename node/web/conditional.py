@@ -11,14 +11,13 @@ Admin pages are left out: they are private and carry a CSRF token, and must neve
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
-from threading import Lock
 
 from flask import Flask, g, request
 from werkzeug.wrappers import Response
 
 from node import published
 from node.http.context import node
+from node.lru import LRU
 
 CONDITIONAL_BLUEPRINTS = frozenset(
     {"pages", "network_pages", "network_embed", "sharing", "api", "twinning_api"}
@@ -38,30 +37,7 @@ DOCUMENT_SLOT = 900
 REMEMBERED = 1024  # ETags kept, least recently used out
 
 
-class _Remembered:
-    """The ETags of recent answers, by the key of :func:`_key` (one per process)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.etags: OrderedDict[str, str] = OrderedDict()
-        self.lock = Lock()
-
-    def get(self, key: str) -> str | None:
-        with self.lock:
-            etag = self.etags.get(key)
-            if etag is not None:
-                self.etags.move_to_end(key)
-            return etag
-
-    def put(self, key: str, etag: str) -> None:
-        with self.lock:
-            self.etags[key] = etag
-            self.etags.move_to_end(key)
-            while len(self.etags) > self.size:
-                self.etags.popitem(last=False)
-
-
-_REMEMBERED = _Remembered(REMEMBERED)
+_REMEMBERED: LRU[str] = LRU(REMEMBERED)
 
 
 def _remembered_route() -> bool:
@@ -74,10 +50,10 @@ def _key() -> str:
     """What the answer to this request depends on: address, language and cookies, the
     network's version (read now, before rendering) and the time slot."""
     current = node()
-    with current.db.read() as session:
-        version = published.network_version(session)
+    version = network_version()
     slot = DOCUMENT_SLOT if request.path.endswith((".ics", ".atom")) else HTML_SLOT
     parts = (
+        current.node_id,  # a hub serves many spaces from one process
         request.full_path,
         request.headers.get("Accept-Language", ""),
         request.headers.get("Cookie", ""),
@@ -85,6 +61,20 @@ def _key() -> str:
         str(int(current.now_ms() / 1000) // slot),
     )
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def network_version() -> str:
+    """:func:`node.published.network_version`, read once per request (before its page is
+    rendered) and kept in ``g`` for the view's own memos."""
+    if "network_version" not in g:
+        with node().db.read() as session:
+            g.network_version = published.network_version(session)
+    return f"{node().node_id} {g.network_version}"
+
+
+def minute() -> int:
+    """The current :data:`HTML_SLOT` (what an HTML page's "5 min ago" may change with)."""
+    return int(node().now_ms() / 1000) // HTML_SLOT
 
 
 def answer_remembered() -> Response | None:

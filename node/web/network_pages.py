@@ -25,9 +25,10 @@ from node.clock import aware
 from node.errors import InvalidInput
 from node.formats import ago
 from node.http.context import node
+from node.lru import LRU
 from node.models import Event, Origin, Space
 from node.services import events, network, space
-from node.web import calendar, formatting, jsonld, spacemap
+from node.web import calendar, conditional, formatting, jsonld, spacemap
 from node.web.error_pages import error_page
 from node.web.rendering import absolute_url, render
 
@@ -149,9 +150,7 @@ def spaces() -> tuple[str, int]:
                 next_page = paging.next_query(raw, network.space_key(rows[-1]))
             profiles = published.spaces(session, [row["origin"] for row in rows])
             if after is None:
-                groups = network.place_groups(
-                    session, now, city=raw["city"] or None, country=raw["country"] or None
-                )
+                groups = _place_groups(session, now, raw["city"], raw["country"])
                 all_groups = len(groups)
                 groups = _top_groups(groups)
             for row in rows:
@@ -204,6 +203,23 @@ def spaces() -> tuple[str, int]:
         jsonld=jsonld.script_tag(doc),
         canonical=absolute_url("network_pages.spaces"),
     )
+
+
+# The groups of /network's first page by (network version, city, country, minute): counting
+# the events of every space is most of that page's database time at a thousand spaces, and the
+# counts change only with the network or as events end (ARCHITECTURE.md §Network pages).
+_GROUPS: LRU[list[network.PlaceGroup]] = LRU(64)
+
+
+def _place_groups(
+    session: Session, now: datetime, city: str, country: str
+) -> list[network.PlaceGroup]:
+    key = (conditional.network_version(), city.lower(), country.upper(), conditional.minute())
+    found = _GROUPS.get(key)
+    if found is None:
+        found = network.place_groups(session, now, city=city or None, country=country or None)
+        _GROUPS.put(key, found)
+    return found
 
 
 def _top_groups(groups: list[network.PlaceGroup]) -> list[network.PlaceGroup]:

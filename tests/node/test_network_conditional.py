@@ -97,3 +97,11 @@ def test_an_html_page_is_rendered_again_after_its_minute(space: SpaceNode, clock
     assert response.status_code == 200 and response.headers["ETag"] != etag
     assert len([s for s in seen if s.startswith("SELECT")]) > 2  # rendered
     assert "10 min ago" in response.get_data(as_text=True)
+
+
+def test_the_groups_follow_the_network_within_a_minute(space: SpaceNode) -> None:
+    mirror_space(space, {"name": "Molo", "city": "Genova"}, [event_body(1)])
+    assert "1 space · 1 upcoming event" in space.client.get("/network").get_data(as_text=True)
+    mirror_space(space, {"name": "Porto", "city": "Genova"}, [event_body(2), event_body(3)])
+    html = space.client.get("/network").get_data(as_text=True)
+    assert "2 spaces · 3 upcoming events" in html
