@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, CompoundSelect, and_, func, or_, select, tuple_, union
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from federation.agreements import is_valid
 from federation.canonical import canonicalize, parse_strict
@@ -206,12 +206,15 @@ def events_by_key(
     return {(row.origin, row.id): row for row in rows}
 
 
-def spaces(session: Session, origins: Collection[str]) -> dict[str, Space]:
-    """Profile rows of ``origins`` that have one, by origin."""
+def spaces(session: Session, origins: Collection[str], light: bool = False) -> dict[str, Space]:
+    """Profile rows of ``origins`` that have one, by origin. ``light`` leaves each profile
+    unread until it is used (a calendar whose VEVENTs are cached needs only the versions)."""
     if not origins:
         return {}
-    rows = session.scalars(select(Space).where(Space.origin.in_(set(origins))))
-    return {row.origin: row for row in rows}
+    query = select(Space).where(Space.origin.in_(set(origins)))
+    if light:
+        query = query.options(defer(Space.profile))
+    return {row.origin: row for row in session.scalars(query)}
 
 
 def revoked(session: Session, origin: str) -> set[str]:
@@ -268,13 +271,17 @@ def query_events(
     visible_only: bool = False,
     after: tuple[datetime, str, str] | None = None,
     district: str | None = None,
+    light: bool = False,
 ) -> list[Event]:
     """Events overlapping [start, end] (whole UTC days), newest last; ``origin`` None = all;
     ``city`` and ``district`` those of its space (:func:`visible_spaces`).
     ``visible_only`` leaves out :func:`hidden_origins` in the query itself, so the limit counts
     only events that are shown (a muted relay's spam cannot crowd the others out). ``after``
-    (start, origin, id) starts right after that event in this order: a keyset page."""
+    (start, origin, id) starts right after that event in this order: a keyset page. ``light``
+    leaves each body unread until it is used (see :func:`spaces`)."""
     query = select(Event)
+    if light:
+        query = query.options(defer(Event.body))
     if after is not None:
         query = query.where(tuple_(Event.start_utc, Event.origin, Event.id) > tuple_(*after))
     if origin is not None:

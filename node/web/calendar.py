@@ -8,7 +8,7 @@ its latest change, so every edit or cancellation makes calendar apps replace wha
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -126,21 +126,37 @@ def _head(name: str, timezone: str) -> Calendar:
 # make the key: a changed event, profile or address is a new key, never a stale text
 # (ARCHITECTURE.md §Network pages).
 # Room for the network calendar and the space's own at their caps, with their filtered copies.
-_VEVENTS: LRU[tuple[bytes, frozenset[str]]] = LRU(4 * MAX_EVENTS)
-_ZONES: LRU[tuple[bytes, frozenset[str]]] = LRU(64)
+_VEVENTS: LRU[tuple[bytes, frozenset[str], tuple[int, int]]] = LRU(4 * MAX_EVENTS)
+_ZONES: LRU[bytes] = LRU(64)
+
+
+def _vevent_key(row: Event, page_url: str, profile_version: Any) -> tuple[Any, ...]:
+    return (row.origin, row.id, row.seq, row.ts, row.cancelled, page_url, profile_version)
+
+
+def uncached(items: Iterable[tuple[Event, Any, str, Any]]) -> list[Event]:
+    """The events of :func:`calendar_text` items whose VEVENT is not cached: the caller loads
+    their bodies and profiles in one statement each, not one per event."""
+    return [
+        row
+        for row, _, url, version in items
+        if _VEVENTS.get(_vevent_key(row, url, version)) is None
+    ]
 
 
 def _vevent_text(
-    row: Event, profile: Mapping[str, Any], page_url: str, profile_version: Any
-) -> tuple[bytes, frozenset[str]]:
-    """A VEVENT's iCalendar text and the TZIDs it uses, from the cache when it holds them."""
-    key = (row.origin, row.id, row.seq, row.ts, row.cancelled, page_url, profile_version)
+    row: Event, profile: Callable[[], Mapping[str, Any]], page_url: str, profile_version: Any
+) -> tuple[bytes, frozenset[str], tuple[int, int]]:
+    """A VEVENT's iCalendar text, the TZIDs it uses and the years of its start and end, from
+    the cache when it holds them (``profile`` and the row's body are read on a miss only)."""
+    key = _vevent_key(row, page_url, profile_version)
     found = _VEVENTS.get(key)
     if found is None:
         holder = Calendar()
-        holder.add_component(vevent(row, profile, page_url))
+        holder.add_component(vevent(row, profile(), page_url))
         text = holder.subcomponents[0].to_ical()
-        found = (text, frozenset(holder.get_used_tzids() - {"UTC"}))
+        years = (int(row.body["start"][:4]), int(row.body["end"][:4]))
+        found = (text, frozenset(holder.get_used_tzids() - {"UTC"}), years)
         _VEVENTS.put(key, found)
     return found
 
@@ -149,31 +165,31 @@ def _vtimezone_text(tzid: str, first: date, last: date) -> bytes:
     found = _ZONES.get((tzid, first, last))
     if found is None:
         try:
-            text = Timezone.from_tzid(tzid, first_date=first, last_date=last).to_ical()
+            found = Timezone.from_tzid(tzid, first_date=first, last_date=last).to_ical()
         except ValueError:  # a zone icalendar does not know is left out, as before
-            text = b""
-        found = (text, frozenset())
+            found = b""
         _ZONES.put((tzid, first, last), found)
-    return found[0]
+    return found
 
 
 def calendar_text(
     name: str,
     timezone: str,
-    items: Iterable[tuple[Event, Mapping[str, Any], str, Any]],
+    items: Iterable[tuple[Event, Callable[[], Mapping[str, Any]], str, Any]],
 ) -> bytes:
     """:func:`calendar_document` as iCalendar text, each VEVENT and VTIMEZONE serialised once
-    and reused while unchanged. ``items`` are (event, its space's profile, its page URL, the
-    profile's version: anything that changes when the profile does, such as its seq)."""
+    and reused while unchanged. ``items`` are (event, a function giving its space's profile, its
+    page URL, the profile's version: anything that changes when the profile does, such as its
+    seq)."""
     head = _head(name, timezone)
     events: list[bytes] = []
     tzids: set[str] = set()
     years: list[int] = []
     for row, profile, page_url, version in items:
-        text, used = _vevent_text(row, profile, page_url, version)
+        text, used, spans = _vevent_text(row, profile, page_url, version)
         events.append(text)
         tzids |= used
-        years += [int(row.body["start"][:4]), int(row.body["end"][:4])]
+        years += spans
     zones: list[bytes] = []
     if years:
         first, last = date(min(years), 1, 1), date(max(years) + 1, 1, 1)

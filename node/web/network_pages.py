@@ -291,17 +291,20 @@ def event_page_url(origin: str, event_id: str, space_url: str) -> str:
 
 def _network_events(
     session: Session, filters: Mapping[str, Any], start: date, limit: int
-) -> list[network.NetworkEventRow]:
-    """``services.network.event_items`` for the filters from ``start``, at most ``limit``."""
-    return network.event_items(
+) -> list[Event]:
+    """The visible events for the filters from ``start``, at most ``limit``, their bodies
+    unread until used (the calendar's cached VEVENTs need only their versions)."""
+    return published.query_events(
         session,
-        node(),
+        None,
+        start,
+        filters.get("end"),
+        filters.get("tag"),
+        filters.get("city"),
         limit=limit,
-        start=start,
-        end=filters.get("end"),
-        tag=filters.get("tag"),
-        city=filters.get("city"),
+        visible_only=True,
         district=filters.get("district"),
+        light=True,
     )
 
 
@@ -445,19 +448,30 @@ def network_events_ics() -> BaseResponse:
                 since = today - timedelta(days=calendar.PAST_DAYS)
                 yesterday = today - timedelta(days=1)
                 before = {**filters, "end": min(filters.get("end") or yesterday, yesterday)}
-                shown = {(item.event.origin, item.event.id) for item in found}
+                shown = {(row.origin, row.id) for row in found}
                 past = _network_events(session, before, since, cap - len(found))
-                found = [
-                    item for item in past if (item.event.origin, item.event.id) not in shown
-                ] + found
+                found = [row for row in past if (row.origin, row.id) not in shown] + found
+        origins = {row.origin for row in found}
+        profiles = published.spaces(session, origins, light=True)
+        urls = network.node_urls(session, current, origins)
         items = [
             (
-                item.event,
-                dict(item.space.profile) if item.space is not None else {},
-                event_page_url(item.event.origin, item.event.id, item.view["space_url"]),
-                (item.space.origin, item.space.seq) if item.space is not None else None,
+                row,
+                _profile_of(profiles.get(row.origin)),
+                event_page_url(row.origin, row.id, urls.get(row.origin, "")),
+                (row.origin, profiles[row.origin].seq) if row.origin in profiles else None,
             )
-            for item in found
+            for row in found
         ]
+        # Bodies and profiles of the events not cached yet, in one statement each: the rows
+        # above were read without them.
+        missing = calendar.uncached(items)
+        published.events_by_key(session, [(row.origin, row.id) for row in missing])
+        published.spaces(session, {row.origin for row in missing})
         data = calendar.calendar_text(f"{ours['name']}: network events", ours["timezone"], items)
     return calendar.ics_response(data)
+
+
+def _profile_of(stored: Space | None) -> Callable[[], Mapping[str, Any]]:
+    """The profile of ``stored`` when asked (read from the database on a cache miss only)."""
+    return lambda: dict(stored.profile) if stored is not None else {}

@@ -11,7 +11,10 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event
 
+from federation.entries import build_entry
+from federation.keys import NodeKey
 from node.network import blocking, muting
+from node.network.syncing import NodeSyncStore
 from tests.node.network_support import event_body, mirror_space
 from tests.support import SpaceNode
 
@@ -105,3 +108,30 @@ def test_the_groups_follow_the_network_within_a_minute(space: SpaceNode) -> None
     mirror_space(space, {"name": "Porto", "city": "Genova"}, [event_body(2), event_body(3)])
     html = space.client.get("/network").get_data(as_text=True)
     assert "2 spaces · 3 upcoming events" in html
+
+
+def test_the_calendar_shows_an_edited_event_and_a_moved_space(space: SpaceNode) -> None:
+    """The network calendar reuses serialised VEVENTs: an edit of the event (a new seq) and a
+    new profile of its space (a new LOCATION) must each show at once."""
+    key = NodeKey.generate()
+    ts = space.node.now_ms()
+    profile = {"name": "Molo", "city": "Genova", "timezone": "Europe/Rome"}
+    first = build_entry(key, key.did, 1, None, ts, "space.profile", profile)
+    put = build_entry(
+        key, key.did, 2, first.hash, ts, "event.put", {**event_body(1), "timezone": "Europe/Rome"}
+    )
+    NodeSyncStore(space.node).store_page(key.did, [first, put])
+    assert "Incontro 1" in space.client.get("/network/events.ics").get_data(as_text=True)
+    edit = build_entry(
+        key, key.did, 3, put.hash, ts + 1, "event.put",
+        {**event_body(1, title="Riunione"), "timezone": "Europe/Rome"},
+    )  # fmt: skip
+    NodeSyncStore(space.node).store_page(key.did, [edit])
+    ics = space.client.get("/network/events.ics").get_data(as_text=True)
+    assert "Riunione 1" in ics and "Incontro 1" not in ics
+    moved = build_entry(
+        key, key.did, 4, edit.hash, ts + 2, "space.profile", {**profile, "city": "Savona"}
+    )
+    NodeSyncStore(space.node).store_page(key.did, [moved])
+    ics = space.client.get("/network/events.ics").get_data(as_text=True)
+    assert "LOCATION:Molo\\, Savona" in ics and "Genova" not in ics
