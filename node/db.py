@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import String, Table, create_engine, event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -148,5 +147,9 @@ def insert_or_ignore(session: Session, table: Table | type[Base]) -> Insert:
     session's database: one
     statement where a savepoint around a plain insert would take three round trips."""
     if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql  # imported when used: CLI start-up time
+
         return postgresql.insert(table).on_conflict_do_nothing()
+    from sqlalchemy.dialects import sqlite
+
     return sqlite.insert(table).on_conflict_do_nothing()

@@ -84,12 +84,14 @@ def heads_of(session: Session, origins: Collection[str]) -> dict[str, Head]:
     return found
 
 
+# Built once: the front desk builds the keyring for every pass it checks.
+_KEY_PERIODS = select(KeyPeriodRow).order_by(KeyPeriodRow.origin, KeyPeriodRow.from_seq)
+
+
 def keyring(session: Session) -> Keyring:
     """A keyring holding every rotation we have followed (genesis keys need no row)."""
     ring = Keyring()
-    rows = session.scalars(
-        select(KeyPeriodRow).order_by(KeyPeriodRow.origin, KeyPeriodRow.from_seq)
-    )
+    rows = session.scalars(_KEY_PERIODS)
     grouped: dict[str, list[KeyPeriod]] = {}
     for row in rows:
         grouped.setdefault(row.origin, []).append(

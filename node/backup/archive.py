@@ -32,9 +32,11 @@ from typing import Any
 from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import make_url
 
+from node import pgschema
 from node.errors import Conflict, InvalidInput
 from node.migrate import current_revision, known_revisions
 from node.runtime import Node, key_path
+from node.settings import write_setting
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -112,7 +114,14 @@ def create_backup(node: Node, target: Path, say: Say) -> Manifest:
                 source.close()
         else:
             say("copying the database (pg_dump)")
-            _run(["pg_dump", "--format=custom", f"--file={copy}", _libpq(url)], "spazi backup")
+            # A hosted space in its own schema of a shared database (node/pgschema.py): its
+            # backup holds that schema alone, never the other spaces'.
+            schema = pgschema.schema_of(url)
+            only = [f"--schema={schema}"] if schema else []
+            _run(
+                ["pg_dump", "--format=custom", *only, f"--file={copy}", _libpq(url)],
+                "spazi backup",
+            )
         with tarfile.open(fileobj=raw, mode="w:gz") as tar:
             _add_bytes(tar, MANIFEST, json.dumps(manifest.as_dict(), indent=2).encode())
             say("adding the settings and keys")
@@ -196,17 +205,13 @@ def restore_backup(
                 stale.unlink(missing_ok=True)
             shutil.copy2(unpacked / "database.sqlite", target)
         else:
-            url = database_url or _configured_url(data_dir)
+            backed_up = _configured_url(data_dir)  # the archive's own spazi.toml
+            url = database_url or backed_up
             if not url:
                 raise InvalidInput("give --database-url: where to restore the PostgreSQL database")
-            engine = create_engine(url)
-            try:
-                if inspect(engine).get_table_names():
-                    raise Conflict(
-                        "the target PostgreSQL database is not empty: restore into an empty one"
-                    )
-            finally:
-                engine.dispose()
+            _check_restore_target(url, pgschema.schema_of(backed_up) if backed_up else None)
+            if database_url and database_url != backed_up:
+                write_setting(data_dir, "database_url", database_url)
             say("restoring the database (pg_restore)")
             _run(
                 [
@@ -218,6 +223,29 @@ def restore_backup(
                 "spazi restore",
             )
     return manifest
+
+
+def _check_restore_target(url: str, dumped_schema: str | None) -> None:
+    """Refuse a PostgreSQL target that holds tables, or a schema other than the one dumped
+    (pg_restore recreates the dumped schema under its own name)."""
+    schema = pgschema.schema_of(url)
+    if schema != dumped_schema:
+        wanted = f"options=-csearch_path={dumped_schema}" if dumped_schema else "no search path"
+        raise Conflict(
+            f"the backup holds schema {dumped_schema or 'public'}: give a --database-url with "
+            f"{wanted}"
+        )
+    if schema is not None:
+        if pgschema.tables_in(url):
+            raise Conflict(f"schema {schema} is not empty: restore into an empty one")
+        pgschema.drop_schema(url)  # empty: pg_restore creates it as the backup has it
+        return
+    engine = create_engine(url)
+    try:
+        if inspect(engine).get_table_names():
+            raise Conflict("the target PostgreSQL database is not empty: restore into an empty one")
+    finally:
+        engine.dispose()
 
 
 def _configured_url(data_dir: Path) -> str:

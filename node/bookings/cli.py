@@ -106,6 +106,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--from", dest="start", metavar="HH:MM", help="a room's start")
     p.add_argument("--to", dest="end", metavar="HH:MM", help="a room's end")
     p = command("list", cmd_booking_list, "bookings of a day (default today) or a week")
+    p.set_defaults(reads_only=True)
     p.add_argument("--day", metavar="YYYY-MM-DD")
     p.add_argument("--week", action="store_true", help="seven days from --day")
     p.add_argument("--cancelled", action="store_true", help="show cancelled ones too")

@@ -8,14 +8,14 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from node.cli.lazy import lazy_module
 from node.cli.output import CliError, echo, table
+from node.lazy import lazy_module
 from node.roles import ROLES
 
 if TYPE_CHECKING:
     from node.runtime import Node
     from node.services import admin_auth
-else:  # imported when a command runs (node/cli/lazy.py)
+else:  # imported when a command runs (node/lazy.py)
     admin_auth = lazy_module("node.services.admin_auth")
 
 
@@ -174,6 +174,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--name", default="cli", help="what the token is for")
     p.set_defaults(func=cmd_token_create, needs_node=True)
     p = tp.add_parser("list", help="list tokens")
+    p.set_defaults(reads_only=True)
     p.set_defaults(func=cmd_token_list, needs_node=True)
     p = tp.add_parser("revoke", help="revoke a token")
     p.add_argument("token_id", type=int)

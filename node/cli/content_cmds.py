@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING, Any
 from federation.errors import ProtocolError
 from node.calendar_import.cli import register_event_commands
 from node.cli.cohost_cmds import register_cohost_commands
-from node.cli.lazy import lazy_module
 from node.cli.output import CliError, Progress, echo, emit_json, option, table, verbatim
+from node.lazy import lazy_module
 
 if TYPE_CHECKING:
     from node import feedcheck, feedstore, feedverify, formats, published
     from node.runtime import Node
     from node.services import events, known_spaces, members, resources, space
-else:  # imported when a command runs (node/cli/lazy.py)
+else:  # imported when a command runs (node/lazy.py)
     feedcheck = lazy_module("node.feedcheck")
     feedstore = lazy_module("node.feedstore")
     feedverify = lazy_module("node.feedverify")
@@ -205,7 +205,9 @@ def cmd_event_cancel(args: argparse.Namespace, node: Node) -> int:
 
 
 def cmd_event_list(args: argparse.Namespace, node: Node) -> int:
-    filters = events.parse_query({"from": args.date_from, "to": args.date_to, "tag": args.tag})
+    given = {"from": args.date_from, "to": args.date_to, "tag": args.tag}
+    # Nothing given, nothing to validate: the schema (and marshmallow) stays unloaded.
+    filters = events.parse_query(given) if any(given.values()) else {}
     with node.db.read() as session:
         found = published.query_events(session, node.node_id, **filters)
         rows = [events.event_view(e) for e in found]
@@ -388,7 +390,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     sp = sub.add_parser("space", help="show or change the space profile").add_subparsers(
         dest="sub", required=True
     )
-    command(sp, "show", cmd_space_show, "print the profile as JSON")
+    p = command(sp, "show", cmd_space_show, "print the profile as JSON")
+    p.set_defaults(reads_only=True)
     p = command(sp, "set", cmd_space_set, "change profile fields")
     p.set_defaults(publishes=True)
     for opt in ("name", "description", "address", "city", "timezone", "email", "phone", "website"):
@@ -420,6 +423,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         p.add_argument("--price-day", help="e.g. 25 (with --currency)")
         p.add_argument("--currency", help="ISO 4217, e.g. EUR")
     p = command(rp, "list", cmd_resource_list, "list resources")
+    p.set_defaults(reads_only=True)
     p.add_argument("--json", action="store_true")
     p = command(rp, "remove", cmd_resource_remove, "remove a resource")
     p.set_defaults(publishes=True)
@@ -451,6 +455,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         )
         p.add_argument("--url")
     p = command(ep, "list", cmd_event_list, "list events")
+    p.set_defaults(reads_only=True)
     p.add_argument("--from", dest="date_from", help="YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", help="YYYY-MM-DD")
     p.add_argument("--tag")
@@ -475,6 +480,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--email")
     p.add_argument("--plan")
     p = command(mp, "list", cmd_member_list, "list members")
+    p.set_defaults(reads_only=True)
     p.add_argument("--search", help="only those whose name or email contains this")
     p.add_argument("--json", action="store_true")
     p = command(mp, "remove", cmd_member_remove, "remove a member (revokes their passes)")
@@ -496,6 +502,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         dest="sub", required=True
     )
     p = command(fp, "show", cmd_feed_show, "print entries as JSON lines")
+    p.set_defaults(reads_only=True)
     p.add_argument("--after", type=int, default=0)
     p.add_argument("--limit", type=int, default=1000)
     command(fp, "verify", cmd_feed_verify, "re-verify the whole feed")

@@ -74,11 +74,9 @@ def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from node.migrate import current_revision, head_revision
     from node.runtime import open_node
     from node.settings import load_settings
-    from node.startup import registry_problems
 
-    missing = registry_problems()
-    if missing:
-        raise CliError("this build's features do not cover protocol v1: " + "; ".join(missing))
+    if not getattr(args, "reads_only", False):
+        _check_registries()
     settings = load_settings(args.data_dir)
     if not settings["data_dir"]:
         raise CliError("no data dir: pass --data-dir DIR or set SPAZI_DATA_DIR", 2)
@@ -108,6 +106,19 @@ def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
     finish_pending_rotation(node)
     return node
+
+
+def _check_registries() -> None:
+    """Stop before touching the database when the features do not cover protocol v1 (an entry
+    type without a projector, a message type without a handler: ARCHITECTURE.md §Registries and
+    features). Building the registries imports every feature's handlers and projectors, most of
+    a command's start-up; a command that only reads (``reads_only``: lists and shows) stores no
+    entry and answers no message, so it skips the check and starts in a fraction of the time."""
+    from node.startup import registry_problems
+
+    missing = registry_problems()
+    if missing:
+        raise CliError("this build's features do not cover protocol v1: " + "; ".join(missing))
 
 
 OWN_FEED_CHECK_TIMEOUT = 3.0  # seconds per peer: a person is waiting at the terminal

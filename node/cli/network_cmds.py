@@ -10,15 +10,15 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from node.cli.lazy import lazy_module
 from node.cli.output import CliError, Progress, clean, echo, emit_json, option, table
+from node.lazy import lazy_module
 
 if TYPE_CHECKING:
     from federation import keys
     from node import feedcheck, formats
     from node.network import blocking, invites, joining, muting, peering, status
     from node.runtime import Node
-else:  # imported when a command runs (node/cli/lazy.py)
+else:  # imported when a command runs (node/lazy.py)
     keys = lazy_module("federation.keys")
     feedcheck = lazy_module("node.feedcheck")
     formats = lazy_module("node.formats")
@@ -397,6 +397,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = command(peer_sub, "reject", cmd_peer_reject, "reject a peering request")
     p.add_argument("peer_id")
     p = command(peer_sub, "list", cmd_peer_list, "peers with their sync health")
+    p.set_defaults(reads_only=True)
     p.add_argument("--json", action="store_true")
     p = command(peer_sub, "block", cmd_peer_block, "block a node and drop its mirrored data")
     p.set_defaults(publishes=True)  # a peering change announces the peer list

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from federation.errors import ProtocolError
-from node.cli.lazy import lazy_module
 from node.cli.output import CliError, Progress, echo, table
+from node.lazy import lazy_module
 from node.settings import SETTINGS, check_setting, load_settings, markdown_table
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from node import bootstrap, migrate
     from node import db as node_db
     from node.runtime import Node
-else:  # imported when a command runs (node/cli/lazy.py)
+else:  # imported when a command runs (node/lazy.py)
     keys = lazy_module("federation.keys")
     bootstrap = lazy_module("node.bootstrap")
     node_db = lazy_module("node.db")

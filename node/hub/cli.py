@@ -13,15 +13,16 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from node.cli.lazy import lazy_module
 from node.cli.output import CliError, Progress, echo, emit_json, table
+from node.lazy import lazy_module
 from node.settings import check_setting
 
 if TYPE_CHECKING:
-    from node import bootstrap
+    from node import bootstrap, pgschema
     from node.hub import dispatch, spaces
-else:  # imported when a command runs (node/cli/lazy.py)
+else:  # imported when a command runs (node/lazy.py)
     bootstrap = lazy_module("node.bootstrap")
+    pgschema = lazy_module("node.pgschema")
     dispatch = lazy_module("node.hub.dispatch")
     spaces = lazy_module("node.hub.spaces")
 
@@ -63,6 +64,8 @@ def cmd_hub_add(args: argparse.Namespace) -> int:
                 raise CliError("give the space's data dir, or --init NAME --url URL", 2)
             if args.url:
                 raise CliError("--url is for --init; an existing space keeps its own url", 2)
+            if args.postgres:
+                raise CliError("--postgres is for --init; an existing space keeps its database", 2)
             space = spaces.add_space(hub_dir, Path(args.dir))
         else:
             if args.dir:
@@ -90,10 +93,28 @@ def _init_space(hub_dir: Path, args: argparse.Namespace) -> spaces.Hosted:
         for option in ("city", "district", "country", "address", "description")
         if getattr(args, option)
     }
+    settings = {}
+    if args.postgres:
+        # Its own schema of the shared database (node/pgschema.py), named after its host.
+        try:
+            url = pgschema.in_schema(args.postgres, pgschema.schema_for_host(host))
+            pgschema.create_schema(url)
+        except (ValueError, FileExistsError) as exc:
+            raise CliError(str(exc)) from None
+        settings["database_url"] = url
     try:
-        bootstrap.init_node(data_dir, args.init, args.url, timezone=args.timezone, profile=profile)
+        bootstrap.init_node(
+            data_dir,
+            args.init,
+            args.url,
+            timezone=args.timezone,
+            profile=profile,
+            settings=settings,
+        )
     except BaseException:
         _remove_empty(data_dir)  # init_node removes its files; the directory it made stays
+        if args.postgres:
+            pgschema.drop_schema(settings["database_url"])  # the schema it made, and its tables
         raise
     return spaces.add_space(hub_dir, data_dir)
 
@@ -216,6 +237,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--timezone", default="UTC", help="with --init: IANA zone (default UTC)")
     for option in ("city", "district", "country", "address", "description"):
         p.add_argument(f"--{option}", help=f"with --init: the space's {option}")
+    p.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="with --init: keep the space in its own schema of this PostgreSQL database "
+        "(postgresql+psycopg://user@host/db), named after its host",
+    )
 
     p = command("list", cmd_hub_list, "the hosted spaces: host, name, node id, data dir")
     p.add_argument("--json", action="store_true")

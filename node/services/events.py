@@ -4,7 +4,7 @@ Reading events (one, or a query across origins) is ``node.published``'s."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -13,16 +13,16 @@ from node.clock import aware
 from node.errors import Conflict, InvalidInput, NotFound
 from node.models import Event
 from node.runtime import Node
-from node.schemas import (
-    PRICE_NEEDS_CURRENCY,
-    CancelSchema,
-    EventQuerySchema,
-    EventSchema,
-    priced_without_currency,
-)
 from node.services.ids import new_id
 from node.services.publishing import drop_none, publish
 from node.services.validation import load
+
+if TYPE_CHECKING:
+    from node import schemas
+else:  # marshmallow costs a tenth of a second to import; `spazi event list` never validates
+    from node.lazy import lazy_module
+
+    schemas = lazy_module("node.schemas")
 
 
 def event_view(row: Event) -> dict[str, Any]:
@@ -52,7 +52,7 @@ def get_event(session: Session, origin: str, event_id: str) -> Event:
 
 def add_event(session: Session, node: Node, data: Any) -> dict[str, Any]:
     """Validate and publish a new event (time zone defaults to the space's)."""
-    body = drop_none(load(EventSchema(), data))
+    body = drop_none(load(schemas.EventSchema(), data))
     body.setdefault("timezone", _default_timezone(session, node))
     body.setdefault("id", new_id(body["title"]))
     if published.event(session, node.node_id, body["id"]) is not None:
@@ -64,7 +64,7 @@ def add_event(session: Session, node: Node, data: Any) -> dict[str, Any]:
 def update_event(session: Session, node: Node, event_id: str, changes: Any) -> dict[str, Any]:
     """Change fields of an event and publish it again (this also re-opens a cancelled one)."""
     row = get_event(session, node.node_id, event_id)
-    data = load(EventSchema(), changes, partial=True)
+    data = load(schemas.EventSchema(), changes, partial=True)
     if "id" in data and data["id"] != event_id:
         raise Conflict("an event's id cannot change", reason="id-immutable")
     body = drop_none({**row.body, **data})
@@ -72,9 +72,10 @@ def update_event(session: Session, node: Node, event_id: str, changes: Any) -> d
         raise InvalidInput(
             "end: end must be after start", errors={"end": ["end must be after start"]}
         )
-    if priced_without_currency(body, ("price_minor",)):
+    if schemas.priced_without_currency(body, ("price_minor",)):
         raise InvalidInput(
-            f"currency: {PRICE_NEEDS_CURRENCY}", errors={"currency": [PRICE_NEEDS_CURRENCY]}
+            f"currency: {schemas.PRICE_NEEDS_CURRENCY}",
+            errors={"currency": [schemas.PRICE_NEEDS_CURRENCY]},
         )
     publish(session, node, "event.put", body)
     return body
@@ -84,10 +85,12 @@ def cancel_event(session: Session, node: Node, event_id: str, data: Any = None) 
     row = get_event(session, node.node_id, event_id)
     if row.cancelled:
         raise Conflict(f"event {event_id!r} is already cancelled", reason="already-cancelled")
-    body = {"id": event_id, **load(CancelSchema(), {} if data is None else data)}
+    body = {"id": event_id, **load(schemas.CancelSchema(), {} if data is None else data)}
     publish(session, node, "event.cancel", body)
 
 
 def parse_query(args: Any) -> dict[str, Any]:
     """Validate event filters from a query string or CLI options."""
-    return load(EventQuerySchema(), {k: v for k, v in dict(args).items() if v not in (None, "")})
+    return load(
+        schemas.EventQuerySchema(), {k: v for k, v in dict(args).items() if v not in (None, "")}
+    )

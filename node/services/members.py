@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -14,8 +14,14 @@ from node.errors import Conflict, NotFound
 from node.features import member_leaving_hooks
 from node.models import Member
 from node.runtime import Node
-from node.schemas import MemberSchema
 from node.services.validation import load
+
+if TYPE_CHECKING:
+    from node import schemas
+else:  # marshmallow costs a tenth of a second to import; `spazi member list` never validates
+    from node.lazy import lazy_module
+
+    schemas = lazy_module("node.schemas")
 
 
 def member_view(row: Member) -> dict[str, Any]:
@@ -29,7 +35,7 @@ def member_view(row: Member) -> dict[str, Any]:
 
 
 def add_member(session: Session, data: Any) -> Member:
-    fields = load(MemberSchema(), data)
+    fields = load(schemas.MemberSchema(), data)
     email = fields["email"].strip().lower()
     if session.scalar(select(Member).where(Member.email == email)) is not None:
         raise Conflict(f"a member with email {email} exists", reason="member-exists")
@@ -65,7 +71,7 @@ def list_members(session: Session, search: str | None = None) -> list[Member]:
 
 def update_member(session: Session, member_id: int, data: Any) -> Member:
     """Change a member's name, email or plan (any of them); the same checks as adding one."""
-    fields = load(MemberSchema(), data, partial=True)
+    fields = load(schemas.MemberSchema(), data, partial=True)
     member = get_member(session, member_id)
     if "email" in fields:
         email = fields["email"].strip().lower()

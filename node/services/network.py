@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from federation.keys import fingerprint
@@ -19,14 +19,17 @@ from node.models import Event, Peer, Space
 from node.runtime import Node
 from node.services.events import event_view
 
+# Built once: every visit the front desk admits asks for its home node's address.
+_PEER_URL = select(Peer.url).where(Peer.id == bindparam("id"))
+
 
 def node_url(session: Session, node: Node, origin: str) -> str | None:
     """Best known address of ``origin``: ourselves, a direct peer, or an announcement."""
     if origin == node.node_id:
         return node.url
-    peer = session.get(Peer, origin)
-    if peer is not None:
-        return peer.url
+    url = session.scalar(_PEER_URL, {"id": origin})
+    if url is not None:
+        return url
     return published.address(session, origin)
 
 

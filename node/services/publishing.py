@@ -12,7 +12,6 @@ from node.errors import InvalidInput
 from node.feedcheck import require_current
 from node.feedstore import append_own, lock_origin
 from node.keystore import current_key
-from node.network.outbox import queue_heads_hint
 from node.runtime import Node
 
 
@@ -31,6 +30,10 @@ def publish(session: Session, node: Node, entry_type: str, body: dict[str, Any])
         raise InvalidInput(exc.detail, reason=exc.reason) from exc
     # The push hint to peers is queued in this same transaction: it exists exactly when the
     # entry does, and a crash cannot lose it.
+    # Imported here: the outbox brings the HTTP client, which a command that only reads never
+    # needs (`spazi event list` imports this module for its services).
+    from node.network.outbox import queue_heads_hint
+
     queue_heads_hint(session, node, entry)
     return entry
 

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-
-from marshmallow import Schema, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from node.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from marshmallow import Schema
 
 
 def load(schema: Schema, data: Any, partial: bool = False) -> dict[str, Any]:
     """Validate ``data`` with ``schema`` or raise :class:`InvalidInput` listing each field."""
+    # Imported here: a command that only reads imports the services but validates nothing.
+    from marshmallow import ValidationError
+
     if not isinstance(data, Mapping):
         raise InvalidInput("expected a JSON object")
     try:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from federation import passes as tokens
@@ -76,11 +77,38 @@ class CheckinResult:
         }
 
 
+# The statements of every check, built once: building a statement and its cache key costs
+# SQLAlchemy several times what SQLite takes to run it, and the desk runs a dozen per pass
+# (tests/bench/README.md, bench_desk_check.py).
+# (an update's bind names must differ from its columns' names)
+_MONTH_OF = (
+    VisitMonth.agreement_id == bindparam("of_agreement"),
+    VisitMonth.month == bindparam("of_month"),
+)
+_MONTH_LOCKED = select(VisitMonth.days).where(*_MONTH_OF).with_for_update()
+_MEMBER_DAYS = select(Visit.day, Visit.agreement_id).where(
+    Visit.home_id == bindparam("home"),
+    Visit.member == bindparam("member"),
+    Visit.day >= bindparam("first"),
+    Visit.day < bindparam("next"),
+)
+_MONTH_ADD_ONE = update(VisitMonth).where(*_MONTH_OF).values(days=VisitMonth.days + 1)
+
+
+@cache
+def _visit_insert(dialect: str) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` of one visit, for the dialect (built once each)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialects = {"postgresql": postgresql, "sqlite": sqlite}
+    return dialects[dialect].insert(Visit).on_conflict_do_nothing()
+
+
 def host_timezone(session: Session, node: Node) -> str:
     """Our time zone, in which visit days are dates: from our own published profile (one row)."""
-    ours = published.space(session, node.node_id)
+    ours = published.profile(session, node.node_id)
     if ours is not None:
-        return str(ours.profile["timezone"])
+        return str(ours["timezone"])
     return str(get_profile(session, node.node_id)["timezone"])
 
 
@@ -209,12 +237,8 @@ def count_guest_day(
     member_days = [
         visit_day
         for visit_day, agreement in session.execute(
-            select(Visit.day, Visit.agreement_id).where(
-                Visit.home_id == claims["iss"],
-                Visit.member == claims["sub"],
-                Visit.day >= first,
-                Visit.day < following,
-            )
+            _MEMBER_DAYS,
+            {"home": claims["iss"], "member": claims["sub"], "first": first, "next": following},
         )
         if agreement == claims["agr"]
     ]
@@ -261,19 +285,15 @@ def lock_month(session: Session, agreement: str, month: str) -> int:
     """Guest days counted under ``agreement`` in ``month``, its row locked for this
     transaction (made at zero on the month's first check). Everything that counts or gives
     back a day of that month takes it first, so they take turns."""
-    query = (
-        select(VisitMonth.days)
-        .where(VisitMonth.agreement_id == agreement, VisitMonth.month == month)
-        .with_for_update()
-    )
-    days = session.scalar(query)
+    key = {"of_agreement": agreement, "of_month": month}
+    days = session.scalar(_MONTH_LOCKED, key)
     if days is None:
         session.execute(
             insert_or_ignore(session, VisitMonth).values(
                 agreement_id=agreement, month=month, days=0
             )
         )
-        days = session.scalar(query)
+        days = session.scalar(_MONTH_LOCKED, key)
     return int(days or 0)
 
 
@@ -288,26 +308,26 @@ def _count_day(
 ) -> bool:
     """Record the member's guest day and add it to the month; False if another desk counted
     the same member that day meanwhile (the unique index decides, nothing is added)."""
-    inserted = session.execute(
-        insert_or_ignore(session, Visit).values(
-            agreement_id=claims["agr"],
-            home_id=claims["iss"],
-            member=claims["sub"],
-            name=claims["name"],
-            jti=claims["jti"],
-            day=day,
-            resource=resource,
-            at=node.now(),
-            reported=report,
-        )
+    # Core statements on the session's connection (same transaction): the ORM's bulk-insert
+    # and synchronize-session machinery doubled the cost of these two writes at the desk.
+    connection = session.connection()
+    inserted = connection.execute(
+        _visit_insert(connection.dialect.name),
+        {
+            "agreement_id": claims["agr"],
+            "home_id": claims["iss"],
+            "member": claims["sub"],
+            "name": claims["name"],
+            "jti": claims["jti"],
+            "day": day,
+            "resource": resource,
+            "at": node.now(),
+            "reported": report,
+        },
     )
     if not getattr(inserted, "rowcount", 0):
         return False
-    session.execute(
-        update(VisitMonth)
-        .where(VisitMonth.agreement_id == claims["agr"], VisitMonth.month == month)
-        .values(days=VisitMonth.days + 1)
-    )
+    connection.execute(_MONTH_ADD_ONE, {"of_agreement": claims["agr"], "of_month": month})
     if report:
         # The home node learns of the day through the outbox, committed with it.
         receipts.report_visit(

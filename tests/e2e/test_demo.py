@@ -3,81 +3,20 @@ prints where to look, serves what it printed until Ctrl-C, then stops everything
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import socket
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
 import requests
 
 from node.demo.spaces import demo_spaces
+from tests.e2e.demo_run import Demo, free_base, printed_spaces, printed_tour
 
 pytestmark = pytest.mark.e2e
-
-
-def _free_base(count: int) -> int:
-    """A base port with ``count`` free ports after it."""
-    for _ in range(100):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            base = int(sock.getsockname()[1])
-        if base + count < 65000 and all(_free(base + i) for i in range(count)):
-            return base
-    raise AssertionError("no run of free ports")
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-class Demo:
-    """``spazi demo`` in a child process, its output collected as it comes."""
-
-    def __init__(self, *argv: str, cwd: Path) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "node.cli", "demo", *argv],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "TMPDIR": str(cwd)},
-        )
-        self.out: list[str] = []
-        self.err: list[str] = []
-        for stream, sink in ((self.process.stdout, self.out), (self.process.stderr, self.err)):
-            threading.Thread(target=self._read, args=(stream, sink), daemon=True).start()
-
-    @staticmethod
-    def _read(stream: object, sink: list[str]) -> None:
-        for line in stream:  # type: ignore[attr-defined]
-            sink.append(line)
-
-    def wait_for_err(self, text: str, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while not any(text in line for line in self.err):
-            assert self.process.poll() is None, "".join(self.err)
-            assert time.monotonic() < deadline, f"no {text!r} yet: {''.join(self.err)}"
-            time.sleep(0.1)
-
-
-def _table(lines: list[str]) -> dict[str, dict[str, str]]:
-    """The printed table of spaces, by space name: home page, admin login, password."""
-    rows = {}
-    for line in lines:
-        match = re.match(r"^(.+?)\s+(http://127\.0\.0\.1:\d+/)\s+(\S+@\S+)\s+(\S+)\s*$", line)
-        if match:
-            rows[match[1]] = {"home": match[2], "login": match[3], "password": match[4]}
-    return rows
 
 
 def _logs_in(home: str, email: str, password: str) -> bool:
@@ -102,20 +41,18 @@ def _admin_session(home: str, email: str, password: str) -> requests.Session:
 
 
 def test_the_demo_serves_what_it_prints_and_stops_everything_on_ctrl_c(tmp_path: Path) -> None:
-    base = _free_base(4)
+    base = free_base(4)
     demo = Demo("--port", str(base), "--nodes", "4", cwd=tmp_path)
     try:
         demo.wait_for_err("runs until Ctrl-C")
-        rows = _table(demo.out)
+        rows = printed_spaces(demo.out)
         spaces = demo_spaces(4)
         assert list(rows) == [s.name for s in spaces], "".join(demo.out)
         for space, row in zip(spaces, rows.values(), strict=True):
             page = requests.get(row["home"], timeout=10)
             assert page.status_code == 200 and space.name in page.text
             assert _logs_in(row["home"], row["login"], row["password"])
-        tour = dict(
-            line.strip().split(": ", 1) for line in demo.out if re.match(r"^\S.*: http", line)
-        )
+        tour = printed_tour(demo.out)
         network = requests.get(tour["network page"], timeout=10).text
         for space in spaces:  # every space, learnt directly or through gossip
             assert space.name in network
@@ -154,7 +91,7 @@ def test_the_demo_serves_what_it_prints_and_stops_everything_on_ctrl_c(tmp_path:
 
 
 def test_keep_reuses_the_network_and_a_busy_port_is_one_line(tmp_path: Path) -> None:
-    base = _free_base(3)
+    base = free_base(3)
     keep = tmp_path / "kept"
     first = subprocess.run(
         [
@@ -191,7 +128,7 @@ def test_keep_reuses_the_network_and_a_busy_port_is_one_line(tmp_path: Path) -> 
     )
     assert second.returncode == 0, second.stderr
     assert "creating" not in second.stderr and "peering" not in second.stderr
-    assert _table(first.stdout.splitlines()) == _table(second.stdout.splitlines())
+    assert printed_spaces(first.stdout.splitlines()) == printed_spaces(second.stdout.splitlines())
 
     with socket.socket() as busy:
         # The runs above leave the port in TIME_WAIT; a listening socket still makes it busy.

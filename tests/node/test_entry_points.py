@@ -92,14 +92,14 @@ def test_a_command_imports_only_its_own_module() -> None:
         "loaded = sorted(m for m in sys.modules if m.startswith('node.cli.'))\n"
         "print(loaded, 'marshmallow' in sys.modules)\n"
     )
-    modules = ["node.cli.lazy", "node.cli.main", "node.cli.network_cmds", "node.cli.output"]
+    modules = ["node.cli.main", "node.cli.network_cmds", "node.cli.output"]
     assert out == f"{modules} False"
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["--version"], ["event", "--help"]])
 def test_help_and_version_load_none_of_the_nodes_heavy_libraries(argv: list[str]) -> None:
     # Every command module is registered for --help; each names its heavy modules lazily
-    # (node/cli/lazy.py), so listing the commands costs no database or web code.
+    # (node/lazy.py), so listing the commands costs no database or web code.
     out = _run(
         "import sys\n"
         "from node.cli.main import main\n"
@@ -124,3 +124,43 @@ def test_an_unknown_command_lists_every_command(tmp_path: Path) -> None:
     for command in ("init", "event", "sync", "admin"):
         assert f"'{command}'" in done.stderr
     assert "RuntimeWarning" not in done.stderr
+
+
+@pytest.mark.parametrize("argv", [["event", "list"], ["member", "list"], ["peer", "list"]])
+def test_a_list_loads_neither_the_web_nor_the_inbox_nor_marshmallow(
+    tmp_path: Path, argv: list[str]
+) -> None:
+    """Lists are ``reads_only``: no registry check (which imports every feature's handlers, the
+    HTTP client and Flask) and no validation library — the CLI start-up target of
+    tests/bench/bench_cli_startup.py."""
+    from tests.support import make_node
+
+    node = make_node(tmp_path)
+    node.close()
+    out = _run(
+        "import sys\n"
+        "from node.cli.main import main\n"
+        f"code = main(['--data-dir', {str(node.data_dir)!r}, *{argv!r}])\n"
+        "heavy = ('flask', 'marshmallow', 'requests', 'node.network.inbox', 'node.web')\n"
+        "print('EXIT', code, 'LOADED', sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    assert out.splitlines()[-1] == "EXIT 0 LOADED []"
+
+
+def test_only_lists_and_shows_skip_the_registry_check() -> None:
+    """``reads_only`` skips the start-up check (node/cli/main.py): a command that writes must
+    never carry it."""
+    from node.cli.main import build_parser
+
+    marked = []
+    for action in build_parser()._subparsers._group_actions:  # type: ignore[union-attr]
+        for name, parser in action.choices.items():
+            stack = [([name], parser)]
+            while stack:
+                path, current = stack.pop()
+                if current.get_default("reads_only"):
+                    marked.append(" ".join(path))
+                for sub in current._subparsers._group_actions if current._subparsers else ():
+                    stack += [([*path, n], p) for n, p in sub.choices.items()]
+    assert marked, "no command is marked reads_only"
+    assert all(path.split()[-1] in ("list", "show") for path in marked), marked

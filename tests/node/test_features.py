@@ -98,3 +98,23 @@ def test_the_cli_refuses_to_open_the_node_when_an_entry_type_has_no_projector(
     err = capsys.readouterr().err
     assert code != 0
     assert err.count("\n") == 1 and "event.put has no projector" in err
+
+
+def test_a_command_that_only_reads_opens_the_node_without_the_registry_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Lists and shows (``reads_only``) store no entry and answer no message: they skip the
+    check, which imports every feature's code (node/cli/main.py)."""
+    from node.cli.main import main
+
+    node = make_node(tmp_path)
+    node.close()
+    lone = features.Feature("lone", projectors=f"{__name__}:LONE_PROJECTORS")
+    monkeypatch.setattr(features, "FEATURES", (lone,))
+    features.projectors.cache_clear()
+    try:
+        code = main(["--data-dir", str(node.data_dir), "event", "list", "--json"])
+    finally:
+        features.projectors.cache_clear()
+    assert code == 0, capsys.readouterr().err
+    assert capsys.readouterr().out.strip() == "[]"
