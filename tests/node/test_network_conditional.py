@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import event
@@ -16,7 +17,7 @@ from federation.keys import NodeKey
 from node.network import blocking, muting
 from node.network.syncing import NodeSyncStore
 from tests.node.network_support import event_body, mirror_space
-from tests.support import SpaceNode
+from tests.support import FakeClock, SpaceNode, make_node
 
 PATHS = (
     "/network",
@@ -135,3 +136,21 @@ def test_the_calendar_shows_an_edited_event_and_a_moved_space(space: SpaceNode) 
     NodeSyncStore(space.node).store_page(key.did, [moved])
     ics = space.client.get("/network/events.ics").get_data(as_text=True)
     assert "LOCATION:Molo\\, Savona" in ics and "Genova" not in ics
+
+
+def test_two_spaces_in_one_process_keep_their_own_pages(
+    space: SpaceNode, tmp_path: Path, clock: FakeClock
+) -> None:
+    """What a process remembers is per node: a hub serves many spaces from one process, and
+    two spaces can have equal network versions (same counts, same times)."""
+    other = make_node(tmp_path / "other", "Altro", "http://b.test", clock=clock)
+    try:
+        mirror_space(space, {"name": "Molo", "city": "Genova"}, [event_body(1)])
+        mirror_space(other, {"name": "Duomo", "city": "Milano"}, [event_body(1)])
+        first = space.client.get("/network")
+        second = other.client.get("/network", headers={"If-None-Match": first.headers["ETag"]})
+        assert second.status_code == 200
+        html = second.get_data(as_text=True)
+        assert "Milano" in html and "Genova" not in html
+    finally:
+        other.close()
