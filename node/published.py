@@ -34,6 +34,7 @@ from federation.errors import ProtocolError
 from federation.keyring import Keyring
 from federation.state import Address, NetworkState, PublishedState, Record, Standing
 from federation.state import agreement_standing as _standing
+from node.clock import aware
 from node.feedstore import keyring
 from node.models import (
     AgreementPublication,
@@ -410,25 +411,35 @@ def space_groups(
 
 def event_groups(
     session: Session, since: datetime, city: str | None = None, country: str | None = None
-) -> list[tuple[str, str, int]]:
+) -> list[tuple[str, str, int, datetime]]:
     """How many events, not cancelled and not over at ``since``, the visible spaces of each
-    (city, district) hold: :func:`space_groups`' rows for events, in one statement."""
+    (city, district) hold: :func:`space_groups`' rows for events, in one statement, each with
+    the end of its first event to end (the counts hold until then)."""
     # Counted per origin first, then summed per place: the place is read from each space's
     # profile once, not from its twenty events' joined rows (ARCHITECTURE.md §Network pages).
     per_origin = (
-        select(Event.origin.label("origin"), func.count().label("n"))
+        select(
+            Event.origin.label("origin"),
+            func.count().label("n"),
+            func.min(Event.end_utc).label("first_end"),
+        )
         .where(Event.cancelled.is_(False), Event.end_utc > since)
         .group_by(Event.origin)
         .subquery()
     )
     city_key, district_key = func.lower(Space.city), func.lower(_district())
     query = (
-        select(func.min(Space.city), func.min(_district()), func.sum(per_origin.c.n))
+        select(
+            func.min(Space.city),
+            func.min(_district()),
+            func.sum(per_origin.c.n),
+            func.min(per_origin.c.first_end),
+        )
         .join(per_origin, per_origin.c.origin == Space.origin)
         .where(Space.origin.not_in(_hidden_ids()))
     )
     query = _in_place(query, city, None, country).group_by(city_key, district_key)
-    return [(c or "", d or "", int(n)) for c, d, n in session.execute(query)]
+    return [(c or "", d or "", int(n), aware(e)) for c, d, n, e in session.execute(query)]
 
 
 def _hidden_ids() -> CompoundSelect:

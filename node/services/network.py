@@ -203,11 +203,12 @@ class PlaceGroup:
 
 def place_groups(
     session: Session, now: datetime, city: str | None = None, country: str | None = None
-) -> list[PlaceGroup]:
+) -> tuple[list[PlaceGroup], datetime | None]:
     """The visible spaces by city, then district, with counts, in two statements whatever
     the network's size (ARCHITECTURE.md §Network pages). Cities by name regardless of case,
     the spaces that name no city last (name ""); each city's districts by name, leaving out
-    "" (its spaces count in the city only)."""
+    "" (its spaces count in the city only). Also when the first counted event ends, until
+    which the counts hold if the network does not change (None: no upcoming event)."""
     cities: dict[str, PlaceGroup] = {}
     districts: dict[tuple[str, str], PlaceGroup] = {}
 
@@ -226,10 +227,14 @@ def place_groups(
         for found in group(city_name, district_name):
             if found is not None:
                 found.spaces += count
-    for city_name, district_name, count in published.event_groups(session, now, city, country):
+    until: datetime | None = None
+    for city_name, district_name, count, first_end in published.event_groups(
+        session, now, city, country
+    ):
+        until = first_end if until is None else min(until, first_end)
         for found in group(city_name, district_name):
             if found is not None:
                 found.events += count
     for parent in cities.values():
         parent.districts.sort(key=lambda g: g.name.lower())
-    return sorted(cities.values(), key=lambda g: (g.name == "", g.name.lower()))
+    return sorted(cities.values(), key=lambda g: (g.name == "", g.name.lower())), until

@@ -205,21 +205,22 @@ def spaces() -> tuple[str, int]:
     )
 
 
-# The groups of /network's first page by (network version, city, country, minute): counting
-# the events of every space is most of that page's database time at a thousand spaces, and the
-# counts change only with the network or as events end (ARCHITECTURE.md §Network pages).
-_GROUPS: LRU[list[network.PlaceGroup]] = LRU(64)
+# The groups of /network's first page by (network version, city, country), with the end of
+# the first event they count: counting the events of every space is most of that page's
+# database time at a thousand spaces, and the counts change only with the network or when an
+# event ends (ARCHITECTURE.md §Network pages).
+_GROUPS: LRU[tuple[list[network.PlaceGroup], datetime | None]] = LRU(64)
 
 
 def _place_groups(
     session: Session, now: datetime, city: str, country: str
 ) -> list[network.PlaceGroup]:
-    key = (conditional.network_version(), city.lower(), country.upper(), conditional.minute())
+    key = (conditional.network_version(), city.lower(), country.upper())
     found = _GROUPS.get(key)
-    if found is None:
+    if found is None or (found[1] is not None and now >= found[1]):
         found = network.place_groups(session, now, city=city or None, country=country or None)
         _GROUPS.put(key, found)
-    return found
+    return found[0]
 
 
 def _top_groups(groups: list[network.PlaceGroup]) -> list[network.PlaceGroup]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,12 @@ def test_two_spaces_in_one_process_keep_their_own_pages(
         assert "Milano" in html and "Genova" not in html
     finally:
         other.close()
+
+
+def test_the_groups_drop_an_event_once_it_ends(space: SpaceNode, clock: FakeClock) -> None:
+    mirror_space(space, {"name": "Molo", "city": "Genova"}, [event_body(1, day=20)])
+    mirror_space(space, {"name": "Porto", "city": "Genova"}, [event_body(2, day=22)])
+    assert "2 spaces · 2 upcoming events" in space.client.get("/network").get_data(as_text=True)
+    # The first event ends on 20 December 2026 at 20:00 in Rome; nothing else changes.
+    clock.advance(datetime(2026, 12, 20, 19, 1, tzinfo=UTC).timestamp() - clock())
+    assert "2 spaces · 1 upcoming event" in space.client.get("/network").get_data(as_text=True)
