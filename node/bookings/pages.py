@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import Blueprint, Flask, Response, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from node.bookings import confirmation, ics, service
@@ -87,9 +88,9 @@ def book() -> BaseResponse:
     except NodeError as exc:
         return _form(token, message=exc.detail, status=exc.status, **chosen)
     flash(
-        "Booked. A confirmation is on its way by e-mail."
+        _("Booked. A confirmation is on its way by e-mail.")
         if mailed
-        else "Booked. Keep this page's address: it is your booking."
+        else _("Booked. Keep this page's address: it is your booking.")
     )
     return keep_private(redirect(url_for("booking_pages.booking", secret=secret), code=303))
 
@@ -196,7 +197,9 @@ def admin_cancel(booking_id: int) -> PageResult:
     except NodeError as exc:
         flash(exc.detail, "error")
     else:
-        flash(f"Booking {booking_id} cancelled; the guest's space is told.")
+        flash(
+            _("Booking %(booking_id)s cancelled; the guest's space is told.", booking_id=booking_id)
+        )
     return redirect(url_for("booking_admin.bookings", day=request.args.get("day") or None))
 
 

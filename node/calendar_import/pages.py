@@ -7,12 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Flask, flash, redirect, request, url_for
+from flask_babel import gettext as _
 
 from node.calendar_import import sync
 from node.errors import NodeError
-from node.formats import ago
 from node.http.context import node
 from node.web.admin_pages import PageResult, admin_page, no_store, require_login
+from node.web.formatting import ago
 
 bp = Blueprint("calendar_import", __name__, url_prefix="/admin/calendars")
 bp.before_request(require_login)
@@ -66,7 +67,7 @@ def _sync(subscription_id: int, force: bool) -> PageResult:
         if exc.status == 404:
             raise
         return _page(exc.status, message=exc.detail)
-    flash(f"Calendar imported: {report.summary()}.")
+    flash(_("Calendar imported: %(summary)s.", summary=report.summary()))
     return redirect(url_for("calendar_import.page"))
 
 
@@ -81,7 +82,7 @@ def remove(subscription_id: int) -> PageResult:
     """Stop importing a calendar (the events it brought stay)."""
     with node().db.write() as session:
         sync.remove(session, subscription_id)
-    flash("Calendar removed; the events it brought stay on the space's page.")
+    flash(_("Calendar removed; the events it brought stay on the space's page."))
     return redirect(url_for("calendar_import.page"))
 
 

@@ -38,6 +38,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     settings: dict[str, object] = {
         "host": check_setting("host", args.host, "--host"),
         "port": check_setting("port", args.port, "--port"),
+        "language": check_setting("language", args.language, "--language"),
     }
     if args.database_url:
         settings["database_url"] = args.database_url
@@ -205,6 +206,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--host", default="127.0.0.1", help="address `spazi run` listens on")
     p.add_argument("--port", type=int, default=8080, help="port `spazi run` listens on")
     p.add_argument("--database-url", help="SQLAlchemy URL (default: SQLite in the data dir)")
+    p.add_argument(
+        "--language",
+        default="en",
+        help="the pages' language when a visitor's browser asks for neither: en or it (default en)",
+    )
     p.set_defaults(func=cmd_init, needs_node=False)
 
     p = sub.add_parser("run", help="serve the node over HTTP")

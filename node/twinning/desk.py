@@ -14,6 +14,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
@@ -24,11 +25,11 @@ from federation.quota import QuotaDecision, decide_counts
 from node import feedstore, metrics, published
 from node.clock import aware, local_day_start, local_today, month_bounds, zone
 from node.db import insert_or_ignore
-from node.formats import resource_kind_label
 from node.runtime import Node
 from node.services.space import get_profile
 from node.twinning import receipts
 from node.twinning.models import Visit, VisitMonth
+from node.web.formatting import kind_label as resource_kind_label
 
 MAX_TOKEN_BYTES = 2048  # protocol.md §Guest passes: refused before parsing
 
@@ -271,10 +272,14 @@ def _check(session: Session, node: Node, token: str, resource: str | None) -> Ch
         report_due_days(session, node, today, home=guest.claims["iss"], member=guest.claims["sub"])
         _arrived(session, node, guest.claims, today)
     message = (
-        f"Welcome, {guest.claims['name']}: already checked in today."
+        _("Welcome, %(claims_name)s: already checked in today.", claims_name=guest.claims["name"])
         if already
-        else f"Welcome, {guest.claims['name']}: day {counted.decision.member_used} of "
-        f"{counted.decision.member_allowed} this month."
+        else _(
+            "Welcome, %(claims_name)s: day %(member_used)s of %(member_allowed)s this month.",
+            claims_name=guest.claims["name"],
+            member_used=counted.decision.member_used,
+            member_allowed=counted.decision.member_allowed,
+        )
     )
     return CheckinResult(
         True, None, message, already_today=already, **guest.details, **counted.figures

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from federation.agreements import grant_for
@@ -27,7 +28,6 @@ from node.bookings import notices as booking_notices
 from node.bookings import service as booking_service
 from node.clock import local_today, zone
 from node.errors import InvalidInput, NodeError, NotFound
-from node.formats import resource_kind_label
 from node.http.context import node
 from node.http.headers import SCRIPT_PAGE_POLICY, WORKER_POLICY, keep_private, script_page_policy
 from node.models import Member
@@ -39,6 +39,7 @@ from node.twinning import agreements, charts, desk, passes, photos, reports
 from node.twinning.member_links import member_for_link, partner_summaries
 from node.twinning.models import GuestPass
 from node.web.admin_pages import PageResult, admin_page, no_store, require_login
+from node.web.formatting import kind_label as resource_kind_label
 from node.web.protection import allow_desk
 from node.web.rendering import render
 
@@ -70,7 +71,7 @@ REPORT_MONTHS = 6  # months the chart shows, the chosen one last
 def _months_back(month: str, count: int) -> list[str]:
     year, number = int(month[:4]), int(month[5:7])
     found = []
-    for _ in range(count):
+    for _step in range(count):
         found.append(f"{year:04d}-{number:02d}")
         year, number = (year - 1, 12) if number == 1 else (year, number - 1)
     return list(reversed(found))
@@ -185,14 +186,16 @@ def propose() -> PageResult:
             request.form.get("valid_until", ""),
         )
 
-    return _do(action, "Proposal sent: it reaches the partner's inbox, retried while it is down.")
+    return _do(
+        action, _("Proposal sent: it reaches the partner's inbox, retried while it is down.")
+    )
 
 
 @admin.post("/partners/<agreement_id>/accept")
 def accept(agreement_id: str) -> PageResult:
     return _do(
         lambda s, c: agreements.accept(s, c, agreement_id),
-        "Accepted: the agreement is published and the partner is told.",
+        _("Accepted: the agreement is published and the partner is told."),
     )
 
 
@@ -200,7 +203,7 @@ def accept(agreement_id: str) -> PageResult:
 def reject(agreement_id: str) -> PageResult:
     return _do(
         lambda s, c: agreements.reject(s, c, agreement_id, request.form.get("reason")),
-        "Rejected: the partner is told.",
+        _("Rejected: the partner is told."),
     )
 
 
@@ -210,7 +213,7 @@ def terminate(agreement_id: str) -> PageResult:
         lambda s, c: agreements.terminate(
             s, c, agreement_id, request.form.get("effective") or None, request.form.get("reason")
         ),
-        "Termination recorded.",
+        _("Termination recorded."),
     )
 
 

@@ -22,6 +22,7 @@ from node.web import (
     conditional,
     embed,
     error_pages,
+    i18n,
     network_pages,
     pages,
     rendering,
@@ -34,6 +35,7 @@ def init_app(app: Flask) -> None:
     """Register the web blueprints, CSRF protection and the HTML error pages on ``app``."""
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     csrf.init_app(app)
+    i18n.init_app(app)
     rendering.init_app(app)
     conditional.init_app(app)
     app.register_blueprint(pages.bp)

@@ -8,6 +8,7 @@ The same services as ``spazi event cohost-requests|cohost-confirm|cohost-decline
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, url_for
+from flask_babel import gettext as _
 
 from node.errors import NodeError
 from node.http.context import node
@@ -39,16 +40,21 @@ def _answer(action: str, origin: str, event_id: str) -> PageResult:
         with current.db.write() as session:
             if action == "confirm":
                 title = cohosts.confirm(session, current, origin, event_id).body["title"]
-                done = f"Confirmed: “{title}” now shows on this space's pages and calendar."
+                done = _(
+                    "Confirmed: “%(title)s” now shows on this space's pages and calendar.",
+                    title=title,
+                )
             elif action == "withdraw":
                 title = cohosts.withdraw(session, current, origin, event_id).body["title"]
-                done = f"Withdrawn: “{title}” no longer shows on this space's pages."
+                done = _(
+                    "Withdrawn: “%(title)s” no longer shows on this space's pages.", title=title
+                )
             else:
                 state = cohosts.decline(session, current, origin, event_id)
                 done = (
-                    "Withdrawn: the event no longer shows on this space's pages."
+                    _("Withdrawn: the event no longer shows on this space's pages.")
                     if state == cohosts.WITHDRAWN
-                    else "Declined: the request is no longer pending."
+                    else _("Declined: the request is no longer pending.")
                 )
     except NodeError as exc:
         if exc.status == 404:

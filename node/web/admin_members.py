@@ -10,6 +10,7 @@ admin login, and a desk login never opens them (``node.web.protection``).
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, request, url_for
+from flask_babel import gettext as _
 
 from node.errors import NodeError
 from node.http.context import node
@@ -59,7 +60,7 @@ def add() -> PageResult:
         "admin/members.html",
         lambda form: _form(),
         members.add_member,
-        "Member added.",
+        _("Member added."),
         MemberSchema,
         then="admin_members.page",
         members=rows,
@@ -77,7 +78,7 @@ def edit(member_id: int) -> PageResult:
             "admin/member_form.html",
             lambda form: _form(),
             lambda session, data: members.update_member(session, member_id, data),
-            "Member saved.",
+            _("Member saved."),
             MemberSchema,
             then="admin_members.page",
             member=member,
@@ -107,20 +108,20 @@ def _change(member_id: int, done: str, action: str) -> PageResult:
 @bp.post("/<int:member_id>/suspend")
 def suspend(member_id: int) -> PageResult:
     """Suspend: the record stays, live guest passes are revoked, no new ones are issued."""
-    return _change(member_id, "Member suspended; their guest passes are revoked.", "suspend")
+    return _change(member_id, _("Member suspended; their guest passes are revoked."), "suspend")
 
 
 @bp.post("/<int:member_id>/unsuspend")
 def unsuspend(member_id: int) -> PageResult:
     """Lift a suspension (revoked passes stay revoked)."""
-    return _change(member_id, "Suspension lifted.", "unsuspend")
+    return _change(member_id, _("Suspension lifted."), "unsuspend")
 
 
 @bp.route("/<int:member_id>/remove", methods=["GET", "POST"])
 def remove(member_id: int) -> PageResult:
     """Ask, then remove a member for good (their guest passes are revoked)."""
     if request.method == "POST":
-        return _change(member_id, "Member removed; their guest passes are revoked.", "remove")
+        return _change(member_id, _("Member removed; their guest passes are revoked."), "remove")
     with node().db.read() as session:
         member = members.member_view(members.get_member(session, member_id))
     return admin_page("admin/member_remove.html", member=member)

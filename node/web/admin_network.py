@@ -14,10 +14,10 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, flash, redirect, request, url_for
+from flask_babel import gettext as _
 
 from federation.keys import fingerprint, is_node_id
 from node.errors import NodeError
-from node.formats import ago
 from node.http.context import node
 from node.models import Peer
 from node.network import blocking, invites, joining, muting, peering
@@ -25,6 +25,7 @@ from node.network.status import peer_rows, quarantined
 from node.qr import svg_inline
 from node.runtime import Node
 from node.web.admin_pages import PageResult, admin_page, no_store, require_login
+from node.web.formatting import ago
 
 bp = Blueprint("admin_network", __name__, url_prefix="/admin/network")
 bp.before_request(require_login)
@@ -171,13 +172,13 @@ def _decide(decision: Callable[[Node, str], Peer], done: str) -> PageResult:
 @bp.post("/approve")
 def approve() -> PageResult:
     """Approve a pending peering request: the peer becomes active and is told so."""
-    return _decide(joining.approve, "Approved {name}; it is now an active peer.")
+    return _decide(joining.approve, _("Approved {name}; it is now an active peer."))
 
 
 @bp.post("/reject")
 def reject() -> PageResult:
     """Reject a pending peering request (the other node is told)."""
-    return _decide(joining.reject, "Rejected the request of {name}.")
+    return _decide(joining.reject, _("Rejected the request of {name}."))
 
 
 @bp.post("/requests/clear")
@@ -187,7 +188,11 @@ def clear_requests() -> PageResult:
         count = joining.reject_all(node())
     except NodeError as exc:
         return _network_page(exc.status, exc.detail)
-    flash(f"Rejected {count} peering requests." if count else "No requests were waiting.")
+    flash(
+        _("Rejected %(count)s peering requests.", count=count)
+        if count
+        else _("No requests were waiting.")
+    )
     return redirect(url_for("admin_network.page"))
 
 
@@ -208,7 +213,7 @@ def block() -> PageResult:
             blocking.block(session, current, node_id, reason)
     except NodeError as exc:
         return _network_page(exc.status, exc.detail, {"node_id": node_id, "reason": reason})
-    flash(f"Blocked {node_id}; what this node mirrored of it was dropped.")
+    flash(_("Blocked %(node_id)s; what this node mirrored of it was dropped.", node_id=node_id))
     return redirect(url_for("admin_network.page"))
 
 
@@ -222,7 +227,7 @@ def unblock() -> PageResult:
             blocking.unblock(session, current, node_id)
     except NodeError as exc:
         return _network_page(exc.status, exc.detail)
-    flash(f"Unblocked {node_id}.")
+    flash(_("Unblocked %(node_id)s.", node_id=node_id))
     return redirect(url_for("admin_network.page"))
 
 
@@ -245,7 +250,7 @@ def mute() -> PageResult:
     except NodeError as exc:
         return _network_page(exc.status, exc.detail)
     what = f"every origin {shown} introduced" if relay else shown
-    flash(f"Muted {what}: hidden from the network pages, still synced and relayed.")
+    flash(_("Muted %(what)s: hidden from the network pages, still synced and relayed.", what=what))
     return redirect(url_for("admin_network.page"))
 
 
@@ -260,7 +265,11 @@ def unmute() -> PageResult:
             shown = muting.label(session, node_id)
     except NodeError as exc:
         return _network_page(exc.status, exc.detail)
-    flash(f"Unmuted {f'the origins {shown} introduced' if relay else shown}.")
+    flash(
+        _("Unmuted the origins %(shown)s introduced.", shown=shown)
+        if relay
+        else _("Unmuted %(shown)s.", shown=shown)
+    )
     return redirect(url_for("admin_network.page"))
 
 
@@ -291,5 +300,5 @@ def withdraw_invite(invite_id: int) -> PageResult:
         if exc.status == 404:
             raise
         return _network_page(exc.status, exc.detail)
-    flash(f"Invite {invite_id} withdrawn: its code no longer works.")
+    flash(_("Invite %(invite_id)s withdrawn: its code no longer works.", invite_id=invite_id))
     return redirect(url_for("admin_network.page") + "#invites-h")

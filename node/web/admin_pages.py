@@ -28,6 +28,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from marshmallow import Schema
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -42,7 +43,7 @@ from node.schemas import EventSchema, ProfileSchema, ResourceSchema
 from node.services import admin_auth, cohosts, events, known_spaces, resources, space
 from node.services.publishing import drop_none
 from node.services.validation import load
-from node.web import forms
+from node.web import formatting, forms
 from node.web.protection import DESK_ENDPOINTS, csrf
 from node.web.rendering import render
 
@@ -229,7 +230,7 @@ def logout() -> BaseResponse:
     with node().db.write() as db_session:
         admin_auth.end_session(db_session, session.get(SESSION_SECRET))
     session.clear()
-    flash("You are logged out.")
+    flash(_("You are logged out."))
     return redirect(url_for("pages.home"))
 
 
@@ -242,7 +243,7 @@ def logout_elsewhere() -> BaseResponse:
         user = admin_auth.find_user(db_session, g.admin_email)
         ended = admin_auth.end_sessions(db_session, user.id, keep=session.get(SESSION_SECRET))
     log.warning("admin %s ended %d other sessions from %s", g.admin_email, ended, _address())
-    flash(f"Your other sessions have ended ({ended}).")
+    flash(_("Your other sessions have ended (%(ended)s).", ended=ended))
     return redirect(url_for("admin_pages.password"))
 
 
@@ -291,7 +292,7 @@ def password() -> PageResult:
     session[SESSION_SECRET] = secret
     log.warning("admin %s changed their password from %s; %d other sessions ended", email,
                 _address(), ended)  # fmt: skip
-    flash("Password changed. Your other sessions have ended.")
+    flash(_("Password changed. Your other sessions have ended."))
     return redirect(url_for("admin_pages.dashboard"))
 
 
@@ -353,7 +354,7 @@ def submit_form(
             except InvalidInput as more:
                 for name, message in forms.service_errors(more.extra.get("errors")).items():
                     errors.setdefault(name, message)
-        return _form_again(template, errors, "Check the fields marked below.", **context)
+        return _form_again(template, errors, _("Check the fields marked below."), **context)
     except InvalidInput as exc:
         errors = forms.service_errors(exc.extra.get("errors"))
         return _form_again(template, errors, exc.detail, **context)
@@ -408,7 +409,7 @@ def profile() -> PageResult:
             "admin/profile.html",
             forms.profile_changes,
             lambda s, data: space.update_profile(s, current, data),
-            "Profile saved and published.",
+            _("Profile saved and published."),
             ProfileSchema,
             **context,
         )
@@ -421,7 +422,7 @@ def profile() -> PageResult:
 
 
 def _resource_context(**extra: Any) -> dict[str, Any]:
-    kinds = [(k, formats.resource_kind_label(k)) for k in formats.RESOURCE_KINDS]
+    kinds = [(k, formatting.kind_label(k)) for k in formats.RESOURCE_KINDS]
     return {"kinds": kinds, **extra}
 
 
@@ -434,7 +435,7 @@ def resource_new() -> PageResult:
             "admin/resource_form.html",
             forms.resource_data,
             lambda s, data: resources.add_resource(s, current, _present(data)),
-            "Resource added and published.",
+            _("Resource added and published."),
             ResourceSchema,
             **context,
         )
@@ -452,7 +453,7 @@ def resource_edit(resource_id: str) -> PageResult:
             "admin/resource_form.html",
             forms.resource_data,
             lambda s, data: resources.update_resource(s, current, resource_id, data),
-            "Resource saved and published.",
+            _("Resource saved and published."),
             ResourceSchema,
             **context,
         )
@@ -469,7 +470,7 @@ def resource_remove(resource_id: str) -> PageResult:
     if request.method == "POST":
         with current.db.write() as db_session:
             resources.remove_resource(db_session, current, resource_id)
-        flash(f"Removed {body['name']}.")
+        flash(_("Removed %(body_name)s.", body_name=body["name"]))
         return redirect(url_for("admin_pages.dashboard"))
     return admin_page("admin/resource_remove.html", resource=body)
 
@@ -492,7 +493,7 @@ def event_new() -> PageResult:
             lambda s, data: events.add_event(
                 s, current, _present(known_spaces.with_cohost_ids(s, current, data))
             ),
-            "Event added and published.",
+            _("Event added and published."),
             EventSchema,
             **context,
         )
@@ -521,7 +522,7 @@ def event_edit(event_id: str) -> PageResult:
             lambda s, data: events.update_event(
                 s, current, event_id, known_spaces.with_cohost_ids(s, current, data)
             ),
-            "Event saved and published.",
+            _("Event saved and published."),
             EventSchema,
             **context,
         )
@@ -546,7 +547,7 @@ def event_cancel(event_id: str) -> PageResult:
             "admin/event_cancel.html",
             lambda form: {"reason": reason} if reason else {},
             lambda s, data: events.cancel_event(s, current, event_id, data),
-            f"Cancelled {body['title']}.",
+            _("Cancelled %(title)s.", title=body["title"]),
             **context,
         )
     return admin_page("admin/event_cancel.html", form={}, errors={}, **context)

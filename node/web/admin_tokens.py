@@ -8,6 +8,7 @@ never put in the session, a flash message or a redirect: only its hash is stored
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, request, url_for
+from flask_babel import gettext as _
 
 from node.errors import InvalidInput, NodeError
 from node.http.context import node
@@ -42,7 +43,7 @@ def create() -> PageResult:
             row, secret = admin_auth.create_token(session, name)
             created = {"id": row.id, "name": row.name}
     except InvalidInput as exc:
-        message = "Give the token a name of 1 to 100 characters (what it is for)."
+        message = _("Give the token a name of 1 to 100 characters (what it is for).")
         return _page(422, form=request.form, errors={"name": message}, message=exc.detail)
     return _page(201, created=created, secret=secret)
 
@@ -57,5 +58,5 @@ def revoke(token_id: int) -> PageResult:
         if exc.status == 404:
             raise
         return _page(exc.status, message=exc.detail)
-    flash(f"Token {token_id} revoked.")
+    flash(_("Token %(token_id)s revoked.", token_id=token_id))
     return redirect(url_for("admin_tokens.page"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
 
 from node import mail
 from node.errors import Conflict, NodeError
@@ -113,5 +114,5 @@ def remove(user_id: int) -> PageResult:
             raise
         return _page(exc.status, message=exc.detail)
     log.warning("admin %s removed %s", g.admin_email, email)
-    flash(f"{email} removed; their sessions have ended.")
+    flash(_("%(email)s removed; their sessions have ended.", email=email))
     return redirect(url_for("admin_users.page"))

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, current_app, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -26,22 +28,39 @@ from node.web.rendering import is_page_path, render
 Handler = Callable[[Any], Any]
 
 _FRIENDLY = {
-    404: "There is nothing at this address. It may have moved, or the link may be mistyped.",
-    405: "This address does not accept that kind of request.",
-    413: "What you sent is too large.",
-    500: "Something went wrong on this node. The space's admins can find the details in its log.",
-    503: "This node cannot answer right now. Please try again in a few seconds.",
+    404: _l("There is nothing at this address. It may have moved, or the link may be mistyped."),
+    405: _l("This address does not accept that kind of request."),
+    413: _l("What you sent is too large."),
+    500: _l(
+        "Something went wrong on this node. The space's admins can find the details in its log."
+    ),
+    503: _l("This node cannot answer right now. Please try again in a few seconds."),
+}
+# Page titles of the HTTP errors people meet (Werkzeug's names are English only).
+_TITLES = {
+    400: _l("Bad request"),
+    401: _l("Authentication required"),
+    403: _l("Forbidden"),
+    404: _l("Not found"),
+    405: _l("Method not allowed"),
+    409: _l("Conflict"),
+    413: _l("Too large"),
+    429: _l("Too many requests"),
+    415: _l("Unsupported media type"),
+    422: _l("Invalid input"),
+    500: _l("Internal error"),
+    503: _l("Service unavailable"),
 }
 
 
 def error_page(status: int, title: str, detail: str, message: str | None = None) -> Response:
     """An HTML error page with ``status``."""
-    body, _ = render(
+    body, _status = render(
         "error.html",
         status=status,
         title=title,
         detail=detail,
-        message=message if message is not None else _FRIENDLY.get(status, ""),
+        message=message if message is not None else str(_FRIENDLY.get(status, "")),
         noindex=True,
     )
     return Response(body, status=status, mimetype="text/html")
@@ -52,30 +71,32 @@ def _for_page(exc: Exception) -> Response:
     if isinstance(exc, CSRFError):
         response = error_page(
             400,
-            "Form refused",
+            _("Form refused"),
             exc.description or "",
-            "This form has expired or was not sent from this site. "
-            "Go back, reload the page and try again.",
+            _(
+                "This form has expired or was not sent from this site. "
+                "Go back, reload the page and try again."
+            ),
         )
     elif isinstance(exc, HTTPException):
         status = exc.code or 500
         # Werkzeug's stock sentence says what the friendly one says already: show it once.
         own = exc.description if exc.description != type(exc).description else ""
-        response = error_page(status, exc.name, own or "")
+        response = error_page(status, str(_TITLES.get(status, exc.name)), own or "")
         allow = exc.get_response().headers.get("Allow")
         if allow:
             response.headers["Allow"] = allow
     elif isinstance(exc, NodeError):
         if exc.status == 503:
             current_app.logger.warning("%s %s: %s", request.method, request.path, exc.detail)
-        response = error_page(exc.status, exc.title, exc.detail)
+        response = error_page(exc.status, str(_TITLES.get(exc.status, exc.title)), exc.detail)
         if exc.retry_after is not None:
             response.headers["Retry-After"] = str(exc.retry_after)
     elif isinstance(exc, ProtocolError):
-        response = error_page(400, "Bad request", exc.detail)
+        response = error_page(400, _("Bad request"), exc.detail)
     else:
         current_app.logger.exception("unhandled error on page %s", request.path)
-        response = error_page(500, "Internal error", "")
+        response = error_page(500, _("Internal error"), "")
     return response
 
 

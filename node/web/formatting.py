@@ -1,7 +1,8 @@
-"""Turning published records into words for people: dates, prices and opening hours.
+"""Turning published records into words for people: dates, prices and opening hours, in the
+language of the request (ARCHITECTURE.md §Translations).
 
-Month and day names are spelled out here rather than taken from ``strftime`` so the pages read the
-same whatever locale the server runs in.
+Month and day names, numbers and prices come from Babel's locale data for that language, never
+from ``strftime`` or the server's locale, so a page reads the same on every machine.
 """
 
 from __future__ import annotations
@@ -11,25 +12,51 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from federation.bodies import DAYS
+from babel.dates import format_date as babel_date
+from babel.dates import format_timedelta, get_day_names
+from babel.numbers import format_currency
+from babel.numbers import format_decimal as babel_decimal
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from federation.bodies import DAYS, RESOURCE_KINDS
+from node import formats
 from node.clock import local_day_end as local_day_end  # re-exported: pages use them from here
 from node.clock import local_day_start as local_day_start
 from node.clock import local_today as local_today
 from node.clock import zone
-from node.formats import SHORT_DAY, day_list, minor_to_major
+from node.formats import day_list, minor_to_major
+from node.web.i18n import current_language
 
 WEEKDAYS = DAYS[:7]
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+# The amount in the language's digits and separators, then the ISO code: ``25.50 EUR`` in
+# English, ``25,50 EUR`` in Italian. The code rather than a symbol, because "$" alone does not
+# say which dollar; Babel gives each currency its number of decimals.
+MONEY_PATTERN = "#,##0.00\u00a0¤¤"
 
 
 def format_money(minor: int | None, currency: str | None) -> str:
-    """A price from minor units: ``2550, "EUR"`` → ``"25.50 EUR"``; 0 is ``"free"``."""
+    """A price from minor units: ``2550, "EUR"`` → ``"25.50 EUR"`` (``"25,50 EUR"`` in
+    Italian); 0 is ``"free"``."""
     if minor is None:
         return ""
     if minor == 0:
-        return "free"
-    amount = f"{minor_to_major(minor, currency):,}"
-    return f"{amount} {currency}" if currency else amount
+        return _("free")
+    major = minor_to_major(minor, currency)
+    locale = current_language()
+    # As many decimals as the currency's minor unit has (node.formats.currency_exponent).
+    exponent = major.as_tuple().exponent
+    decimals = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    digits = "#,##0" + ("." + "0" * decimals if decimals else "")
+    if not currency:
+        return babel_decimal(major, digits, locale=locale)
+    try:
+        text = format_currency(major, currency, MONEY_PATTERN, locale=locale)
+    except Exception:  # a code Babel does not know: the amount and the code as published
+        text = f"{babel_decimal(major, digits, locale=locale)} {currency}"
+    return text.replace("\u00a0", " ")
 
 
 def resource_prices(body: dict[str, Any]) -> list[str]:
@@ -37,9 +64,9 @@ def resource_prices(body: dict[str, Any]) -> list[str]:
     currency = body.get("currency")
     out = []
     if body.get("price_hour_minor") is not None:
-        out.append(f"{format_money(body['price_hour_minor'], currency)} per hour")
+        out.append(_("%(price)s per hour", price=format_money(body["price_hour_minor"], currency)))
     if body.get("price_day_minor") is not None:
-        out.append(f"{format_money(body['price_day_minor'], currency)} per day")
+        out.append(_("%(price)s per day", price=format_money(body["price_day_minor"], currency)))
     return out
 
 
@@ -57,8 +84,33 @@ def iso_with_offset(local: str, timezone: str) -> str:
 
 
 def format_date(day: date) -> str:
-    """``Tue 1 Dec 2026``."""
-    return f"{SHORT_DAY[WEEKDAYS[day.weekday()]]} {day.day} {MONTHS[day.month - 1]} {day.year}"
+    """``Tue 1 Dec 2026`` (``mar 1 dic 2026`` in Italian)."""
+    return str(babel_date(day, "EEE d MMM y", locale=current_language()))
+
+
+def short_days() -> dict[str, str]:
+    """The abbreviated names of the days of ``DAYS`` in the request's language."""
+    names = get_day_names("abbreviated", locale=current_language())
+    out = {day: str(names[index]) for index, day in enumerate(WEEKDAYS)}
+    out["PublicHolidays"] = _("Public holidays")
+    return out
+
+
+def ago(when: datetime | str | None, now: datetime) -> str:
+    """:func:`node.formats.ago` in the request's language (English keeps its short words)."""
+    if current_language() == "en" or when is None or when == "":
+        text = formats.ago(when, now)
+        return _("never") if text == "never" else text
+    if isinstance(when, str):
+        when = datetime.fromisoformat(when.replace("Z", "+00:00"))
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    delta = when - now
+    if abs(delta.total_seconds()) < 60:
+        return _("just now")
+    return str(
+        format_timedelta(delta, add_direction=True, format="short", locale=current_language())
+    )
 
 
 def format_span(start: str, end: str) -> str:
@@ -91,12 +143,12 @@ def hours_label(spec: dict[str, Any]) -> str:
     closing time at or before the opening time closes after midnight."""
     opens, closes = spec["opens"], spec["closes"]
     if opens == closes == "00:00":
-        return "closed"
+        return _("closed")
     if opens == "00:00" and closes in ("23:59", "24:00"):
-        return "open 24 hours"
+        return _("open 24 hours")
     text = f"{opens}–{closes}"
     if closes != "24:00" and closes <= opens:
-        text += " (next day)"
+        text = _("%(hours)s (next day)", hours=text)
     return text
 
 
@@ -112,13 +164,15 @@ def weekly_hours(specs: list[dict[str, Any]], today: date) -> list[HoursRow]:
     if not regular:
         return []
     rows = []
+    names = short_days()
+    closed = _("closed")
     for day in DAYS:
         matching = sorted((s for s in regular if day in s["days"]), key=lambda s: s["opens"])
         if day == "PublicHolidays" and not matching:
             continue
         labels = [hours_label(s) for s in matching]
-        open_labels = [label for label in labels if label != "closed"]
-        rows.append(HoursRow(SHORT_DAY[day], open_labels or ["closed"]))
+        open_labels = [label for label in labels if label != closed]
+        rows.append(HoursRow(names[day], open_labels or [closed]))
     return rows
 
 
@@ -131,7 +185,8 @@ def special_hours(specs: list[dict[str, Any]], today: date) -> list[HoursRow]:
         until = spec.get("valid_through")
         if until is not None and until < today.isoformat():
             continue  # over: no longer worth showing
-        rows.append(HoursRow(f"{day_list(spec['days'])}, {_validity(spec)}", [hours_label(spec)]))
+        days = day_list(spec["days"], names=short_days())
+        rows.append(HoursRow(f"{days}, {_validity(spec)}", [hours_label(spec)]))
     return rows
 
 
@@ -144,29 +199,29 @@ def _validity(spec: dict[str, Any]) -> str:
             f"{format_date(date.fromisoformat(starts))} – {format_date(date.fromisoformat(until))}"
         )
     if starts:
-        return f"From {format_date(date.fromisoformat(starts))}"
-    return f"Until {format_date(date.fromisoformat(until or ''))}"
+        return _("From %(day)s", day=format_date(date.fromisoformat(starts)))
+    return _("Until %(day)s", day=format_date(date.fromisoformat(until or "")))
 
 
 # Labels of the amenity words spaces use most; any other word is shown as written, its dashes
 # and underscores as spaces and its first letter capitalised.
 AMENITY_LABELS = {
-    "wifi": "Wi-Fi",
-    "coffee": "Coffee",
-    "tea": "Tea",
-    "kitchen": "Kitchen",
-    "printer": "Printer",
-    "parking": "Parking",
-    "bike_parking": "Bike parking",
-    "lockers": "Lockers",
-    "showers": "Showers",
-    "phone_booth": "Phone booth",
-    "projector": "Projector",
-    "accessible": "Step-free access",
-    "wheelchair": "Wheelchair access",
-    "air_conditioning": "Air conditioning",
-    "24h": "Open 24 hours",
-    "pets": "Pets welcome",
+    "wifi": _l("Wi-Fi"),
+    "coffee": _l("Coffee"),
+    "tea": _l("Tea"),
+    "kitchen": _l("Kitchen"),
+    "printer": _l("Printer"),
+    "parking": _l("Parking"),
+    "bike_parking": _l("Bike parking"),
+    "lockers": _l("Lockers"),
+    "showers": _l("Showers"),
+    "phone_booth": _l("Phone booth"),
+    "projector": _l("Projector"),
+    "accessible": _l("Step-free access"),
+    "wheelchair": _l("Wheelchair access"),
+    "air_conditioning": _l("Air conditioning"),
+    "24h": _l("Open 24 hours"),
+    "pets": _l("Pets welcome"),
 }
 
 
@@ -174,9 +229,26 @@ def amenity_label(word: str) -> str:
     """``wifi`` → ``Wi-Fi``; ``meeting-pods`` → ``Meeting pods``."""
     key = str(word).strip().lower()
     if key in AMENITY_LABELS:
-        return AMENITY_LABELS[key]
+        return str(AMENITY_LABELS[key])
     text = key.replace("_", " ").replace("-", " ")
     return text[:1].upper() + text[1:]
+
+
+# The kinds of resource of protocol.md §Entry types, in words, in the order of its list (which
+# stays the one spelling of the kinds: a new kind without a label here fails at import).
+KIND_LABELS = dict(
+    zip(
+        RESOURCE_KINDS,
+        (_l("Hot desk"), _l("Fixed desk"), _l("Meeting room"), _l("Office")),
+        strict=True,
+    )
+)
+
+
+def kind_label(kind: str) -> str:
+    """``"meeting_room"`` → ``"Meeting room"`` (``"Sala riunioni"`` in Italian)."""
+    label = KIND_LABELS.get(kind)
+    return str(label) if label is not None else formats.resource_kind_label(kind)
 
 
 def address_line(profile: Mapping[str, Any], country: bool = False) -> str:

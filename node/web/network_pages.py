@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from flask import Blueprint, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
@@ -23,13 +24,13 @@ from federation.keys import fingerprint
 from node import paging, published
 from node.clock import aware
 from node.errors import InvalidInput
-from node.formats import ago
 from node.http.context import node
 from node.lru import LRU
 from node.models import Event, Origin, Space
 from node.services import events, network, space
 from node.web import calendar, conditional, formatting, jsonld, spacemap
 from node.web.error_pages import error_page
+from node.web.formatting import ago
 from node.web.rendering import absolute_url, render
 
 bp = Blueprint("network_pages", __name__, url_prefix="/network")
@@ -434,9 +435,9 @@ def network_events_ics() -> BaseResponse:
     recent past alone would fill the file (ARCHITECTURE.md §Network pages)."""
     current = node()
     try:
-        _, filters = parse_event_filters(request.args)
+        _query, filters = parse_event_filters(request.args)
     except InvalidInput as exc:
-        return error_page(400, "These filters cannot be used", exc.detail, exc.detail)
+        return error_page(400, _("These filters cannot be used"), exc.detail, exc.detail)
     cap = calendar.MAX_EVENTS
     with current.db.read() as session:
         ours = space.get_profile(session, current.node_id)

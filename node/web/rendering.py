@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, g, render_template, request, url_for
 from markupsafe import Markup
 
-from node import formats, published
+from node import published
 from node.http.context import node
 from node.web import formatting
 
@@ -83,7 +83,7 @@ def init_app(app: Flask) -> None:
         span=formatting.format_span,
         days=formatting.day_list,
         hours=formatting.hours_label,
-        kind=formats.resource_kind_label,
+        kind=formatting.kind_label,
         href=safe_href,
         paragraphs=paragraphs,
         amenity=formatting.amenity_label,
