@@ -14,8 +14,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from flask import Blueprint, request, url_for
+from flask import Blueprint, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
@@ -131,8 +133,7 @@ def spaces() -> tuple[str, int]:
     cards: list[SpaceCard] = []
     places: list[dict[str, Any]] = []
     located: list[dict[str, Any]] = []
-    groups: list[network.PlaceGroup] = []
-    all_groups = 0
+    groups_html = Markup("")
     next_page = None
     if error is None:
         with current.db.read() as session:
@@ -151,9 +152,7 @@ def spaces() -> tuple[str, int]:
                 next_page = paging.next_query(raw, network.space_key(rows[-1]))
             profiles = published.spaces(session, [row["origin"] for row in rows])
             if after is None:
-                groups = _place_groups(session, now, raw["city"], raw["country"])
-                all_groups = len(groups)
-                groups = _top_groups(groups)
+                groups_html = _groups_html(session, now, raw)
             for row in rows:
                 cards.append(
                     SpaceCard(
@@ -197,29 +196,38 @@ def spaces() -> tuple[str, int]:
         filters=raw,
         filtered=any(raw.values()),
         error=error,
-        groups=groups,
-        more_groups=all_groups - len(groups),
-        group_link=_group_link(raw["country"]),
+        groups_html=groups_html,
         space_map=spacemap.fit(located),
         jsonld=jsonld.script_tag(doc),
         canonical=absolute_url("network_pages.spaces"),
     )
 
 
-# The groups of /network's first page by (network version, city, country), with the end of
-# the first event they count: counting the events of every space is most of that page's
-# database time at a thousand spaces, and the counts change only with the network or when an
-# event ends (ARCHITECTURE.md §Network pages).
-_GROUPS: LRU[tuple[list[network.PlaceGroup], datetime | None]] = LRU(64)
+# The groups of /network's first page, rendered, by (network version, city, country, language),
+# with the end of the first event they count: counting the events of every space is most of
+# that page's database time at a thousand spaces, and writing a couple of hundred translated
+# counts most of its rendering; both change only with the network, when an event ends, or
+# with the language (ARCHITECTURE.md §Network pages).
+_GROUPS: LRU[tuple[Markup, datetime | None]] = LRU(64)
 
 
-def _place_groups(
-    session: Session, now: datetime, city: str, country: str
-) -> list[network.PlaceGroup]:
-    key = (conditional.network_version(), city.lower(), country.upper())
+def _groups_html(session: Session, now: datetime, raw: Mapping[str, str]) -> Markup:
+    city, country = raw["city"], raw["country"]
+    key = (conditional.network_version(), city.lower(), country, str(get_locale()))
     found = _GROUPS.get(key)
     if found is None or (found[1] is not None and now >= found[1]):
-        found = network.place_groups(session, now, city=city or None, country=country or None)
+        groups, until = network.place_groups(
+            session, now, city=city or None, country=country or None
+        )
+        shown = _top_groups(groups)
+        html = render_template(
+            "network/_groups.html",
+            groups=shown,
+            more_groups=len(groups) - len(shown),
+            group_link=_group_link(country),
+            filters=raw,
+        )
+        found = (Markup(html), until)  # noqa: S704 - an autoescaped template's output
         _GROUPS.put(key, found)
     return found[0]
 
