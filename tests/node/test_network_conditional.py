@@ -164,3 +164,13 @@ def test_the_groups_drop_an_event_once_it_ends(space: SpaceNode, clock: FakeCloc
     # The first event ends on 20 December 2026 at 20:00 in Rome; nothing else changes.
     clock.advance(datetime(2026, 12, 20, 19, 1, tzinfo=UTC).timestamp() - clock())
     assert "2 spaces · 1 upcoming event" in space.client.get("/network").get_data(as_text=True)
+
+
+def test_the_kept_groups_follow_the_language(space: SpaceNode) -> None:
+    mirror_space(space, {"name": "Molo", "city": "Genova", "district": "Foce"}, [event_body(1)])
+    english = space.client.get("/network").get_data(as_text=True)
+    assert "1 district</summary>" in english
+    italian = space.client.get("/network?lang=it").get_data(as_text=True)
+    assert "1 quartiere</summary>" in italian and "1 district" not in italian
+    space.client.delete_cookie("spazi_lang")
+    assert "1 district</summary>" in space.client.get("/network").get_data(as_text=True)
