@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -89,6 +90,10 @@ class Space(Base):
     ts: Mapped[int] = mapped_column(BigInteger)
 
 
+# The network page's order: a keyset page of spaces by name (ARCHITECTURE.md §Network pages).
+Index("ix_spaces_name", func.lower(Space.name), Space.origin)
+
+
 class Resource(Base):
     """A desk, room or office published by an origin (removed ones kept as tombstones)."""
 
@@ -107,7 +112,11 @@ class Event(Base):
     """An event published by an origin; times kept both as published and in UTC for queries."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_start", "start_utc"),)
+    __table_args__ = (
+        # The network pages' order and their per-origin counts (ARCHITECTURE.md §Network pages).
+        Index("ix_events_order", "start_utc", "origin", "id"),
+        Index("ix_events_upcoming", "origin", "cancelled", "end_utc"),
+    )
 
     origin: Mapped[str] = mapped_column(DID, ForeignKey("origins.id"), primary_key=True)
     id: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -22,7 +22,7 @@ from federation.agreements import agreement_id, unsigned, verify_agreement
 from federation.canonical import canonicalize, parse_strict
 from federation.encoding import b64u_decode, sha256_hex
 from federation.entries import parse_entry
-from federation.errors import CanonicalError, SignatureError
+from federation.errors import CanonicalError, EntryError, SignatureError
 from federation.feeds import Head, verify_fork_proof, verify_page
 from federation.keyring import Keyring, rotation_proof_doc
 from federation.keys import NodeKey, fingerprint, public_key_from_did, public_key_from_kid
@@ -164,6 +164,21 @@ def test_entries_are_reproduced_from_their_seeds() -> None:
         key = keys[item["signed_by"]]
         unsigned_doc = {k: v for k, v in doc.items() if k != "sig"}
         assert sign(key, Tag.ENTRY, unsigned_doc) == item["sig"]  # Ed25519 is deterministic
+
+
+@pytest.mark.parametrize("item", load("entries.json")["refused"], ids=lambda i: i["about"])
+def test_refused_entries(item: dict[str, Any]) -> None:
+    doc = item["entry"]
+    public = public_key_from_did(doc["origin"])
+    message = signing_input(Tag.ENTRY, {k: v for k, v in doc.items() if k != "sig"})
+    # The small-order signature matches any message under a check without the rule (which
+    # cryptography's Ed25519 is): the refusal comes from the rule, not from a wrong message.
+    public.verify(b64u_decode(doc["sig"]), message + b"anything else")
+    with pytest.raises(EntryError) as refused:
+        parse_entry(doc, Keyring(), doc["ts"])
+    assert refused.value.reason == item["reason"]
+    with pytest.raises(EntryError):
+        verify_page(doc["origin"], Head(), [doc], Keyring(), doc["ts"])
 
 
 def test_rotation_proof() -> None:

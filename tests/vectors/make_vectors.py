@@ -317,6 +317,34 @@ def entries_vectors() -> dict[str, Any]:
             "entries": [e.to_dict() for e in feed[:2]],
             "head": {"seq": feed[-1].seq, "hash": feed[-1].hash},
         },
+        "refused": [small_order_entry()],
+    }
+
+
+def small_order_entry() -> dict[str, Any]:
+    """An entry whose origin's key is the identity point (small order) and whose signature is
+    R = identity, S = 0: a cofactorless check without the small-order rule accepts it for any
+    message; protocol.md §Feeds step 9 refuses it (``bad-signature``)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from federation.encoding import b64u_encode
+    from federation.keys import did_from_public_key
+
+    identity = bytes([1]) + bytes(31)
+    origin = did_from_public_key(Ed25519PublicKey.from_public_bytes(identity))
+    entry = {
+        "origin": origin,
+        "seq": 1,
+        "prev": None,
+        "ts": 1767225600000,
+        "type": "space.profile",
+        "body": {"name": "Nobody signed this", "timezone": "Europe/Rome"},
+        "sig": b64u_encode(identity + bytes(32)),
+    }
+    return {
+        "about": "small-order key and R: refused (bad-signature) though any message matches",
+        "entry": entry,
+        "reason": "bad-signature",
     }
 
 
