@@ -122,6 +122,27 @@ STOPS: tuple[Stop, ...] = (
                             "Le prenotazioni ospite di postazioni e sale, una settimana alla "
                             "volta"),
          lambda n: n.link("bookings at "), 'id="d-', admin_of=CUBE),
+    Stop("people", ("People across the network, found by their skills: each reached through "
+                    "their own space",
+                    "Le persone della rete, trovate per competenza: ciascuna si contatta "
+                    "tramite il proprio spazio"),
+         lambda n: n.link("people across the network"), "Giulia Rossi"),
+    Stop("profile-phone", ("A member publishes their network profile, with their consent, on "
+                           "their phone",
+                           "Un socio pubblica il suo profilo nella rete, con il suo consenso, dal "
+                           "telefono"),
+         lambda n: n.link("network profile of "), 'name="skills"', PHONE),
+    Stop("calls-phone", ("Calls for collaboration across the network, on a phone",
+                         "Le chiamate a collaborare di tutta la rete, su un telefono"),
+         lambda n: n.link("calls for collaboration across"), "Maker week", PHONE),
+    Stop("answer-phone", ("A member answers a call from their own page",
+                          "Un socio risponde a una chiamata dalla propria pagina"),
+         lambda n: n.link("guest passes of ") + "/projects", "Maker week", PHONE),
+    Stop("admin-calls", ("A space's calls, their answers, and how many people in the network "
+                         "list each skill sought",
+                         "Le chiamate di uno spazio, le risposte, e quante persone della rete "
+                         "indicano ogni competenza cercata"),
+         lambda n: n.link("calls of The Cube"), "/network/people?skill=", admin_of=CUBE),
     Stop("admin-reports", ("Guest days per partner and month, with CSV",
                            "Giornate ospite per partner e mese, con CSV"),
          lambda n: n.home(CUBE) + "/admin/reports", "WeCreate NYC", admin_of=CUBE),
