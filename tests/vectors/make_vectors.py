@@ -523,7 +523,9 @@ def feed_a_photos() -> list[Entry]:
                 "kind": "meeting_room",
                 "name": "Sala riunioni",
                 "capacity": 8,
-                "photos": [{"alt": "Un tavolo per otto sotto la finestra", "files": [photo_file()]}],
+                "photos": [
+                    {"alt": "Un tavolo per otto sotto la finestra", "files": [photo_file()]}
+                ],
             },
         ),
     ]
