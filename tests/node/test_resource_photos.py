@@ -249,3 +249,20 @@ def test_a_peer_shows_a_room_photo_once_fetched_and_forgets_it_when_the_room_goe
         assert all(files.read(b.node, digest) is not None for digest in wanted)
     finally:
         net.close()
+
+
+def test_the_room_photos_page_and_flash_are_in_italian(space: SpaceNode) -> None:
+    add_room(space)
+    client = logged_in_admin(space)
+    page = client.get("/admin/photos/resources/sala?lang=it").get_data(as_text=True)
+    assert "Foto di «Sala Blu»" in page and "postazione o sala" in page
+    token = csrf_token(client, "/admin/photos/resources/sala")
+    answer = client.post(
+        "/admin/photos/resources/sala",
+        data={"csrf_token": token, "photo": (io.BytesIO(jpeg(300, 200)), "a.jpg")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    assert "Foto 1 aggiunta alla postazione o sala e pubblicata." in answer.get_data(as_text=True)
+    home = client.get("/?lang=it").get_data(as_text=True)
+    assert 'aria-label="Foto di Sala Blu"' in home
