@@ -80,6 +80,8 @@ def test_a_room_photo_is_published_with_the_resource_and_kept_by_an_edit(
     assert room(space)["photos"] == [photo] and room(space)["capacity"] == 10
     with space.node.db.read() as session:
         assert service.listing(session, space.node, ITEM)[0]["alt"] == "The long table"
+    answer = space.client.get("/api/v1/resources/sala", headers=space.auth())
+    assert answer.status_code == 200 and answer.json["photos"] == [photo]
     with space.node.db.write() as session:
         service.remove(session, space.node, ITEM, "1")
     assert "photos" not in room(space) and refs(space, space.id) == []
