@@ -4,7 +4,7 @@ iterate over :data:`KINDS` rather than branching on entry types.
 
 A record is keyed by ``(origin, item)`` in ``photo_refs``. The ``item`` of each kind cannot be
 another's: the profile's is empty, an event's is its id, a resource's is ``resource:<id>`` (an
-*id* never holds ``:``, protocol.md §Conventions, so no event id looks like it).
+*id* never holds ``:``, protocol.md §Entry types, so no event id looks like it).
 
 This module imports no storage at load time, so the CLI can build its parser from it.
 """
