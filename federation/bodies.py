@@ -95,6 +95,8 @@ RESOURCE_PUT = Obj(
         "price_hour_minor": opt(integer(0, MAX_MINOR_UNITS)),
         "price_day_minor": opt(integer(0, MAX_MINOR_UNITS)),
         "currency": opt(CURRENCY),
+        # protocol.md §Photos: the desk's or room's pictures, as for a profile or an event.
+        "photos": opt(PHOTOS),
     }
 )
 
@@ -215,7 +217,9 @@ def check_profile(body: Mapping[str, Any]) -> None:
 
 
 def check_resource_prices(body: Mapping[str, Any]) -> None:
-    """``resource.put`` across fields: a priced resource names its currency."""
+    """``resource.put`` across fields: a priced resource names its currency; its photos
+    (protocol.md §Photos)."""
     priced = "price_hour_minor" in body or "price_day_minor" in body
     if priced and "currency" not in body:
         raise BodyError(detail="a priced resource needs a currency")
+    check_photos(body)

@@ -12,6 +12,7 @@ from node.cli.output import CliError, Progress, echo, emit_json, option, table, 
 from node.lazy import lazy_module
 from node.people.cli import register_member_profile
 from node.photos.cli import register_photo_commands
+from node.photos.kinds import EVENT, RESOURCE, SPACE
 
 if TYPE_CHECKING:
     from node import feedcheck, feedstore, feedverify, formats, published
@@ -406,7 +407,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--amenities", help="comma-separated, e.g. wifi,coffee,printer")
     p.add_argument("--link", action="append", help="'Title | https://…' (repeatable)")
     p.add_argument("--unset", action="append", help="remove a field, e.g. --unset address")
-    register_photo_commands(command, sp, event=False)  # photo add|list|remove (node/photos/)
+    register_photo_commands(command, sp, SPACE)  # photo add|list|remove (node/photos/)
 
     rp = sub.add_parser("resource", help="desks, rooms and offices").add_subparsers(
         dest="sub", required=True
@@ -431,6 +432,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = command(rp, "remove", cmd_resource_remove, "remove a resource")
     p.set_defaults(publishes=True)
     p.add_argument("resource_id")
+    register_photo_commands(command, rp, RESOURCE)  # photo add|list|remove (node/photos/)
 
     ep = sub.add_parser("event", help="events of the space").add_subparsers(
         dest="sub", required=True
@@ -469,7 +471,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--reason")
     register_event_commands(command, ep)  # import-ics, calendars (node/calendar_import/)
     register_cohost_commands(command, ep)  # cohost-requests, -confirm, -decline
-    register_photo_commands(command, ep, event=True)  # photo add|list|remove (node/photos/)
+    register_photo_commands(command, ep, EVENT)  # photo add|list|remove (node/photos/)
 
     mp = sub.add_parser("member", help="the space's members (private)").add_subparsers(
         dest="sub", required=True

@@ -63,6 +63,7 @@ RESPONSES: dict[str, dict[str, Any]] = {
             "price_hour_minor": _INT,
             "price_day_minor": _INT,
             "currency": _STRING,
+            "photos": _PHOTOS,
         },
     ),
     "ProfileView": _object(

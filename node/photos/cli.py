@@ -1,6 +1,7 @@
-"""``spazi space photo add|list|remove`` and ``spazi event photo add|list|remove``: the same
-service as the admin page (registered with the ``space`` and ``event`` commands in
-node/cli/content_cmds.py; ARCHITECTURE.md §Photos)."""
+"""``spazi space photo add|list|remove``, ``spazi event photo add|list|remove EVENT_ID …`` and
+``spazi resource photo add|list|remove RESOURCE_ID …``: the same service as the admin pages, one
+set of commands per kind of node.photos.kinds (registered with the ``space``, ``event`` and
+``resource`` commands in node/cli/content_cmds.py; ARCHITECTURE.md §Photos)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,12 @@ from node.cli.output import CliError, echo, emit_json, table
 if TYPE_CHECKING:
     from node.runtime import Node
 
-PROFILE = ""  # node.photos.refs.PROFILE, without importing the storage to build the parser
+from node.photos.kinds import BY_NAME, SPACE, RecordKind
 
 
 def _item(args: argparse.Namespace) -> str:
-    return str(getattr(args, "event_id", PROFILE) or PROFILE)
+    kind = BY_NAME[args.photo_kind]
+    return kind.item(str(getattr(args, "record_id", "")))
 
 
 def _read(node: Node, path: str) -> bytes:
@@ -73,26 +75,28 @@ def cmd_photo_remove(args: argparse.Namespace, node: Node) -> int:
 def register_photo_commands(
     command: Callable[..., argparse.ArgumentParser],
     parent: argparse._SubParsersAction,  # type: ignore[type-arg]
-    event: bool,
+    kind: RecordKind,
 ) -> None:
-    """Add ``photo add|list|remove`` under ``spazi space`` (or ``spazi event`` with ``event``)
-    with the ``command`` helper of node/cli/content_cmds.py."""
-    what = "an event" if event else "the space"
+    """Add ``photo add|list|remove`` under the command of ``kind`` (``spazi space``, ``spazi
+    event``…) with the ``command`` helper of node/cli/content_cmds.py."""
+    what = kind.label
     photos = parent.add_parser("photo", help=f"photos of {what}").add_subparsers(
         dest="photo_sub", required=True
     )
+    metavar = f"{kind.name.upper()}_ID"
 
-    def with_event(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        if event:
-            parser.add_argument("event_id", metavar="EVENT_ID")
+    def with_record(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        parser.set_defaults(photo_kind=kind.name)
+        if kind is not SPACE:
+            parser.add_argument("record_id", metavar=metavar, help=f"see 'spazi {kind.name} list'")
         return parser
 
-    p = with_event(command(photos, "add", cmd_photo_add, f"add a photo of {what} (published)"))
+    p = with_record(command(photos, "add", cmd_photo_add, f"add a photo of {what} (published)"))
     p.set_defaults(publishes=True)
     p.add_argument("file", metavar="FILE", help="a JPEG, PNG or WebP image")
     p.add_argument("--alt", help="what the photo shows, for people who cannot see it")
-    p = with_event(command(photos, "list", cmd_photo_list, f"list the photos of {what}"))
+    p = with_record(command(photos, "list", cmd_photo_list, f"list the photos of {what}"))
     p.add_argument("--json", action="store_true")
-    p = with_event(command(photos, "remove", cmd_photo_remove, f"remove a photo of {what}"))
+    p = with_record(command(photos, "remove", cmd_photo_remove, f"remove a photo of {what}"))
     p.set_defaults(publishes=True)
     p.add_argument("photo", metavar="PHOTO", help="its number or hash from 'photo list'")

@@ -1,6 +1,7 @@
-"""Photos on pages: the admin's page to upload and remove the space's and events' photos, and
-the template helpers the public pages call (the space page, event pages, the network's list of
-spaces and their OpenGraph image).
+"""Photos on pages: the admin's pages to upload and remove the photos of each kind of record
+(node.photos.kinds: the space, an event, a desk or room), and the template helpers the public
+pages call (the space page and its desks and rooms, event pages, the network's list of spaces
+and their OpenGraph image).
 
 Pages show only files whose verified bytes this node holds (``node.photos.refs.shown``): a
 peer's photo appears once fetched and checked, never before, and never one that did not match.
@@ -8,6 +9,7 @@ peer's photo appears once fetched and checked, never before, and never one that 
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from babel.numbers import format_decimal
@@ -19,6 +21,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from node.errors import NodeError
 from node.http.context import node
 from node.photos import service
+from node.photos.kinds import EVENT, KINDS, RESOURCE, SPACE, RecordKind
 from node.photos.refs import PROFILE, ShownPhoto, shown
 from node.web.admin_pages import PageResult, admin_page, no_store, require_login
 from node.web.error_pages import error_page
@@ -29,7 +32,32 @@ bp = Blueprint("photos_admin", __name__, url_prefix="/admin/photos")
 
 # The form's other fields and the multipart framing, beyond the image itself.
 _FORM_MARGIN = 64 * 1024
-_UPLOADS = ("photos_admin.add", "photos_admin.add_event")
+
+
+def _endpoint(kind: RecordKind, action: str) -> str:
+    """The name of a kind's admin view: ``page``, ``add``, ``remove`` for the space;
+    ``event_page``, ``add_event``… for the others."""
+    if kind is SPACE:
+        return action
+    return f"{kind.name}_page" if action == "page" else f"{action}_{kind.name}"
+
+
+def _url(kind: RecordKind, action: str, record_id: str, **values: Any) -> str:
+    if kind is not SPACE:
+        values["record_id"] = record_id
+    return url_for(f"photos_admin.{_endpoint(kind, action)}", **values)
+
+
+_UPLOADS = {f"photos_admin.{_endpoint(kind, 'add')}" for kind in KINDS}
+
+
+def _added(kind: RecordKind, number: int) -> str:
+    """The flash after an upload, naming what the photo was added to."""
+    if kind is SPACE:
+        return _("Photo %(number)s added to the space and published.", number=number)
+    if kind is EVENT:
+        return _("Photo %(number)s added to the event and published.", number=number)
+    return _("Photo %(number)s added to the desk or room and published.", number=number)
 
 
 @bp.before_request
@@ -44,108 +72,94 @@ bp.before_request(require_login)
 bp.after_request(no_store)
 
 
-def _page(item: str, status: int = 200, **context: Any) -> tuple[str, int]:
+def _page(kind: RecordKind, record_id: str, status: int = 200, **context: Any) -> tuple[str, int]:
     current = node()
+    item = kind.item(record_id)
     with current.db.read() as session:
         photos = service.listing(session, current, item)
-        title = None
-        if item != PROFILE:
-            from node.services.events import get_event
-
-            title = get_event(session, current.node_id, item).title
+        record = kind.read(session, current.node_id, record_id)
         pictures = shown(session, [(current.node_id, item)]).get((current.node_id, item), [])
     by_hash = {p.files[-1].hash: p for p in pictures}
     for photo in photos:
         photo["shown"] = by_hash.get(photo["hash"])
+        photo["remove_url"] = _url(kind, "remove", record_id, key=photo["hash"])
     context.setdefault("errors", {})
     context.setdefault("form", {})
     return admin_page(
         "photos/admin.html",
         status=status,
-        item=item,
-        event_title=title,
+        kind=kind.name,
+        title=record.title if record is not None else "",
+        record_id=record_id,
+        add_url=_url(kind, "add", record_id),
         photos=photos,
         max_mb=int(current.settings["photo_upload_bytes"]) / 1e6,
         **context,
     )
 
 
-def _target(item: str) -> str:
-    if item == PROFILE:
-        return url_for("photos_admin.page")
-    return url_for("photos_admin.event_page", event_id=item)
-
-
-def _add(item: str) -> PageResult:
+def _add(kind: RecordKind, record_id: str = "") -> PageResult:
     current = node()
     upload = request.files.get("photo")
     alt = request.form.get("alt", "")
     form = {"alt": alt}
     if upload is None or not upload.filename:
-        return _page(item, 422, form=form, errors={"photo": _("Choose an image file to upload.")})
+        errors = {"photo": _("Choose an image file to upload.")}
+        return _page(kind, record_id, 422, form=form, errors=errors)
     data = upload.read()
     try:
         made = service.make(current, data, alt)
         with current.db.write() as session:
-            number = service.add(session, current, item, made)
+            number = service.add(session, current, kind.item(record_id), made)
     except NodeError as exc:
         field = "alt" if exc.detail.startswith("alt:") else "photo"
         message = exc.detail.removeprefix("alt: ")
-        return _page(item, exc.status, form=form, errors={field: message}, message=exc.detail)
-    if item == PROFILE:
-        flash(_("Photo %(number)s added to the space and published.", number=number))
-    else:
-        flash(_("Photo %(number)s added to the event and published.", number=number))
-    return redirect(_target(item))
+        errors = {field: message}
+        return _page(kind, record_id, exc.status, form=form, errors=errors, message=exc.detail)
+    flash(_added(kind, number))
+    return redirect(_url(kind, "page", record_id))
 
 
-def _remove(item: str, key: str) -> PageResult:
+def _remove(kind: RecordKind, record_id: str = "", key: str = "") -> PageResult:
     current = node()
     try:
         with current.db.write() as session:
-            service.remove(session, current, item, key)
+            service.remove(session, current, kind.item(record_id), key)
     except NodeError as exc:
         if exc.status == 404 and exc.reason != "unknown-photo":
             raise
-        return _page(item, exc.status, message=exc.detail)
+        return _page(kind, record_id, exc.status, message=exc.detail)
     flash(_("Photo removed and published; other spaces stop showing it once they sync."))
-    return redirect(_target(item))
+    return redirect(_url(kind, "page", record_id))
 
 
-@bp.get("")
-def page() -> tuple[str, int]:
-    """The space's photos and the upload form."""
-    return _page(PROFILE)
+def _show(kind: RecordKind, record_id: str = "") -> tuple[str, int]:
+    current = node()
+    with current.db.read() as session:
+        if kind.read(session, current.node_id, record_id) is None and kind is not SPACE:
+            raise kind.missing(record_id)
+    return _page(kind, record_id)
 
 
-@bp.post("")
-def add() -> PageResult:
-    """Upload a photo of the space: scaled, re-encoded and published with the profile."""
-    return _add(PROFILE)
+def _routes() -> None:
+    """Each kind's three views (node.photos.kinds): its page with the upload form, the upload,
+    and a photo's removal, under /admin/photos (the space) or /admin/photos/<path>/<id>."""
+    for kind in KINDS:
+        base = f"/{kind.admin_path}/<record_id>" if kind.admin_path else ""
+        for rule, action, view, methods in (
+            (base or "", "page", _show, ["GET"]),
+            (base or "", "add", _add, ["POST"]),
+            (f"{base}/<key>/remove", "remove", _remove, ["POST"]),
+        ):
+            bp.add_url_rule(
+                rule,
+                endpoint=_endpoint(kind, action),
+                view_func=partial(view, kind),
+                methods=methods,
+            )
 
 
-@bp.post("/<key>/remove")
-def remove(key: str) -> PageResult:
-    """Remove a photo of the space (a new profile without it)."""
-    return _remove(PROFILE, key)
-
-
-@bp.get("/events/<event_id>")
-def event_page(event_id: str) -> tuple[str, int]:
-    """An event's photos and the upload form."""
-    return _page(event_id)
-
-
-@bp.post("/events/<event_id>")
-def add_event(event_id: str) -> PageResult:
-    """Upload a photo of an event."""
-    return _add(event_id)
-
-
-@bp.post("/events/<event_id>/<key>/remove")
-def remove_event(event_id: str, key: str) -> PageResult:
-    """Remove a photo of an event."""
-    return _remove(event_id, key)
+_routes()
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -182,7 +196,16 @@ def space_photos() -> list[ShownPhoto]:
 
 def event_photos(event_id: str) -> list[ShownPhoto]:
     """One of this space's events' photos."""
-    return _shown(node().node_id, str(event_id))
+    return _shown(node().node_id, EVENT.item(str(event_id)))
+
+
+def resource_photos(resource_ids: list[str]) -> dict[str, list[ShownPhoto]]:
+    """The photos of this space's desks and rooms ``resource_ids``, by id (one read)."""
+    origin = node().node_id
+    keys = {(origin, RESOURCE.item(str(rid))): str(rid) for rid in resource_ids}
+    with node().db.read() as session:
+        found = shown(session, keys)
+    return {keys[key]: photos for key, photos in found.items()}
 
 
 def photo_covers(origins: list[str]) -> dict[str, ShownPhoto]:
@@ -206,6 +229,7 @@ def init_app(app: Flask) -> None:
         return {
             "space_photos": space_photos,
             "event_photos": event_photos,
+            "resource_photos": resource_photos,
             "photo_covers": photo_covers,
             "photo_link": photo_link,
         }

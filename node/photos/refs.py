@@ -1,9 +1,10 @@
 """Which records name which photo files: the ``photo_refs`` table, and the photos a page shows.
 
-The rows follow the published state: each stored page's ``space.profile`` and ``event.put``
-entries replace the refs of their record (the profile, or the event by id) in the page's own
-transaction, through the :class:`node.projection.Watcher` below. ``event.cancel`` keeps them (a
-cancelled event's page still shows it). A file no current record names is *unreferenced*: a
+The rows follow the published state: each stored page's entries that publish a photographed
+record (``space.profile``, ``event.put``, ``resource.put``: node.photos.kinds) replace the refs of
+their record in the page's own transaction, through the :class:`node.projection.Watcher` below;
+``resource.remove`` drops them. ``event.cancel`` keeps them (a cancelled event's page still shows
+it). A file no current record names is *unreferenced*: a
 cached copy of a peer's file may then be evicted (``node.photos.fetching``).
 """
 
@@ -18,19 +19,18 @@ from sqlalchemy.orm import Session
 
 from federation.entries import Entry
 from node.bulk import insert_rows
+from node.photos.kinds import BY_ENTRY, ENDED_BY
+from node.photos.kinds import PROFILE as PROFILE  # the profile's item, for callers of refs
 from node.photos.models import PhotoFile, PhotoRef
 from node.projection import Watcher
 
-PROFILE = ""  # the ``item`` of a space's profile; an event's is its id
 _CHUNK = 400  # (origin, item) pairs per statement
 
 
 def _item(entry: Entry) -> str | None:
-    if entry.type == "space.profile":
-        return PROFILE
-    if entry.type == "event.put":
-        return str(entry.body["id"])
-    return None
+    """The ``item`` of the photographed record an entry publishes or ends (node.photos.kinds)."""
+    kind = BY_ENTRY.get(entry.type) or ENDED_BY.get(entry.type)
+    return kind.item_of(entry.body) if kind is not None else None
 
 
 def refs_of(origin: str, item: str, body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -65,8 +65,12 @@ def apply_page(session: Session, entries: Sequence[Entry]) -> None:
     for start in range(0, len(keys), _CHUNK):
         chunk = keys[start : start + _CHUNK]
         session.execute(delete(PhotoRef).where(tuple_(PhotoRef.origin, PhotoRef.item).in_(chunk)))
+    # An entry that ends its record (resource.remove) leaves it no refs.
     rows = [
-        row for (origin, item), entry in latest.items() for row in refs_of(origin, item, entry.body)
+        row
+        for (origin, item), entry in latest.items()
+        if entry.type not in ENDED_BY
+        for row in refs_of(origin, item, entry.body)
     ]
     if rows:
         insert_rows(session, PhotoRef.__table__, rows)  # type: ignore[arg-type]

@@ -1,4 +1,5 @@
-"""The admin's photos of the space and of its events: add (make the files, then publish the
+"""The admin's photos of the space, its events and its desks and rooms (the kinds of
+:mod:`node.photos.kinds`): add (make the files, then publish the
 record naming them), list and remove (publish the record without it).
 
 Making the files (decoding, scaling, writing to disk) happens before the write transaction, so
@@ -16,11 +17,10 @@ from sqlalchemy.orm import Session
 from federation.encoding import sha256_hex
 from federation.photos import MAX_ALT, MAX_PHOTOS
 from federation.schema import text_problem
-from node import published
 from node.errors import Conflict, InvalidInput, NotFound
 from node.photos import files, images
+from node.photos.kinds import SPACE, kind_of
 from node.photos.models import PhotoFile
-from node.photos.refs import PROFILE
 from node.runtime import Node
 from node.services.publishing import publish
 
@@ -66,22 +66,14 @@ def make(node: Node, data: bytes, alt: str) -> NewPhoto:
 
 
 def _record(session: Session, node: Node, item: str) -> tuple[str, dict[str, Any]]:
-    """The entry type and current body of our record ``item`` (the profile, or an event)."""
-    if item == PROFILE:
-        row = published.space(session, node.node_id)
-        if row is None:
-            raise InvalidInput("the space has no profile yet", reason="no-profile")
-        return "space.profile", dict(row.profile)
-    event = published.event(session, node.node_id, item)
-    if event is None:
-        raise NotFound(f"no event {item!r}", reason="unknown-event")
-    if event.cancelled:
-        # Publishing event.put again would bring the event back (protocol.md §Published state).
-        raise Conflict(
-            f"event {item!r} is cancelled: its photos can no longer change",
-            reason="already-cancelled",
-        )
-    return "event.put", dict(event.body)
+    """The entry type and current body of our record ``item``, which must be able to change."""
+    kind, record_id = kind_of(item)
+    current = kind.read(session, node.node_id, record_id)
+    if current is None:
+        raise kind.missing(record_id)
+    if current.closed:
+        raise kind.closed(record_id)
+    return kind.entry_type, current.body
 
 
 def add(session: Session, node: Node, item: str, photo: NewPhoto) -> int:
@@ -122,13 +114,14 @@ def listing(session: Session, node: Node, item: str) -> list[dict[str, Any]]:
 
 
 def _body(session: Session, node: Node, item: str) -> dict[str, Any]:
-    if item == PROFILE:
-        row = published.space(session, node.node_id)
-        return dict(row.profile) if row is not None else {}
-    event = published.event(session, node.node_id, item)
-    if event is None:
-        raise NotFound(f"no event {item!r}", reason="unknown-event")
-    return dict(event.body)
+    """Our record's current body (closed ones too); none yet for a space with no profile."""
+    kind, record_id = kind_of(item)
+    current = kind.read(session, node.node_id, record_id)
+    if current is not None:
+        return current.body
+    if kind is SPACE:
+        return {}
+    raise kind.missing(record_id)
 
 
 def find(photos: list[dict[str, Any]], key: str) -> int:

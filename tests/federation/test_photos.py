@@ -130,5 +130,5 @@ def test_the_vector_file_matches_its_descriptor_and_the_entries_continue_a_feed(
     ring = Keyring()
     entries = [v["entry"] for v in feed["entries"]] + [v["entry"] for v in photos["entries"]]
     verified = verify_page(photos["origin"], Head(), entries, ring, entries[-1]["ts"])
-    assert [e.type for e in verified[-2:]] == ["space.profile", "event.put"]
-    assert all(photo_files(e.body) == [photos["file"]["descriptor"]] for e in verified[-2:])
+    assert [e.type for e in verified[-3:]] == ["space.profile", "event.put", "resource.put"]
+    assert all(photo_files(e.body) == [photos["file"]["descriptor"]] for e in verified[-3:])

@@ -18,7 +18,7 @@ The world of these vectors:
 - A and B twin from 2026-01-01 to 2027-01-01 (A proposes, B countersigns);
 - B confirms co-hosting A's event ``ev-2026-01-15`` (entry 3 of A's feed names B), then
   withdraws;
-- A goes on (seq 7 and 8, key A2) with a profile and an event that carry a photo, a fixed
+- A goes on (seq 7 to 9, key A2) with a profile, an event and a room that carry a photo, a fixed
   16 × 8 JPEG (``PHOTO_HEX``, kept as bytes so that no encoder version changes it);
 - B posts a call for collaboration, a member of A answers it through A, B replies, and B
   closes the call.
@@ -522,8 +522,8 @@ def photo_file() -> dict[str, Any]:
 
 
 def feed_a_photos() -> list[Entry]:
-    """A's entries 7 and 8 (key A2, after entries.json's six): a profile and an event, each
-    with one photo."""
+    """A's entries 7 to 9 (key A2, after entries.json's six): a profile, an event and a meeting
+    room, each with one photo."""
     photos = [{"alt": "La sala grande con dodici scrivanie", "files": [photo_file()]}]
     specs: list[tuple[int, str, dict[str, Any]]] = [
         (
@@ -543,6 +543,19 @@ def feed_a_photos() -> list[Entry]:
                 "photos": [{"alt": "", "files": [photo_file()]}],
             },
         ),
+        (
+            T0_MS + 28 * HOUR_MS,
+            "resource.put",
+            {
+                "id": "sala-riunioni",
+                "kind": "meeting_room",
+                "name": "Sala riunioni",
+                "capacity": 8,
+                "photos": [
+                    {"alt": "Un tavolo per otto sotto la finestra", "files": [photo_file()]}
+                ],
+            },
+        ),
     ]
     entries: list[Entry] = []
     prev = feed_a()[-1].hash
@@ -557,8 +570,8 @@ def photos_vectors() -> dict[str, Any]:
     feed = feed_a_photos()
     data = bytes.fromhex(PHOTO_HEX)
     return {
-        "about": "A's entries 7 and 8 (after entries.json's six, signed with A2): a profile and "
-        "an event naming one photo file, and that file's bytes.",
+        "about": "A's entries 7 to 9 (after entries.json's six, signed with A2): a profile, an "
+        "event and a meeting room naming one photo file, and that file's bytes.",
         "origin": A,
         "rotated_seed_hex": SEED_A2.hex(),
         "file": {
