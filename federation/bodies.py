@@ -13,6 +13,7 @@ from typing import Any
 
 from federation.agreements import check_agreement_shape
 from federation.errors import BodyError
+from federation.photos import PHOTOS, check_photos
 from federation.schema import (
     COUNTRY,
     CURRENCY,
@@ -21,6 +22,7 @@ from federation.schema import (
     URL,
     Obj,
     array,
+    boolean,
     clock_time,
     integer,
     iso_date,
@@ -78,6 +80,8 @@ SPACE_PROFILE = Obj(
             )
         ),
         "links": opt(array(Obj({"title": req(string(100, 1)), "url": req(URL)}), 20)),
+        # protocol.md §Photos: each photo's files by hash; the bytes travel separately.
+        "photos": opt(PHOTOS),
     }
 )
 
@@ -110,10 +114,28 @@ EVENT_PUT = Obj(
         "currency": opt(CURRENCY),
         "cohosts": opt(array(node_id, 20, unique=True)),
         "url": opt(URL),
+        "photos": opt(PHOTOS),
     }
 )
 
 EVENT_CANCEL = Obj({"id": req(IDENT), "reason": opt(REASON)})
+
+# A call for collaboration (protocol.md §project.put): what the posting space seeks and until
+# when; the posting space itself is the contact, and answers reach it through its inbox.
+PROJECT_PUT = Obj(
+    {
+        "id": req(IDENT),
+        "title": req(_NAME),
+        "description": opt(_TEXT),
+        "skills": opt(array(string(50, 1), 20, unique=True)),
+        "city": opt(string(100, 1)),
+        "remote": opt(boolean),
+        "deadline": req(iso_date),
+        "url": opt(URL),
+    }
+)
+
+PROJECT_CLOSE = Obj({"id": req(IDENT), "reason": opt(REASON)})
 
 # A co-host's word on another origin's event that names it in ``cohosts`` (protocol.md
 # §cohost.confirm): the event is named by its author's node id and its id there.
@@ -144,6 +166,32 @@ PEER_ANNOUNCE = Obj(
 
 AGREEMENT_PUBLISH = Obj({"agreement": req(check_agreement_shape)})
 
+# A member's network profile (protocol.md §profile.put): the entry carries only the SHA-256 of
+# the profile's detached body, which travels beside the entry and can be dropped for good while
+# the entry, and with it the chain, stays verifiable (federation/detached.py).
+PROFILE_PUT = Obj({"id": req(IDENT), "body_hash": req(HEX64)})
+
+PROFILE_WITHDRAW = Obj({"id": req(IDENT)})
+
+PROFILE_MAX_BIO = 1000
+PROFILE_MAX_SKILLS = 30
+_PROFILE_TEXT = string(PROFILE_MAX_BIO, lines=True)
+
+# The detached body of a ``profile.put``. ``salt`` is 16 random bytes: the hash left in the
+# feed after the body is dropped then confirms no guess of what the body said.
+PROFILE_BODY = Obj(
+    {
+        "salt": req(string(22, 22, r"[A-Za-z0-9_\-]{22}")),
+        "name": req(string(100, 1)),
+        "bio": opt(_PROFILE_TEXT),
+        "skills": req(array(string(60, 1), PROFILE_MAX_SKILLS, unique=True)),
+        "offers": opt(_PROFILE_TEXT),
+        "seeks": opt(_PROFILE_TEXT),
+        "languages": opt(array(string(40, 1), 10, unique=True)),
+        "links": opt(array(Obj({"title": req(string(100, 1)), "url": req(URL)}), 5)),
+    }
+)
+
 
 def check_event_times(body: Mapping[str, Any]) -> None:
     """``event.put`` across fields: the end follows the start; a price comes with a currency."""
@@ -158,6 +206,12 @@ def check_event_times(body: Mapping[str, Any]) -> None:
         raise BodyError(detail="event end must be after its start")
     if ("price_minor" in body) != ("currency" in body) and body.get("price_minor") != 0:
         raise BodyError(detail="price_minor and currency go together")
+    check_photos(body)
+
+
+def check_profile(body: Mapping[str, Any]) -> None:
+    """``space.profile`` across fields: its photos (protocol.md §Photos)."""
+    check_photos(body)
 
 
 def check_resource_prices(body: Mapping[str, Any]) -> None:

@@ -15,7 +15,7 @@ from federation.canonical import check_document, encode_checked
 from federation.encoding import sha256_hex
 from federation.errors import EntryError, ProtocolError, SignatureError
 from federation.keyring import Keyring, rotation_proof_doc
-from federation.keys import NodeKey, is_node_id, verify_raw
+from federation.keys import NodeKey, is_node_id, verify_entry_signature
 from federation.sigbatch import SignatureCheck
 from federation.signing import Tag, decode_signature, sign
 from federation.version import ENTRY_TYPES, validate_body
@@ -169,7 +169,7 @@ def parse_entry(
     """
     pending = prepare_entry(doc, keyring, now_ms, checked)
     public, signature, message = pending.check
-    if not verify_raw(public, signature, message):
+    if not verify_entry_signature(public, signature, message):
         raise bad_signature(pending)
     return pending.entry
 

@@ -19,12 +19,15 @@ import base58
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from nacl.bindings import crypto_sign_open
+from nacl.exceptions import BadSignatureError
 
 from federation.errors import IdentityError, KeyFileError
 
 _ED25519_MULTICODEC = b"\xed\x01"
 DID_KEY_PREFIX = "did:key:"
 _MAX_DID_LENGTH = len(DID_KEY_PREFIX) + 64
+_SIGNATURE_BYTES = 64
 
 
 def key_id(public: Ed25519PublicKey) -> str:
@@ -93,6 +96,25 @@ def fingerprint(node_id: str) -> str:
     digest = hashlib.sha256(node_id.encode("utf-8")).digest()[:10]
     text = base64.b32encode(digest).decode("ascii")
     return "-".join(text[i : i + 4] for i in range(0, 16, 4))
+
+
+def verify_entry_signature(public: Ed25519PublicKey, signature: bytes, message: bytes) -> bool:
+    """Ed25519 verification of a feed entry's signature, by libsodium (PyNaCl), as a boolean.
+
+    The hot path of sync (every received entry, relayed ones included, protocol.md §Feeds):
+    libsodium verifies about three times as fast as ``cryptography`` here, and releases the GIL
+    as ``cryptography`` does (:mod:`federation.sigbatch`). It is the stricter of the two: it
+    also refuses small-order public keys and R points and non-canonical encodings, which no
+    honest signer produces (protocol.md §Feeds). Keys, tokens and HTTP signatures keep
+    ``cryptography`` (:func:`verify_raw`).
+    """
+    if len(signature) != _SIGNATURE_BYTES:
+        return False
+    try:
+        crypto_sign_open(signature + message, public.public_bytes_raw())
+    except BadSignatureError:
+        return False
+    return True
 
 
 def verify_raw(public: Ed25519PublicKey, signature: bytes, message: bytes) -> bool:

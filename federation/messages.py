@@ -217,6 +217,8 @@ VISIT_REPORT = MessageType(
     },
     keep_trying=True,  # a lost report would leave the home node's count of guest days short
 )
+
+
 def _check_slot(message: Mapping[str, Any]) -> None:
     """``start`` and ``end`` come together, the end after the start (a room's slot)."""
     start, end = message.get("start"), message.get("end")
@@ -244,6 +246,34 @@ BOOKING_NOTICE = MessageType(
     keep_trying=True,  # the member's page would show a booking they no longer hold, or miss one
 )
 
+# Calls for collaboration (protocol.md §Inbox, "Answers to calls"). The member's home node
+# sends the answer in its own name: ``home`` names the member's home node, so a receiver
+# refuses an answer about another node's member, and the member's e-mail address never leaves
+# home (the reply comes back there, and the home node mails it on).
+_ANSWER_TEXT = string(5000, 1, lines=True)
+PROJECT_ANSWER = MessageType(
+    "project.answer",
+    {
+        "project": req(IDENT),
+        "answer": req(IDENT),
+        "home": req(node_id),
+        "member": req(_PASS_SUB),
+        "name": req(string(200, 1)),
+        "message": req(_ANSWER_TEXT),
+    },
+    keep_trying=True,  # the member was told their answer is on its way
+)
+PROJECT_REPLY = MessageType(
+    "project.reply",
+    {
+        "project": req(IDENT),
+        "answer": req(IDENT),
+        "reply": req(IDENT),
+        "message": req(_ANSWER_TEXT),
+    },
+    keep_trying=True,  # the posting space's admin was told the reply is on its way
+)
+
 MESSAGE_TYPES = MessageTypes(
     [
         PEER_REQUEST,
@@ -255,6 +285,8 @@ MESSAGE_TYPES = MessageTypes(
         AGREEMENT_REJECT,
         VISIT_REPORT,
         BOOKING_NOTICE,
+        PROJECT_ANSWER,
+        PROJECT_REPLY,
     ]
 )
 MESSAGE_TYPES.freeze()

@@ -1,7 +1,8 @@
 """Checking many Ed25519 signatures at once, spread over a few threads.
 
 A synced page holds up to a thousand entries, and checking their signatures is most of the work
-of receiving it. ``cryptography`` releases the GIL while it verifies, so plain threads check
+of receiving it. libsodium (:func:`federation.keys.verify_entry_signature`) releases the GIL
+while it verifies, as ``cryptography`` does, so plain threads check
 signatures in parallel on a machine with more than one core: no processes, no pickling. The
 calling thread takes a share itself, so ``threads=2`` means the caller plus one pool thread.
 
@@ -21,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from federation.keys import verify_raw
+from federation.keys import verify_entry_signature
 
 # (public key, signature, signed bytes)
 SignatureCheck = tuple[Ed25519PublicKey, bytes, bytes]
@@ -79,7 +80,7 @@ def first_invalid(checks: Sequence[SignatureCheck], threads: int = 1) -> int | N
 
 def _scan(checks: Sequence[SignatureCheck], low: int, high: int) -> int | None:
     for index in range(low, high):
-        if not verify_raw(*checks[index]):
+        if not verify_entry_signature(*checks[index]):
             return index
     return None
 

@@ -73,6 +73,12 @@ class PublishedState:
     # This origin's word on co-hosting other origins' events, by (event origin, event id): a
     # confirmation, or a withdrawal (``gone``, with its reason).
     cohostings: dict[tuple[str, str], Record] = field(default_factory=dict)
+    # Members' network profiles by id: the entry body (id and body_hash); a withdrawal is a
+    # tombstone (``gone``). The detached bodies are not part of the fold (protocol.md §Detached
+    # bodies).
+    people: dict[str, Record] = field(default_factory=dict)
+    # Calls for collaboration by id; a closed one is a tombstone (``gone``, with its reason).
+    projects: dict[str, Record] = field(default_factory=dict)
     keys: list[str] = field(default_factory=list)  # new_key of each key.rotate, in order
     peers: list[Mapping[str, str]] = field(default_factory=list)  # the latest peer.announce
 
@@ -122,6 +128,19 @@ def fold_resource_remove(net: NetworkState, entry: FoldedEntry) -> None:
         resources[entry.body["id"]] = Record(old.body, entry.seq, entry.ts, gone=True)
 
 
+def fold_profile_put(net: NetworkState, entry: FoldedEntry) -> None:
+    """``profile.put``: the member profile with that id becomes this body, present."""
+    net.of(entry.origin).people[entry.body["id"]] = Record(entry.body, entry.seq, entry.ts)
+
+
+def fold_profile_withdraw(net: NetworkState, entry: FoldedEntry) -> None:
+    """``profile.withdraw``: a tombstone keeping the last entry body; an unknown id: no effect."""
+    people = net.of(entry.origin).people
+    old = people.get(entry.body["id"])
+    if old is not None:
+        people[entry.body["id"]] = Record(old.body, entry.seq, entry.ts, gone=True)
+
+
 def fold_event_put(net: NetworkState, entry: FoldedEntry) -> None:
     """``event.put``: the event becomes this body, not cancelled."""
     net.of(entry.origin).events[entry.body["id"]] = Record(entry.body, entry.seq, entry.ts)
@@ -150,6 +169,21 @@ def fold_cohost_withdraw(net: NetworkState, entry: FoldedEntry) -> None:
     net.of(entry.origin).cohostings[key] = Record(
         entry.body, entry.seq, entry.ts, gone=True, reason=entry.body.get("reason")
     )
+
+
+def fold_project_put(net: NetworkState, entry: FoldedEntry) -> None:
+    """``project.put``: the call becomes this body, open."""
+    net.of(entry.origin).projects[entry.body["id"]] = Record(entry.body, entry.seq, entry.ts)
+
+
+def fold_project_close(net: NetworkState, entry: FoldedEntry) -> None:
+    """``project.close``: a tombstone with the reason; an unknown id: no effect."""
+    projects = net.of(entry.origin).projects
+    old = projects.get(entry.body["id"])
+    if old is not None:
+        projects[entry.body["id"]] = Record(
+            old.body, entry.seq, entry.ts, gone=True, reason=entry.body.get("reason")
+        )
 
 
 def fold_agreement_publish(net: NetworkState, entry: FoldedEntry) -> None:

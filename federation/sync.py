@@ -23,6 +23,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from federation.detached import verify_detached
 from federation.entries import Entry, parse_entry
 from federation.errors import EntryError, ProtocolError, TransportError
 from federation.feeds import MAX_PAGE_ENTRIES, Head, make_fork_proof, verify_fork_proof, verify_page
@@ -44,6 +45,9 @@ class FeedPage:
     origin: str
     entries: list[Any]
     head: Head | None = None
+    # The page's ``detached`` member: seq (decimal string) → detached body, unverified
+    # (protocol.md §Detached bodies); None when the page carries none.
+    detached: Any = None
 
 
 class SyncSource(Protocol):
@@ -105,8 +109,12 @@ class SyncStore(Protocol):
         """Our stored entry ``seq`` of ``origin``, if we have it."""
         ...
 
-    def store_page(self, origin: str, entries: Sequence[Entry]) -> None:
-        """Store verified entries and advance the origin's head, atomically."""
+    def store_page(
+        self, origin: str, entries: Sequence[Entry], detached: Mapping[int, bytes] | None = None
+    ) -> None:
+        """Store verified entries and advance the origin's head, atomically; ``detached`` holds
+        the verified detached bodies of some of them (seq → canonical bytes). Sync passes it
+        only when the page carried any, so stores of feeds without them need not take it."""
         ...
 
     def record_fork(self, proof: Mapping[str, Any]) -> None:
@@ -358,8 +366,13 @@ def _sync_origin(
                 max_entries=limit,
                 threads=verify_threads,
             )
+            # A body that does not match its signed hash refuses the page like a bad entry.
+            bodies = verify_detached(verified, page.detached)
             try:
-                store.store_page(origin, verified)
+                if bodies:
+                    store.store_page(origin, verified, bodies)
+                else:
+                    store.store_page(origin, verified)
             except ProtocolError:
                 raise  # a refusal (origin quarantined or blocked meanwhile): reported as is
             except Exception as exc:  # any other failure stops this origin only

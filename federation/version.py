@@ -82,7 +82,9 @@ class ProtocolVersion:
 def _v1_entry_types() -> Mapping[str, EntryType]:
     registry = Registry("entry type")
     for kind in (
-        EntryType("space.profile", bodies.SPACE_PROFILE, state.fold_profile),
+        EntryType(
+            "space.profile", bodies.SPACE_PROFILE, state.fold_profile, bodies.check_profile
+        ),
         EntryType(
             "resource.put",
             bodies.RESOURCE_PUT,
@@ -94,6 +96,8 @@ def _v1_entry_types() -> Mapping[str, EntryType]:
         EntryType("event.cancel", bodies.EVENT_CANCEL, state.fold_event_cancel),
         EntryType("cohost.confirm", bodies.COHOST_CONFIRM, state.fold_cohost_confirm),
         EntryType("cohost.withdraw", bodies.COHOST_WITHDRAW, state.fold_cohost_withdraw),
+        EntryType("project.put", bodies.PROJECT_PUT, state.fold_project_put),
+        EntryType("project.close", bodies.PROJECT_CLOSE, state.fold_project_close),
         EntryType("agreement.publish", bodies.AGREEMENT_PUBLISH, state.fold_agreement_publish),
         EntryType(
             "agreement.terminate", bodies.AGREEMENT_TERMINATE, state.fold_agreement_terminate
@@ -101,6 +105,8 @@ def _v1_entry_types() -> Mapping[str, EntryType]:
         EntryType("pass.revoke", bodies.PASS_REVOKE, state.fold_pass_revoke),
         EntryType("key.rotate", bodies.KEY_ROTATE, state.fold_key_rotate),
         EntryType("peer.announce", bodies.PEER_ANNOUNCE, state.fold_peer_announce),
+        EntryType("profile.put", bodies.PROFILE_PUT, state.fold_profile_put),
+        EntryType("profile.withdraw", bodies.PROFILE_WITHDRAW, state.fold_profile_withdraw),
     ):
         registry.register(kind.name, kind)
     return registry.freeze()

@@ -95,6 +95,9 @@ def make_engine(url: str, busy_timeout_ms: int = DEFAULT_BUSY_MS) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # Deleted content is overwritten with zeros, not left in free space: an erased
+            # profile must leave the file (node/people/erasure.py).
+            cursor.execute("PRAGMA secure_delete=ON")
             # Checkpoint the WAL every ~32 MB instead of SQLite's 4 MB: a synced page of a
             # thousand entries writes about 2 MB, and rewriting the same index pages into the
             # database every other page cost a tenth of the time spent storing it. Everyday

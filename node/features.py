@@ -37,6 +37,8 @@ class Feature:
     web: tuple[str, ...] = ()  # modules with init_app(app), in order
     cli: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # module -> its commands
     jobs: str = ""  # a tuple of node.jobs.Job
+    # a tuple of node.projection.Watcher: its own rows derived from other features' entry types
+    watchers: str = ""
     models: str = ""  # a module whose import adds the feature's tables to node.db.Base
     # function(session, node, member_id) run when a member is suspended or removed
     member_leaving: str = ""
@@ -104,6 +106,26 @@ CALENDAR_IMPORT = Feature(
     jobs="node.calendar_import.jobs:CALENDAR_JOBS",
 )
 
+# Photos of the space and its events: made, published, fetched and cached (node/photos/).
+PHOTOS = Feature(
+    name="photos",
+    models="node.photos.models",
+    watchers="node.photos.refs:PHOTO_WATCHERS",
+    web=("node.photos.http", "node.photos.pages"),
+    jobs="node.photos.fetching:PHOTO_JOBS",
+)
+
+# Calls for collaboration across the network, their answers and replies (node/projects/).
+PROJECTS = Feature(
+    name="projects",
+    models="node.projects.models",
+    projectors="node.projects.projectors:PROJECT_PROJECTORS",
+    inbox="node.projects.handlers:register_handlers",
+    web=("node.projects.api", "node.projects.pages"),
+    cli={"node.projects.cli": ("project",)},
+    jobs="node.projects.jobs:PROJECT_JOBS",
+)
+
 # Backups of a running node in one archive, and restoring them (node/backup/).
 BACKUP = Feature(name="backup", cli={"node.backup.cli": ("backup", "restore")})
 
@@ -113,6 +135,15 @@ DEMO = Feature(name="demo", cli={"node.demo.cli": ("demo",)})
 # Many spaces served by one process group, routed by host name (node/hub/).
 HUB = Feature(name="hub", cli={"node.hub.cli": ("hub",)})
 
+# Members' network profiles, search across the network, get in touch, erasure (node/people/).
+PEOPLE = Feature(
+    name="people",
+    models="node.people.models",
+    projectors="node.people.projectors:PEOPLE_PROJECTORS",
+    member_leaving="node.people.service:member_leaving",
+    web=("node.people.pages", "node.people.api"),
+)
+
 # Every feature of the node, in the order their parts are registered.
 FEATURES: tuple[Feature, ...] = (
     CORE,
@@ -120,9 +151,12 @@ FEATURES: tuple[Feature, ...] = (
     TWINNING,
     BOOKINGS,
     CALENDAR_IMPORT,
+    PHOTOS,
+    PROJECTS,
     BACKUP,
     DEMO,
     HUB,
+    PEOPLE,
 )
 
 
@@ -139,6 +173,12 @@ def _collect(part: str, key: Callable[[Any], str], what: str) -> Mapping[str, An
 def projectors() -> Mapping[str, Any]:
     """Entry type → its one projector, from every feature (frozen)."""
     return _collect("projectors", lambda p: p.entry_type, "projector")
+
+
+@cache
+def watchers() -> tuple[Any, ...]:
+    """Every feature's projection watchers, in feature order (names unique, checked)."""
+    return tuple(_collect("watchers", lambda w: w.name, "watcher").values())
 
 
 @cache

@@ -8,7 +8,7 @@ head). A crash at any point leaves either all of it or none of it.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -23,8 +23,8 @@ from federation.keyring import KeyPeriod, Keyring
 from federation.keys import NodeKey, public_key_from_kid
 from node.bulk import insert_rows
 from node.clock import ms_to_dt, utcnow
-from node.features import projectors
-from node.models import FeedEntry, KeyPeriodRow, Origin
+from node.features import projectors, watchers
+from node.models import DetachedBody, FeedEntry, KeyPeriodRow, Origin
 from node.projection import project
 
 
@@ -132,9 +132,16 @@ def _save_key_periods(session: Session, origin: str, ring: Keyring) -> None:
 
 
 def append_own(
-    session: Session, key: NodeKey, node_id: str, entry_type: str, body: dict[str, Any], now_ms: int
+    session: Session,
+    key: NodeKey,
+    node_id: str,
+    entry_type: str,
+    body: dict[str, Any],
+    now_ms: int,
+    detached: bytes | None = None,
 ) -> Entry:
-    """Sign and append an entry to our own feed, projecting it, in the caller's transaction."""
+    """Sign and append an entry to our own feed, projecting it, in the caller's transaction;
+    ``detached`` is the canonical bytes of its detached body, stored beside it."""
     row = lock_origin(session, node_id)
     if row is None:
         row = ensure_origin(session, node_id, ms_to_dt(now_ms), is_self=True)
@@ -144,7 +151,10 @@ def append_own(
     )
     ts = max(now_ms, last_ts or 0)
     entry = build_entry(key, node_id, row.head_seq + 1, row.head_hash, ts, entry_type, body)
-    store_verified(session, node_id, [entry], keyring_after=None, now=ms_to_dt(now_ms))
+    bodies = {entry.seq: detached} if detached is not None else None
+    store_verified(
+        session, node_id, [entry], keyring_after=None, now=ms_to_dt(now_ms), detached=bodies
+    )
     return entry
 
 
@@ -155,9 +165,12 @@ def store_verified(
     keyring_after: Keyring | None,
     relayed_by: str | None = None,
     now: datetime | None = None,
+    detached: Mapping[int, bytes] | None = None,
 ) -> None:
     """Store entries already verified as the continuation of the origin's head, advance the
     head and project them; ``keyring_after`` holds rotations the page applied (if any).
+    ``detached`` holds verified detached bodies by seq (``federation.detached.verify_detached``),
+    stored before the projectors run, which delete those that later entries drop.
 
     ``now`` is the node's clock (what "updated" shows people); the real clock if not given.
     """
@@ -184,6 +197,12 @@ def store_verified(
             for e in entries
         ],
     )
+    if detached:
+        insert_rows(
+            session,
+            cast(Table, DetachedBody.__table__),
+            [{"origin": origin, "seq": seq, "raw": raw} for seq, raw in sorted(detached.items())],
+        )
     last = entries[-1]
     session.execute(
         update(Origin)
@@ -199,7 +218,7 @@ def store_verified(
                 if entry.type == "key.rotate":
                     ring.apply_rotation(origin, entry.seq, entry.ts, entry.body)
         _save_key_periods(session, origin, ring)
-    project(session, entries, projectors())
+    project(session, entries, projectors(), watchers())
 
 
 def page_raw(session: Session, origin: str, after: int, limit: int) -> list[bytes]:
@@ -212,6 +231,16 @@ def page_raw(session: Session, origin: str, after: int, limit: int) -> list[byte
             .limit(limit)
         )
     )
+
+
+def detached_raw(session: Session, origin: str, first: int, last: int) -> dict[int, bytes]:
+    """The detached bodies we still hold of ``origin``'s entries ``first`` … ``last``."""
+    rows = session.execute(
+        select(DetachedBody.seq, DetachedBody.raw).where(
+            DetachedBody.origin == origin, DetachedBody.seq.between(first, last)
+        )
+    )
+    return {seq: bytes(raw) for seq, raw in rows}
 
 
 def entry_raw(session: Session, origin: str, seq: int) -> bytes | None:

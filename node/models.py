@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -60,6 +61,21 @@ class FeedEntry(Base):
     raw: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class DetachedBody(Base):
+    """The detached body of a stored entry (protocol.md §Detached bodies), as canonical bytes.
+
+    Kept apart from ``feed_entries`` because it is erasable: when a later entry drops it, its
+    row is deleted (SQLite overwrites the freed bytes: ``secure_delete``, node/people/erasure.py)
+    while the entry, which signs only the body's hash, stays.
+    """
+
+    __tablename__ = "detached_bodies"
+
+    origin: Mapped[str] = mapped_column(DID, ForeignKey("origins.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class Space(Base):
     """The current ``space.profile`` of an origin."""
 
@@ -72,6 +88,10 @@ class Space(Base):
     profile: Mapped[dict] = mapped_column(JSON)
     seq: Mapped[int] = mapped_column(BigInteger)
     ts: Mapped[int] = mapped_column(BigInteger)
+
+
+# The network page's order: a keyset page of spaces by name (ARCHITECTURE.md §Network pages).
+Index("ix_spaces_name", func.lower(Space.name), Space.origin)
 
 
 class Resource(Base):
@@ -92,7 +112,11 @@ class Event(Base):
     """An event published by an origin; times kept both as published and in UTC for queries."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_start", "start_utc"),)
+    __table_args__ = (
+        # The network pages' order and their per-origin counts (ARCHITECTURE.md §Network pages).
+        Index("ix_events_order", "start_utc", "origin", "id"),
+        Index("ix_events_upcoming", "origin", "cancelled", "end_utc"),
+    )
 
     origin: Mapped[str] = mapped_column(DID, ForeignKey("origins.id"), primary_key=True)
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -122,6 +146,28 @@ class CohostConfirmation(Base):
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
     reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    ts: Mapped[int] = mapped_column(BigInteger)
+
+
+class Project(Base):
+    """A call for collaboration published by an origin (``project.put``); closed by
+    ``project.close``. Skills and city are kept lower-cased beside the body for the network
+    page's filters (ARCHITECTURE.md §Calls for collaboration)."""
+
+    __tablename__ = "projects"
+    __table_args__ = (Index("ix_projects_deadline", "deadline"),)
+
+    origin: Mapped[str] = mapped_column(DID, ForeignKey("origins.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    deadline: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD in the origin's time zone
+    city: Mapped[str] = mapped_column(String(100), default="")  # lower case, "" for none
+    skills: Mapped[str] = mapped_column(Text, default="")  # ",skill one,skill two," lower case
+    remote: Mapped[bool] = mapped_column(Boolean, default=False)
+    body: Mapped[dict] = mapped_column(JSON)
+    closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    close_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
     seq: Mapped[int] = mapped_column(BigInteger)
     ts: Mapped[int] = mapped_column(BigInteger)
 

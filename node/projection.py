@@ -39,6 +39,18 @@ class Projector:
     keyed_rows: Any = None
 
 
+@dataclass(frozen=True)
+class Watcher:
+    """A feature's own rows kept beside the published state, derived from entry types another
+    feature projects (ARCHITECTURE.md §Registries and features): ``apply`` sees the entries of
+    every stored page after the projectors, in the same transaction; ``drop`` forgets an
+    origin's rows when the origin is forgotten."""
+
+    name: str
+    apply: Callable[[Session, Sequence[Entry]], None]
+    drop: Callable[[Session, str], None]
+
+
 class Page:
     """The writes of one page of entries, inside the caller's transaction."""
 
@@ -122,21 +134,34 @@ class Page:
 
 
 def project(
-    session: Session, entries: Iterable[Entry], projectors: Mapping[str, Projector]
+    session: Session,
+    entries: Iterable[Entry],
+    projectors: Mapping[str, Projector],
+    watchers: Iterable[Watcher] = (),
 ) -> None:
-    """Apply verified entries, in order, to the published-state tables."""
+    """Apply verified entries, in order, to the published-state tables, then show them to the
+    watchers."""
     entries = list(entries)
     keyed = {name: p.keyed_rows for name, p in projectors.items() if p.keyed_rows is not None}
     page = Page(session, entries, keyed)
     for entry in entries:
         projectors[entry.type].apply(page, entry)
     page.finish()
+    for watcher in watchers:
+        watcher.apply(session, entries)
 
 
-def drop_origin(session: Session, origin: str, projectors: Iterable[Projector]) -> None:
+def drop_origin(
+    session: Session,
+    origin: str,
+    projectors: Iterable[Projector],
+    watchers: Iterable[Watcher] = (),
+) -> None:
     """Forget everything ``origin`` published (each table once, however many types share it)."""
     seen: set[Callable[[Session, str], None]] = set()
     for projector in projectors:
         if projector.drop not in seen:
             seen.add(projector.drop)
             projector.drop(session, origin)
+    for watcher in watchers:
+        watcher.drop(session, origin)

@@ -26,7 +26,7 @@ from sqlalchemy import (
     tuple_,
     union,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from federation.agreements import is_valid
 from federation.canonical import parse_strict
@@ -34,6 +34,7 @@ from federation.errors import ProtocolError
 from federation.keyring import Keyring
 from federation.state import Address, NetworkState, PublishedState, Record, Standing
 from federation.state import agreement_standing as _standing
+from node.clock import aware
 from node.feedstore import keyring
 from node.models import (
     AgreementPublication,
@@ -46,10 +47,13 @@ from node.models import (
     Mute,
     NodeAddress,
     Origin,
+    Peer,
+    Project,
     Resource,
     Revocation,
     Space,
 )
+from node.people.models import NetworkPerson
 
 # Statements the front desk runs for every pass, built once: SQLAlchemy spends more time building
 # a statement and its cache key than SQLite spends running it (tests/bench/README.md, the desk).
@@ -239,12 +243,15 @@ def events_by_key(
     return {(row.origin, row.id): row for row in rows}
 
 
-def spaces(session: Session, origins: Collection[str]) -> dict[str, Space]:
-    """Profile rows of ``origins`` that have one, by origin."""
+def spaces(session: Session, origins: Collection[str], light: bool = False) -> dict[str, Space]:
+    """Profile rows of ``origins`` that have one, by origin. ``light`` leaves each profile
+    unread until it is used (a calendar whose VEVENTs are cached needs only the versions)."""
     if not origins:
         return {}
-    rows = session.scalars(select(Space).where(Space.origin.in_(set(origins))))
-    return {row.origin: row for row in rows}
+    query = select(Space).where(Space.origin.in_(set(origins)))
+    if light:
+        query = query.options(defer(Space.profile))
+    return {row.origin: row for row in session.scalars(query)}
 
 
 def revoked(session: Session, origin: str) -> set[str]:
@@ -300,13 +307,17 @@ def query_events(
     visible_only: bool = False,
     after: tuple[datetime, str, str] | None = None,
     district: str | None = None,
+    light: bool = False,
 ) -> list[Event]:
     """Events overlapping [start, end] (whole UTC days), newest last; ``origin`` None = all;
     ``city`` and ``district`` those of its space (:func:`visible_spaces`).
     ``visible_only`` leaves out :func:`hidden_origins` in the query itself, so the limit counts
     only events that are shown (a muted relay's spam cannot crowd the others out). ``after``
-    (start, origin, id) starts right after that event in this order: a keyset page."""
+    (start, origin, id) starts right after that event in this order: a keyset page. ``light``
+    leaves each body unread until it is used (see :func:`spaces`)."""
     query = select(Event)
+    if light:
+        query = query.options(defer(Event.body))
     if after is not None:
         query = query.where(tuple_(Event.start_utc, Event.origin, Event.id) > tuple_(*after))
     if origin is not None:
@@ -322,7 +333,10 @@ def query_events(
     if tag:
         query = query.where(Event.tags.contains("," + tag.lower() + ",", autoescape=True))
     if city or district:
-        query = _in_place(query.join(Space, Space.origin == Event.origin), city, district)
+        # The place's origins first (a few dozen spaces), their events by the primary key: a
+        # join would test the place of every event in the network (ARCHITECTURE.md §Network
+        # pages).
+        query = query.where(Event.origin.in_(_in_place(select(Space.origin), city, district)))
     if not include_cancelled:
         query = query.where(Event.cancelled.is_(False))
     order = (Event.start_utc, Event.origin, Event.id)
@@ -337,12 +351,13 @@ def visible_spaces(
     limit: int | None = None,
     leave_out: str | None = None,
     district: str | None = None,
+    only: str | None = None,
 ) -> list[tuple[Space, Origin]]:
     """Profiles of origins not in :func:`hidden_origins` (with their origin rows), by name
     regardless of case, then origin: what the network shows. ``city`` and ``district`` match
     literally, case-insensitively. ``after`` (lower-case name, origin) starts right after that
     space, at most ``limit`` of them (a keyset page); ``leave_out`` omits one origin (ours,
-    shown first)."""
+    shown first); ``only`` reads that one origin's, if shown."""
     name_key = func.lower(Space.name)
     query = (
         select(Space, Origin)
@@ -351,6 +366,8 @@ def visible_spaces(
     )
     if leave_out is not None:
         query = query.where(Space.origin != leave_out)
+    if only is not None:
+        query = query.where(Space.origin == only)
     if after is not None:
         query = query.where(tuple_(name_key, Space.origin) > tuple_(*after))
     if limit is not None:
@@ -396,21 +413,35 @@ def space_groups(
 
 def event_groups(
     session: Session, since: datetime, city: str | None = None, country: str | None = None
-) -> list[tuple[str, str, int]]:
+) -> list[tuple[str, str, int, datetime]]:
     """How many events, not cancelled and not over at ``since``, the visible spaces of each
-    (city, district) hold: :func:`space_groups`' rows for events, in one statement."""
+    (city, district) hold: :func:`space_groups`' rows for events, in one statement, each with
+    the end of its first event to end (the counts hold until then)."""
+    # Counted per origin first, then summed per place: the place is read from each space's
+    # profile once, not from its twenty events' joined rows (ARCHITECTURE.md §Network pages).
+    per_origin = (
+        select(
+            Event.origin.label("origin"),
+            func.count().label("n"),
+            func.min(Event.end_utc).label("first_end"),
+        )
+        .where(Event.cancelled.is_(False), Event.end_utc > since)
+        .group_by(Event.origin)
+        .subquery()
+    )
     city_key, district_key = func.lower(Space.city), func.lower(_district())
     query = (
-        select(func.min(Space.city), func.min(_district()), func.count(Event.id))
-        .join(Space, Space.origin == Event.origin)
-        .where(
-            Event.origin.not_in(_hidden_ids()),
-            Event.cancelled.is_(False),
-            Event.end_utc > since,
+        select(
+            func.min(Space.city),
+            func.min(_district()),
+            func.sum(per_origin.c.n),
+            func.min(per_origin.c.first_end),
         )
+        .join(per_origin, per_origin.c.origin == Space.origin)
+        .where(Space.origin.not_in(_hidden_ids()))
     )
     query = _in_place(query, city, None, country).group_by(city_key, district_key)
-    return [(c or "", d or "", int(n)) for c, d, n in session.execute(query)]
+    return [(c or "", d or "", int(n), aware(e)) for c, d, n, e in session.execute(query)]
 
 
 def _hidden_ids() -> CompoundSelect:
@@ -432,6 +463,64 @@ def hidden_origins(session: Session) -> set[str]:
     origin, or every origin a muted peer introduced). Muting only hides: the feeds are still
     synced and relayed (``node.network.muting``)."""
     return set(session.scalars(_hidden_ids()))
+
+
+# ---- calls for collaboration ---------------------------------------------------------------
+
+
+def project(session: Session, origin: str, project_id: str) -> Project | None:
+    """The call ``project_id`` of ``origin`` (closed ones too), or None."""
+    return session.get(Project, (origin, project_id))
+
+
+def projects_of(session: Session, origin: str, include_closed: bool = False) -> list[Project]:
+    """``origin``'s calls, soonest deadline first; closed ones only when asked."""
+    query = select(Project).where(Project.origin == origin)
+    if not include_closed:
+        query = query.where(Project.closed.is_(False))
+    return list(session.scalars(query.order_by(Project.deadline, Project.id)))
+
+
+def query_projects(
+    session: Session,
+    since: date,
+    skill: str | None = None,
+    city: str | None = None,
+    until: date | None = None,
+    after: tuple[str, str, str] | None = None,
+    limit: int = 500,
+) -> list[Project]:
+    """Calls not closed whose deadline is ``since`` or later (and ``until`` or earlier), of
+    origins the network views show, by deadline then origin and id; ``skill`` and ``city``
+    compare case-insensitively with what the call names. ``after`` (deadline, origin, id)
+    starts right after that call: a keyset page. Whether a call on the border is still open in
+    its own time zone is the caller's question (node/projects/service.py)."""
+    query = select(Project).where(
+        Project.closed.is_(False),
+        Project.deadline >= since.isoformat(),
+        Project.origin.not_in(_hidden_ids()),
+    )
+    if until is not None:
+        query = query.where(Project.deadline <= until.isoformat())
+    if skill:
+        query = query.where(Project.skills.contains("," + skill.lower() + ",", autoescape=True))
+    if city:
+        query = query.where(Project.city == city.lower())
+    if after is not None:
+        query = query.where(tuple_(Project.deadline, Project.origin, Project.id) > tuple_(*after))
+    order = (Project.deadline, Project.origin, Project.id)
+    return list(session.scalars(query.order_by(*order).limit(limit)))
+
+
+def recently_changed_projects(session: Session, since: date, limit: int) -> list[Project]:
+    """Open calls of shown origins whose deadline is ``since`` or later, newest change first
+    (the Atom feed of the network's calls)."""
+    query = select(Project).where(
+        Project.closed.is_(False),
+        Project.deadline >= since.isoformat(),
+        Project.origin.not_in(_hidden_ids()),
+    )
+    return list(session.scalars(query.order_by(Project.ts.desc(), Project.origin).limit(limit)))
 
 
 # ---- agreements ----------------------------------------------------------------------------
@@ -544,6 +633,14 @@ def network_state(session: Session, origins: Collection[str] | None = None) -> N
         net.of(word.origin).cohostings[(word.event_origin, word.event_id)] = Record(
             body, word.seq, word.ts, word.withdrawn, word.reason
         )
+    for person in session.scalars(only(select(NetworkPerson), NetworkPerson.origin)):
+        net.of(person.origin).people[person.id] = Record(
+            person.body, person.seq, person.ts, person.withdrawn
+        )
+    for call in session.scalars(only(select(Project), Project.origin)):
+        net.of(call.origin).projects[call.id] = Record(
+            call.body, call.seq, call.ts, call.closed, call.close_reason
+        )
     for rev in session.scalars(only(select(Revocation), Revocation.origin)):
         net.of(rev.origin).revoked_jti_hashes.add(rev.jti_hash)
     periods = only(select(KeyPeriodRow), KeyPeriodRow.origin).order_by(
@@ -558,3 +655,28 @@ def network_state(session: Session, origins: Collection[str] | None = None) -> N
         if origins is None or addr.node_id in origins or addr.announced_by in origins:
             net.addresses[addr.node_id] = Address(addr.url, addr.announced_by, addr.seq)
     return net
+
+
+def network_version(session: Session) -> str:
+    """A text that changes whenever what the network pages show may have changed: any stored
+    entry of any origin (spaces, events, addresses, co-hosts and agreements are projected from
+    entries, and storing them moves ``origins.updated``), an origin quarantined or blocked, a
+    block or mute added or lifted, a peer's address. Two cheap statements whatever the
+    network's size, read before a page is rendered so that a conditional request can be
+    answered without rendering it (``node.web.conditional``)."""
+    counts = session.execute(
+        select(
+            select(func.max(Origin.updated)).scalar_subquery(),
+            select(func.count()).select_from(Origin).scalar_subquery(),
+            select(func.count())
+            .select_from(Origin)
+            .where(Origin.status != "active")
+            .scalar_subquery(),
+            select(func.count()).select_from(Block).scalar_subquery(),
+            select(func.max(Block.created)).scalar_subquery(),
+            select(func.count()).select_from(Mute).scalar_subquery(),
+            select(func.max(Mute.created)).scalar_subquery(),
+        )
+    ).one()
+    peers = sorted((str(i), str(u)) for i, u in session.execute(select(Peer.id, Peer.url)))
+    return repr((tuple(counts), peers))

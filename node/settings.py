@@ -312,6 +312,20 @@ SETTINGS: tuple[Setting, ...] = (
         constraint=Between(262_144, _GIB),
     ),
     Setting(
+        "photo_upload_bytes",
+        15_728_640,
+        "Largest image an admin may upload as a photo (before it is scaled and re-encoded).",
+        constraint=Between(65_536, _GIB),
+    ),
+    Setting(
+        "photo_cache_bytes",
+        1_073_741_824,
+        "Disk budget for other spaces' photos cached here; unreferenced ones are evicted first, "
+        "the node's own never.",
+        # At least one photo file (2 MiB, protocol.md §Size limits) must fit.
+        constraint=Between(2_097_152, 1 << 40),
+    ),
+    Setting(
         "db_busy_timeout_ms",
         5000,
         "Milliseconds a request waits for SQLite's write lock before it is answered with 503 "

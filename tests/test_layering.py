@@ -227,7 +227,7 @@ def test_formats_is_plain_python() -> None:
 
 PUBLISHED_MODELS = (
     "Space|Resource|Event|AgreementPublication|AgreementTermination|Revocation|NodeAddress"
-    "|CohostConfirmation"
+    "|CohostConfirmation|Project"
 )
 _DIRECT_READ = re.compile(rf"\b(?:select|get)\(\s*(?:{PUBLISHED_MODELS})\b")
 _READERS = {"node/published.py", "node/projectors.py", "node/projection.py"}

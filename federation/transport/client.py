@@ -43,6 +43,7 @@ from federation.canonical import canonicalize, parse_strict
 from federation.errors import CanonicalError, TransportError
 from federation.feeds import Head
 from federation.keys import is_node_id
+from federation.photos import MAX_PHOTO_BYTES, check_photo_bytes
 from federation.sync import FeedPage
 from federation.transport.safety import (
     AddressPolicy,
@@ -403,7 +404,8 @@ class PeerClient:
         if not isinstance(entries, list):
             raise TransportError("bad-response", "feed page has no entries list")
         head = _parse_head(doc["head"]) if doc.get("head") is not None else None
-        return FeedPage(origin=origin, entries=entries, head=head)
+        # Detached bodies are checked against the entries' hashes once the page verifies.
+        return FeedPage(origin=origin, entries=entries, head=head, detached=doc.get("detached"))
 
     def get_entry(self, url: str, origin: str, seq: int) -> dict[str, Any]:
         """``GET /federation/v1/feeds/<origin>/entries/<seq>``: one unverified entry document."""
@@ -419,6 +421,20 @@ class PeerClient:
         if not isinstance(forks, list) or not all(isinstance(f, dict) for f in forks):
             raise TransportError("bad-response", "forks response has no list of proofs")
         return forks
+
+    def get_photo(self, url: str, descriptor: Mapping[str, Any]) -> bytes:
+        """``GET /federation/v1/photos/<hash>``: the file a signed photo descriptor names,
+        checked against it (size cap = the declared size; ``PhotoMismatch`` otherwise)."""
+        digest = descriptor["hash"]
+        if not isinstance(digest, str) or _HASH.fullmatch(digest) is None:
+            raise TransportError("bad-url", "a photo hash is 64 lowercase hex characters")
+        data, _final = self.get_bytes(
+            endpoint(url, f"/federation/v1/photos/{digest}"),
+            max_bytes=min(int(descriptor["size"]), MAX_PHOTO_BYTES),
+            accept=str(descriptor["type"]),
+        )
+        check_photo_bytes(data, descriptor)
+        return data
 
     def post_inbox(self, url: str, message: Mapping[str, Any], sign: Signer) -> Any:
         """``POST /federation/v1/inbox`` with ``message`` as canonical JSON, signed by ``sign``.

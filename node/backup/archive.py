@@ -132,6 +132,12 @@ def create_backup(node: Node, target: Path, say: Say) -> Manifest:
                 for item in sorted(retired.iterdir()):
                     tar.add(item, arcname=f"keys/{item.name}")
             tar.add(copy, arcname="database.sqlite" if kind == "sqlite" else "database.pgdump")
+            # After the database: every file a copied row names is already on disk (a photo
+            # file is written before its row, ARCHITECTURE.md §Photos).
+            photos = data_dir / "photos"
+            if photos.is_dir():
+                say("adding the photos")
+                tar.add(photos, arcname="photos")
     return manifest
 
 
@@ -198,6 +204,9 @@ def restore_backup(
             (data_dir / "keys").mkdir(mode=0o700, exist_ok=True)
             for item in (unpacked / "keys").iterdir():
                 shutil.copy2(item, data_dir / "keys" / item.name)
+        if (unpacked / "photos").is_dir():
+            say("restoring the photos")
+            shutil.copytree(unpacked / "photos", data_dir / "photos", dirs_exist_ok=True)
         if manifest.database == "sqlite":
             say("restoring the database (SQLite)")
             target = data_dir / "spazi.db"

@@ -10,6 +10,8 @@ from node.calendar_import.cli import register_event_commands
 from node.cli.cohost_cmds import register_cohost_commands
 from node.cli.output import CliError, Progress, echo, emit_json, option, table, verbatim
 from node.lazy import lazy_module
+from node.people.cli import register_member_profile
+from node.photos.cli import register_photo_commands
 
 if TYPE_CHECKING:
     from node import feedcheck, feedstore, feedverify, formats, published
@@ -408,6 +410,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--amenities", help="comma-separated, e.g. wifi,coffee,printer")
     p.add_argument("--link", action="append", help="'Title | https://…' (repeatable)")
     p.add_argument("--unset", action="append", help="remove a field, e.g. --unset address")
+    register_photo_commands(command, sp, event=False)  # photo add|list|remove (node/photos/)
 
     rp = sub.add_parser("resource", help="desks, rooms and offices").add_subparsers(
         dest="sub", required=True
@@ -470,6 +473,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--reason")
     register_event_commands(command, ep)  # import-ics, calendars (node/calendar_import/)
     register_cohost_commands(command, ep)  # cohost-requests, -confirm, -decline
+    register_photo_commands(command, ep, event=True)  # photo add|list|remove (node/photos/)
 
     mp = sub.add_parser("member", help="the space's members (private)").add_subparsers(
         dest="sub", required=True
@@ -501,6 +505,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--rotate", action="store_true", help="make a new link; the old one stops working"
     )
     p.add_argument("--send", action="store_true", help="mail it to the member (smtp_* settings)")
+    register_member_profile(command, mp)  # profile publish|withdraw|show (node/people/)
 
     fp = sub.add_parser("feed", help="this node's signed feed").add_subparsers(
         dest="sub", required=True

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from node.cli.output import CliError, Progress, clean, echo, emit_json, option, table
 from node.lazy import lazy_module
+from node.people.cli import register_network_people
 
 if TYPE_CHECKING:
     from federation import keys
@@ -451,3 +452,4 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         )
     p = command(net_sub, "muted", cmd_network_muted, "the muted origins and why")
     p.add_argument("--json", action="store_true")
+    register_network_people(command, net_sub)  # people (node/people/)

@@ -3,7 +3,9 @@
 :func:`play` runs the steps real spaces would take, through the same use cases as ``spazi``:
 WeCreate NYC twins with The Cube and The Cube with Prato Hub (a proposal travels through the
 proposer's outbox to the partner's inbox, the partner accepts, both publish), a member of NYC
-gets a guest pass for The Cube and is checked in at its front desk, and The Cube publishes an
+gets a guest pass for The Cube and is checked in at its front desk, another books a desk there
+on its next open day, members of Prato Hub and NYC publish network profiles with their skills,
+The Cube posts a call for collaboration that seeks one of them, and The Cube publishes an
 event co-hosted by Prato Hub, which confirms it, so it shows on both calendars. It returns the
 tour: a label and a URL per page worth opening, which ``spazi demo`` prints. A second run
 (``--keep``) finds the agreements in force and the joint event confirmed, and only issues a
@@ -117,6 +119,121 @@ def visit(home: DemoNode, host: DemoNode, progress: Progress) -> tuple[str, str]
     return name, link
 
 
+BOOKING_DAYS_AHEAD = range(1, 8)  # the first day The Cube is open within the coming week
+
+
+def book_ahead(home: DemoNode, host: DemoNode, progress: Progress) -> str | None:
+    """Another member of ``home`` books a hot desk at ``host`` on its next open day, with a
+    pass for that day, as the "Book" button of their member page would; the member's name, or
+    None when a booking exists already (a second run) or the week has no open day."""
+    from sqlalchemy import select
+
+    from node import published
+    from node.bookings.models import Booking
+    from node.bookings.service import BookingRefused, Request, book
+    from node.services.members import list_members
+    from node.twinning.passes import issue_pass
+
+    host_id = _node_id(host)
+    with opened(Path(host.data_dir)) as node, node.db.read() as session:
+        if session.scalar(select(Booking.id).limit(1)) is not None:
+            return None
+        desk = next(
+            r.id for r in published.resources(session, node.node_id) if r.kind == "hot_desk"
+        )
+    with opened(Path(home.data_dir)) as node, node.db.read() as session:
+        member = list_members(session)[1]
+    progress(f"{member.name} of {home.name} books a desk at {host.name}")
+    for ahead in BOOKING_DAYS_AHEAD:
+        day = date.today() + timedelta(days=ahead)
+        with opened(Path(home.data_dir)) as node, node.db.write() as session:
+            token = issue_pass(session, node, member.id, host_id, day).token
+        try:
+            with opened(Path(host.data_dir)) as node, node.db.write() as session:
+                book(session, node, token, Request(desk, day))
+        except BookingRefused as refused:
+            if refused.reason == "closed":
+                continue
+            raise DemoError(f"{host.name} refused the demo booking: {refused.detail}") from None
+        return str(member.name)
+    return None
+
+
+# Two members who let the network find them by their skills, and a call that seeks one of them.
+PROFILES = {
+    "Giulia Rossi": {
+        "name": "Giulia Rossi",
+        "bio": "Restauro mobili antichi da trent'anni, nella mia bottega a Prato.",
+        "skills": ["restauro mobili", "doratura", "falegnameria"],
+        "offers": "Ospito chi vuole imparare il mestiere; lavori su commissione.",
+        "seeks": "Qualcuno che porti la bottega online.",
+        "languages": ["italiano", "English"],
+    },
+    "Margaret Hamilton": {
+        "name": "Margaret Hamilton",
+        "bio": "Web developer; I build online shops for small makers.",
+        "skills": ["web design", "e-commerce"],
+        "offers": "A shop online in a week, and teaching how to run it.",
+        "seeks": "Crafts with a story to tell.",
+        "languages": ["English"],
+    },
+}
+CALL_ID = "maker-week-restorer"
+CALL = {
+    "id": CALL_ID,
+    "title": "Maker week: a furniture restorer to lead a workshop",
+    "description": "Five evenings of restoring chairs with our members; travel paid.",
+    "skills": ["restauro mobili", "woodworking"],
+    "city": "London",
+    "remote": False,
+}
+CALL_DAYS_AHEAD = 21
+
+
+def profiles_and_call(spaces: list[DemoNode], poster: DemoNode, progress: Progress) -> str:
+    """Members publish their network profiles (consent given, as on their page), ``poster``
+    posts a call seeking one of their skills, and every space learns both; the path of the
+    restorer's profile page (a fresh personal link). Skipped where done (a second run)."""
+    from node import published
+    from node.people import service as people
+    from node.projects import service as projects
+    from node.services.members import list_members
+    from node.twinning.member_links import member_link
+
+    page = ""
+    for demo_node in spaces:
+        with opened(Path(demo_node.data_dir)) as node, node.db.write() as session:
+            for member in list_members(session):
+                profile = PROFILES.get(member.name)
+                if profile is None:
+                    continue
+                if people.own_profile(session, node, member.id) is None:
+                    progress(f"{member.name} of {demo_node.name} publishes a network profile")
+                    people.publish_profile(
+                        session, node, member.id, profile, consent=True, consent_by="member"
+                    )
+                if member.name == "Giulia Rossi":
+                    page = member_link(session, node, member.id, rotate=True) + "/profile"
+    poster_id = _node_id(poster)
+    with opened(Path(poster.data_dir)) as node, node.db.write() as session:
+        if published.project(session, node.node_id, CALL_ID) is None:
+            progress(f"{poster.name} posts a call for collaboration")
+            deadline = date.today() + timedelta(days=CALL_DAYS_AHEAD)
+            projects.add_project(session, node, {**CALL, "deadline": deadline.isoformat()})
+
+    def everywhere() -> bool:
+        for demo_node in spaces:
+            with opened(Path(demo_node.data_dir)) as node, node.db.read() as session:
+                if published.project(session, poster_id, CALL_ID) is None:
+                    return False
+                if len(people.search(session, node)[0]) < len(PROFILES):
+                    return False
+        return True
+
+    _wait("every space to learn the profiles and the call", everywhere)
+    return page
+
+
 def _cohosted(demo_node: DemoNode, author_id: str, cohost_id: str) -> bool:
     """Whether ``demo_node`` holds the joint event with ``cohost_id`` among its co-hosts."""
     from node import published
@@ -175,7 +292,9 @@ def play(network: DemoNetwork, progress: Progress) -> dict[str, str]:
     twin(nyc, cube, progress)
     twin(cube, prato, progress)
     name, link = visit(nyc, cube, progress)
+    book_ahead(nyc, cube, progress)
     joint_event(cube, prato, progress)
+    profile_page = profiles_and_call(network.nodes[:3], cube, progress)
     _wait(
         "every space to learn who twins with whom",
         lambda: all(_twins(n) >= 2 for n in network.nodes),
@@ -188,6 +307,13 @@ def play(network: DemoNetwork, progress: Progress) -> dict[str, str]:
         ),
         f"partners of {nyc.name} (admin)": f"{nyc.url}/admin/partners",
         f"front desk of {cube.name} (admin)": f"{cube.url}/admin/desk",
+        f"bookings at {cube.name} this week (admin)": f"{cube.url}/admin/bookings?week=1",
         f"guest passes of {name}, a member of {nyc.name}": f"{nyc.url}{link}",
         f"{prato.name}'s events, with one it co-hosts with {cube.name}": f"{prato.url}/events",
+        "people across the network, by skill": f"{nyc.url}/network/people",
+        "calls for collaboration across the network": f"{prato.url}/network/projects",
+        f"calls of {cube.name}, with the people who match (admin)": f"{cube.url}/admin/projects",
+        f"network profile of {PROFILES['Giulia Rossi']['name']}, a member of {prato.name}": (
+            f"{prato.url}{profile_page}"
+        ),
     }

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from federation.canonical import canonicalize
 from federation.keys import is_node_id
 from node.errors import NodeError, NotFound
-from node.feedstore import entry_raw, page_raw
+from node.feedstore import detached_raw, entry_raw, page_raw
 from node.feedstore import heads as all_heads
 from node.http.context import node
 from node.models import ForkProof, Origin
@@ -94,10 +94,18 @@ def feed_page(origin: str) -> Response:
     with node().db.read() as session:
         row = _served_origin(session, origin)
         raws = _within_budget(page_raw(session, origin, after, limit))
+        # Only the bodies still held: a dropped one is gone here too (protocol.md §Detached
+        # bodies), whoever asks.
+        bodies = detached_raw(session, origin, after + 1, after + len(raws)) if raws else {}
         head_seq, head_hash = row.head_seq, row.head_hash
+    bodies = _bodies_within_budget(bodies, sum(len(raw) + 1 for raw in raws))
     head = b'{"hash":"' + str(head_hash).encode() + b'","seq":' + str(head_seq).encode() + b"}"
+    # Members in canonical order: "detached" sorts first, and is left out when empty.
+    detached = b'"detached":' + _detached_object(bodies) + b"," if bodies else b""
     body = (
-        b'{"entries":['
+        b"{"
+        + detached
+        + b'"entries":['
         + b",".join(raws)
         + b'],"head":'
         + head
@@ -108,13 +116,38 @@ def feed_page(origin: str) -> Response:
     return _json(body)
 
 
+def _detached_object(bodies: dict[int, bytes]) -> bytes:
+    """``{"<seq>": <body>, …}`` with the names in canonical (string) order."""
+    items = sorted((str(seq), raw) for seq, raw in bodies.items())
+    return b"{" + b",".join(b'"' + name.encode() + b'":' + raw for name, raw in items) + b"}"
+
+
+def _bodies_within_budget(bodies: dict[int, bytes], used: int) -> dict[int, bytes]:
+    """The detached bodies that still fit the page limit after its entries, by seq: a body left
+    out is no error for the client (it may ask for the entry alone, protocol.md §One entry)."""
+    kept: dict[int, bytes] = {}
+    for seq in sorted(bodies):
+        used += len(bodies[seq]) + 24
+        if used > MAX_PAGE_BYTES:
+            break
+        kept[seq] = bodies[seq]
+    return kept
+
+
 @bp.get("/federation/v1/feeds/<origin>/entries/<int:seq>")
 def one_entry(origin: str, seq: int) -> Response:
+    wrapped = request.args.get("detached")
+    if wrapped not in (None, "1"):
+        raise BadParameter("detached must be 1")
     with node().db.read() as session:
         _served_origin(session, origin)
         raw = entry_raw(session, origin, seq)
+        body = detached_raw(session, origin, seq, seq).get(seq) if wrapped else None
     if raw is None:
         raise NotFound(f"no entry {seq} of {origin}", reason="unknown-entry")
+    if wrapped:
+        # {"detached": <body or null>, "entry": <entry>} (protocol.md §One entry)
+        return _json(b'{"detached":' + (body or b"null") + b',"entry":' + raw + b"}")
     return _json(raw)
 
 

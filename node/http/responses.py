@@ -10,6 +10,9 @@ _STRING = {"type": "string"}
 _TEXT = {"type": "string", "nullable": True}
 _INT = {"type": "integer"}
 _BOOL = {"type": "boolean"}
+# protocol.md §Photos: each photo's alt text and files (hash, type, size, width, height); the
+# bytes are at /photos/<hash>.
+_PHOTOS = {"type": "array", "items": {"type": "object"}}
 
 
 def _object(required: dict[str, Any], optional: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -70,6 +73,7 @@ RESPONSES: dict[str, dict[str, Any]] = {
             "country": _STRING,
             "address": _STRING,
             "description": _STRING,
+            "photos": _PHOTOS,
         },
     ),
     "ResourceList": _list("resources", "ResourceView"),
@@ -88,6 +92,7 @@ RESPONSES: dict[str, dict[str, Any]] = {
             "url": _STRING,
             "cancel_reason": _STRING,
             "cohosts": {"type": "array", "items": _STRING},
+            "photos": _PHOTOS,
         },
     ),
     "EventList": _list(
@@ -180,6 +185,39 @@ RESPONSES: dict[str, dict[str, Any]] = {
     "BookingMade": _object(
         {"booking": {"$ref": "#/components/schemas/BookingView"}, "link": _STRING}
     ),
+    "ProjectView": _object(
+        {
+            "id": _STRING,
+            "origin": _STRING,
+            "title": _STRING,
+            "deadline": _STRING,
+            "closed": _BOOL,
+            "open": _BOOL,
+        },
+        {
+            "description": _STRING,
+            "skills": {"type": "array", "items": _STRING},
+            "city": _STRING,
+            "remote": _BOOL,
+            "url": _STRING,
+            "close_reason": _STRING,
+        },
+    ),
+    "ProjectList": _list("projects", "ProjectView"),
+    "AnswerView": _object(
+        {
+            "id": _INT,
+            "project": _STRING,
+            "name": _STRING,
+            "home": _STRING,
+            "home_name": _STRING,
+            "message": _STRING,
+            "received": _STRING,
+            "replies": {"type": "array", "items": _STRING},
+        }
+    ),
+    "AnswerList": _list("answers", "AnswerView"),
+    "ReplySent": _object({"id": _INT, "answer": _INT, "message": _STRING}),
     "CheckinResult": _object(
         {
             "admitted": _BOOL,

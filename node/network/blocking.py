@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from federation.keys import is_node_id
 from node.clock import aware
 from node.errors import Conflict, InvalidInput, NotFound
-from node.features import projectors
+from node.features import projectors, watchers
 from node.models import Block, FeedEntry, ForkProof, Origin, OutboxMessage, Peer
 from node.network import peering
 from node.projection import drop_origin
@@ -57,7 +57,7 @@ def _drop_mirror(session: Session, node_id: str) -> None:
     """Everything the node published, through each entry type's projector (so a new type's
     rows go too, with no list here to forget them), then its entries; with the addresses it
     announced, its word on other nodes' addresses no longer counts."""
-    drop_origin(session, node_id, projectors().values())
+    drop_origin(session, node_id, projectors().values(), watchers())
     session.execute(delete(FeedEntry).where(FeedEntry.origin == node_id))
 
 

@@ -91,7 +91,9 @@ class NodeSyncStore:
             return None
         return parse_entry(parse_strict(raw), ring, checked=True)
 
-    def store_page(self, origin: str, entries: Sequence[Entry]) -> None:
+    def store_page(
+        self, origin: str, entries: Sequence[Entry], detached: Mapping[int, bytes] | None = None
+    ) -> None:
         with self.node.db.write() as session:
             row = feedstore.lock_origin(session, origin)
             if row is not None and row.status != "active":
@@ -99,7 +101,13 @@ class NodeSyncStore:
             if session.get(Block, origin) is not None:
                 raise ProtocolError("origin-not-active", f"{origin} is blocked")
             feedstore.store_verified(
-                session, origin, entries, None, relayed_by=self.relayed_by, now=self.node.now()
+                session,
+                origin,
+                entries,
+                None,
+                relayed_by=self.relayed_by,
+                now=self.node.now(),
+                detached=detached,
             )
             # Events naming us as a co-host become requests, the admins told once each.
             cohosts.note_requests(session, self.node, list(entries))

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from federation.keys import fingerprint
 from node import published
 from node.clock import aware, ms_to_dt
-from node.models import Event, Peer
+from node.models import Event, Peer, Space
 from node.runtime import Node
 from node.services.events import event_view
 
@@ -66,11 +66,11 @@ def list_spaces(
     """
     found = []
     if after is None:
-        found = [
-            r
-            for r in published.visible_spaces(session, city, country, district=district)
-            if r[1].is_self
-        ][:1]
+        # Ours alone, by its key: reading every visible space to pick it out cost a whole
+        # network's rows on each first page (ARCHITECTURE.md §Network pages).
+        found = published.visible_spaces(
+            session, city, country, district=district, only=node.node_id
+        )
     found += published.visible_spaces(
         session,
         city,
@@ -104,6 +104,16 @@ def space_key(row: Mapping[str, Any]) -> tuple[str, str]:
     return (str(row["name"]).lower(), str(row["origin"]))
 
 
+@dataclass(frozen=True)
+class NetworkEventRow:
+    """One event of :func:`event_items`: its stored row, its space's profile row (None when
+    unknown) and the view the pages and the CLI print."""
+
+    event: Event
+    space: Space | None
+    view: dict[str, Any]
+
+
 def event_rows(
     session: Session,
     node: Node,
@@ -118,6 +128,27 @@ def event_rows(
 ) -> list[dict[str, Any]]:
     """Events across every origin we hold, each with its space and origin, soonest first; at
     most ``limit``, starting after the event whose :func:`event_key` is ``after``."""
+    found = event_items(
+        session, node, start, end, tag, city, include_cancelled, after, limit, district
+    )
+    return [item.view for item in found]
+
+
+def event_items(
+    session: Session,
+    node: Node,
+    start: date | None = None,
+    end: date | None = None,
+    tag: str | None = None,
+    city: str | None = None,
+    include_cancelled: bool = True,
+    after: tuple[datetime, str, str] | None = None,
+    limit: int = 500,
+    district: str | None = None,
+) -> list[NetworkEventRow]:
+    """:func:`event_rows` with each event's stored row and space: a page's structured data
+    and calendar read them from here instead of loading them again (ARCHITECTURE.md §Network
+    pages)."""
     # Hidden origins (blocked, quarantined, muted) are left out as list_spaces leaves them out.
     found = published.query_events(
         session,
@@ -150,16 +181,12 @@ def event_rows(
         view["space_url"] = urls.get(event.origin, "")
         view["status"] = "CANCELLED" if event.cancelled else ""
         view["published"] = ms_to_dt(event.ts).strftime("%Y-%m-%dT%H:%M:%SZ")
-        rows.append(view)
+        rows.append(NetworkEventRow(event, space, view))
     return rows
 
 
-def event_key(
-    row: Mapping[str, Any], stored: Mapping[tuple[str, str], Event]
-) -> tuple[datetime, str, str]:
-    """Where a page of :func:`event_rows` that ends with ``row`` resumes (``stored``: the
-    page's rows from :func:`node.published.events_by_key`)."""
-    event = stored[row["origin"], row["id"]]
+def event_key(event: Event) -> tuple[datetime, str, str]:
+    """Where a page of :func:`event_items` that ends with ``event`` resumes."""
     return (aware(event.start_utc), event.origin, event.id)
 
 
@@ -176,11 +203,12 @@ class PlaceGroup:
 
 def place_groups(
     session: Session, now: datetime, city: str | None = None, country: str | None = None
-) -> list[PlaceGroup]:
+) -> tuple[list[PlaceGroup], datetime | None]:
     """The visible spaces by city, then district, with counts, in two statements whatever
     the network's size (ARCHITECTURE.md §Network pages). Cities by name regardless of case,
     the spaces that name no city last (name ""); each city's districts by name, leaving out
-    "" (its spaces count in the city only)."""
+    "" (its spaces count in the city only). Also when the first counted event ends, until
+    which the counts hold if the network does not change (None: no upcoming event)."""
     cities: dict[str, PlaceGroup] = {}
     districts: dict[tuple[str, str], PlaceGroup] = {}
 
@@ -199,10 +227,14 @@ def place_groups(
         for found in group(city_name, district_name):
             if found is not None:
                 found.spaces += count
-    for city_name, district_name, count in published.event_groups(session, now, city, country):
+    until: datetime | None = None
+    for city_name, district_name, count, first_end in published.event_groups(
+        session, now, city, country
+    ):
+        until = first_end if until is None else min(until, first_end)
         for found in group(city_name, district_name):
             if found is not None:
                 found.events += count
     for parent in cities.values():
         parent.districts.sort(key=lambda g: g.name.lower())
-    return sorted(cities.values(), key=lambda g: (g.name == "", g.name.lower()))
+    return sorted(cities.values(), key=lambda g: (g.name == "", g.name.lower())), until

@@ -15,8 +15,15 @@ from node.keystore import current_key
 from node.runtime import Node
 
 
-def publish(session: Session, node: Node, entry_type: str, body: dict[str, Any]) -> Entry:
-    """Sign ``body`` as the next entry of our feed and project it, in the caller's transaction."""
+def publish(
+    session: Session,
+    node: Node,
+    entry_type: str,
+    body: dict[str, Any],
+    detached: bytes | None = None,
+) -> Entry:
+    """Sign ``body`` as the next entry of our feed and project it, in the caller's transaction;
+    ``detached`` is the canonical bytes of its detached body (protocol.md §Detached bodies)."""
     # Never sign a seq a peer may already hold of our feed (a restored backup): the stored
     # verdict of the own-feed check refuses first (protocol.md §Feeds, "Writing").
     require_current(session, node)
@@ -25,7 +32,9 @@ def publish(session: Session, node: Node, entry_type: str, body: dict[str, Any])
         # process in between would otherwise leave us signing with the retired key.
         lock_origin(session, node.node_id)
         key = current_key(session, node)
-        entry = append_own(session, key, node.node_id, entry_type, body, node.now_ms())
+        entry = append_own(
+            session, key, node.node_id, entry_type, body, node.now_ms(), detached=detached
+        )
     except (BodyError, EntryError) as exc:
         raise InvalidInput(exc.detail, reason=exc.reason) from exc
     # The push hint to peers is queued in this same transaction: it exists exactly when the

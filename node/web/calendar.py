@@ -8,12 +8,12 @@ its latest change, so every edit or cancellation makes calendar apps replace wha
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, request
-from icalendar import Calendar, vCalAddress, vText
+from icalendar import Calendar, Timezone, vCalAddress, vText
 from icalendar import Event as VEvent
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from federation.keys import fingerprint
 from node import published
 from node.http.context import node
+from node.lru import LRU
 from node.models import Event
 from node.runtime import Node
 from node.services import events, network, space
@@ -87,6 +88,22 @@ def calendar_document(
     name: str, timezone: str, items: Iterable[tuple[Event, Mapping[str, Any], str]]
 ) -> Calendar:
     """A VCALENDAR of (event, its space's profile, its page URL) with every VTIMEZONE used."""
+    cal = _head(name, timezone)
+    years: list[int] = []
+    for row, profile, page_url in items:
+        cal.add_component(vevent(row, profile, page_url))
+        years += [int(row.body["start"][:4]), int(row.body["end"][:4])]
+    if years:
+        # Whole years around the events: the time-zone rules cover every event, and the output
+        # does not change each time an event is added within the same years.
+        cal.add_missing_timezones(
+            first_date=date(min(years), 1, 1), last_date=date(max(years) + 1, 1, 1)
+        )
+    return cal
+
+
+def _head(name: str, timezone: str) -> Calendar:
+    """The VCALENDAR's own properties, without components."""
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -99,17 +116,89 @@ def calendar_document(
     cal.add("x-wr-timezone", vText(timezone))
     cal.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", "PT1H")  # the older spelling of REFRESH-INTERVAL
-    years: list[int] = []
-    for row, profile, page_url in items:
-        cal.add_component(vevent(row, profile, page_url))
-        years += [int(row.body["start"][:4]), int(row.body["end"][:4])]
-    if years:
-        # Whole years around the events: the time-zone rules cover every event, and the output
-        # does not change each time an event is added within the same years.
-        cal.add_missing_timezones(
-            first_date=date(min(years), 1, 1), last_date=date(max(years) + 1, 1, 1)
-        )
     return cal
+
+
+# Serialised VEVENTs and VTIMEZONEs, kept between requests (least recently used out).
+# icalendar takes about 0.4 ms to build and fold one VEVENT, so a calendar of a thousand events
+# cost half a second on every poll. An event's VEVENT depends only on its stored version
+# (origin, id, seq, time, cancellation), its space's profile version and its page URL, which
+# make the key: a changed event, profile or address is a new key, never a stale text
+# (ARCHITECTURE.md §Network pages).
+# Room for the network calendar and the space's own at their caps, with their filtered copies.
+_VEVENTS: LRU[tuple[bytes, frozenset[str], tuple[int, int]]] = LRU(4 * MAX_EVENTS)
+_ZONES: LRU[bytes] = LRU(64)
+
+
+def _vevent_key(row: Event, page_url: str, profile_version: Any) -> tuple[Any, ...]:
+    return (row.origin, row.id, row.seq, row.ts, row.cancelled, page_url, profile_version)
+
+
+def uncached(items: Iterable[tuple[Event, Any, str, Any]]) -> list[Event]:
+    """The events of :func:`calendar_text` items whose VEVENT is not cached: the caller loads
+    their bodies and profiles in one statement each, not one per event."""
+    return [
+        row
+        for row, _, url, version in items
+        if _VEVENTS.get(_vevent_key(row, url, version)) is None
+    ]
+
+
+def _vevent_text(
+    row: Event, profile: Callable[[], Mapping[str, Any]], page_url: str, profile_version: Any
+) -> tuple[bytes, frozenset[str], tuple[int, int]]:
+    """A VEVENT's iCalendar text, the TZIDs it uses and the years of its start and end, from
+    the cache when it holds them (``profile`` and the row's body are read on a miss only)."""
+    key = _vevent_key(row, page_url, profile_version)
+    found = _VEVENTS.get(key)
+    if found is None:
+        holder = Calendar()
+        holder.add_component(vevent(row, profile(), page_url))
+        text = holder.subcomponents[0].to_ical()
+        years = (int(row.body["start"][:4]), int(row.body["end"][:4]))
+        found = (text, frozenset(holder.get_used_tzids() - {"UTC"}), years)
+        _VEVENTS.put(key, found)
+    return found
+
+
+def _vtimezone_text(tzid: str, first: date, last: date) -> bytes:
+    found = _ZONES.get((tzid, first, last))
+    if found is None:
+        try:
+            found = Timezone.from_tzid(tzid, first_date=first, last_date=last).to_ical()
+        except ValueError:  # a zone icalendar does not know is left out, as before
+            found = b""
+        _ZONES.put((tzid, first, last), found)
+    return found
+
+
+def calendar_text(
+    name: str,
+    timezone: str,
+    items: Iterable[tuple[Event, Callable[[], Mapping[str, Any]], str, Any]],
+) -> bytes:
+    """:func:`calendar_document` as iCalendar text, each VEVENT and VTIMEZONE serialised once
+    and reused while unchanged. ``items`` are (event, a function giving its space's profile, its
+    page URL, the profile's version: anything that changes when the profile does, such as its
+    seq)."""
+    head = _head(name, timezone)
+    events: list[bytes] = []
+    tzids: set[str] = set()
+    years: list[int] = []
+    for row, profile, page_url, version in items:
+        text, used, spans = _vevent_text(row, profile, page_url, version)
+        events.append(text)
+        tzids |= used
+        years += spans
+    zones: list[bytes] = []
+    if years:
+        first, last = date(min(years), 1, 1), date(max(years) + 1, 1, 1)
+        zones = [_vtimezone_text(tzid, first, last) for tzid in sorted(tzids)]
+    document = head.to_ical()
+    end = b"END:VCALENDAR\r\n"
+    # The time zones first, then the events, as add_missing_timezones orders them; sorted, so
+    # every process writes the same bytes (and the same ETag).
+    return b"".join([document.removesuffix(end), *zones, *events, end])
 
 
 def build_calendar(node_id: str, profile: dict[str, Any], rows: Iterable[Event]) -> Calendar:
@@ -140,8 +229,9 @@ def hosted_items(
     return items
 
 
-def ics_response(cal: Calendar, filename: str | None = None) -> BaseResponse:
-    response = Response(cal.to_ical(), mimetype=ICS_MIMETYPE)
+def ics_response(cal: Calendar | bytes, filename: str | None = None) -> BaseResponse:
+    data = cal if isinstance(cal, bytes) else cal.to_ical()
+    response = Response(data, mimetype=ICS_MIMETYPE)
     response.headers["Content-Type"] = f"{ICS_MIMETYPE}; charset=utf-8"
     if filename:
         response.headers["Content-Disposition"] = f'inline; filename="{filename}"'

@@ -12,10 +12,12 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
-from flask import Blueprint, request
+from flask import Blueprint, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
@@ -25,9 +27,10 @@ from node import paging, published
 from node.clock import aware
 from node.errors import InvalidInput
 from node.http.context import node
+from node.lru import LRU
 from node.models import Event, Origin, Space
 from node.services import events, network, space
-from node.web import calendar, formatting, jsonld, spacemap
+from node.web import calendar, conditional, formatting, jsonld, spacemap
 from node.web.error_pages import error_page
 from node.web.formatting import ago
 from node.web.rendering import absolute_url, render
@@ -76,10 +79,12 @@ def _space_filters(raw: Mapping[str, str]) -> str | None:
 
 
 def _place(stored: Space | None, row: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The space as a schema.org ``Place`` (None if its profile is gone)."""
+    """The space as a schema.org ``Place`` in short (None if its profile is gone): name,
+    address and coordinates; its own page carries the whole ``Place``. The list stays within a
+    phone's first screen at a full page of spaces (ARCHITECTURE.md §Network pages)."""
     if stored is None:
         return None
-    doc = jsonld.place(dict(stored.profile), row["url"], with_context=False)
+    doc = jsonld.place_ref(dict(stored.profile), row["url"])
     if not row["url"]:
         # No known address: an "@id" or "url" made of a bare "/" would point at this node.
         doc.pop("@id", None)
@@ -92,14 +97,21 @@ def _space_cursor(args: Mapping[str, str]) -> tuple[str, str] | None:
     return (key[0], key[1]) if key is not None else None
 
 
-def _group_query(country: str) -> Callable[..., dict[str, str]]:
-    """The query of a group's link on /network: its city and district, the country kept."""
+# What werkzeug's url_for leaves unescaped in a query, so these links read as url_for's did.
+_QUERY_SAFE = "!$'()*,/:;?@"
 
-    def query(city: str, district: str = "") -> dict[str, str]:
+
+def _group_link(country: str) -> Callable[..., str]:
+    """The link of a group on /network: its city and district, the country kept. The path is
+    built once and each query encoded directly: a page lists a couple of hundred groups, and
+    url_for for each was a third of the page's time (ARCHITECTURE.md §Network pages)."""
+    base = url_for("network_pages.spaces")
+
+    def link(city: str, district: str = "") -> str:
         found = {"city": city, "district": district, "country": country}
-        return {k: v for k, v in found.items() if v}
+        return base + "?" + urlencode({k: v for k, v in found.items() if v}, safe=_QUERY_SAFE)
 
-    return query
+    return link
 
 
 @bp.get("")
@@ -121,8 +133,7 @@ def spaces() -> tuple[str, int]:
     cards: list[SpaceCard] = []
     places: list[dict[str, Any]] = []
     located: list[dict[str, Any]] = []
-    groups: list[network.PlaceGroup] = []
-    all_groups = 0
+    groups_html = Markup("")
     next_page = None
     if error is None:
         with current.db.read() as session:
@@ -141,11 +152,7 @@ def spaces() -> tuple[str, int]:
                 next_page = paging.next_query(raw, network.space_key(rows[-1]))
             profiles = published.spaces(session, [row["origin"] for row in rows])
             if after is None:
-                groups = network.place_groups(
-                    session, now, city=raw["city"] or None, country=raw["country"] or None
-                )
-                all_groups = len(groups)
-                groups = _top_groups(groups)
+                groups_html = _groups_html(session, now, raw)
             for row in rows:
                 cards.append(
                     SpaceCard(
@@ -189,13 +196,40 @@ def spaces() -> tuple[str, int]:
         filters=raw,
         filtered=any(raw.values()),
         error=error,
-        groups=groups,
-        more_groups=all_groups - len(groups),
-        group_query=_group_query(raw["country"]),
+        groups_html=groups_html,
         space_map=spacemap.fit(located),
         jsonld=jsonld.script_tag(doc),
         canonical=absolute_url("network_pages.spaces"),
     )
+
+
+# The groups of /network's first page, rendered, by (network version, city, country, language),
+# with the end of the first event they count: counting the events of every space is most of
+# that page's database time at a thousand spaces, and writing a couple of hundred translated
+# counts most of its rendering; both change only with the network, when an event ends, or
+# with the language (ARCHITECTURE.md §Network pages).
+_GROUPS: LRU[tuple[Markup, datetime | None]] = LRU(64)
+
+
+def _groups_html(session: Session, now: datetime, raw: Mapping[str, str]) -> Markup:
+    city, country = raw["city"], raw["country"]
+    key = (conditional.network_version(), city.lower(), country, str(get_locale()))
+    found = _GROUPS.get(key)
+    if found is None or (found[1] is not None and now >= found[1]):
+        groups, until = network.place_groups(
+            session, now, city=city or None, country=country or None
+        )
+        shown = _top_groups(groups)
+        html = render_template(
+            "network/_groups.html",
+            groups=shown,
+            more_groups=len(groups) - len(shown),
+            group_link=_group_link(country),
+            filters=raw,
+        )
+        found = (Markup(html), until)  # noqa: S704 - an autoescaped template's output
+        _GROUPS.put(key, found)
+    return found[0]
 
 
 def _top_groups(groups: list[network.PlaceGroup]) -> list[network.PlaceGroup]:
@@ -266,17 +300,21 @@ def event_page_url(origin: str, event_id: str, space_url: str) -> str:
 
 
 def _network_events(
-    session: Session, filters: Mapping[str, Any], default_start: date
-) -> list[dict[str, Any]]:
-    """``services.network.event_rows`` for the filters; no ``from`` means ``default_start``."""
-    return network.event_rows(
+    session: Session, filters: Mapping[str, Any], start: date, limit: int
+) -> list[Event]:
+    """The visible events for the filters from ``start``, at most ``limit``, their bodies
+    unread until used (the calendar's cached VEVENTs need only their versions)."""
+    return published.query_events(
         session,
-        node(),
-        start=filters.get("start") or default_start,
-        end=filters.get("end"),
-        tag=filters.get("tag"),
-        city=filters.get("city"),
+        None,
+        start,
+        filters.get("end"),
+        filters.get("tag"),
+        filters.get("city"),
+        limit=limit,
+        visible_only=True,
         district=filters.get("district"),
+        light=True,
     )
 
 
@@ -353,7 +391,7 @@ def network_events() -> tuple[str, int]:
     next_page = None
     if error is None:
         with current.db.read() as session:
-            views = network.event_rows(
+            found = network.event_items(
                 session,
                 current,
                 start=filters.get("start") or our_today(session),
@@ -364,21 +402,17 @@ def network_events() -> tuple[str, int]:
                 after=after,
                 limit=paging.PAGE_SIZE + 1,
             )
-            views = views[: paging.PAGE_SIZE + 1]
-            stored = published.events_by_key(session, [(v["origin"], v["id"]) for v in views])
-            if len(views) > paging.PAGE_SIZE:
-                views = views[: paging.PAGE_SIZE]
-                key = network.event_key(views[-1], stored)
+            if len(found) > paging.PAGE_SIZE:
+                found = found[: paging.PAGE_SIZE]
+                key = network.event_key(found[-1].event)
                 next_page = paging.next_query(raw, (key[0].isoformat(), key[1], key[2]))
-            synced = _synced(session, {view["origin"] for view in views})
-            profiles = published.spaces(session, synced.keys())
-            for view in views:
-                card = _event_card(view, synced, now)
+            synced = _synced(session, {item.event.origin for item in found})
+            for item in found:
+                card = _event_card(item.view, synced, now)
                 cards.append(card)
-                row = stored.get((card.origin, card.id))
-                item = _event_jsonld(row, profiles.get(card.origin), card)
-                if item is not None:
-                    items.append(item)
+                jsonld_item = _event_jsonld(item.event, item.space, card)
+                if jsonld_item is not None:
+                    items.append(jsonld_item)
     doc = jsonld.graph(items)
     return render(
         "network/events.html",
@@ -403,26 +437,51 @@ def network_events() -> tuple[str, int]:
 
 @bp.get("/events.ics")
 def network_events_ics() -> BaseResponse:
-    """The network events page's events (same filters) as iCalendar; without ?from= it starts
-    ``calendar.PAST_DAYS`` back, like the space's own calendar."""
+    """The network events page's events (same filters) as iCalendar, at most
+    ``calendar.MAX_EVENTS``, soonest first. Without ?from= it holds the upcoming events, and
+    events of the last ``calendar.PAST_DAYS`` days while there is room: at a thousand spaces the
+    recent past alone would fill the file (ARCHITECTURE.md §Network pages)."""
     current = node()
     try:
         _query, filters = parse_event_filters(request.args)
     except InvalidInput as exc:
         return error_page(400, _("These filters cannot be used"), exc.detail, exc.detail)
-    since = (current.now() - timedelta(days=calendar.PAST_DAYS)).date()
+    cap = calendar.MAX_EVENTS
     with current.db.read() as session:
         ours = space.get_profile(session, current.node_id)
-        items = []
-        views = _network_events(session, filters, since)
-        profiles = published.spaces(session, {view["origin"] for view in views})
-        rows = published.events_by_key(session, [(v["origin"], v["id"]) for v in views])
-        for view in views:
-            row = rows.get((view["origin"], view["id"]))
-            stored = profiles.get(view["origin"])
-            if row is None:
-                continue
-            profile = dict(stored.profile) if stored is not None else {}
-            items.append((row, profile, event_page_url(row.origin, row.id, view["space_url"])))
-        cal = calendar.calendar_document(f"{ours['name']}: network events", ours["timezone"], items)
-    return calendar.ics_response(cal)
+        if filters.get("start"):
+            found = _network_events(session, filters, filters["start"], cap)
+        else:
+            today = our_today(session)
+            found = _network_events(session, filters, today, cap)
+            if len(found) < cap:
+                since = today - timedelta(days=calendar.PAST_DAYS)
+                yesterday = today - timedelta(days=1)
+                before = {**filters, "end": min(filters.get("end") or yesterday, yesterday)}
+                shown = {(row.origin, row.id) for row in found}
+                past = _network_events(session, before, since, cap - len(found))
+                found = [row for row in past if (row.origin, row.id) not in shown] + found
+        origins = {row.origin for row in found}
+        profiles = published.spaces(session, origins, light=True)
+        urls = network.node_urls(session, current, origins)
+        items = [
+            (
+                row,
+                _profile_of(profiles.get(row.origin)),
+                event_page_url(row.origin, row.id, urls.get(row.origin, "")),
+                (row.origin, profiles[row.origin].seq) if row.origin in profiles else None,
+            )
+            for row in found
+        ]
+        # Bodies and profiles of the events not cached yet, in one statement each: the rows
+        # above were read without them.
+        missing = calendar.uncached(items)
+        published.events_by_key(session, [(row.origin, row.id) for row in missing])
+        published.spaces(session, {row.origin for row in missing})
+        data = calendar.calendar_text(f"{ours['name']}: network events", ours["timezone"], items)
+    return calendar.ics_response(data)
+
+
+def _profile_of(stored: Space | None) -> Callable[[], Mapping[str, Any]]:
+    """The profile of ``stored`` when asked (read from the database on a cache miss only)."""
+    return lambda: dict(stored.profile) if stored is not None else {}

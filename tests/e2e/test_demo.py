@@ -79,6 +79,21 @@ def test_the_demo_serves_what_it_prints_and_stops_everything_on_ctrl_c(tmp_path:
         desk_page = desk.get(tour["front desk of The Cube (admin)"], timeout=10).text
         name = member.removeprefix("guest passes of ").split(",")[0]
         assert name in desk_page[desk_page.index("Today's guests") :]
+        # Another NYC member booked a hot desk at The Cube on its next open day.
+        booker = next(line for line in demo.err if "books a desk at The Cube" in line)
+        booker_name = booker.split("… ", 1)[-1].split(" of WeCreate NYC")[0].strip()
+        bookings = desk.get(tour["bookings at The Cube this week (admin)"], timeout=10).text
+        assert booker_name and booker_name in bookings and "Hot desks" in bookings
+        # Profiles of two spaces' members are found from a third; The Cube's call reaches
+        # Prato, and its admin sees who in the network lists the skills it seeks.
+        people = requests.get(tour["people across the network, by skill"], timeout=10).text
+        assert "Giulia Rossi" in people and "Margaret Hamilton" in people
+        calls = requests.get(tour["calls for collaboration across the network"], timeout=10)
+        assert "Maker week" in calls.text
+        admin_calls = desk.get(tour["calls of The Cube, with the people who match (admin)"])
+        assert "1 person lists restauro mobili" in admin_calls.text
+        profile_page = next(url for label, url in tour.items() if label.startswith("network pro"))
+        assert "restauro mobili" in requests.get(profile_page, timeout=10).text
         data_dirs = list(tmp_path.glob("spazi-demo-*"))
         assert len(data_dirs) == 1
     finally:

@@ -96,11 +96,24 @@ def example_bodies() -> dict[str, dict[str, Any]]:
         "event.cancel": {"id": "ev-1", "reason": "The speaker is ill."},
         "cohost.confirm": {"origin": A, "event": "ev-1"},
         "cohost.withdraw": {"origin": A, "event": "ev-1", "reason": "Our room is taken."},
+        "project.put": {
+            "id": "call-1",
+            "title": "Illustrators for a children's book",
+            "description": "Ten plates.\nPaid per plate.",
+            "skills": ["illustration", "print"],
+            "city": "Fano",
+            "remote": False,
+            "deadline": "2026-03-01",
+            "url": "https://warehouse.example/calls/1",
+        },
+        "project.close": {"id": "call-1", "reason": "We found them."},
         "agreement.publish": {"agreement": agreement_doc()},
         "agreement.terminate": {"id": "ab" * 32, "reason": "Space closing."},
         "pass.revoke": {"jti_hashes": ["cd" * 32, "ef" * 32]},
         "key.rotate": rotation_body(KEY_A, KEY_A2, A, 2),
         "peer.announce": {"peers": [{"id": B, "url": "https://b.example"}]},
+        "profile.put": {"id": "p-1", "body_hash": "12" * 32},
+        "profile.withdraw": {"id": "p-1"},
     }
 
 

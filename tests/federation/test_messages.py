@@ -23,6 +23,7 @@ from tests.federation.builders import A, B
 ROOT = Path(__file__).resolve().parents[2]
 HASH = "ab" * 32
 AGREEMENT = json.loads((ROOT / "tests/vectors/agreement.json").read_text())
+PROJECTS = json.loads((ROOT / "tests/vectors/projects.json").read_text())
 
 # One valid example per type: only what the envelope needs plus the type's members.
 EXAMPLES: dict[str, dict[str, Any]] = {
@@ -42,6 +43,16 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "booking.notice": {
         key: value
         for key, value in AGREEMENT["booking_message"].items()
+        if key not in ("type", "from", "to")
+    },
+    "project.answer": {
+        key: value
+        for key, value in PROJECTS["answer_message"].items()
+        if key not in ("type", "from", "to")
+    },
+    "project.reply": {
+        key: value
+        for key, value in PROJECTS["reply_message"].items()
         if key not in ("type", "from", "to")
     },
 }
@@ -157,6 +168,13 @@ def test_heads_is_an_object_of_node_ids(heads: Any) -> None:
         ("booking.notice", {k: v for k, v in EXAMPLES["booking.notice"].items() if k != "end"}),
         ("booking.notice", {**EXAMPLES["booking.notice"], "resource": "Sala\u0007Arno"}),
         ("booking.notice", {**EXAMPLES["booking.notice"], "booking": ""}),
+        ("project.answer", {**EXAMPLES["project.answer"], "home": "did:web:elsewhere"}),
+        ("project.answer", {**EXAMPLES["project.answer"], "message": ""}),
+        ("project.answer", {**EXAMPLES["project.answer"], "message": "x" * 5001}),
+        ("project.answer", {**EXAMPLES["project.answer"], "name": "Ada\u001b[31m"}),
+        ("project.answer", {k: v for k, v in EXAMPLES["project.answer"].items() if k != "home"}),
+        ("project.reply", {**EXAMPLES["project.reply"], "reply": ""}),
+        ("project.reply", {**EXAMPLES["project.reply"], "message": "ok\r\n"}),
     ],
 )
 def test_member_types_and_formats(kind: str, members: dict[str, Any]) -> None:

@@ -286,3 +286,21 @@ def test_an_author_confirming_its_own_event_co_hosts_nothing() -> None:
 
 def _confirmed(*feeds: Feed) -> list[str]:
     return confirmed_cohosts(V1.fold([e for feed in feeds for e in feed.entries]), A, "ev-1")
+
+
+def test_a_closed_call_is_a_tombstone_and_a_put_reopens_it() -> None:
+    call = example_bodies()["project.put"]
+    feed = Feed()
+    feed.add("project.close", {"id": "call-1", "reason": "before it existed"})
+    assert of_a(feed.entries).projects == {}  # closing an id never put has no effect
+    feed.add("project.put", call)
+    feed.add("project.close", {"id": "call-1", "reason": "We found them."})
+    record = of_a(feed.entries).projects["call-1"]
+    assert record.gone and record.reason == "We found them." and record.seq == 3
+    assert record.body["title"] == call["title"]  # the last body stays, as a cancelled event's
+    feed.add("project.put", {**call, "title": "Still looking"})
+    record = of_a(feed.entries).projects["call-1"]
+    assert not record.gone and record.reason is None and record.body["title"] == "Still looking"
+    # Calls and events are separate namespaces.
+    feed.add("event.cancel", {"id": "call-1"})
+    assert not of_a(feed.entries).projects["call-1"].gone

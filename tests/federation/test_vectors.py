@@ -22,7 +22,7 @@ from federation.agreements import agreement_id, unsigned, verify_agreement
 from federation.canonical import canonicalize, parse_strict
 from federation.encoding import b64u_decode, sha256_hex
 from federation.entries import parse_entry
-from federation.errors import CanonicalError, SignatureError
+from federation.errors import CanonicalError, EntryError, SignatureError
 from federation.feeds import Head, verify_fork_proof, verify_page
 from federation.keyring import Keyring, rotation_proof_doc
 from federation.keys import NodeKey, fingerprint, public_key_from_did, public_key_from_kid
@@ -166,6 +166,21 @@ def test_entries_are_reproduced_from_their_seeds() -> None:
         assert sign(key, Tag.ENTRY, unsigned_doc) == item["sig"]  # Ed25519 is deterministic
 
 
+@pytest.mark.parametrize("item", load("entries.json")["refused"], ids=lambda i: i["about"])
+def test_refused_entries(item: dict[str, Any]) -> None:
+    doc = item["entry"]
+    public = public_key_from_did(doc["origin"])
+    message = signing_input(Tag.ENTRY, {k: v for k, v in doc.items() if k != "sig"})
+    # The small-order signature matches any message under a check without the rule (which
+    # cryptography's Ed25519 is): the refusal comes from the rule, not from a wrong message.
+    public.verify(b64u_decode(doc["sig"]), message + b"anything else")
+    with pytest.raises(EntryError) as refused:
+        parse_entry(doc, Keyring(), doc["ts"])
+    assert refused.value.reason == item["reason"]
+    with pytest.raises(EntryError):
+        verify_page(doc["origin"], Head(), [doc], Keyring(), doc["ts"])
+
+
 def test_rotation_proof() -> None:
     vectors = load("entries.json")
     proof = vectors["rotation_proof"]
@@ -245,3 +260,50 @@ def test_cohost_vectors_verify_and_fold_to_a_withdrawal() -> None:
     assert confirmed_cohosts(withdrawn, event["origin"], event["event"]) == []
     record = withdrawn.of(vectors["origin"]).cohostings[(event["origin"], event["event"])]
     assert record.gone and record.reason == "La sala è occupata."
+
+
+def test_profile_vectors_verify_with_and_without_their_detached_body() -> None:
+    from federation.detached import detached_hash, encode_detached, verify_detached
+    from federation.version import V1
+
+    vectors = load("profile.json")
+    raw = vectors["detached_raw"].encode("utf-8")
+    assert encode_detached("profile.put", vectors["detached_body"]) == raw
+    assert detached_hash(raw) == vectors["body_hash"]
+    docs = [item["entry"] for item in vectors["entries"]]
+    for item, doc in zip(vectors["entries"], docs, strict=True):
+        assert canonicalize(doc) == item["raw"].encode("utf-8")
+        assert sha256_hex(item["raw"].encode("utf-8")) == item["hash"]
+    entries = verify_page(vectors["origin"], Head(), docs, Keyring(), docs[-1]["ts"])
+    assert entries[1].body["body_hash"] == vectors["body_hash"]
+    # The page before the withdrawal carries the body; it matches the signed hash.
+    before = vectors["page_before_withdrawal"]
+    assert verify_detached(entries[1:2], before["detached"]) == {2: raw}
+    # After it, the page carries no body and the same chain verifies.
+    after = vectors["page_after_withdrawal"]
+    assert "detached" not in after and after["entries"] == docs[1:]
+    assert vectors["one_entry_after_withdrawal"] == {"detached": None, "entry": docs[1]}
+    assert vectors["one_entry_before_withdrawal"]["detached"] == vectors["detached_body"]
+    state = V1.fold(entries).of(vectors["origin"])
+    assert state.people["p-giulia"].gone and state.people["p-giulia"].seq == 3
+
+
+def test_project_vectors_verify_and_fold_to_a_closed_call() -> None:
+    from federation.messages import validate_message
+    from federation.version import V1
+
+    vectors = load("projects.json")
+    docs = [item["entry"] for item in vectors["entries"]]
+    for item, doc in zip(vectors["entries"], docs, strict=True):
+        message = signing_input(Tag.ENTRY, {k: v for k, v in doc.items() if k != "sig"})
+        assert message == item["signing_input"].encode("utf-8")
+        public_key_from_kid(item["signed_by"]).verify(b64u_decode(item["sig"]), message)
+        assert canonicalize(doc) == item["raw"].encode("utf-8")
+    verified = verify_page(vectors["origin"], Head(), docs, Keyring(), docs[-1]["ts"])
+    call = docs[1]["body"]["id"]
+    assert not V1.fold(verified[:2]).of(vectors["origin"]).projects[call].gone
+    closed = V1.fold(verified).of(vectors["origin"]).projects[call]
+    assert closed.gone and closed.reason == "Trovati."
+    for name in ("answer_message", "reply_message"):
+        assert validate_message(vectors[name]).name == vectors[name]["type"]
+    assert vectors["answer_message"]["home"] == vectors["answer_message"]["from"]

@@ -22,7 +22,7 @@ def test_every_entry_type_has_exactly_one_projector() -> None:
 
 def test_every_part_a_feature_names_resolves() -> None:
     for feature in features.FEATURES:
-        for part in ("projectors", "inbox", "jobs"):
+        for part in ("projectors", "inbox", "jobs", "watchers"):
             reference = getattr(feature, part)
             if reference:
                 assert features.resolve(reference) is not None, (feature.name, part)
@@ -53,6 +53,18 @@ def test_two_features_projecting_one_type_are_refused(monkeypatch: pytest.Monkey
             features.projectors()
     finally:
         features.projectors.cache_clear()
+
+
+def test_a_watcher_registered_by_two_features_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert [w.name for w in features.watchers()] == ["photo-refs"]
+    twice = dataclasses.replace(features.PHOTOS, name="copy", web=(), models="")
+    monkeypatch.setattr(features, "FEATURES", (*features.FEATURES, twice))
+    features.watchers.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="registered twice"):
+            features.watchers()
+    finally:
+        features.watchers.cache_clear()
 
 
 def test_a_command_named_by_two_features_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,10 +11,12 @@ from node.bookings.handlers import register_handlers as register_bookings
 from node.network.handlers import InboxHandlers, MissingHandlers, check_handlers, missing_handlers
 from node.network.inbox import default_handlers
 from node.network.inbox_handlers import HANDLERS, register_core_handlers
+from node.projects.handlers import register_handlers as register_projects
 from node.twinning.handlers import register_handlers as register_twinning
 
 TWINNING = {"agreement.propose", "agreement.accept", "agreement.reject", "visit.report"}
 BOOKINGS = {"booking.notice"}
+PROJECTS = {"project.answer", "project.reply"}
 
 
 def _answer(session: Any, node: Any, message: Any) -> dict[str, Any]:
@@ -25,7 +27,7 @@ def test_the_default_registry_covers_every_type_and_is_frozen() -> None:
     registry = default_handlers()
     assert registry.frozen
     assert missing_handlers(registry) == []
-    assert registry.handled() == {kind for kind, _, _ in HANDLERS} | TWINNING | BOOKINGS
+    assert registry.handled() == {kind for kind, _, _ in HANDLERS} | TWINNING | BOOKINGS | PROJECTS
     assert set(registry.refused()) == set()  # every specified type is handled
     assert registry.handled() | set(registry.refused()) == MESSAGE_TYPES.names()
     assert default_handlers() is registry  # built once
@@ -38,6 +40,7 @@ def test_check_handlers_names_a_type_with_neither_handler_nor_refusal() -> None:
     register_core_handlers(registry)
     register_twinning(registry)
     register_bookings(registry)
+    register_projects(registry)
     check_handlers(registry)  # complete: no error
     partial = InboxHandlers()
     partial.register("heads.changed", _answer)
@@ -53,6 +56,7 @@ def test_a_new_message_type_without_a_handler_is_caught() -> None:
     register_core_handlers(registry)
     register_twinning(registry)
     register_bookings(registry)
+    register_projects(registry)
     assert missing_handlers(registry) == ["x.new"]
 
 

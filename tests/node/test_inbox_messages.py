@@ -166,6 +166,8 @@ def test_receive_ends_in_the_handler_registered_for_the_type(peered: Network) ->
     registry.register("agreement.accept", agreement_accept)
     registry.register("agreement.reject", agreement_reject)
     registry.refuse("booking.notice", "not in this test")
+    registry.refuse("project.answer", "not in this test")
+    registry.refuse("project.reply", "not in this test")
     check_handlers(registry)
     assert receive(receiver, delivery, registry) == {"counted": True}
     assert [m["jti"] for m in seen] == [report["jti"]]

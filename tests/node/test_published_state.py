@@ -76,9 +76,16 @@ def _body(step: Step, keys: list[NodeKey], docs: list[dict[str, Any]]) -> dict[s
     if kind in ("cohost.confirm", "cohost.withdraw"):
         body = {"origin": keys[args[0]].did, "event": args[1]}
         return {**body, "reason": args[2]} if len(args) > 2 and args[2] is not None else body
-    if kind == "resource.remove":
+    if kind in ("resource.remove", "profile.withdraw"):
         return {"id": args[0]}
+    if kind == "profile.put":
+        return {"id": args[0], "body_hash": f"{args[1]:064x}"}
     if kind == "event.cancel":
+        return {"id": args[0], **({"reason": args[1]} if args[1] is not None else {})}
+    if kind == "project.put":
+        body = {"id": args[0], "title": f"Call {args[1]}", "deadline": "2027-03-01"}
+        return {**body, "skills": [f"S{args[1]}", "print"], "remote": args[1] % 2 == 0}
+    if kind == "project.close":
         return {"id": args[0], **({"reason": args[1]} if args[1] is not None else {})}
     if kind == "agreement.publish":
         return {"agreement": docs[args[0]]}
@@ -109,9 +116,13 @@ _ARGS = {
     "event.cancel": st.tuples(_ID, _REASON),
     "cohost.confirm": st.tuples(_WHO, _ID),
     "cohost.withdraw": st.tuples(_WHO, _ID, _REASON),
+    "project.put": st.tuples(_ID, _N),
+    "project.close": st.tuples(_ID, _REASON),
     "agreement.publish": st.tuples(st.integers(0, 2)),
     "agreement.terminate": st.tuples(st.integers(0, 2), _REASON),
     "pass.revoke": st.tuples(st.sets(_N, min_size=1)),
+    "profile.put": st.tuples(_ID, _N),
+    "profile.withdraw": st.tuples(_ID),
     "peer.announce": st.tuples(st.lists(st.tuples(_WHO, _N), max_size=3, unique_by=lambda t: t[0])),
 }
 _STEP = st.one_of(*(st.builds(Step, _WHO, st.just(k), args) for k, args in _ARGS.items()))

@@ -1,9 +1,10 @@
 """Generate the known-answer vectors of the protocol core.
 
 Run ``.venv/bin/python tests/vectors/make_vectors.py`` to (re)write ``canonical.json``,
-``keys.json``, ``signing.json``, ``entries.json``, ``fork.json``, ``agreement.json`` and
-``cohost.json`` next to this file. Everything comes from fixed seeds, times and nonces
-(Ed25519 signatures are deterministic), so every run writes the same bytes.
+``keys.json``, ``signing.json``, ``entries.json``, ``fork.json``, ``agreement.json``,
+``cohost.json``, ``photos.json``, ``profile.json`` and ``projects.json`` next to this file.
+Everything comes from fixed seeds, times and nonces (Ed25519 signatures are deterministic),
+so every run writes the same bytes.
 ``tests/federation/test_vectors.py`` checks that the code still produces exactly what the files
 hold: the files are the source of truth, and a code change that alters a single byte on the wire
 fails the suite. ``protocol.md`` shows the same values (``tests/test_protocol_examples.py``
@@ -16,7 +17,11 @@ The world of these vectors:
 - node C: key from seed ``03``×32, which equivocates at seq 2 (the fork proof);
 - A and B twin from 2026-01-01 to 2027-01-01 (A proposes, B countersigns);
 - B confirms co-hosting A's event ``ev-2026-01-15`` (entry 3 of A's feed names B), then
-  withdraws.
+  withdraws;
+- A goes on (seq 7 and 8, key A2) with a profile and an event that carry a photo, a fixed
+  16 × 8 JPEG (``PHOTO_HEX``, kept as bytes so that no encoder version changes it);
+- B posts a call for collaboration, a member of A answers it through A, B replies, and B
+  closes the call.
 
 A's first entry and the agreement are the same as in ``make_vectors_passes.py``; after that the
 two sets of vectors are separate examples (there, A rotates at seq 2).
@@ -36,6 +41,7 @@ from cryptography.hazmat.primitives import serialization
 
 from federation.agreements import agreement_id, countersign, grant, propose, unsigned
 from federation.canonical import canonicalize, parse_strict
+from federation.detached import encode_detached
 from federation.encoding import b64u_encode, sha256_hex
 from federation.entries import Entry, build_entry, rotation_body
 from federation.feeds import Head, make_fork_proof, verify_page
@@ -52,6 +58,9 @@ FILES = (
     "fork.json",
     "agreement.json",
     "cohost.json",
+    "photos.json",
+    "profile.json",
+    "projects.json",
 )
 
 SEED_A = bytes(32)
@@ -308,6 +317,34 @@ def entries_vectors() -> dict[str, Any]:
             "entries": [e.to_dict() for e in feed[:2]],
             "head": {"seq": feed[-1].seq, "hash": feed[-1].hash},
         },
+        "refused": [small_order_entry()],
+    }
+
+
+def small_order_entry() -> dict[str, Any]:
+    """An entry whose origin's key is the identity point (small order) and whose signature is
+    R = identity, S = 0: a cofactorless check without the small-order rule accepts it for any
+    message; protocol.md §Feeds step 9 refuses it (``bad-signature``)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from federation.encoding import b64u_encode
+    from federation.keys import did_from_public_key
+
+    identity = bytes([1]) + bytes(31)
+    origin = did_from_public_key(Ed25519PublicKey.from_public_bytes(identity))
+    entry = {
+        "origin": origin,
+        "seq": 1,
+        "prev": None,
+        "ts": 1767225600000,
+        "type": "space.profile",
+        "body": {"name": "Nobody signed this", "timezone": "Europe/Rome"},
+        "sig": b64u_encode(identity + bytes(32)),
+    }
+    return {
+        "about": "small-order key and R: refused (bad-signature) though any message matches",
+        "entry": entry,
+        "reason": "bad-signature",
     }
 
 
@@ -451,6 +488,214 @@ def cohost_vectors() -> dict[str, Any]:
     }
 
 
+# -- photos.json ----------------------------------------------------------------------------------
+
+PHOTO_HEX = (
+    "ffd8ffe000104a46494600010100000100010000ffdb0043000d090a0b0a080d0b0a0b0e0e0d0f132015131212"
+    "13271c1e17202e2931302e292d2c333a4a3e333646372c2d405741464c4e525352323e5a615a50604a51524fff"
+    "db0043010e0e0e131113261515264f352d354f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f"
+    "4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4fffc00011080008001003012200021101031101"
+    "ffc4001f0000010501010101010100000000000000000102030405060708090a0bffc400b51000020103030204"
+    "03050504040000017d01020300041105122131410613516107227114328191a1082342b1c11552d1f024336272"
+    "82090a161718191a25262728292a3435363738393a434445464748494a535455565758595a636465666768696a"
+    "737475767778797a838485868788898a92939495969798999aa2a3a4a5a6a7a8a9aab2b3b4b5b6b7b8b9bac2c3"
+    "c4c5c6c7c8c9cad2d3d4d5d6d7d8d9dae1e2e3e4e5e6e7e8e9eaf1f2f3f4f5f6f7f8f9faffc4001f0100030101"
+    "010101010101010000000000000102030405060708090a0bffc400b51100020102040403040705040400010277"
+    "000102031104052131061241510761711322328108144291a1b1c109233352f0156272d10a162434e125f11718"
+    "191a262728292a35363738393a434445464748494a535455565758595a636465666768696a737475767778797a"
+    "82838485868788898a92939495969798999aa2a3a4a5a6a7a8a9aab2b3b4b5b6b7b8b9bac2c3c4c5c6c7c8c9ca"
+    "d2d3d4d5d6d7d8d9dae2e3e4e5e6e7e8e9eaf2f3f4f5f6f7f8f9faffda000c03010002110311003f004ff51ff5"
+    "cbff0040ff00eb7f2fa74968a2bc59eb1527bebfa7f99ec4746d1fffd9"
+)
+
+
+def photo_file() -> dict[str, Any]:
+    """The descriptor of the fixed JPEG: what a body names, what a fetch must match."""
+    data = bytes.fromhex(PHOTO_HEX)
+    return {
+        "hash": sha256_hex(data),
+        "type": "image/jpeg",
+        "size": len(data),
+        "width": 16,
+        "height": 8,
+    }
+
+
+def feed_a_photos() -> list[Entry]:
+    """A's entries 7 and 8 (key A2, after entries.json's six): a profile and an event, each
+    with one photo."""
+    photos = [{"alt": "La sala grande con dodici scrivanie", "files": [photo_file()]}]
+    specs: list[tuple[int, str, dict[str, Any]]] = [
+        (
+            T0_MS + 26 * HOUR_MS,
+            "space.profile",
+            {"name": "Spazio A", "timezone": "Europe/Rome", "photos": photos},
+        ),
+        (
+            T0_MS + 27 * HOUR_MS,
+            "event.put",
+            {
+                "id": "ev-2026-02-05",
+                "title": "Serata fotografica",
+                "start": "2026-02-05T19:00",
+                "end": "2026-02-05T21:00",
+                "timezone": "Europe/Rome",
+                "photos": [{"alt": "", "files": [photo_file()]}],
+            },
+        ),
+    ]
+    entries: list[Entry] = []
+    prev = feed_a()[-1].hash
+    for seq, (ts, entry_type, body) in enumerate(specs, start=7):
+        entry = build_entry(KEY_A2, A, seq, prev, ts, entry_type, body)
+        entries.append(entry)
+        prev = entry.hash
+    return entries
+
+
+def photos_vectors() -> dict[str, Any]:
+    feed = feed_a_photos()
+    data = bytes.fromhex(PHOTO_HEX)
+    return {
+        "about": "A's entries 7 and 8 (after entries.json's six, signed with A2): a profile and "
+        "an event naming one photo file, and that file's bytes.",
+        "origin": A,
+        "rotated_seed_hex": SEED_A2.hex(),
+        "file": {
+            "base64url": b64u_encode(data),
+            "descriptor": photo_file(),
+            "path": f"/federation/v1/photos/{sha256_hex(data)}",
+        },
+        "entries": [_entry_vector(e, KEY_A2) for e in feed],
+    }
+
+
+# -- profile.json ---------------------------------------------------------------------------------
+
+PROFILE_SALT = "c3BhemktdmVjdG9yLXNsdA"  # base64url of b"spazi-vector-slt"
+
+
+def profile_body() -> dict[str, Any]:
+    """The detached body of B's member profile (a fixed salt, so the bytes are fixed)."""
+    return {
+        "salt": PROFILE_SALT,
+        "name": "Giulia",
+        "bio": "Restauro mobili antichi.",
+        "skills": ["restauro mobili", "doratura"],
+        "languages": ["italiano", "English"],
+    }
+
+
+def feed_b_profile() -> list[Entry]:
+    """B's feed (a history separate from cohost.json's after seq 1): its profile, a member's
+    profile with a detached body, then its withdrawal."""
+    raw = encode_detached("profile.put", profile_body())
+    specs: list[tuple[int, str, dict[str, Any]]] = [
+        (T0_MS, "space.profile", {"name": "Spazio B", "timezone": "Europe/Rome"}),
+        (T0_MS + 5 * HOUR_MS, "profile.put", {"id": "p-giulia", "body_hash": sha256_hex(raw)}),
+        (T0_MS + 6 * HOUR_MS, "profile.withdraw", {"id": "p-giulia"}),
+    ]
+    entries: list[Entry] = []
+    prev = None
+    for seq, (ts, entry_type, body) in enumerate(specs, start=1):
+        entry = build_entry(KEY_B, B, seq, prev, ts, entry_type, body)
+        entries.append(entry)
+        prev = entry.hash
+    return entries
+
+
+def profile_vectors() -> dict[str, Any]:
+    feed = feed_b_profile()
+    body = profile_body()
+    raw = encode_detached("profile.put", body)
+    put = feed[1]
+    return {
+        "about": "A history of B separate from cohost.json after seq 1: a member profile at seq "
+        "2 whose text is a detached body, withdrawn at seq 3. Before the withdrawal a page "
+        "carries the body beside the entry; after it, no node serves the body, and the chain "
+        "verifies without it.",
+        "origin": B,
+        "seed_hex": SEED_B.hex(),
+        "detached_body": body,
+        "detached_raw": raw.decode("utf-8"),
+        "body_hash": sha256_hex(raw),
+        "entries": [_entry_vector(e, KEY_B) for e in feed],
+        "page_before_withdrawal": {
+            "detached": {str(put.seq): body},
+            "entries": [put.to_dict()],
+            "head": {"hash": put.hash, "seq": put.seq},
+            "origin": B,
+        },
+        "page_after_withdrawal": {
+            "entries": [e.to_dict() for e in feed[1:]],
+            "head": {"hash": feed[-1].hash, "seq": feed[-1].seq},
+            "origin": B,
+        },
+        "one_entry_before_withdrawal": {"detached": body, "entry": put.to_dict()},
+        "one_entry_after_withdrawal": {"detached": None, "entry": put.to_dict()},
+    }
+
+
+# -- projects.json --------------------------------------------------------------------------------
+
+PROJECT = {
+    "id": "restauro-2027",
+    "title": "Restauro del chiostro: cerchiamo grafici",
+    "description": "Un anno di lavori raccontato in un libro.\nCompenso a progetto.",
+    "skills": ["grafica", "fotografia"],
+    "city": "Fano",
+    "remote": True,
+    "deadline": "2026-02-15",
+}
+
+
+def feed_b_projects() -> list[Entry]:
+    """B's feed: its profile, a call for collaboration, then the call closed."""
+    specs: list[tuple[int, str, dict[str, Any]]] = [
+        (T0_MS, "space.profile", {"name": "Spazio B", "timezone": "Europe/Rome"}),
+        (T0_MS + 5 * HOUR_MS, "project.put", PROJECT),
+        (T0_MS + 6 * HOUR_MS, "project.close", {"id": PROJECT["id"], "reason": "Trovati."}),
+    ]
+    entries: list[Entry] = []
+    prev = None
+    for seq, (ts, entry_type, body) in enumerate(specs, start=1):
+        entry = build_entry(KEY_B, B, seq, prev, ts, entry_type, body)
+        entries.append(entry)
+        prev = entry.hash
+    return entries
+
+
+def project_vectors() -> dict[str, Any]:
+    feed = feed_b_projects()
+    return {
+        "about": "B's feed: its profile, a call for collaboration, the call closed; a member "
+        "of A answers the call through A (project.answer) and B replies (project.reply).",
+        "origin": B,
+        "seed_hex": SEED_B.hex(),
+        "entries": [_entry_vector(e, KEY_B) for e in feed],
+        "answer_message": {
+            "type": "project.answer",
+            "from": A,
+            "to": B,
+            "project": PROJECT["id"],
+            "answer": "7",
+            "home": A,
+            "member": "m-3kT9x2LqZ8vN1c",
+            "name": "Ada Lovelace",
+            "message": "Impagino libri da dieci anni: vi mando il portfolio?",
+        },
+        "reply_message": {
+            "type": "project.reply",
+            "from": B,
+            "to": A,
+            "project": PROJECT["id"],
+            "answer": "7",
+            "reply": "3",
+            "message": "Volentieri: ci vediamo giovedì alle 10?",
+        },
+    }
+
+
 # -- output ---------------------------------------------------------------------------------------
 
 
@@ -464,6 +709,9 @@ def build_all() -> dict[str, dict[str, Any]]:
         "fork.json": fork_vectors(),
         "agreement.json": agreement_vectors(),
         "cohost.json": cohost_vectors(),
+        "photos.json": photos_vectors(),
+        "profile.json": profile_vectors(),
+        "projects.json": project_vectors(),
     }
 
 
