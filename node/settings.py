@@ -164,7 +164,8 @@ SETTINGS: tuple[Setting, ...] = (
         "language",
         "en",
         "Language of the pages (`en` English, `it` Italian) for visitors whose browser asks for "
-        "neither and who have not picked one with the switch at the foot of every page.",
+        "neither and who have not picked one with the switch at the foot of every page, and of "
+        "the mails whose recipient's language is not known.",
         constraint=OneOf(("en", "it")),
     ),
     Setting(

@@ -6,27 +6,47 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from node import mail
+from node import mail, texts
 from node.bookings import ics
 from node.bookings.views import BookingView
 from node.runtime import Node
 from node.services.space import get_profile
 
 
-def send(session: Session, node: Node, view: BookingView, url: str, address: str) -> bool:
-    """Mail ``view`` to ``address`` once the transaction commits; False when mail is not set
-    up or the address is not a plain address (the page shows the link either way)."""
+def send(
+    session: Session,
+    node: Node,
+    view: BookingView,
+    url: str,
+    address: str,
+    language: str | None = None,
+) -> bool:
+    """Mail ``view`` to ``address`` once the transaction commits, in ``language`` (the page's
+    the guest booked on) or the space's; False when mail is not set up or the address is not a
+    plain address (the page shows the link either way)."""
     address = (address or "").strip()
     if not mail.configured(node) or not address or len(address) > 254:
         return False
     profile = get_profile(session, node.node_id)
-    what = f"{view.kind_label} {view.resource_name}"
-    subject = f"Your booking at {profile['name']}: {what}, {view.day.isoformat()}"
+    _ = texts.for_recipient(node.settings, language)
+    what = f"{_.kind(view.kind_label)} {view.resource_name}"
+    day, space = view.day.isoformat(), profile["name"]
+    subject = _("Your booking at %(space)s: %(what)s, %(day)s", space=space, what=what, day=day)
     body = (
-        f"Hello {view.name},\n\n"
-        f"{profile['name']} has booked {what} for you on {view.day.isoformat()} "
-        f"({view.when}).\n\nYour booking, to see or cancel it before the day:\n{url}\n\n"
-        "The invitation is attached: open it to add the booking to your calendar.\n"
+        _("Hello %(name)s,", name=view.name)
+        + "\n\n"
+        + _(
+            "%(space)s has booked %(what)s for you on %(day)s (%(when)s).",
+            space=space,
+            what=what,
+            day=day,
+            when=_.when(view.start, view.end),
+        )
+        + "\n\n"
+        + _("Your booking, to see or cancel it before the day:")
+        + f"\n{url}\n\n"
+        + _("The invitation is attached: open it to add the booking to your calendar.")
+        + "\n"
     )
     invitation = ics.invitation(node.node_id, url, profile, view)
     attachment = ("booking.ics", "text/calendar", invitation)

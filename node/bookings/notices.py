@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from node import mail, published
+from node import mail, published, texts
 from node.bookings import ics
 from node.bookings.models import ReceivedBooking
 from node.bookings.views import BookingView
@@ -111,14 +111,29 @@ def _tell_member(session: Session, node: Node, row: ReceivedBooking) -> None:
         created=row.updated,
         cancelled=row.state == "cancelled",
     )
-    what = f"{view.kind_label} {row.resource_name} at {host}, {row.day} ({view.when})"
+    # Our member's language is not recorded: the mail is in the space's (ARCHITECTURE.md
+    # §Translations).
+    _ = texts.for_recipient(node.settings)
+    what = _(
+        "%(kind)s %(resource)s at %(host)s, %(day)s (%(when)s)",
+        kind=_.kind(view.kind_label),
+        resource=row.resource_name,
+        host=host,
+        day=row.day,
+        when=_.when(view.start, view.end),
+    )
     if view.cancelled:
-        subject, body = f"Booking cancelled: {what}", f"Your booking of {what} is cancelled.\n"
+        subject = _("Booking cancelled: %(what)s", what=what)
+        body = _("Your booking of %(what)s is cancelled.", what=what) + "\n"
     else:
-        subject = f"Booked: {what}"
+        subject = _("Booked: %(what)s", what=what)
         body = (
-            f"Hello {member.name},\n\n{host} has booked {what} for you.\n"
-            "To cancel it, use the link the partner space gave you when you booked.\n"
+            _("Hello %(name)s,", name=member.name)
+            + "\n\n"
+            + _("%(host)s has booked %(what)s for you.", host=host, what=what)
+            + "\n"
+            + _("To cancel it, use the link the partner space gave you when you booked.")
+            + "\n"
         )
     attachments: list[mail.Attachment] = []
     if space is not None:

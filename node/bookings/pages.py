@@ -25,6 +25,7 @@ from node.http.headers import keep_private
 from node.services.space import get_profile
 from node.twinning import desk
 from node.web.admin_pages import PageResult, admin_page, no_store, require_login
+from node.web.i18n import current_language
 from node.web.protection import allow_desk
 from node.web.rendering import absolute_url, render
 
@@ -84,7 +85,9 @@ def book() -> BaseResponse:
             row, secret = service.book(session, current, token, wanted)
             url = absolute_url("booking_pages.booking", secret=secret)
             view = service.views(session, current, [row])[0]
-            mailed = confirmation.send(session, current, view, url, form.get("email", ""))
+            mailed = confirmation.send(
+                session, current, view, url, form.get("email", ""), current_language()
+            )
     except NodeError as exc:
         return _form(token, message=exc.detail, status=exc.status, **chosen)
     flash(

@@ -273,7 +273,7 @@ def cmd_member_unsuspend(args: argparse.Namespace, node: Node) -> int:
 
 def cmd_member_link(args: argparse.Namespace, node: Node) -> int:
     # The pass page belongs to the twinning feature (node/twinning/member_links.py).
-    from node import mail
+    from node import mail, texts
     from node.twinning.member_links import member_link
 
     if args.send and not mail.configured(node):
@@ -285,13 +285,17 @@ def cmd_member_link(args: argparse.Namespace, node: Node) -> int:
         name, email = member.name, member.email
     link = f"{node.url or ''}{path}"
     if args.send:
+        _ = texts.for_recipient(node.settings)
         body = (
-            f"Hello {name},\n\nthis is your personal page with your guest passes for our "
-            f"partner spaces:\n{link}\n\nKeep it to yourself: whoever holds the link sees your "
-            "passes.\n"
+            _("Hello %(name)s,", name=name)
+            + "\n\n"
+            + _("this is your personal page with your guest passes for our partner spaces:")
+            + f"\n{link}\n\n"
+            + _("Keep it to yourself: whoever holds the link sees your passes.")
+            + "\n"
         )
         try:
-            mail.send(node, mail.build(node, [email], "Your guest passes", body))
+            mail.send(node, mail.build(node, [email], _("Your guest passes"), body))
         except mail.FAILURES as exc:
             raise CliError(f"the mail could not be sent ({exc}); the link is {link}") from exc
         echo("sent the personal link to {}", email)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from node import mail
+from node import mail, texts
 from node.errors import Conflict
 from node.models import AdminUser
 from node.runtime import Node
@@ -36,14 +36,34 @@ def compose_invite(
     link = f"{node.url}{WELCOME_PATH}{secret}"
     days = admin_auth.INVITE_TTL.days
     space = get_profile(session, node.node_id)["name"]
-    what = "a new password" if again else "your password"
-    role = "the front desk" if user.role == "desk" else "the admin pages"
+    # The new admin's language is not known yet: the mail is in the space's.
+    _ = texts.for_recipient(node.settings)
+    login, email = f"{node.url}/admin/login", user.email
+    if user.role == "desk":
+        can = _(
+            "You can log in to the front desk of %(space)s at %(login)s as %(email)s.",
+            space=space,
+            login=login,
+            email=email,
+        )
+    else:
+        can = _(
+            "You can log in to the admin pages of %(space)s at %(login)s as %(email)s.",
+            space=space,
+            login=login,
+            email=email,
+        )
+    if again:
+        choose = _(
+            "Choose a new password here (the link works once, for %(days)s days):", days=days
+        )
+        subject = _("Set a new password: %(space)s admin", space=space)
+    else:
+        choose = _("Choose your password here (the link works once, for %(days)s days):", days=days)
+        subject = _("You are invited: %(space)s admin", space=space)
     body = (
-        f"You can log in to {role} of {space} at {node.url}/admin/login as {user.email}.\n\n"
-        f"Choose {what} here (the link works once, for {days} days):\n{link}\n\n"
-        "If you did not expect this, ignore this mail.\n"
+        f"{can}\n\n{choose}\n{link}\n\n" + _("If you did not expect this, ignore this mail.") + "\n"
     )
-    subject = f"{'Set a new password' if again else 'You are invited'}: {space} admin"
     return link, subject, body
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from federation.entries import Entry
 from federation.schema import text_problem
-from node import mail, published
+from node import mail, published, texts
 from node.clock import aware
 from node.errors import Conflict, InvalidInput, NotFound
 from node.models import CohostRequest, Event
@@ -255,15 +255,24 @@ def note_requests(session: Session, node: Node, entries: list[Entry]) -> int:
 
 def _tell_admins(session: Session, node: Node, entries: list[Entry]) -> None:
     names = published.space_names(session, {e.origin for e in entries})
+    _ = texts.for_recipient(node.settings)
     for entry in entries:
         space = names.get(entry.origin) or entry.origin
         title, start = entry.body["title"], entry.body["start"]
         body = (
-            f"{space} names this space as a co-host of its event “{title}” "
-            f"({start.replace('T', ' ')}, {entry.body['timezone']}).\n\n"
-            "It shows on this space's pages and calendar only once you confirm it:\n"
-            f"{node.url}/admin/cohosts\n\n"
-            f"or: spazi event cohost-confirm {entry.origin} {entry.body['id']}\n"
+            _(
+                "%(space)s names this space as a co-host of its event “%(title)s” "
+                "(%(start)s, %(zone)s).",
+                space=space,
+                title=title,
+                start=start.replace("T", " "),
+                zone=entry.body["timezone"],
+            )
+            + "\n\n"
+            + _("It shows on this space's pages and calendar only once you confirm it:")
+            + f"\n{node.url}/admin/cohosts\n\n"
+            + _("or:")
+            + f" spazi event cohost-confirm {entry.origin} {entry.body['id']}\n"
         )
-        subject = f"{space} asks you to co-host “{title}”"
+        subject = _("%(space)s asks you to co-host “%(title)s”", space=space, title=title)
         mail.send_after_commit(session, node, mail.admin_addresses(session), subject, body)

@@ -176,7 +176,7 @@ def cmd_pass_issue(args: argparse.Namespace, node: Node) -> int:
 
 
 def _mail_pass(node: Node, member_id: int, page: str) -> None:
-    from node import mail
+    from node import mail, texts
     from node.services.members import get_member
 
     if not mail.configured(node):
@@ -185,12 +185,15 @@ def _mail_pass(node: Node, member_id: int, page: str) -> None:
     with node.db.read() as session:
         member = get_member(session, member_id)
         name, email = member.name, member.email
+    _ = texts.for_recipient(node.settings)
     body = (
-        f"Hello {name},\n\nyour guest pass is ready; show its QR code at the partner's front "
-        f"desk:\n{page}\n"
+        _("Hello %(name)s,", name=name)
+        + "\n\n"
+        + _("your guest pass is ready; show its QR code at the partner's front desk:")
+        + f"\n{page}\n"
     )
     try:
-        mail.send(node, mail.build(node, [email], "Your guest pass", body))
+        mail.send(node, mail.build(node, [email], _("Your guest pass"), body))
     except mail.FAILURES as exc:
         raise CliError(f"the pass is issued but the mail failed ({exc}): {page}") from exc
     echo("mailed the pass to {}", email)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from federation.agreements import agreement_id
 from federation.errors import ProtocolError
-from node import mail, published
+from node import mail, published, texts
 from node.network.handlers import InboxHandlers, Message
 from node.runtime import Node
 from node.twinning import agreements, receipts
@@ -26,11 +26,18 @@ def _tell_admins(session: Session, node: Node, partner_id: str, what: str) -> No
     if not mail.configured(node):
         return
     name = published.space_names(session, [partner_id]).get(partner_id) or partner_id
+    _ = texts.for_recipient(node.settings)
+    said = {
+        "proposes": _("%(name)s proposes a twinning agreement", name=name),
+        "accepted": _("%(name)s accepted our twinning agreement", name=name),
+        "rejected": _("%(name)s turned our twinning proposal down", name=name),
+    }[what]
     body = (
-        f"{name} {what}.\n\nOpen the partners page to see it and answer:\n"
-        f"{node.url}/admin/partners\n"
+        f"{said}.\n\n"
+        + _("Open the partners page to see it and answer:")
+        + f"\n{node.url}/admin/partners\n"
     )
-    mail.send_after_commit(session, node, mail.admin_addresses(session), f"{name} {what}", body)
+    mail.send_after_commit(session, node, mail.admin_addresses(session), said, body)
 
 
 def _state(session: Session, document: Any) -> str | None:
@@ -48,7 +55,7 @@ def agreement_propose(session: Session, node: Node, message: Message) -> dict[st
     before = _state(session, message["agreement"])
     row = agreements.receive_proposal(session, node, message["from"], message["agreement"])
     if row.state != before:  # a second delivery of the same proposal tells nobody again
-        _tell_admins(session, node, message["from"], "proposes a twinning agreement")
+        _tell_admins(session, node, message["from"], "proposes")
     return {"id": row.id, "state": "proposed"}
 
 
@@ -57,7 +64,7 @@ def agreement_accept(session: Session, node: Node, message: Message) -> dict[str
     before = _state(session, message["agreement"])
     row = agreements.receive_accept(session, node, message["from"], message["agreement"])
     if row.state != before:
-        _tell_admins(session, node, message["from"], "accepted our twinning agreement")
+        _tell_admins(session, node, message["from"], "accepted")
     return {"id": row.id, "state": row.state}
 
 
@@ -68,7 +75,7 @@ def agreement_reject(session: Session, node: Node, message: Message) -> dict[str
         session, node, message["from"], message["id"], message.get("reason")
     )
     if row.state != before:
-        _tell_admins(session, node, message["from"], "turned our twinning proposal down")
+        _tell_admins(session, node, message["from"], "rejected")
     return {"id": row.id, "state": row.state}
 
 

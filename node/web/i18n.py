@@ -76,7 +76,7 @@ def switch_links() -> list[dict[str, Any]]:
             {
                 "code": code,
                 "name": NAMES[code],
-                "href": f"{request.path}?{query}",
+                "href": f"{request.script_root}{request.path}?{query}",
                 "current": code == current_language(),
             }
         )

@@ -313,3 +313,22 @@ def test_the_home_node_mails_its_member_each_booking_and_cancellation(
     assert len(messages) == 2 and str(messages[1]["Subject"]).startswith("Booking cancelled")
     cancelled = Calendar.from_ical(next(messages[1].iter_attachments()).get_content())
     assert str(cancelled.walk("VEVENT")[0]["status"]) == "CANCELLED"
+
+
+def test_the_confirmation_mail_is_in_the_language_the_guest_booked_in(
+    net: Network, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, _ = smtp
+    made = net["b"].client.post(
+        "/book?lang=it",
+        data={"pass": _token(net), "resource": "sala", "day": "2026-11-20", "start": "14:00",
+              "end": "15:30", "email": "ada@elsewhere.example"},
+    )  # fmt: skip
+    assert made.status_code == 303
+    (message,) = inbox.wait_for(1)
+    assert "La tua prenotazione presso The Cube: Sala riunioni Sala, 2026-11-20" in str(
+        message["Subject"]
+    )
+    body = str(message.get_body(("plain",)).get_content())
+    assert "Ciao Ada Lovelace," in body and "(14:00–15:30)" in body
+    assert "L'invito è allegato" in body

@@ -338,3 +338,26 @@ def test_init_sets_the_space_language_and_refuses_others(tmp_path: Path, capsys)
     assert not (tmp_path / "bad").exists()
     assert main(["init", str(tmp_path / "cubo"), *url, "--language", "it"]) == 0
     assert load_settings(tmp_path / "cubo", environ={})["language"] == "it"
+
+
+def test_an_admin_invitation_is_mailed_in_the_space_language(tmp_path: Path) -> None:
+    from node.services.admin_auth import create_user
+    from node.services.admin_invites import compose_invite
+
+    space = make_node(tmp_path, "Cubo", settings={"language": "it", "smtp_host": "127.0.0.1"})
+    with space.node.db.write() as session:
+        user = create_user(session, "nuova@cubo.example", "una password lunga 123")
+        _link, subject, body = compose_invite(session, space.node, user)
+    assert subject == "Sei invitato: amministrazione di Cubo"
+    assert body.startswith("Puoi accedere alle pagine di amministrazione di Cubo")
+    assert "Se non te lo aspettavi, ignora questa mail." in body
+
+
+def test_mail_texts_fall_back_to_the_space_language() -> None:
+    from node.texts import Texts, for_recipient
+
+    assert for_recipient({"language": "it"})("Hello %(name)s,", name="Ada") == "Ciao Ada,"
+    assert for_recipient({"language": "it"}, "en")("Hello %(name)s,", name="Ada") == "Hello Ada,"
+    assert for_recipient({"language": "en"}, "fr")("Your guest pass") == "Your guest pass"
+    assert Texts("it").when(None, None) == "tutto il giorno"
+    assert Texts("it").kind("Meeting room") == "Sala riunioni"
