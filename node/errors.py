@@ -65,6 +65,18 @@ class Unavailable(NodeError):
         self.retry_after = retry_after
 
 
+class TooManyRequests(NodeError):
+    """A sender went over a limit this node keeps (protocol.md §Errors); retry later."""
+
+    status = 429
+    reason = "too-many-requests"
+    title = "Too many requests"
+
+    def __init__(self, detail: str, retry_after: int = 3600, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.retry_after = retry_after
+
+
 class Forbidden(NodeError):
     status = 403
     reason = "forbidden"

@@ -13,16 +13,16 @@ sent the answer, which alone knows where to mail it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
 from marshmallow import validate
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from node import mail, published
-from node.errors import Conflict, Forbidden, InvalidInput, NotFound
+from node.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
 from node.models import Member, OutboxMessage
 from node.network.outbox import enqueue_to
 from node.projects.models import ReceivedAnswer, ReceivedReply, SentAnswer, SentReply
@@ -108,6 +108,14 @@ def receive_reply(session: Session, node: Node, sender: str, message: Any) -> di
     key = (sender, str(message["reply"]))
     if session.get(ReceivedReply, key) is not None:
         return {"state": "known"}
+    replies = session.scalar(
+        select(func.count()).select_from(ReceivedReply).where(ReceivedReply.answer_id == sent.id)
+    )
+    if (replies or 0) >= MAX_REPLIES_PER_ANSWER:
+        # Each reply mails our member: a posting space may not mail them without end.
+        raise TooManyRequests(
+            f"at most {MAX_REPLIES_PER_ANSWER} replies to one answer", reason="too-many-replies"
+        )
     session.add(
         ReceivedReply(
             sender=sender,
@@ -232,6 +240,40 @@ def give_up_on_closed_calls(session: Session, node: Node) -> int:
 # -- posting side: answers to our calls ------------------------------------------------------
 
 
+# Each answer mails our admins and each reply mails a member, and the ids of both are the
+# sender's to choose: a node may send only so many (protocol.md §Inbox, "Answers to calls").
+MAX_ANSWERS_PER_HOME_PER_CALL = 20
+MAX_ANSWERS_PER_HOME_PER_DAY = 100
+MAX_REPLIES_PER_ANSWER = 10
+
+
+def _check_answer_limits(session: Session, node: Node, sender: str, project_id: str) -> None:
+    """Refuse (429) an answer beyond the sender's share of one call or of one day."""
+    to_call = session.scalar(
+        select(func.count())
+        .select_from(ReceivedAnswer)
+        .where(ReceivedAnswer.home_id == sender, ReceivedAnswer.project_id == project_id)
+    )
+    if (to_call or 0) >= MAX_ANSWERS_PER_HOME_PER_CALL:
+        raise TooManyRequests(
+            f"at most {MAX_ANSWERS_PER_HOME_PER_CALL} answers to one call from one space",
+            reason="too-many-answers",
+        )
+    today = session.scalar(
+        select(func.count())
+        .select_from(ReceivedAnswer)
+        .where(
+            ReceivedAnswer.home_id == sender,
+            ReceivedAnswer.received > node.now() - timedelta(days=1),
+        )
+    )
+    if (today or 0) >= MAX_ANSWERS_PER_HOME_PER_DAY:
+        raise TooManyRequests(
+            f"at most {MAX_ANSWERS_PER_HOME_PER_DAY} answers a day from one space",
+            reason="too-many-answers",
+        )
+
+
 def receive_answer(session: Session, node: Node, sender: str, message: Any) -> dict[str, Any]:
     """Keep an answer to one of our open calls from a member of ``sender``; mail our admins."""
     if message["home"] != sender:
@@ -251,6 +293,7 @@ def receive_answer(session: Session, node: Node, sender: str, message: Any) -> d
         return {"state": "known"}
     if not is_open(session, node, call):
         raise Conflict("this call is closed: it takes no more answers", reason="project-closed")
+    _check_answer_limits(session, node, sender, call.id)
     row = ReceivedAnswer(
         project_id=call.id,
         home_id=sender,

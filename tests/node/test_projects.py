@@ -570,3 +570,55 @@ def test_the_admin_sees_how_many_people_in_the_network_list_each_skill_sought(
     net.settle()
     page = unescape(client.get("/admin/projects").get_data(as_text=True))
     assert "1 person lists ceramica" in page
+
+
+def test_a_space_may_send_only_so_many_answers_and_replies(net: Network, smtp: Any) -> None:
+    """Each answer mails the posting space's admins and each reply mails a member, under ids
+    the sender chooses: beyond its share a sender is refused (429, nothing kept, no mail)."""
+    inbox, _ = smtp
+    post_call(net)
+    net.settle()
+    for n in range(answers.MAX_ANSWERS_PER_HOME_PER_CALL):
+        reply = _signed_post(net, "h", "w", _answer_message(net, "h", answer=f"a{n}"))
+        assert reply.status_code == 202, reply.get_json()
+    before = net["w"].counts()
+    mails = len(inbox.messages)
+    over = _signed_post(net, "h", "w", _answer_message(net, "h", answer="one-more"))
+    assert over.status_code == 429
+    assert over.get_json()["type"] == "urn:spazi:problem:too-many-answers"
+    assert over.headers["Retry-After"]
+    after = net["w"].counts()
+    after.pop("seen_signatures"), before.pop("seen_signatures")
+    assert after == before and len(inbox.messages) == mails
+    # The same answer delivered again is still known, not refused.
+    again = _signed_post(net, "h", "w", _answer_message(net, "h", answer="a0"))
+    assert again.status_code in (200, 202) and again.get_json()["state"] == "known"
+
+
+def test_a_posting_space_may_send_only_so_many_replies_to_one_answer(net: Network) -> None:
+    post_call(net)
+    net.settle()
+    member = add_member(net, "c", "Bea", "bea@example.org")
+    secret = member_secret(net, "c", member)
+    assert answer_from_page(net, secret, net["w"].id, "grafica", "Count me in").status_code == 302
+    net.settle()
+    with net["c"].node.db.read() as session:
+        sent = session.scalars(select(SentAnswer)).one()
+    for n in range(answers.MAX_REPLIES_PER_ANSWER + 1):
+        message = {
+            "type": "project.reply",
+            "from": net["w"].id,
+            "to": net["c"].id,
+            "project": "grafica",
+            "answer": str(sent.id),
+            "reply": f"r{n}",
+            "message": "Hello again",
+        }
+        response = _signed_post(net, "w", "c", message)
+        if n < answers.MAX_REPLIES_PER_ANSWER:
+            assert response.status_code == 202, response.get_json()
+    assert response.status_code == 429
+    assert response.get_json()["type"] == "urn:spazi:problem:too-many-replies"
+    with net["c"].node.db.read() as session:
+        kept = session.scalars(select(ReceivedReply)).all()
+    assert len(kept) == answers.MAX_REPLIES_PER_ANSWER
