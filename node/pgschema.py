@@ -14,6 +14,7 @@ import re
 
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ProgrammingError
 
 # Lower-case letters, digits and underscores, starting with a letter: needs no quoting in SQL
 # and fits PostgreSQL's 63-byte identifiers.
@@ -69,17 +70,24 @@ def tables_in(url: str) -> list[str]:
         engine.dispose()
 
 
-def create_schema(url: str) -> None:
-    """Create the schema ``url`` names; refused when it exists and already holds tables."""
+def create_schema(url: str) -> bool:
+    """Create the schema ``url`` names; True if this call created it, False if it was there
+    already, empty. Refused (FileExistsError) when it exists and holds tables: only a schema
+    this call made may later be dropped again by the caller."""
     schema = _named(url)
     engine = create_engine(url)
     try:
-        with engine.begin() as connection:
-            connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {schema}"))
-            if inspect(connection).get_table_names(schema=schema):
-                raise FileExistsError(
-                    f"schema {schema} already holds tables: another space lives there"
-                )
+        try:
+            with engine.begin() as connection:
+                connection.execute(text(f"CREATE SCHEMA {schema}"))
+            return True
+        except ProgrammingError:  # it exists (made by an earlier, failed run, or by hand)
+            with engine.connect() as connection:
+                if inspect(connection).get_table_names(schema=schema):
+                    raise FileExistsError(
+                        f"schema {schema} already holds tables: another space lives there"
+                    ) from None
+            return False
     finally:
         engine.dispose()
 

@@ -94,11 +94,14 @@ def _init_space(hub_dir: Path, args: argparse.Namespace) -> spaces.Hosted:
         if getattr(args, option)
     }
     settings = {}
+    created = False
     if args.postgres:
         # Its own schema of the shared database (node/pgschema.py), named after its host.
+        schema = pgschema.schema_for_host(host)
+        _check_schema_free(hub_dir, args.postgres, schema)
         try:
-            url = pgschema.in_schema(args.postgres, pgschema.schema_for_host(host))
-            pgschema.create_schema(url)
+            url = pgschema.in_schema(args.postgres, schema)
+            created = pgschema.create_schema(url)
         except (ValueError, FileExistsError) as exc:
             raise CliError(str(exc)) from None
         settings["database_url"] = url
@@ -113,10 +116,30 @@ def _init_space(hub_dir: Path, args: argparse.Namespace) -> spaces.Hosted:
         )
     except BaseException:
         _remove_empty(data_dir)  # init_node removes its files; the directory it made stays
-        if args.postgres:
-            pgschema.drop_schema(settings["database_url"])  # the schema it made, and its tables
+        if created:  # only a schema this run made, and the tables it put there
+            pgschema.drop_schema(settings["database_url"])
         raise
     return spaces.add_space(hub_dir, data_dir)
+
+
+def _check_schema_free(hub_dir: Path, postgres: str, schema: str) -> None:
+    """Refuse a schema name a hosted space of the same database already uses: two host names
+    can fold to one schema name (``a-b.x`` and ``a.b.x``)."""
+    from node.settings import load_settings
+
+    for space in spaces.hosted_spaces(hub_dir):
+        url = str(load_settings(space.data_dir, environ={}).get("database_url") or "")
+        if pgschema.schema_of(url) == schema and _same_database(url, postgres):
+            raise CliError(
+                f"schema {schema} is already {space.host}'s: give this space another host name"
+            )
+
+
+def _same_database(a: str, b: str) -> bool:
+    from sqlalchemy.engine import make_url
+
+    first, second = make_url(a), make_url(b)
+    return (first.host, first.port, first.database) == (second.host, second.port, second.database)
 
 
 def _remove_empty(directory: Path) -> None:

@@ -151,3 +151,22 @@ def test_a_backup_holds_its_own_schema_alone_and_restores_into_it(
             assert [e.body["title"] for e in query_events(session)] == ["Backed up"]
     finally:
         node.close()
+
+
+def test_two_hosts_that_fold_to_one_schema_are_refused(
+    tmp_path: Path, base_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hub_dir = tmp_path / "hub"
+    assert main(["hub", "init", str(hub_dir)]) == 0
+    stem = _host().split(".")[0]
+    first, second = f"{stem}-a.hub.test", f"{stem}.a.hub.test"
+    assert pgschema.schema_for_host(first) == pgschema.schema_for_host(second)
+    assert _add(hub_dir, "Cube", first, base_url) == 0, capsys.readouterr().err
+    url = pgschema.in_schema(base_url, pgschema.schema_for_host(first))
+    tables = pgschema.tables_in(url)
+    capsys.readouterr()
+    assert _add(hub_dir, "Loft", second, base_url) != 0
+    err = capsys.readouterr().err
+    assert f"is already {first}'s" in err and len(err.splitlines()) == 1
+    assert pgschema.tables_in(url) == tables  # the first space's tables untouched
+    assert [s.host for s in spaces.hosted_spaces(hub_dir)] == [first]
