@@ -73,14 +73,21 @@ def heads() -> Response:
 MAX_PAGE_BYTES = 8 * 1024 * 1024 - 4096  # protocol.md §Size limits, less room for the envelope
 
 
-def _within_budget(raws: list[bytes]) -> list[bytes]:
-    """As many entries as fit the 8 MiB page limit (always at least one)."""
+def _within_budget(
+    raws: list[bytes], bodies: dict[int, bytes], first_seq: int
+) -> tuple[list[bytes], dict[int, bytes]]:
+    """As many entries as fit the 8 MiB page limit with their detached bodies (always at least
+    one entry), and those bodies: the page ends early rather than leave a body out, since the
+    client would keep the entry and never see its text (protocol.md §Detached bodies)."""
     total = 0
     for index, raw in enumerate(raws):
-        total += len(raw) + 1
+        body = bodies.get(first_seq + index)
+        total += len(raw) + 1 + (len(body) + 24 if body is not None else 0)
         if total > MAX_PAGE_BYTES and index > 0:
-            return raws[:index]
-    return raws
+            raws = raws[:index]
+            break
+    end = first_seq + len(raws)
+    return raws, {seq: body for seq, body in bodies.items() if seq < end}
 
 
 @bp.get("/federation/v1/feeds/<origin>")
@@ -93,12 +100,12 @@ def feed_page(origin: str) -> Response:
     limit = min(_int_arg("limit", settings["feed_page_default"], 1), most)
     with node().db.read() as session:
         row = _served_origin(session, origin)
-        raws = _within_budget(page_raw(session, origin, after, limit))
+        raws = page_raw(session, origin, after, limit)
         # Only the bodies still held: a dropped one is gone here too (protocol.md §Detached
         # bodies), whoever asks.
         bodies = detached_raw(session, origin, after + 1, after + len(raws)) if raws else {}
         head_seq, head_hash = row.head_seq, row.head_hash
-    bodies = _bodies_within_budget(bodies, sum(len(raw) + 1 for raw in raws))
+    raws, bodies = _within_budget(raws, bodies, after + 1)
     head = b'{"hash":"' + str(head_hash).encode() + b'","seq":' + str(head_seq).encode() + b"}"
     # Members in canonical order: "detached" sorts first, and is left out when empty.
     detached = b'"detached":' + _detached_object(bodies) + b"," if bodies else b""
@@ -120,18 +127,6 @@ def _detached_object(bodies: dict[int, bytes]) -> bytes:
     """``{"<seq>": <body>, …}`` with the names in canonical (string) order."""
     items = sorted((str(seq), raw) for seq, raw in bodies.items())
     return b"{" + b",".join(b'"' + name.encode() + b'":' + raw for name, raw in items) + b"}"
-
-
-def _bodies_within_budget(bodies: dict[int, bytes], used: int) -> dict[int, bytes]:
-    """The detached bodies that still fit the page limit after its entries, by seq: a body left
-    out is no error for the client (it may ask for the entry alone, protocol.md §One entry)."""
-    kept: dict[int, bytes] = {}
-    for seq in sorted(bodies):
-        used += len(bodies[seq]) + 24
-        if used > MAX_PAGE_BYTES:
-            break
-        kept[seq] = bodies[seq]
-    return kept
 
 
 @bp.get("/federation/v1/feeds/<origin>/entries/<int:seq>")

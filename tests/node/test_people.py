@@ -231,3 +231,37 @@ def test_a_peers_markup_is_escaped_on_every_output(tmp_path: Path) -> None:
         page = net["b"].client.get("/network/people?skill=restauro").get_data(as_text=True)
         assert "&lt;script&gt;alert(2)&lt;/script&gt;" in page
         assert "<script>alert(2)" not in page and "<img src=x" not in page
+
+
+def test_a_full_page_ends_early_rather_than_leave_a_body_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A feed page over the size limit with its detached bodies ends at an earlier entry: a
+    body left out of a page would leave the mirror with the entry and never its text."""
+    from node.http import federation_read
+
+    with network(tmp_path, FakeClock()) as net:
+        net.add("a", city="Prato")
+        net.add("b", city="Firenze")
+        net.peer("a", "b")
+        net.settle()
+        for n in range(6):
+            member_id = _member(net, "a", f"m{n}@example.org")
+            _publish(
+                net,
+                "a",
+                member_id,
+                name=f"Member {n}",
+                bio="x" * 1000,
+                offers="y" * 1000,
+                seeks="z" * 1000,
+            )
+        # Room for the entries and about two bodies a page.
+        monkeypatch.setattr(federation_read, "MAX_PAGE_BYTES", 6000)
+        net.settle()
+        found = _search(net, "b")
+        assert sorted(p.name for p in found) == [f"Member {n}" for n in range(6)]
+        page = net["b"].client.get(f"/federation/v1/feeds/{net['a'].id}?after=0").get_json()
+        assert page["entries"] and len(page["entries"]) < 10
+        puts = [e["seq"] for e in page["entries"] if e["type"] == "profile.put"]
+        assert puts and sorted(int(s) for s in page.get("detached", {})) == puts
