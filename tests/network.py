@@ -145,3 +145,21 @@ def network(base: Path, clock: FakeClock, **settings: Any) -> Iterator[Network]:
         yield net
     finally:
         net.close()
+
+
+def signed_inbox_post(net: Network, sender: str, recipient: str, message: dict[str, Any]) -> Any:
+    """``message`` signed with ``sender``'s key (RFC 9421, as its outbox signs) and posted to
+    ``recipient``'s inbox; the test client's response."""
+    from federation.canonical import canonicalize
+    from node.network.transport import signer
+
+    request = requests.Request(
+        "POST",
+        f"http://{recipient}.test/federation/v1/inbox",
+        data=canonicalize(message),
+        headers={"Content-Type": "application/json"},
+    ).prepare()
+    signer(net[sender].node)(request)
+    return net[recipient].client.post(
+        "/federation/v1/inbox", data=request.body, headers=dict(request.headers)
+    )

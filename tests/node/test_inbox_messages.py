@@ -23,24 +23,10 @@ from node.network.inbox_handlers import HANDLERS
 from node.network.transport import signer
 from node.runtime import Node
 from node.twinning.handlers import agreement_accept, agreement_propose, agreement_reject
-from tests.network import Network, network
+from tests.network import Network, network, signed_inbox_post
 from tests.support import FakeClock
 
 HASH = "ab" * 32
-
-
-def _post(net: Network, sender: str, recipient: str, message: dict[str, Any]) -> Any:
-    """Sign ``message`` as ``sender`` and post it to ``recipient``'s inbox."""
-    request = requests.Request(
-        "POST",
-        f"http://{recipient}.test/federation/v1/inbox",
-        data=canonicalize(message),
-        headers={"Content-Type": "application/json"},
-    ).prepare()
-    signer(net[sender].node)(request)
-    return net[recipient].client.post(
-        "/federation/v1/inbox", data=request.body, headers=dict(request.headers)
-    )
 
 
 def _message(net: Network, kind: str, **members: Any) -> dict[str, Any]:
@@ -61,7 +47,7 @@ def _refused(net: Network, message: dict[str, Any], reason: str = "bad-message")
     with net["b"].node.db.read() as session:
         peer_before = session.get(Peer, net["a"].id)
         next_try = peer_before.next_try if peer_before is not None else None
-    response = _post(net, "a", "b", message)
+    response = signed_inbox_post(net, "a", "b", message)
     assert response.status_code == 422, response.get_json()
     assert response.get_json()["type"] == f"urn:spazi:problem:{reason}"
     assert net["b"].counts() == before
@@ -116,7 +102,7 @@ def test_heads_changed_checks_each_head(peered: Network, head) -> None:
 
 def test_a_well_formed_hint_is_accepted(peered: Network) -> None:
     heads = {peered["a"].id: {"seq": 2**53 - 1, "hash": HASH}}
-    response = _post(peered, "a", "b", _message(peered, "heads.changed", heads=heads))
+    response = signed_inbox_post(peered, "a", "b", _message(peered, "heads.changed", heads=heads))
     assert response.status_code == 202
     assert response.get_json() == {"state": "active"}
 

@@ -14,19 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from sqlalchemy import select
 
-from federation.canonical import canonicalize
 from node.errors import NodeError
 from node.models import OutboxMessage
 from node.network.outbox import drain
-from node.network.transport import signer
 from node.projects import answers, service
 from node.projects.models import ReceivedAnswer, ReceivedReply, SentAnswer
 from node.twinning.member_links import member_link
 from tests.mail_server import Inbox, smtp_settings
-from tests.network import Network, network
+from tests.network import Network, network, signed_inbox_post
 from tests.node.test_admin_pages import EMAIL, csrf_token, logged_in_admin
 from tests.node.twin_support import add_member
 from tests.support import FakeClock
@@ -215,20 +212,6 @@ def test_markup_in_a_title_is_text_on_every_page_and_in_the_feed(net: Network) -
     assert b"<script>" not in feed.data
 
 
-def _signed_post(net: Network, sender: str, recipient: str, message: dict[str, Any]) -> Any:
-    """``message`` signed with ``sender``'s key and posted to ``recipient``'s inbox."""
-    request = requests.Request(
-        "POST",
-        f"http://{recipient}.test/federation/v1/inbox",
-        data=canonicalize(message),
-        headers={"Content-Type": "application/json"},
-    ).prepare()
-    signer(net[sender].node)(request)
-    return net[recipient].client.post(
-        "/federation/v1/inbox", data=request.body, headers=dict(request.headers)
-    )
-
-
 def _answer_message(net: Network, sender: str, **members: Any) -> dict[str, Any]:
     return {
         "type": "project.answer",
@@ -264,7 +247,7 @@ def test_forged_or_bad_answers_are_refused_and_change_nothing(
     for key, value in change.items():
         message[key] = net[value].id if value in net.nodes else value
     before = net["w"].counts()
-    response = _signed_post(net, sender, "w", message)
+    response = signed_inbox_post(net, sender, "w", message)
     assert response.status_code == status
     assert response.get_json()["type"] == f"urn:spazi:problem:{reason}"
     after = net["w"].counts()
@@ -289,7 +272,7 @@ def test_an_answer_to_a_closed_call_is_refused_at_both_ends(net: Network) -> Non
     assert c.counts() == before
     # A message sent before the close arrived (or by a node that did not sync it) is refused.
     before = w.counts()
-    response = _signed_post(net, "c", "w", _answer_message(net, "c"))
+    response = signed_inbox_post(net, "c", "w", _answer_message(net, "c"))
     assert response.status_code == 409
     assert response.get_json()["type"] == "urn:spazi:problem:project-closed"
     after = w.counts()
@@ -334,9 +317,9 @@ def test_a_reply_must_answer_an_answer_sent_to_that_space(net: Network) -> None:
     }
     before = net["c"].counts()
     # Hub never got that answer: it cannot reply to it.
-    response = _signed_post(net, "h", "c", {**reply, "from": net["h"].id})
+    response = signed_inbox_post(net, "h", "c", {**reply, "from": net["h"].id})
     assert response.get_json()["type"] == "urn:spazi:problem:unknown-answer"
-    response = _signed_post(net, "w", "c", {**reply, "from": net["w"].id, "answer": "99999"})
+    response = signed_inbox_post(net, "w", "c", {**reply, "from": net["w"].id, "answer": "99999"})
     assert response.get_json()["type"] == "urn:spazi:problem:unknown-answer"
     after = net["c"].counts()
     after.pop("seen_signatures"), before.pop("seen_signatures")
@@ -579,11 +562,11 @@ def test_a_space_may_send_only_so_many_answers_and_replies(net: Network, smtp: A
     post_call(net)
     net.settle()
     for n in range(answers.MAX_ANSWERS_PER_HOME_PER_CALL):
-        reply = _signed_post(net, "h", "w", _answer_message(net, "h", answer=f"a{n}"))
+        reply = signed_inbox_post(net, "h", "w", _answer_message(net, "h", answer=f"a{n}"))
         assert reply.status_code == 202, reply.get_json()
     before = net["w"].counts()
     mails = len(inbox.messages)
-    over = _signed_post(net, "h", "w", _answer_message(net, "h", answer="one-more"))
+    over = signed_inbox_post(net, "h", "w", _answer_message(net, "h", answer="one-more"))
     assert over.status_code == 429
     assert over.get_json()["type"] == "urn:spazi:problem:too-many-answers"
     assert over.headers["Retry-After"]
@@ -591,7 +574,7 @@ def test_a_space_may_send_only_so_many_answers_and_replies(net: Network, smtp: A
     after.pop("seen_signatures"), before.pop("seen_signatures")
     assert after == before and len(inbox.messages) == mails
     # The same answer delivered again is still known, not refused.
-    again = _signed_post(net, "h", "w", _answer_message(net, "h", answer="a0"))
+    again = signed_inbox_post(net, "h", "w", _answer_message(net, "h", answer="a0"))
     assert again.status_code in (200, 202) and again.get_json()["state"] == "known"
 
 
@@ -614,7 +597,7 @@ def test_a_posting_space_may_send_only_so_many_replies_to_one_answer(net: Networ
             "reply": f"r{n}",
             "message": "Hello again",
         }
-        response = _signed_post(net, "w", "c", message)
+        response = signed_inbox_post(net, "w", "c", message)
         if n < answers.MAX_REPLIES_PER_ANSWER:
             assert response.status_code == 202, response.get_json()
     assert response.status_code == 429
