@@ -79,7 +79,7 @@ def percentile(values: list[float], fraction: float) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spaces", type=int, default=100)
-    parser.add_argument("--rounds", type=int, default=1000, help="requests per path and server")
+    parser.add_argument("--rounds", type=int, default=2000, help="requests per path and server")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         hub_dir, alone, hosts = build(Path(tmp), args.spaces)
