@@ -65,6 +65,16 @@ _REVOKED = select(Revocation.seq).where(
     Revocation.origin == bindparam("origin"), Revocation.jti_hash == bindparam("jti_hash")
 )
 _ADDRESS = select(NodeAddress.url).where(NodeAddress.node_id == bindparam("node_id"))
+# A direct peer's URL, else the announced address, in one round trip: every guest day the desk
+# admits asks for its home node's.
+_REACH = select(
+    func.coalesce(
+        select(Peer.url).where(Peer.id == bindparam("node_id")).scalar_subquery(),
+        select(NodeAddress.url)
+        .where(NodeAddress.node_id == bindparam("node_id"))
+        .scalar_subquery(),
+    )
+)
 _PUBLICATIONS_OF = select(AgreementPublication).where(AgreementPublication.id == bindparam("id"))
 _TERMINATIONS_OF = select(AgreementTermination).where(
     AgreementTermination.id.in_(bindparam("ids", expanding=True))
@@ -277,6 +287,13 @@ def addresses(session: Session, node_ids: Collection[str]) -> dict[str, str]:
 def address(session: Session, node_id: str) -> str | None:
     """Where ``node_id`` is reached, as announced (protocol.md §peer.announce), or None."""
     return session.scalar(_ADDRESS, {"node_id": node_id})
+
+
+def peer_or_announced_url(session: Session, node_id: str) -> str | None:
+    """Where ``node_id`` is reached: our peering's URL if it is a direct peer, else its
+    announced address (protocol.md §peer.announce), else None."""
+    found = session.scalar(_REACH, {"node_id": node_id})
+    return str(found) if found else None
 
 
 def announced_peers(session: Session, origin: str) -> list[Mapping[str, str]]:

@@ -9,32 +9,22 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from federation.keys import fingerprint
 from node import published
 from node.clock import aware, ms_to_dt
-from node.models import Event, NodeAddress, Peer, Space
+from node.models import Event, Peer, Space
 from node.runtime import Node
 from node.services.events import event_view
-
-# Built once, one round trip: every visit the front desk admits asks for its home node's
-# address (a direct peer's URL wins over an announced one).
-_NODE_URL = select(
-    func.coalesce(
-        select(Peer.url).where(Peer.id == bindparam("id")).scalar_subquery(),
-        select(NodeAddress.url).where(NodeAddress.node_id == bindparam("id")).scalar_subquery(),
-    )
-)
 
 
 def node_url(session: Session, node: Node, origin: str) -> str | None:
     """Best known address of ``origin``: ourselves, a direct peer, or an announcement."""
     if origin == node.node_id:
         return node.url
-    found = session.scalar(_NODE_URL, {"id": origin})
-    return str(found) if found else None
+    return published.peer_or_announced_url(session, origin)
 
 
 def node_urls(session: Session, node: Node, origins: Collection[str]) -> dict[str, str]:
