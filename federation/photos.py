@@ -103,6 +103,20 @@ def check_photo_bytes(data: bytes, descriptor: Mapping[str, Any]) -> None:
         raise PhotoMismatch(detail=f"the bytes are not {descriptor['type']}")
 
 
+def check_fetched_photo(data: bytes, digest: str) -> str:
+    """Refuse ``data`` unless its SHA-256 is ``digest`` and it starts like a photo type; its
+    media type. A fetch checks only what the signed hash fixes: which size and type a record
+    declared is compared with the verified file where it is shown (protocol.md §Photos), so one
+    record's wrong descriptor cannot stop another record's photo of the same file."""
+    found = sha256_hex(data)
+    if found != digest:
+        raise PhotoMismatch(detail=f"the bytes hash to {found}, not {digest}")
+    media_type = sniff_type(data)
+    if media_type is None:
+        raise PhotoMismatch(detail="the bytes are not a JPEG, PNG or WebP file")
+    return media_type
+
+
 def photo_path(version_prefix: str, digest: str) -> str:
     """The path of a photo file under a node's base URL."""
     return f"{version_prefix}photos/{digest}"

@@ -43,7 +43,12 @@ from federation.canonical import canonicalize, parse_strict
 from federation.errors import CanonicalError, TransportError
 from federation.feeds import Head
 from federation.keys import is_node_id
-from federation.photos import MAX_PHOTO_BYTES, check_photo_bytes
+from federation.photos import (
+    MAX_PHOTO_BYTES,
+    PHOTO_TYPES,
+    check_fetched_photo,
+    check_photo_bytes,
+)
 from federation.sync import FeedPage
 from federation.transport.safety import (
     AddressPolicy,
@@ -435,6 +440,19 @@ class PeerClient:
         )
         check_photo_bytes(data, descriptor)
         return data
+
+    def get_photo_file(self, url: str, digest: str) -> tuple[bytes, str]:
+        """``GET /federation/v1/photos/<hash>`` for any record naming ``digest``: the bytes and
+        their sniffed media type, checked against the hash only (size cap = the protocol's
+        largest photo file; ``PhotoMismatch`` otherwise)."""
+        if not isinstance(digest, str) or _HASH.fullmatch(digest) is None:
+            raise TransportError("bad-url", "a photo hash is 64 lowercase hex characters")
+        data, _final = self.get_bytes(
+            endpoint(url, f"/federation/v1/photos/{digest}"),
+            max_bytes=MAX_PHOTO_BYTES,
+            accept=", ".join(PHOTO_TYPES),
+        )
+        return data, check_fetched_photo(data, digest)
 
     def post_inbox(self, url: str, message: Mapping[str, Any], sign: Signer) -> Any:
         """``POST /federation/v1/inbox`` with ``message`` as canonical JSON, signed by ``sign``.

@@ -4,17 +4,22 @@
 A file some mirrored record names and this node lacks is *due*. The ``photo-fetch`` job asks,
 for each, the active peers (relays that may hold it) and then the origin's address, through the
 node's one outbound client (``node.network.transport.peer_client``: the SSRF guard, timeouts,
-and a size cap of the declared size). Bytes that do not match the descriptor are refused,
-logged, and never stored or shown; the next source is asked. A file no source gave is tried
+and a size cap of the protocol's largest photo file). Bytes whose hash does not match, or that
+are no photo type, are refused, logged, and never stored or shown; the next source is asked.
+The verified size and type are stored, and a record whose descriptor declares others does not
+show the file (``refs.shown``): a hostile record naming another's file with a wrong size hides
+only its own photo, never the file. A file no source gave is tried
 again later, with a doubling delay, at most :data:`MAX_TRIES` times. Before a file is stored
 over the budget, cached files no current record names are evicted, oldest first; a file still
-named is never evicted, and a file that does not fit waits. The node's own files are never
-evicted.
+named is never evicted, and a file that does not fit waits: the run stops there, and that file
+and the rest of the run are due again after :data:`FIRST_RETRY_MS` (one write), so a full cache
+is not a busy loop. The node's own files are never evicted.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -23,7 +28,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from federation.errors import ProtocolError, TransportError
-from federation.photos import PhotoMismatch
+from federation.photos import MAX_PHOTO_BYTES, PhotoMismatch
 from federation.transport.client import PeerHTTPError
 from node.jobs import Job, run_exclusive
 from node.models import Peer
@@ -39,6 +44,8 @@ MAX_TRIES = 6
 FIRST_RETRY_MS = 30_000  # then 1, 2, 4, 8 minutes
 BATCH = 50  # files per run; the next tick takes the rest
 TICK_S = 2  # a tick with nothing due only reads
+SWEEP_EVERY_S = 3600
+SWEEP_AGE_S = 3600  # an upload's files are on disk a moment before its row
 
 
 @dataclass
@@ -76,21 +83,17 @@ def any_due(node: Node) -> bool:
 
 
 def _due(session: Session, node: Node, limit: int) -> dict[str, tuple[dict[str, Any], set[str]]]:
-    """Due files: hash -> (descriptor, the origins naming it)."""
+    """Due files: hash -> (what to fetch, the origins naming it). The records' descriptors may
+    disagree (one may lie): the room made is the largest size any declares, within the cap."""
     due: dict[str, tuple[dict[str, Any], set[str]]] = {}
     for ref in session.scalars(_due_query(node, node.now_ms()).limit(limit * 4)):
         if ref.hash not in due:
             if len(due) == limit:
                 break
-            descriptor = {
-                "hash": ref.hash,
-                "type": ref.media_type,
-                "size": ref.size,
-                "width": ref.width,
-                "height": ref.height,
-            }
-            due[ref.hash] = (descriptor, set())
-        due[ref.hash][1].add(ref.origin)
+            due[ref.hash] = ({"hash": ref.hash, "type": ref.media_type, "size": 0}, set())
+        wanted, origins = due[ref.hash]
+        wanted["size"] = min(max(wanted["size"], ref.size), MAX_PHOTO_BYTES)
+        origins.add(ref.origin)
     return due
 
 
@@ -161,16 +164,38 @@ def _record_failure(node: Node, descriptor: dict[str, Any], error: str) -> None:
         row.last_error = error[:500]
 
 
-def _store(node: Node, descriptor: dict[str, Any], data: bytes) -> None:
-    # The file first, then the row: a row always means the file is there.
-    files.write(node, descriptor["hash"], data)
+def _wait(node: Node, descriptors: list[dict[str, Any]]) -> None:
+    """Files the budget has no room for now are due again later, in one transaction (not a
+    try: no source failed)."""
     with node.db.write() as session:
-        row = session.get(PhotoFile, descriptor["hash"])
+        for descriptor in descriptors:
+            row = session.get(PhotoFile, descriptor["hash"])
+            if row is None:
+                row = PhotoFile(
+                    hash=descriptor["hash"],
+                    own=False,
+                    stored=False,
+                    media_type=descriptor["type"],
+                    size=descriptor["size"],
+                    tries=0,
+                )
+                session.add(row)
+            if not row.stored:
+                row.next_try_ms = node.now_ms() + FIRST_RETRY_MS
+                row.last_error = "waiting for room in the photo cache"
+
+
+def _store(node: Node, digest: str, data: bytes, media_type: str) -> None:
+    # The file first, then the row: a row always means the file is there. The size and type
+    # are the verified bytes', whatever a record declared (refs.shown compares them).
+    files.write(node, digest, data)
+    with node.db.write() as session:
+        row = session.get(PhotoFile, digest)
         if row is None:
-            row = PhotoFile(hash=descriptor["hash"], own=False, tries=0, next_try_ms=0)
+            row = PhotoFile(hash=digest, own=False, tries=0, next_try_ms=0)
             session.add(row)
         row.stored, row.stored_at, row.last_error = True, node.now(), None
-        row.media_type, row.size = descriptor["type"], descriptor["size"]
+        row.media_type, row.size = media_type, len(data)
 
 
 def fetch_due(node: Node, limit: int = BATCH) -> FetchReport:
@@ -182,14 +207,18 @@ def fetch_due(node: Node, limit: int = BATCH) -> FetchReport:
     if not due:
         return report
     with peer_client(node) as client:
-        for digest, (descriptor, _origins) in due.items():
+        for index, (digest, (descriptor, _origins)) in enumerate(due.items()):
             if not _make_room(node, descriptor["size"], report):
-                report.waiting.append(digest)
-                continue
+                # Everything left in the cache is still named: this file and the rest of the
+                # run wait, due again after a delay, rather than be tried at every tick.
+                rest = [d for d, _origins in list(due.values())[index:]]
+                report.waiting += [d["hash"] for d in rest]
+                _wait(node, rest)
+                break
             errors: list[str] = []
             for base in sources[digest]:
                 try:
-                    data = client.get_photo(base, descriptor)
+                    data, media_type = client.get_photo_file(base, digest)
                 except PhotoMismatch as exc:
                     # A relay (or the origin) serving other bytes: refused, never shown.
                     log.warning("photo %s from %s refused: %s", digest, base, exc.detail)
@@ -202,7 +231,7 @@ def fetch_due(node: Node, limit: int = BATCH) -> FetchReport:
                 except (TransportError, ProtocolError) as exc:
                     errors.append(f"{base}: {exc.reason}")
                     continue
-                _store(node, descriptor, data)
+                _store(node, digest, data, media_type)
                 report.stored.append(digest)
                 break
             else:
@@ -225,4 +254,37 @@ def photo_fetch_job(node: Node) -> None:
         run_exclusive(node, "photo-fetch", lambda: fetch_due(node), timedelta(minutes=10))
 
 
-PHOTO_JOBS = (Job("photo-fetch", photo_fetch_job, TICK_S),)
+def sweep(node: Node, min_age_s: float = SWEEP_AGE_S) -> list[str]:
+    """Delete the files on disk that no ``photo_files`` row names (a blocked origin's, dropped
+    by ``refs.drop_origin``), older than ``min_age_s``: a file is written before its row, so a
+    younger one may be on its way in. Returns their hashes."""
+    directory = files.photos_dir(node)
+    if not directory.is_dir():
+        return []
+    on_disk = {
+        path.name: path
+        for path in directory.glob("??/*")
+        if not path.name.startswith(".") and path.is_file()
+    }
+    if not on_disk:
+        return []
+    with node.db.read() as session:
+        known = set(session.scalars(select(PhotoFile.hash)))
+    cutoff = time.time() - min_age_s
+    gone = []
+    for digest, path in sorted(on_disk.items()):
+        if digest not in known and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            gone.append(digest)
+    return gone
+
+
+def photo_sweep_job(node: Node) -> None:
+    """Remove unnamed files from disk (a directory listing and one read)."""
+    run_exclusive(node, "photo-sweep", lambda: sweep(node), timedelta(minutes=10))
+
+
+PHOTO_JOBS = (
+    Job("photo-fetch", photo_fetch_job, TICK_S),
+    Job("photo-sweep", photo_sweep_job, SWEEP_EVERY_S),
+)

@@ -77,8 +77,15 @@ def apply_page(session: Session, entries: Sequence[Entry]) -> None:
 
 
 def drop_origin(session: Session, origin: str) -> None:
-    """Forget the refs of an origin's records (its files become unreferenced)."""
+    """Forget the refs of an origin's records, and the rows of cached files no record names any
+    more (not our own): a blocked origin's photos are no longer served. Their bytes on disk go
+    with the next sweep (``node.photos.fetching.sweep``), which needs the node's directory."""
     session.execute(delete(PhotoRef).where(PhotoRef.origin == origin))
+    session.execute(
+        delete(PhotoFile).where(
+            PhotoFile.own.is_(False), PhotoFile.hash.not_in(select(PhotoRef.hash))
+        )
+    )
 
 
 PHOTO_WATCHERS = (Watcher("photo-refs", apply_page, drop_origin),)
@@ -123,7 +130,8 @@ def shown(
     session: Session, keys: Collection[tuple[str, str]]
 ) -> dict[tuple[str, str], list[ShownPhoto]]:
     """The photos of each record ``(origin, item)``, in the body's order, with only the files
-    whose verified bytes this node holds; a photo with none is left out (two statements)."""
+    whose verified bytes this node holds, of the size and type the record declares; a photo
+    with none is left out (two statements)."""
     if not keys:
         return {}
     wanted = list(keys)
@@ -132,7 +140,14 @@ def shown(
         chunk = wanted[start : start + _CHUNK]
         rows += session.scalars(
             select(PhotoRef)
-            .join(PhotoFile, PhotoFile.hash == PhotoRef.hash)
+            # A descriptor that disagrees with the verified file hides only its own record's
+            # photo (protocol.md §Photos "Checking").
+            .join(
+                PhotoFile,
+                (PhotoFile.hash == PhotoRef.hash)
+                & (PhotoFile.size == PhotoRef.size)
+                & (PhotoFile.media_type == PhotoRef.media_type),
+            )
             .where(tuple_(PhotoRef.origin, PhotoRef.item).in_(chunk), PhotoFile.stored.is_(True))
             .order_by(PhotoRef.origin, PhotoRef.item, PhotoRef.photo, PhotoRef.width)
         )

@@ -13,6 +13,7 @@ from federation.photos import (
     MAX_PHOTO_BYTES,
     MAX_PHOTOS,
     PhotoMismatch,
+    check_fetched_photo,
     check_photo_bytes,
     photo_files,
     sniff_type,
@@ -109,6 +110,17 @@ def test_bytes_that_do_not_match_are_refused() -> None:
     with pytest.raises(PhotoMismatch, match="image/jpeg"):
         check_photo_bytes(svg, descriptor(svg))
     assert sniff_type(b"RIFF\x00\x00\x00\x00WAVEfmt ") is None
+
+
+def test_a_fetched_file_is_checked_against_its_hash_and_gets_its_sniffed_type() -> None:
+    # What records declare is compared where they are shown; a fetch needs only the hash.
+    assert check_fetched_photo(PNG, sha256_hex(PNG)) == "image/png"
+    assert check_fetched_photo(WEBP, sha256_hex(WEBP)) == "image/webp"
+    with pytest.raises(PhotoMismatch, match="hash"):
+        check_fetched_photo(JPEG[:-1] + b"X", sha256_hex(JPEG))
+    svg = b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>"
+    with pytest.raises(PhotoMismatch, match="not a JPEG, PNG or WebP"):
+        check_fetched_photo(svg, sha256_hex(svg))
 
 
 def test_the_vector_file_matches_its_descriptor_and_the_entries_continue_a_feed() -> None:

@@ -504,3 +504,120 @@ def test_the_photo_pages_speak_italian(space: SpaceNode) -> None:
     assert "Foto 1 aggiunta allo spazio e pubblicata." in answer.get_data(as_text=True)
     home = client.get("/").get_data(as_text=True)
     assert 'aria-label="Foto dello spazio"' in home
+
+
+# -- what a review found ---------------------------------------------------------------------
+
+
+def _shown_alts(space: SpaceNode, keys: list[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:
+    from node.photos.refs import shown
+
+    with space.node.db.read() as session:
+        return {key: [p.alt for p in photos] for key, photos in shown(session, keys).items()}
+
+
+def test_a_record_lying_about_anothers_file_hides_only_its_own_photo(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    net = Network(tmp_path, clock)
+    try:
+        net.chain("abc")  # b peers with a and with c
+        a, b, c = net["a"], net["b"], net["c"]
+        add_photo(a, jpeg(300, 200), alt="A's room")
+        (real,) = profile(a)["photos"][0]["files"]
+        # C names A's file in its own event, with a size of 1 byte and another type.
+        add_event(c, "ev-x")
+        lie = {**real, "size": 1, "type": "image/png"}
+        with c.node.db.write() as session:
+            service.add(session, c.node, "ev-x", service.NewPhoto("C's lie", (lie,)))
+        net.settle()
+        # B learns of the file from C's record alone first (A's profile reaches it later).
+        with b.node.db.write() as session:
+            session.execute(PhotoRef.__table__.delete().where(PhotoRef.origin == a.id))
+        for _ in range(fetching.MAX_TRIES + 1):
+            fetching.fetch_due(b.node)
+            clock.advance(3600)
+        with b.node.db.read() as session:
+            row = session.get(PhotoFile, real["hash"])
+            assert row is not None and row.stored  # fetched: only the hash must match
+            assert (row.size, row.media_type) == (real["size"], real["type"])
+        # A publishes its profile again: its photo shows; C's lying record shows none.
+        add_photo(a, jpeg(400, 300), alt="A's desk")
+        net.settle()
+        fetching.fetch_due(b.node)
+        alts = _shown_alts(b, [(a.id, PROFILE), (c.id, "ev-x")])
+        assert alts == {(a.id, PROFILE): ["A's room", "A's desk"]}
+        assert "A&#39;s room" in b.client.get("/network").get_data(as_text=True)
+    finally:
+        net.close()
+
+
+def test_a_peers_photo_is_no_longer_served_once_removed_or_blocked(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    from node.network.blocking import block
+
+    net = Network(tmp_path, clock)
+    try:
+        net.chain("ab")
+        a, b = net["a"], net["b"]
+        add_photo(b, jpeg(300, 200), alt="B's own")
+        add_photo(a, jpeg(300, 200, color="blue"), alt="First")
+        net.settle()
+        fetching.fetch_due(b.node)
+        (first,) = (f["hash"] for f in profile(a)["photos"][0]["files"])
+        assert b.client.get(f"/photos/{first}").status_code == 200
+        # A removes it: B no longer serves it, though the cached copy waits for eviction.
+        with a.node.db.write() as session:
+            service.remove(session, a.node, PROFILE, "1")
+        add_photo(a, jpeg(300, 200, color="green"), alt="Second")
+        net.settle()
+        fetching.fetch_due(b.node)
+        assert b.client.get(f"/photos/{first}").status_code == 404
+        assert b.client.get(f"/federation/v1/photos/{first}").status_code == 404
+        (second,) = (f["hash"] for f in profile(a)["photos"][0]["files"])
+        assert b.client.get(f"/photos/{second}").status_code == 200
+        # A is blocked: its files' rows go with its refs, and the sweep takes them off disk.
+        with b.node.db.write() as session:
+            block(session, b.node, a.id, "spam")
+        assert b.client.get(f"/photos/{second}").status_code == 404
+        with b.node.db.read() as session:
+            assert session.get(PhotoFile, second) is None
+            assert session.get(PhotoFile, first) is None
+        assert fetching.sweep(b.node) == []  # too young: a file is written before its row
+        assert set(fetching.sweep(b.node, min_age_s=0)) == {first, second}
+        assert files.read(b.node, second) is None and files.read(b.node, first) is None
+        # B's own photo stays, on disk and served.
+        (own,) = (f["hash"] for f in profile(b)["photos"][0]["files"])
+        assert b.client.get(f"/photos/{own}").status_code == 200
+    finally:
+        net.close()
+
+
+def test_a_file_waiting_for_room_is_not_due_again_at_once(tmp_path: Path, clock: FakeClock) -> None:
+    net = Network(tmp_path, clock, {"photo_cache_bytes": 2_097_152})
+    try:
+        net.chain("ab")
+        a, b = net["a"], net["b"]
+        for level in (90, 80):  # noise does not compress: files of about a megabyte
+            out = io.BytesIO()
+            Image.effect_noise((1600, 1200), level).convert("RGB").save(out, "JPEG", quality=95)
+            add_photo(a, out.getvalue(), alt=f"Noise {level}")
+        net.settle()
+        sizes = [f["size"] for p in profile(a)["photos"] for f in p["files"]]
+        assert sum(sizes) > 2_097_152
+        report = fetching.fetch_due(b.node)
+        # Every stored file is still named, so the first that does not fit waits, the run
+        # stops there, and nothing is due until the back-off has passed.
+        assert report.stored and report.waiting and not report.evicted
+        assert len(report.stored) + len(report.waiting) == len(sizes)
+        assert not fetching.any_due(b.node)
+        with b.node.db.read() as session:
+            for digest in report.waiting:
+                row = session.get(PhotoFile, digest)
+                assert row is not None and row.tries == 0 and not row.stored
+            assert fetching.cached_bytes(session) <= 2_097_152
+        clock.advance(fetching.FIRST_RETRY_MS / 1000 + 1)
+        assert fetching.any_due(b.node)
+    finally:
+        net.close()
