@@ -144,19 +144,25 @@ def _make_room(node: Node, size: int, report: FetchReport) -> bool:
     return used + size <= budget
 
 
+def _pending_row(session: Any, descriptor: dict[str, Any]) -> PhotoFile:
+    """The row of a peer's file we do not hold yet, made on its first wait or failure."""
+    row = session.get(PhotoFile, descriptor["hash"])
+    if row is None:
+        row = PhotoFile(
+            hash=descriptor["hash"],
+            own=False,
+            stored=False,
+            media_type=descriptor["type"],
+            size=descriptor["size"],
+            tries=0,
+        )
+        session.add(row)
+    return row
+
+
 def _record_failure(node: Node, descriptor: dict[str, Any], error: str) -> None:
     with node.db.write() as session:
-        row = session.get(PhotoFile, descriptor["hash"])
-        if row is None:
-            row = PhotoFile(
-                hash=descriptor["hash"],
-                own=False,
-                stored=False,
-                media_type=descriptor["type"],
-                size=descriptor["size"],
-                tries=0,
-            )
-            session.add(row)
+        row = _pending_row(session, descriptor)
         if row.stored:
             return
         row.tries = (row.tries or 0) + 1
@@ -169,17 +175,7 @@ def _wait(node: Node, descriptors: list[dict[str, Any]]) -> None:
     try: no source failed)."""
     with node.db.write() as session:
         for descriptor in descriptors:
-            row = session.get(PhotoFile, descriptor["hash"])
-            if row is None:
-                row = PhotoFile(
-                    hash=descriptor["hash"],
-                    own=False,
-                    stored=False,
-                    media_type=descriptor["type"],
-                    size=descriptor["size"],
-                    tries=0,
-                )
-                session.add(row)
+            row = _pending_row(session, descriptor)
             if not row.stored:
                 row.next_try_ms = node.now_ms() + FIRST_RETRY_MS
                 row.last_error = "waiting for room in the photo cache"
