@@ -111,6 +111,7 @@ def register_member_profile(
     p.set_defaults(publishes=True)
     p.add_argument("member_id", type=int)
     p = command(sub, "show", cmd_profile_show, "print the published profile as JSON")
+    p.set_defaults(reads_only=True)
     p.add_argument("member_id", type=int)
 
 

@@ -153,6 +153,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("project_id")
     p.add_argument("--reason")
     p = command("list", cmd_project_list, "the space's calls", False)
+    p.set_defaults(reads_only=True)
     p.add_argument("--closed", action="store_true", help="closed ones too")
     p.add_argument("--json", action="store_true")
     p = command("answers", cmd_project_answers, "answers to a call (or to all)", False)
