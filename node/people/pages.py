@@ -187,6 +187,7 @@ def contact(profile_id: str) -> tuple[str, int]:
                     "this space cannot send mail at the moment; try again later",
                     reason="mail-unavailable",
                 )
+            service.check_message(sender, text)  # a refused message takes no token
             _rate_limited(profile_id)
             with current.db.write() as session:
                 to, row, secret = service.send_message(session, current, profile_id, sender, text)

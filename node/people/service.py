@@ -371,12 +371,9 @@ def recipient(session: Session, node: Node, profile_id: str) -> Recipient:
     return Recipient(get_member(session, row.member_id), profile_id, name)
 
 
-def send_message(
-    session: Session, node: Node, profile_id: str, sender: str, text: str
-) -> tuple[Recipient, ContactMessage, str]:
-    """Keep a message for the member behind ``profile_id``; the message row and the secret of
-    its answer link (``/people/answer/<secret>``), which the caller mails to the member."""
-    found = recipient(session, node, profile_id)
+def check_message(sender: str, text: str) -> tuple[str, str]:
+    """The sender's address and the message as they will be kept, or :class:`InvalidInput`
+    saying what to fix. Checked before the rate limit takes a token, so a typo costs nothing."""
     sender = (sender or "").strip()
     if len(sender) > 254 or not _EMAIL.fullmatch(sender):
         raise InvalidInput(
@@ -395,6 +392,16 @@ def send_message(
     problem = text_problem(body, lines=True)
     if problem is not None:
         raise InvalidInput(f"the message {problem}", reason="bad-message-text")
+    return sender, body
+
+
+def send_message(
+    session: Session, node: Node, profile_id: str, sender: str, text: str
+) -> tuple[Recipient, ContactMessage, str]:
+    """Keep a message for the member behind ``profile_id``; the message row and the secret of
+    its answer link (``/people/answer/<secret>``), which the caller mails to the member."""
+    found = recipient(session, node, profile_id)
+    sender, body = check_message(sender, text)
     secret, hashed = new_secret()
     message = ContactMessage(
         member_id=found.member.id,

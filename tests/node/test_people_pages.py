@@ -283,3 +283,23 @@ def test_the_contact_form_is_rate_limited_per_sender(
     assert len(smtp[0].wait_for(PER_SENDER_HOUR)) == PER_SENDER_HOUR
     with prato.node.db.read() as session:
         assert len(session.scalars(select(ContactMessage)).all()) == PER_SENDER_HOUR
+
+
+def test_a_refused_message_does_not_count_against_the_senders_hour(
+    prato: SpaceNode, smtp: tuple[Inbox, int]
+) -> None:
+    """A sender who mistypes their address and corrects it is not locked out: only messages that
+    pass the checks take one of the hour's tokens."""
+    from node.people.pages import PER_SENDER_HOUR
+
+    _member_id, path = _member_page(prato)
+    prato.client.post(path, data={**FORM, "consent": "yes", "action": "publish"})
+    contact = prato.client.get("/api/v1/people").get_json()["people"][0]["contact_url"]
+    form = contact.removeprefix("http://prato.test")
+    token = csrf_token(prato.client, form)
+    typo = {"email": "architect at example.org", "message": "Hello", "csrf_token": token}
+    for _ in range(PER_SENDER_HOUR + 2):
+        assert prato.client.post(form, data=typo).status_code == 422
+    good = {**typo, "email": "architect@example.org"}
+    assert prato.client.post(form, data=good).status_code == 200
+    assert len(smtp[0].wait_for(1)) == 1
