@@ -23,7 +23,13 @@ from node.http.context import node
 from node.photos import service
 from node.photos.kinds import EVENT, KINDS, RESOURCE, SPACE, RecordKind
 from node.photos.refs import PROFILE, ShownPhoto, shown
-from node.web.admin_pages import PageResult, admin_page, no_store, require_login
+from node.web.admin_pages import (
+    PageResult,
+    admin_page,
+    allow_larger_body,
+    no_store,
+    require_login,
+)
 from node.web.error_pages import error_page
 from node.web.i18n import current_language
 from node.web.rendering import absolute_url
@@ -62,10 +68,10 @@ def _added(kind: RecordKind, number: int) -> str:
 
 @bp.before_request
 def _allow_upload() -> None:
-    """Let an upload through the request size limit (the node's ``max_request_bytes`` is for
-    JSON and forms), before ``require_login`` reads the form for its CSRF check."""
+    """Let an admin's upload through the request size limit (the node's ``max_request_bytes``
+    is for JSON and forms), before ``require_login`` reads the form for its CSRF check."""
     if request.method == "POST" and request.endpoint in _UPLOADS:
-        request.max_content_length = int(node().settings["photo_upload_bytes"]) + _FORM_MARGIN
+        allow_larger_body(int(node().settings["photo_upload_bytes"]) + _FORM_MARGIN)
 
 
 bp.before_request(require_login)

@@ -38,7 +38,13 @@ from node.services.space import get_profile
 from node.twinning import agreements, charts, desk, passes, photos, reports
 from node.twinning.member_links import member_for_link, partner_summaries
 from node.twinning.models import GuestPass
-from node.web.admin_pages import PageResult, admin_page, no_store, require_login
+from node.web.admin_pages import (
+    PageResult,
+    admin_page,
+    allow_larger_body,
+    no_store,
+    require_login,
+)
 from node.web.formatting import kind_label as resource_kind_label
 from node.web.protection import allow_desk
 from node.web.rendering import render
@@ -51,9 +57,10 @@ _HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5
 @admin.before_request
 def _photo_size() -> None:
     """A phone photo is larger than the node's usual request limit: the desk form may carry
-    one up to the photo limit (read before the CSRF check parses the form)."""
+    one up to the photo limit (read before the CSRF check parses the form), for a login that
+    may use the desk."""
     if request.endpoint == "twinning_admin.desk_check":
-        request.max_content_length = photos.MAX_PHOTO_BYTES + 64 * 1024
+        allow_larger_body(photos.MAX_PHOTO_BYTES + 64 * 1024, roles=("admin", "desk"))
 
 
 admin.before_request(require_login)

@@ -83,6 +83,18 @@ def require_login() -> BaseResponse | None:
     return redirect(url_for("admin_pages.login", next=target))
 
 
+def allow_larger_body(limit: int, roles: tuple[str, ...] = ("admin",)) -> None:
+    """Raise this request's body limit to ``limit`` when its session is a login with one of
+    ``roles``. Called before :func:`require_login`, whose CSRF check parses the form: an upload
+    form's larger limit must not let anyone else make the node read a body that large, so an
+    anonymous request keeps the node's ``max_request_bytes``. Reads the session from the cookie
+    and the database only; the body is not touched."""
+    with node().db.read() as db_session:
+        user = admin_auth.session_user(db_session, session.get(SESSION_SECRET))
+        if user is not None and user.role in roles:
+            request.max_content_length = limit
+
+
 @bp.after_request
 def no_store(response: Response) -> Response:
     # Admin pages show private state and hold CSRF tokens: never keep them in a cache.

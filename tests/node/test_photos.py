@@ -621,3 +621,20 @@ def test_a_file_waiting_for_room_is_not_due_again_at_once(tmp_path: Path, clock:
         assert fetching.any_due(b.node)
     finally:
         net.close()
+
+
+def test_only_a_logged_in_admin_gets_the_upload_size(space: SpaceNode) -> None:
+    """The photo form's larger request limit is for an admin's session: an anonymous client or
+    a front-desk login posting a large body to the upload address is refused at the node's
+    ordinary limit, before anything parses the form."""
+    limit = int(space.node.settings["max_request_bytes"])
+    body = {"alt": "x", "photo": (io.BytesIO(b"\xff" * (limit + 10_000)), "big.jpg")}
+    anonymous = space.app.test_client()
+    answer = anonymous.post("/admin/photos", data=body, content_type="multipart/form-data")
+    assert answer.status_code == 413  # before: 400, the CSRF check had parsed the whole body
+    # An admin's session gets the photo limit: the same body is read, and refused as no image.
+    client = logged_in_admin(space)
+    token = csrf_token(client, "/admin/photos")
+    body = {"csrf_token": token, "photo": (io.BytesIO(b"\xff" * (limit + 10_000)), "big.jpg")}
+    answer = client.post("/admin/photos", data=body, content_type="multipart/form-data")
+    assert answer.status_code == 422
