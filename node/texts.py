@@ -41,7 +41,7 @@ class Texts:
         self.language = known(language) or DEFAULT
         self._catalogue = _catalogue(self.language)
 
-    def __call__(self, message: str, **values: Any) -> str:
+    def __call__(self, message: str, /, **values: Any) -> str:
         text = self._catalogue.gettext(message)
         return text % values if values else text
 

@@ -147,9 +147,15 @@ def network(base: Path, clock: FakeClock, **settings: Any) -> Iterator[Network]:
         net.close()
 
 
-def signed_inbox_post(net: Network, sender: str, recipient: str, message: dict[str, Any]) -> Any:
+def signed_inbox_post(
+    net: Network,
+    sender: str,
+    recipient: str,
+    message: dict[str, Any],
+    headers: dict[str, str] | None = None,
+) -> Any:
     """``message`` signed with ``sender``'s key (RFC 9421, as its outbox signs) and posted to
-    ``recipient``'s inbox; the test client's response."""
+    ``recipient``'s inbox, with ``headers`` added (unsigned); the test client's response."""
     from federation.canonical import canonicalize
     from node.network.transport import signer
 
@@ -161,5 +167,5 @@ def signed_inbox_post(net: Network, sender: str, recipient: str, message: dict[s
     ).prepare()
     signer(net[sender].node)(request)
     return net[recipient].client.post(
-        "/federation/v1/inbox", data=request.body, headers=dict(request.headers)
+        "/federation/v1/inbox", data=request.body, headers={**request.headers, **(headers or {})}
     )

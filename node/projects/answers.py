@@ -16,12 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask_babel import gettext as _
 from marshmallow import validate
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from node import mail, published
+from node import mail, published, texts
 from node.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
 from node.models import Member, OutboxMessage
 from node.network.outbox import enqueue_to
@@ -133,12 +132,13 @@ def _mail_member(session: Session, node: Node, sent: SentAnswer, text: str) -> N
     member = session.get(Member, sent.member_id)
     if member is None or member.suspended or not member.email:
         return
+    # In the space's language: the request that brought the reply came from another node,
+    # whose Accept-Language says nothing about our member (ARCHITECTURE.md §Translations).
+    _ = texts.for_recipient(node.settings)
     names = published.space_names(session, {sent.origin})
     space = names.get(sent.origin) or _("the space")
     call = published.project(session, sent.origin, sent.project_id)
     title = call.title if call is not None else sent.project_id
-    # In the language of the request that brought the reply: the space's own setting, since
-    # other nodes send no Accept-Language (ARCHITECTURE.md §Translations).
     subject = _("%(space)s replied about “%(title)s”", space=space, title=title)
     body = _(
         "Hello %(name)s,\n\n%(space)s replied to your answer to their call “%(title)s”:\n\n"
@@ -305,6 +305,7 @@ def receive_answer(session: Session, node: Node, sender: str, message: Any) -> d
     )
     session.add(row)
     home = published.space_names(session, {sender}).get(sender, sender)
+    _ = texts.for_recipient(node.settings)  # our admins read it: the space's language
     subject = _(
         "New answer to “%(title)s” from %(name)s (%(space)s)",
         title=call.title,

@@ -522,6 +522,46 @@ def test_pages_and_mails_in_italian(
         assert str(notice["Subject"]).startswith("Nuova risposta a “Graphic designer")
 
 
+def test_mails_from_other_nodes_messages_are_in_the_spaces_language_whatever_they_ask(
+    tmp_path: Path, clock: FakeClock, smtp: tuple[Inbox, int]
+) -> None:
+    """An answer and a reply arrive as inbox messages: the mails they cause go to this space's
+    admins and members, so they are written in the space's language even when the sending node
+    names another in Accept-Language."""
+    inbox, port = smtp
+    with network(tmp_path, clock, language="it", **smtp_settings(port)) as net:
+        net.add("w", title="Warehouse", city="Fano", timezone="Europe/Rome")
+        net.add("c", title="Combo", city="Firenze", timezone="Europe/Rome")
+        net.peer("w", "c")
+        logged_in_admin(net["w"])
+        post_call(net)
+        net.settle()
+        english = {"Accept-Language": "en"}
+        answer = {**_answer_message(net, "c"), "home": net["c"].id}
+        assert signed_inbox_post(net, "c", "w", answer, english).status_code == 202
+        (notice,) = inbox.wait_for(1)
+        assert str(notice["Subject"]).startswith("Nuova risposta a “Graphic designer")
+        ada = add_member(net, "c", "Ada Lovelace", "ada@combo.test")
+        secret = member_secret(net, "c", ada)
+        assert answer_from_page(net, secret, net["w"].id, "grafica", "Ciao").status_code == 302
+        net.settle()
+        with net["c"].node.db.read() as session:
+            sent = session.scalars(select(SentAnswer)).one()
+        reply = {
+            "type": "project.reply",
+            "from": net["w"].id,
+            "to": net["c"].id,
+            "project": "grafica",
+            "answer": str(sent.id),
+            "reply": "r1",
+            "message": "Benvenuta",
+        }
+        assert signed_inbox_post(net, "w", "c", reply, english).status_code == 202
+        mails = inbox.wait_for(3)  # the answer's notice at w, Ada's answer's, the reply to Ada
+        to_ada = [m for m in mails if "ada@combo.test" in str(m["To"])]
+        assert len(to_ada) == 1 and "ha risposto" in str(to_ada[0]["Subject"])
+
+
 def test_the_admin_sees_how_many_people_in_the_network_list_each_skill_sought(
     net: Network,
 ) -> None:
