@@ -129,8 +129,9 @@ def people() -> tuple[str, int]:
     raw_page = request.args.get("page", "1")
     page = int(raw_page) if raw_page.isdigit() and 0 < len(raw_page) < 6 else 1
     with current.db.read() as session:
-        found, total = service.search(session, current, skill, city, max(page, 1))
-        suggestions = service.skill_suggestions(session)
+        live = service.live_profiles(session)  # parsed once for both
+        found, total = service.search(session, current, skill, city, max(page, 1), live)
+        suggestions = service.skill_suggestions(session, live=live)
     pages = max(1, math.ceil(total / service.PAGE_SIZE))
     return render(
         "people/search.html",

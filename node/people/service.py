@@ -252,7 +252,12 @@ class PersonResult:
         return dict(self.__dict__)
 
 
-def _live(session: Session) -> list[tuple[NetworkPerson, dict[str, Any]]]:
+LiveProfiles = list[tuple[NetworkPerson, dict[str, Any]]]
+
+
+def live_profiles(session: Session) -> LiveProfiles:
+    """Every live profile of the network with its parsed body (blocked origins left out). A page
+    that both searches and suggests skills reads them once and passes them to both."""
     hidden = published.hidden_origins(session)
     rows = session.execute(
         select(NetworkPerson, DetachedBody.raw)
@@ -275,14 +280,16 @@ def search(
     skill: str | None = None,
     city: str | None = None,
     page: int = 1,
+    live: LiveProfiles | None = None,
 ) -> tuple[list[PersonResult], int]:
     """Profiles across the network whose skills contain ``skill`` and whose home space is in
-    ``city`` (case and accents ignored), ``PAGE_SIZE`` a page; and how many matched."""
+    ``city`` (case and accents ignored), ``PAGE_SIZE`` a page; and how many matched. ``live``:
+    :func:`live_profiles`, if the caller has read them already."""
     if page < 1 or page > 10_000:
         raise InvalidInput("page must be 1 or more", reason="bad-page")
     wanted_skill = fold_text(skill.strip()) if skill and skill.strip() else None
     wanted_city = fold_text(city.strip()) if city and city.strip() else None
-    live = _live(session)
+    live = live_profiles(session) if live is None else live
     spaces = published.spaces(session, {person.origin for person, _ in live})
     matched: list[tuple[NetworkPerson, dict[str, Any], Space | None]] = []
     for person, body in live:
@@ -324,17 +331,20 @@ def people_with_skills(session: Session, skills: Iterable[str]) -> dict[str, int
     wanted = {skill: fold_text(skill.strip()) for skill in skills if skill and skill.strip()}
     if not wanted:
         return {}
-    folded = [[fold_text(s) for s in body["skills"]] for _person, body in _live(session)]
+    folded = [[fold_text(s) for s in body["skills"]] for _person, body in live_profiles(session)]
     return {
         skill: sum(1 for listed in folded if any(key in s for s in listed))
         for skill, key in wanted.items()
     }
 
 
-def skill_suggestions(session: Session, limit: int = 200) -> list[str]:
-    """The skills the network's live profiles use, most used first (one spelling each)."""
+def skill_suggestions(
+    session: Session, limit: int = 200, live: LiveProfiles | None = None
+) -> list[str]:
+    """The skills the network's live profiles use, most used first (one spelling each);
+    ``live`` as for :func:`search`."""
     counts: dict[str, tuple[int, str]] = {}
-    for _person, body in _live(session):
+    for _person, body in live_profiles(session) if live is None else live:
         for skill in body["skills"]:
             key = fold_text(skill)
             count, shown = counts.get(key, (0, skill))
