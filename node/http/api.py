@@ -13,6 +13,7 @@ from node.clock import aware
 from node.errors import InvalidInput, Unauthorized
 from node.http.apidoc import build_spec, operation
 from node.http.context import node
+from node.http.marks import etagged, public_read
 from node.http.problems import json_body
 from node.schemas import (
     CancelSchema,
@@ -26,7 +27,7 @@ from node.services import events, members, resources, space
 from node.services.admin_auth import check_token
 from node.version import __version__
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp = etagged(Blueprint("api", __name__, url_prefix="/api/v1"))
 # Events per page of GET /api/v1/events unless ?limit= asks for fewer or more (at most 200).
 API_PAGE = 100
 
@@ -333,6 +334,7 @@ def delete_member(member_id: int) -> tuple[str, int]:
 
 
 @bp.get("/openapi.json")
+@public_read
 def openapi() -> Response:
     """The OpenAPI 3 document (itself not an API operation)."""
     return jsonify(build_spec(__version__))

@@ -13,13 +13,7 @@ from flask import Flask, request
 from werkzeug.wrappers import Response
 
 from node.http.apidoc import PUBLIC_READS
-
-# Whole blueprints whose every route is a public read.
-PUBLIC_BLUEPRINTS = frozenset(
-    {"calendar", "atom", "federation_read", "wellknown", "network_embed"}
-)
-# Single public reads elsewhere.
-PUBLIC_ENDPOINTS = frozenset({"network_pages.network_events_ics", "api.openapi"})
+from node.http.marks import PUBLIC_READ, marked
 
 ALLOWED_METHODS = "GET, HEAD"
 # Conditional requests need If-None-Match / If-Modified-Since, which are not CORS-safelisted.
@@ -32,10 +26,8 @@ def is_public_read(endpoint: str | None) -> bool:
     """Whether ``endpoint`` is one other sites may read."""
     if endpoint is None:
         return False
-    blueprint = endpoint.partition(".")[0]
-    return (
-        blueprint in PUBLIC_BLUEPRINTS or endpoint in PUBLIC_ENDPOINTS or endpoint in PUBLIC_READS
-    )
+    # Marked where defined (node/http/marks.py), or a public read of the OpenAPI document.
+    return marked(PUBLIC_READ, endpoint) or endpoint in PUBLIC_READS
 
 
 def allow_public_reads(response: Response) -> Response:

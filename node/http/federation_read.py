@@ -15,9 +15,10 @@ from node.errors import NodeError, NotFound
 from node.feedstore import detached_raw, entry_raw, page_raw
 from node.feedstore import heads as all_heads
 from node.http.context import node
+from node.http.marks import public_read
 from node.models import ForkProof, Origin
 
-bp = Blueprint("federation_read", __name__)
+bp = public_read(Blueprint("federation_read", __name__))
 
 
 class BadParameter(NodeError):

@@ -12,10 +12,11 @@ from federation.passes import jwks
 from node import published
 from node.feedstore import keyring, own_key_entries
 from node.http.context import node
+from node.http.marks import public_read
 from node.keystore import current_key
 from node.runtime import Node
 
-bp = Blueprint("wellknown", __name__)
+bp = public_read(Blueprint("wellknown", __name__))
 
 
 def descriptor_for(session: Session, current: Node) -> dict[str, Any]:

@@ -8,12 +8,13 @@ from marshmallow import fields, validate
 
 from node.http.apidoc import operation
 from node.http.context import node
+from node.http.marks import etagged
 from node.http.responses import RESPONSES
 from node.people import service
 from node.schemas import Line, StrictSchema
 from node.services.validation import load
 
-bp = Blueprint("people_api", __name__, url_prefix="/api/v1")
+bp = etagged(Blueprint("people_api", __name__, url_prefix="/api/v1"))
 
 _STRING = {"type": "string"}
 _STRINGS = {"type": "array", "items": _STRING}

@@ -20,6 +20,7 @@ from node import mail
 from node.errors import NodeError, NotFound
 from node.http.context import node
 from node.http.headers import keep_private
+from node.http.marks import etagged
 from node.network.floods import TooManyRequests
 from node.people import service
 from node.ratelimit import TokenBuckets, address_key
@@ -121,6 +122,7 @@ def member_profile(secret: str) -> BaseResponse:
 
 
 @public.get("/network/people")
+@etagged
 def people() -> tuple[str, int]:
     """Member profiles across the network, by skill and city."""
     current = node()

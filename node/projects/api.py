@@ -12,6 +12,7 @@ from node.errors import InvalidInput
 from node.http.api import admin_token
 from node.http.apidoc import operation
 from node.http.context import node
+from node.http.marks import etagged
 from node.http.problems import json_body
 from node.projects import answers, service
 from node.projects.pages import open_calls, parse_filters
@@ -19,7 +20,7 @@ from node.schemas import Line, StrictSchema
 from node.services.validation import load
 from node.web.rendering import absolute_url
 
-bp = Blueprint("projects_api", __name__, url_prefix="/api/v1")
+bp = etagged(Blueprint("projects_api", __name__, url_prefix="/api/v1"))
 
 
 class ProjectQuerySchema(StrictSchema):

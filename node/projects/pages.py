@@ -25,6 +25,7 @@ from node import paging, published
 from node.errors import InvalidInput, NodeError
 from node.http.context import node
 from node.http.headers import keep_private
+from node.http.marks import etagged
 from node.models import Member, Project
 from node.projects import answers, service
 from node.services.network import node_urls
@@ -36,7 +37,7 @@ from node.web.admin_pages import PageResult, admin_page, no_store, require_login
 from node.web.formatting import format_date, rfc3339_ms
 from node.web.rendering import absolute_url, render
 
-network = Blueprint("network_projects", __name__, url_prefix="/network")
+network = etagged(Blueprint("network_projects", __name__, url_prefix="/network"))
 admin = Blueprint("admin_projects", __name__, url_prefix="/admin/projects")
 admin.before_request(require_login)
 admin.after_request(no_store)
@@ -149,17 +150,6 @@ def open_calls(
     key = (rows[-1].deadline, rows[-1].origin, rows[-1].id) if more and rows else None
     current = node()
     return [r for r in rows if service.is_open(session, current, r)], key
-
-
-def _conditional(response: BaseResponse) -> BaseResponse:
-    """An ETag of the body and ``304`` when it matches, as for the other public pages."""
-    if request.method in ("GET", "HEAD") and response.status_code == 200:
-        response.add_etag()
-        return response.make_conditional(request)
-    return response
-
-
-network.after_request(_conditional)
 
 
 @network.get("/projects")

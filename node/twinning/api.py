@@ -14,12 +14,13 @@ from node.errors import InvalidInput
 from node.http.api import admin_token
 from node.http.apidoc import operation
 from node.http.context import node
+from node.http.marks import etagged
 from node.http.problems import json_body
 from node.schemas import Line, Lines, StrictSchema
 from node.services.validation import load
 from node.twinning import agreements, desk, passes
 
-bp = Blueprint("twinning_api", __name__, url_prefix="/api/v1")
+bp = etagged(Blueprint("twinning_api", __name__, url_prefix="/api/v1"))
 
 KINDS = validate.OneOf(RESOURCE_KINDS)
 

@@ -20,13 +20,14 @@ from federation.keys import fingerprint
 from node import published
 from node.http.context import node
 from node.http.headers import FEED_POLICY
+from node.http.marks import public_read, remembered
 from node.models import Event
 from node.services import network, space
 from node.version import __version__
 from node.web.formatting import format_span, rfc3339_ms
 from node.web.rendering import absolute_url
 
-bp = Blueprint("atom", __name__)
+bp = public_read(Blueprint("atom", __name__))
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 ATOM_MIMETYPE = "application/atom+xml"
@@ -179,6 +180,7 @@ def feed() -> BaseResponse:
 
 
 @bp.get("/network/feed.atom")
+@remembered
 def network_feed() -> BaseResponse:
     """The most recently changed events across the network (muted, blocked and quarantined
     origins left out, as on the network pages), each linked to its own space's page."""

@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from federation.keys import fingerprint
 from node import published
 from node.http.context import node
+from node.http.marks import public_read
 from node.lru import LRU
 from node.models import Event
 from node.runtime import Node
@@ -29,7 +30,7 @@ from node.version import __version__
 from node.web.formatting import event_instant
 from node.web.rendering import absolute_url
 
-bp = Blueprint("calendar", __name__)
+bp = public_read(Blueprint("calendar", __name__))
 
 ICS_MIMETYPE = "text/calendar"
 PRODID = f"-//Spazi//Spazi node {__version__}//EN"

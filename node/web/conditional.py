@@ -17,11 +17,11 @@ from werkzeug.wrappers import Response
 
 from node import published
 from node.http.context import node
+from node.http.marks import ETAGGED, REMEMBERED, marked
 from node.lru import LRU
 
-CONDITIONAL_BLUEPRINTS = frozenset(
-    {"pages", "network_pages", "network_embed", "sharing", "api", "twinning_api"}
-)
+# Which answers are conditional is declared where each blueprint or view is defined
+# (node/http/marks.py): a feature's pages need no edit here.
 
 # The network's pages, calendar and feed: the costliest reads at a thousand spaces, polled by
 # calendar apps and feed readers. Their ETags are remembered per (address, request's language
@@ -30,20 +30,16 @@ CONDITIONAL_BLUEPRINTS = frozenset(
 # pages). The HTML pages say "5 min ago": their slot is a minute, so a remembered ETag is
 # trusted for a minute at most; the calendar and feed change with the day only, and a slot of
 # a quarter of an hour meets every time zone's midnight.
-REMEMBERED_BLUEPRINTS = frozenset({"network_pages", "network_embed"})
-REMEMBERED_ENDPOINTS = frozenset({"atom.network_feed"})
 HTML_SLOT = 60  # seconds
 DOCUMENT_SLOT = 900
-REMEMBERED = 1024  # ETags kept, least recently used out
+KEPT = 1024  # ETags kept, least recently used out
 
 
-_REMEMBERED: LRU[str] = LRU(REMEMBERED)
+_REMEMBERED: LRU[str] = LRU(KEPT)
 
 
 def _remembered_route() -> bool:
-    return request.method in ("GET", "HEAD") and (
-        request.blueprint in REMEMBERED_BLUEPRINTS or request.endpoint in REMEMBERED_ENDPOINTS
-    )
+    return request.method in ("GET", "HEAD") and marked(REMEMBERED)
 
 
 def _key() -> str:
@@ -94,8 +90,8 @@ def answer_remembered() -> Response | None:
 def conditional(response: Response) -> Response:
     """ETag the body of a successful GET/HEAD public page answer; 304 when it matches."""
     if (
-        request.blueprint in CONDITIONAL_BLUEPRINTS
-        and request.method in ("GET", "HEAD")
+        request.method in ("GET", "HEAD")
+        and (marked(ETAGGED) or marked(REMEMBERED))
         and response.status_code == 200
         and not response.direct_passthrough
         and "ETag" not in response.headers

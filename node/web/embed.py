@@ -26,11 +26,12 @@ from markupsafe import Markup
 from node.clock import zone
 from node.http.context import node
 from node.http.headers import embed_policy
+from node.http.marks import public_read, remembered
 from node.services import network
 from node.web import network_pages
 from node.web.rendering import absolute_url, site_name
 
-bp = Blueprint("network_embed", __name__, url_prefix="/network/embed")
+bp = public_read(remembered(Blueprint("network_embed", __name__, url_prefix="/network/embed")))
 
 LANGUAGES = ("en", "it")
 DEFAULT_LIMIT = 10

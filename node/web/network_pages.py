@@ -27,6 +27,7 @@ from node import paging, published
 from node.clock import aware
 from node.errors import InvalidInput
 from node.http.context import node
+from node.http.marks import public_read, remembered
 from node.lru import LRU
 from node.models import Event, Origin, Space
 from node.services import events, network, space
@@ -35,7 +36,7 @@ from node.web.error_pages import error_page
 from node.web.formatting import ago
 from node.web.rendering import absolute_url, render
 
-bp = Blueprint("network_pages", __name__, url_prefix="/network")
+bp = remembered(Blueprint("network_pages", __name__, url_prefix="/network"))
 
 SPACE_FILTERS = ("city", "district", "country")
 EVENT_FILTERS = ("from", "to", "tag", "city", "district")
@@ -436,6 +437,7 @@ def network_events() -> tuple[str, int]:
 
 
 @bp.get("/events.ics")
+@public_read
 def network_events_ics() -> BaseResponse:
     """The network events page's events (same filters) as iCalendar, at most
     ``calendar.MAX_EVENTS``, soonest first. Without ?from= it holds the upcoming events, and

@@ -12,13 +12,14 @@ from sqlalchemy.orm import Session
 from node import published
 from node.errors import InvalidInput
 from node.http.context import node
+from node.http.marks import etagged
 from node.models import Event
 from node.runtime import Node
 from node.services import events, network, resources, space
 from node.web import formatting, jsonld, sharing
 from node.web.rendering import absolute_url, render
 
-bp = Blueprint("pages", __name__)
+bp = etagged(Blueprint("pages", __name__))
 
 HOME_EVENTS = 5
 LIST_EVENTS = 200

@@ -18,9 +18,10 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from node import published
 from node.http.context import node
+from node.http.marks import etagged
 from node.web.rendering import absolute_url
 
-bp = Blueprint("sharing", __name__)
+bp = etagged(Blueprint("sharing", __name__))
 
 DESCRIPTION_CHARS = 200  # what previews show; the rest is on the page
 SITEMAP_PAST_DAYS = 365  # past events stay findable for a year

@@ -174,3 +174,22 @@ def test_the_kept_groups_follow_the_language(space: SpaceNode) -> None:
     assert "1 quartiere</summary>" in italian and "1 district" not in italian
     space.client.delete_cookie("spazi_lang")
     assert "1 district</summary>" in space.client.get("/network").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/events",
+        "/network/projects",
+        "/network/people",
+        "/api/v1/space",
+        "/api/v1/projects",
+        "/api/v1/people",
+    ],
+)
+def test_every_public_read_answers_its_etag_with_304(space: SpaceNode, path: str) -> None:
+    """Pages and API reads of every feature, not only the network's: a blueprint or view
+    declares itself conditional where it is defined (node/web/conditional.py)."""
+    etag = _etag(space, path)
+    assert _again(space, path, etag) == 304
