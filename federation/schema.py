@@ -86,8 +86,12 @@ ONE_LINE_FORBIDDEN = frozenset(
     [chr(c) for c in range(0x20)] + [chr(c) for c in range(0x7F, 0xA0)] + list(_NONCHARACTERS)
 )
 MULTI_LINE_FORBIDDEN = ONE_LINE_FORBIDDEN - {"\t", "\n"}
-_ONE_LINE_BAD = re.compile("[\x00-\x1f\x7f-\x9f\ufffe\uffff]").search
-_MULTI_LINE_BAD = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]").search
+# The same sets as patterns, for code that cleans text rather than refusing it (imports, mail
+# headers): one definition of what is not text.
+ONE_LINE_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\ufffe\uffff]")
+MULTI_LINE_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
+_ONE_LINE_BAD = ONE_LINE_CONTROLS.search
+_MULTI_LINE_BAD = MULTI_LINE_CONTROLS.search
 
 
 def is_text_line(value: str) -> bool:

@@ -11,7 +11,6 @@ sender's request (:func:`send_after_commit`).
 from __future__ import annotations
 
 import logging
-import re
 import smtplib
 import ssl
 from collections.abc import Sequence
@@ -22,6 +21,7 @@ from email.utils import make_msgid, parseaddr
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from federation.schema import ONE_LINE_CONTROLS
 from node.models import AdminUser
 from node.runtime import Node
 
@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 TIMEOUT_S = 15
 # What a failed send raises: the connection (OSError, timeouts) or the server's refusal.
 FAILURES = (OSError, smtplib.SMTPException)
-_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def configured(node: Node) -> bool:
@@ -39,7 +38,7 @@ def configured(node: Node) -> bool:
 
 
 def _header(text: str) -> str:
-    return " ".join(_CONTROLS.sub(" ", text).split())[:300]
+    return " ".join(ONE_LINE_CONTROLS.sub(" ", text).split())[:300]
 
 
 def _addresses(to: Sequence[str]) -> list[str]:

@@ -11,7 +11,6 @@ lengths, so a calendar someone else writes can never make an entry the node refu
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -20,7 +19,7 @@ import recurring_ical_events
 from icalendar import Calendar
 from marshmallow import ValidationError
 
-from federation.schema import ZONES
+from federation.schema import MULTI_LINE_CONTROLS, ONE_LINE_CONTROLS, ZONES
 from node.clock import zone
 from node.errors import InvalidInput
 from node.schemas import URL
@@ -32,8 +31,6 @@ TOO_FREQUENT = {"SECONDLY", "MINUTELY"}
 TITLE_CHARS = 200
 DESCRIPTION_CHARS = 5000
 KEY_CHARS = 300
-_ONE_LINE_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\ufffe\uffff]")
-_TEXT_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
 @dataclass(frozen=True)
@@ -46,13 +43,13 @@ class CalendarItem:
 
 
 def _line(value: Any, limit: int) -> str:
-    text = " ".join(_ONE_LINE_CONTROLS.sub(" ", str(value or "")).split())
+    text = " ".join(ONE_LINE_CONTROLS.sub(" ", str(value or "")).split())
     return text[:limit].rstrip()
 
 
 def _lines(value: Any, limit: int) -> str:
     text = str(value or "").replace("\r\n", "\n").replace("\r", "\n")
-    return _TEXT_CONTROLS.sub("", text).strip()[:limit].rstrip()
+    return MULTI_LINE_CONTROLS.sub("", text).strip()[:limit].rstrip()
 
 
 def _zone_name(value: datetime, fallback: str) -> str:
