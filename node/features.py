@@ -53,6 +53,7 @@ def resolve(reference: str) -> Any:
 CORE = Feature(
     name="core",
     projectors="node.projectors:LISTING_PROJECTORS",
+    jobs="node.jobs:CORE_JOBS",
     web=(
         "node.http.health",
         "node.http.metrics_endpoint",

@@ -218,6 +218,19 @@ class Job:
     seconds: float
 
 
+def mail_job(node: Node) -> None:
+    """Send the queued notices that are due (node/mail.py); a read when none is."""
+    from node import mail
+
+    if not mail.configured(node) or not mail.due(node):
+        return
+    run_exclusive(node, "mail", lambda: mail.drain(node), timedelta(minutes=5))
+
+
+# The core's own: a notice queued while the mail server was down, or by a process that ended
+# before sending it, goes out within a tick of the server's return.
+CORE_JOBS = (Job("mail", mail_job, 10),)
+
 NETWORK_JOBS = (
     Job("sync", sync_job, SYNC_TICK_S),
     Job("outbox", outbox_job, OUTBOX_TICK_S),

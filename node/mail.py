@@ -3,26 +3,38 @@
 Sent only when the ``smtp_*`` settings name a server (README §Settings); otherwise nothing is
 sent and the caller says where to find what the mail would have carried. Headers are built by
 ``email.message.EmailMessage`` from text with every control character removed, so a partner's
-name in a subject cannot add a header. Notices to admins caused by an inbox message are sent
-after its transaction commits, on a thread of their own, so a slow mail server never holds the
-sender's request (:func:`send_after_commit`).
+name in a subject cannot add a header.
+
+Notices (to admins, to members, to guests) are queued, not sent, by the code that causes them:
+:func:`send_after_commit` writes a ``mail_queue`` row in the caller's transaction, so the notice
+exists exactly when what it tells of does. Once that transaction commits, the process's one mail
+thread sends what is due at once (a slow mail server never holds a request), and the ``mail``
+job sends whatever is still waiting — after a restart, or while the server was down — retrying
+with back-off for :data:`GIVE_UP_AFTER` (ARCHITECTURE.md §Mail). Mails a person waits for at a
+terminal (a member's link, a pass) are sent directly with :func:`send`, which reports failure.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
+import random
 import smtplib
 import ssl
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid, parseaddr
 
-from sqlalchemy import event, select
+from sqlalchemy import delete, event, select
 from sqlalchemy.orm import Session
 
+from federation.backoff import next_delay
 from federation.schema import ONE_LINE_CONTROLS
-from node.models import AdminUser
+from node.clock import aware
+from node.models import AdminUser, QueuedMail
 from node.runtime import Node
 
 log = logging.getLogger(__name__)
@@ -101,8 +113,20 @@ def admin_addresses(session: Session) -> list[str]:
     )
 
 
-# One sender for the notices: a burst of them queues here instead of opening connections.
+# The retries of a queued notice: full-jitter back-off from half a minute up to an hour between
+# tries, for three days (a weekend's outage of the mail server), then given up and logged.
+RETRY_BASE_MS = 30_000
+RETRY_CAP_MS = 60 * 60 * 1000
+GIVE_UP_AFTER = timedelta(days=3)
+KEEP_GIVEN_UP = timedelta(days=7)
+BATCH = 50  # notices sent per drain; the rest wait for the next one
+_rng = random.SystemRandom()
+
+# One sender thread per process: a burst of notices queues here instead of opening connections,
+# and the lock keeps it and the scheduler's ``mail`` job from sending the same row twice (the
+# job's lease keeps other processes out).
 _SENDER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spazi-mail")
+_DRAINING = threading.Lock()
 
 
 def send_after_commit(
@@ -113,18 +137,119 @@ def send_after_commit(
     body: str,
     attachments: Sequence[Attachment] = (),
 ) -> None:
-    """Send a notice once ``session``'s transaction commits (never if it rolls back), from the
-    one mail thread, logging a failure: a notice must not hold or undo what caused it."""
-    if not configured(node) or not _addresses(to):
+    """Queue a notice in ``session``'s transaction (gone with it if it rolls back), and send
+    it once that transaction commits, from the mail thread: a notice never holds or undoes what
+    caused it, and a mail server that is down delays it without losing it."""
+    addresses = _addresses(to)
+    if not configured(node) or not addresses:
         return
-
-    def deliver() -> None:
-        try:
-            send(node, build(node, to, subject, body, attachments))
-        except Exception as exc:  # a notice is best effort; the cause is already stored
-            log.warning("mail to %s not sent: %s", ", ".join(to), exc)
+    session.add(
+        QueuedMail(
+            recipients=addresses,
+            subject=subject,
+            body=body,
+            attachments=[
+                [name, mimetype, base64.b64encode(content).decode("ascii")]
+                for name, mimetype, content in attachments
+            ],
+            created=node.now(),
+            tries=0,
+            next_try=node.now(),
+        )
+    )
 
     def on_commit(_session: Session) -> None:
-        _SENDER.submit(deliver)
+        _SENDER.submit(_send_now, node)
 
     event.listen(session, "after_commit", on_commit, once=True)
+
+
+def _send_now(node: Node) -> None:
+    from node.jobs import mail_job  # the job's lease; node.jobs imports the network's code
+
+    try:
+        mail_job(node)
+    except Exception as exc:  # the job sends it later
+        log.warning("queued mail not sent now: %s", exc)
+
+
+def due(node: Node) -> bool:
+    """Whether a queued notice is due (a read; the job does nothing else when none is)."""
+    with node.db.read() as session:
+        return (
+            session.scalar(select(QueuedMail.id).where(QueuedMail.next_try <= node.now()).limit(1))
+            is not None
+        )
+
+
+def drain(node: Node, limit: int = BATCH) -> tuple[int, int]:
+    """Send the due notices once each; (sent, failed). A sent notice is deleted; a failed one
+    waits with back-off, and is given up once :data:`GIVE_UP_AFTER` old or refused for good
+    (a 5xx answer). Old given-up rows are pruned here too."""
+    if not configured(node):
+        return 0, 0
+    sent = failed = 0
+    with _DRAINING:
+        with node.db.read() as session:
+            rows = list(
+                session.scalars(
+                    select(QueuedMail)
+                    .where(QueuedMail.next_try <= node.now())
+                    .order_by(QueuedMail.next_try, QueuedMail.id)
+                    .limit(limit)
+                )
+            )
+        for row in rows:
+            error: Exception | None = None
+            try:
+                send(node, build(node, row.recipients, row.subject, row.body, _files(row)))
+            except FAILURES as exc:
+                error = exc
+            with node.db.write() as session:
+                current = session.get(QueuedMail, row.id)
+                if current is None or current.next_try is None:
+                    continue  # sent or given up meanwhile
+                if error is None:
+                    session.delete(current)
+                    sent += 1
+                    continue
+                failed += 1
+                _failed(node, current, error)
+        with node.db.write() as session:
+            session.execute(
+                delete(QueuedMail).where(
+                    QueuedMail.next_try.is_(None), QueuedMail.created < node.now() - KEEP_GIVEN_UP
+                )
+            )
+    return sent, failed
+
+
+def _files(row: QueuedMail) -> list[Attachment]:
+    return [(name, mimetype, base64.b64decode(data)) for name, mimetype, data in row.attachments]
+
+
+def _failed(node: Node, row: QueuedMail, error: Exception) -> None:
+    row.tries += 1
+    row.last_error = f"{type(error).__name__}: {error}"[:500]
+    now = aware(node.now())
+    if _refused_for_good(error) or now - aware(row.created) >= GIVE_UP_AFTER:
+        row.next_try = None
+        log.error(
+            "gave up mailing %s (%r) after %d tries: %s",
+            ", ".join(row.recipients),
+            _header(row.subject),
+            row.tries,
+            row.last_error,
+        )
+        return
+    delay = next_delay(row.tries, RETRY_BASE_MS, RETRY_CAP_MS, _rng)
+    row.next_try = now + timedelta(milliseconds=delay)
+    log.warning("mail to %s not sent, will retry: %s", ", ".join(row.recipients), row.last_error)
+
+
+def _refused_for_good(error: Exception) -> bool:
+    """A 5xx answer (no such mailbox, message refused): trying again changes nothing. An
+    ``smtp_user`` without ``smtp_starttls`` waits instead: the admin may mend the settings."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(500 <= code < 600 for code, _message in error.recipients.values())
+    return isinstance(error, smtplib.SMTPResponseException) and 500 <= error.smtp_code < 600

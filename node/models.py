@@ -367,6 +367,26 @@ class OutboxMessage(Base):
     done: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class QueuedMail(Base):
+    """A notice to send by mail, kept in the transaction that caused it and sent by the ``mail``
+    job (node/mail.py): a mail server that is down delays a notice, never loses it. Deleted once
+    sent; one given up (``next_try`` empty) is kept a week for the record."""
+
+    __tablename__ = "mail_queue"
+    __table_args__ = (Index("ix_mail_queue_due", "next_try"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recipients: Mapped[list] = mapped_column(JSON)
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    # [file name, MIME type, content in base64] for each attachment
+    attachments: Mapped[list] = mapped_column(JSON)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    next_try: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
 class ForkProof(Base):
     """Proof that an origin signed two different entries at one seq."""
 

@@ -81,9 +81,13 @@ class SpaceNode:
 
     def counts(self) -> dict[str, Any]:
         """Row counts of every table plus our feed head: what bad input must leave unchanged."""
+        from node import mail
         from node.db import Base
         from node.feedstore import head
 
+        # Notices queued by earlier steps leave mail_queue when sent: let the mail thread finish
+        # first, so a count taken before and one after compare the same state.
+        mail._SENDER.submit(lambda: None).result()
         with self.node.db.read() as session:
             out: dict[str, Any] = {
                 table.name: session.scalar(select(func.count()).select_from(table))

@@ -1,0 +1,162 @@
+"""Queued notices (node/mail.py): a notice is a row written with what it tells of, sent at once
+after commit when the mail server answers, and otherwise kept and retried by the ``mail`` job
+until the server is back — against a real SMTP server on loopback that is stopped, refuses, or
+comes back on the same port."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from node import mail
+from node.jobs import mail_job
+from node.models import QueuedMail
+from tests.mail_server import Inbox, free_port, smtp_settings
+from tests.support import FakeClock, SpaceNode, make_node
+
+ICS = ("visit.ics", "text/calendar", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")
+
+
+@pytest.fixture
+def port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def space(tmp_path: Path, clock: FakeClock, port: int) -> Iterator[SpaceNode]:
+    node = make_node(tmp_path, clock=clock, settings=smtp_settings(port))
+    try:
+        yield node
+    finally:
+        node.close()
+
+
+def _queue(space: SpaceNode, subject: str = "A notice", to: str = "ada@example.org") -> None:
+    with space.node.db.write() as session:
+        mail.send_after_commit(session, space.node, [to], subject, "Hello\n", [ICS])
+    mail._SENDER.submit(lambda: None).result()  # the send after commit has run
+
+
+def _queued(space: SpaceNode) -> list[QueuedMail]:
+    with space.node.db.read() as session:
+        return list(session.scalars(select(QueuedMail).order_by(QueuedMail.id)))
+
+
+class _Refusing(Inbox):
+    """A server that knows no mailbox."""
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, *_: Any):  # type: ignore[no-untyped-def]
+        return "550 5.1.1 no such mailbox"
+
+
+def _serve(handler: Inbox, port: int) -> Controller:
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    return controller
+
+
+def test_a_notice_waits_while_the_server_is_down_and_goes_out_once_it_is_back(
+    space: SpaceNode, clock: FakeClock, port: int
+) -> None:
+    _queue(space)
+    (waiting,) = _queued(space)
+    assert waiting.tries == 1 and "Connection refused" in (waiting.last_error or "")
+    assert waiting.next_try is not None
+    inbox = Inbox()
+    controller = _serve(inbox, port)
+    try:
+        mail_job(space.node)  # not due yet: nothing sent, nothing changed
+        assert inbox.messages == [] and _queued(space)[0].tries == 1
+        clock.advance(mail.RETRY_CAP_MS / 1000)
+        mail_job(space.node)
+        (sent,) = inbox.wait_for(1)
+        assert sent["Subject"] == "A notice" and sent["To"] == "ada@example.org"
+        (attachment,) = list(sent.iter_attachments())
+        assert attachment.get_filename() == "visit.ics"
+        assert attachment.get_content() == ICS[2].decode()
+        assert _queued(space) == []  # deleted once sent: no copy of the text is kept
+    finally:
+        controller.stop()
+
+
+def test_with_the_server_up_the_notice_goes_out_right_after_commit(
+    space: SpaceNode, port: int
+) -> None:
+    inbox = Inbox()
+    controller = _serve(inbox, port)
+    try:
+        _queue(space, "At once")
+        assert [m["Subject"] for m in inbox.wait_for(1)] == ["At once"]
+        assert _queued(space) == []
+    finally:
+        controller.stop()
+
+
+def test_a_transaction_that_rolls_back_queues_nothing(space: SpaceNode) -> None:
+    with pytest.raises(RuntimeError), space.node.db.write() as session:
+        mail.send_after_commit(session, space.node, ["ada@example.org"], "No", "x")
+        raise RuntimeError("the cause failed")
+    mail._SENDER.submit(lambda: None).result()
+    assert _queued(space) == []
+
+
+def test_a_refusal_for_good_is_given_up_at_once_and_kept_a_week(
+    space: SpaceNode, clock: FakeClock, port: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    controller = _serve(_Refusing(), port)
+    try:
+        with caplog.at_level(logging.ERROR, logger="node.mail"):
+            _queue(space, "To nobody", to="nobody@example.org")
+        (kept,) = _queued(space)
+        assert kept.next_try is None and kept.tries == 1 and "550" in (kept.last_error or "")
+        assert "gave up mailing nobody@example.org" in caplog.text
+        clock.advance(mail.RETRY_CAP_MS / 1000)
+        assert not mail.due(space.node)  # never tried again
+        clock.advance(mail.KEEP_GIVEN_UP.total_seconds())
+        mail.drain(space.node)
+        assert _queued(space) == []
+    finally:
+        controller.stop()
+
+
+def test_a_notice_is_given_up_after_three_days_of_a_dead_server(
+    space: SpaceNode, clock: FakeClock
+) -> None:
+    _queue(space)
+    hours = 0
+    while _queued(space)[0].next_try is not None:
+        clock.advance(3600)
+        hours += 1
+        mail.drain(space.node)
+        assert hours <= mail.GIVE_UP_AFTER.total_seconds() / 3600 + 1
+    (given_up,) = _queued(space)
+    assert given_up.tries >= 3 and hours >= mail.GIVE_UP_AFTER.total_seconds() / 3600
+
+
+def test_drains_at_once_send_each_notice_once(
+    space: SpaceNode, clock: FakeClock, port: int
+) -> None:
+    for n in range(6):
+        _queue(space, f"Notice {n}")  # the server is down: all six wait
+    inbox = Inbox()
+    controller = _serve(inbox, port)
+    try:
+        clock.advance(mail.RETRY_CAP_MS / 1000)
+        threads = [threading.Thread(target=mail_job, args=(space.node,)) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        mail.drain(space.node)
+        subjects = sorted(str(m["Subject"]) for m in inbox.wait_for(6))
+        assert subjects == [f"Notice {n}" for n in range(6)]
+        assert _queued(space) == []
+    finally:
+        controller.stop()
