@@ -122,7 +122,7 @@ def test_marker_parsing() -> None:
             "intro",
             "<!-- vector: entries.json#/entries/0/raw -->",
             "```json",
-            'line one',
+            "line one",
             "line two",
             "```",
             "<!-- vector: pass.json#token -->",

@@ -200,6 +200,7 @@ class NodeProcess(ChildProcess):
             time.sleep(0.05)
         raise AssertionError(f"node did not start within {timeout}s ({last}):\n{self.read_log()}")
 
+
 def run_all(commands: Sequence[Sequence[str]], data_dir: Path) -> None:
     for argv in commands:
         spazi(*argv, data_dir=data_dir)
@@ -241,5 +242,3 @@ class HubProcess(ChildProcess):
 
     def get(self, host: str, path: str, session: Any = requests) -> requests.Response:
         return session.get(self.url + path, headers={"Host": host}, timeout=30)  # type: ignore[no-any-return]
-
-

@@ -216,9 +216,7 @@ def _run_the_month(month: Month) -> None:
     month.at("2026-10-19")
     month.nyc = month.start(month.nyc_dir, month.nyc_port)
     so_far = {"Ada Lovelace": 2, "Bob Noyce": 3, "Cy Young": 1}
-    wait_for(
-        lambda: _abroad(month), "NYC to receive the week's receipts", until=so_far.__eq__
-    )
+    wait_for(lambda: _abroad(month), "NYC to receive the week's receipts", until=so_far.__eq__)
     month.at("2026-10-20")
     status, text = month.checkin(remember(_pass_now(month, bob)))
     assert status == 1 and "used all their guest days" in text  # 3 a month each
