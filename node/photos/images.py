@@ -2,7 +2,8 @@
 
 Every upload is decoded and encoded again, never passed through: what leaves the node is a fresh
 JPEG with no metadata at all (EXIF, GPS, XMP, ICC and comments are not copied), turned upright
-by its EXIF orientation first, at a few widths that never exceed the original. Limits come
+by its EXIF orientation first, its colours converted to sRGB from an embedded ICC profile, at
+a few widths that never exceed the original. Limits come
 before work: the byte size before reading, the pixel count from the header before decoding
 (decompression bombs, protocol.md §Security considerations), and only JPEG, PNG and WebP are
 opened at all (no SVG, no other decoder of Pillow's).
@@ -13,7 +14,7 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from federation.photos import MAX_PHOTO_BYTES
 from node.errors import InvalidInput, NodeError
@@ -26,6 +27,8 @@ MAX_PIXELS = 40_000_000  # a 40-megapixel camera; more is refused before decodin
 INPUT_FORMATS = ("JPEG", "PNG", "WEBP")
 JPEG_QUALITY = 82
 MEDIA_TYPE = "image/jpeg"
+# Cameras' and phones' profiles are a few kilobytes; a larger one is not worth parsing.
+MAX_PROFILE_BYTES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -80,8 +83,9 @@ def encode(data: bytes, limit: int) -> list[Encoded]:
                     )
                 image.seek(0)  # an animated PNG or WebP: its first frame
                 image.load()
+                profile = image.info.get("icc_profile")
                 upright = ImageOps.exif_transpose(image)
-                rgb = _flatten(upright)
+                rgb = _in_srgb(_flatten(upright), profile)
                 # Pillow writes some of ``info`` back when saving (a JPEG comment): drop it all.
                 rgb.info.clear()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -108,6 +112,33 @@ def _flatten(image: Image) -> Image:
         background.paste(rgba, mask=rgba.getchannel("A"))
         return background
     return image.convert("RGB")
+
+
+def _in_srgb(image: Image, profile: bytes | None) -> Image:
+    """The RGB ``image`` with its colours converted from the embedded ICC ``profile`` to sRGB.
+
+    The files carry no profile, and a browser shows an untagged JPEG as sRGB: a phone's Display
+    P3 or a camera's Adobe RGB photo would look washed out if its pixels were kept as they are.
+    A profile that is too large or that littleCMS cannot use is ignored (the pixels kept), as
+    a browser would do: the photo is still worth showing."""
+    if not profile or len(profile) > MAX_PROFILE_BYTES:
+        return image
+    from PIL import ImageCms
+
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
+        if source.profile.xcolor_space.strip() != "RGB":
+            return image  # a CMYK or grey profile does not describe these RGB pixels
+        converted = ImageCms.profileToProfile(image, source, _srgb(), outputMode="RGB")
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return image
+    return converted if converted is not None else image
+
+
+def _srgb() -> Any:
+    from PIL import ImageCms
+
+    return ImageCms.createProfile("sRGB")
 
 
 def _widths(original: int) -> list[int]:

@@ -638,3 +638,70 @@ def test_only_a_logged_in_admin_gets_the_upload_size(space: SpaceNode) -> None:
     body = {"csrf_token": token, "photo": (io.BytesIO(b"\xff" * (limit + 10_000)), "big.jpg")}
     answer = client.post("/admin/photos", data=body, content_type="multipart/form-data")
     assert answer.status_code == 422
+
+
+def _rgb_profile(primaries: tuple[tuple[float, float, float], ...], gamma: float) -> bytes:
+    """A minimal ICC v2 display profile (matrix and gamma curves), e.g. Display P3's primaries
+    adapted to D50: what a phone embeds in its photos."""
+    import struct
+
+    def s15(value: float) -> bytes:
+        return struct.pack(">i", round(value * 65536))
+
+    def xyz(x: float, y: float, z: float) -> bytes:
+        return b"XYZ \0\0\0\0" + s15(x) + s15(y) + s15(z)
+
+    curve = b"curv\0\0\0\0" + struct.pack(">IH", 1, round(gamma * 256)) + b"\0\0"
+    name = b"Test P3\0"
+    # ASCII name, then empty Unicode and ScriptCode parts (ICC v2 textDescriptionType)
+    desc = b"desc\0\0\0\0" + struct.pack(">I", len(name)) + name + b"\0" * 78
+    d50 = (0.9642, 1.0, 0.8249)
+    tags = [(b"desc", desc), (b"cprt", b"text\0\0\0\0none\0"), (b"wtpt", xyz(*d50))]
+    tags += [(sig, xyz(*p)) for sig, p in zip((b"rXYZ", b"gXYZ", b"bXYZ"), primaries, strict=True)]
+    tags += [(sig, curve) for sig in (b"rTRC", b"gTRC", b"bTRC")]
+    offset = 128 + 4 + 12 * len(tags)
+    table, data = b"", b""
+    for sig, body in tags:
+        body += b"\0" * (-len(body) % 4)
+        table += sig + struct.pack(">II", offset + len(data), len(body))
+        data += body
+    size = offset + len(data)
+    header = (
+        struct.pack(">I", size) + b"lcms" + bytes([2, 0x10, 0, 0]) + b"mntrRGB XYZ "
+        + b"\0" * 12 + b"acsp" + b"\0" * 24 + struct.pack(">I", 0)
+        + s15(d50[0]) + s15(d50[1]) + s15(d50[2]) + b"\0" * 48
+    )  # fmt: skip
+    assert len(header) == 128
+    return header + struct.pack(">I", len(tags)) + table + data
+
+
+DISPLAY_P3 = ((0.5151, 0.2412, -0.0011), (0.2920, 0.6922, 0.0419), (0.1571, 0.0666, 0.7841))
+
+
+def _encoded_centre(data: bytes) -> tuple[int, ...]:
+    (widest,) = images.encode(data, 10_000_000)[-1:]
+    with Image.open(io.BytesIO(widest.data)) as out:
+        assert "icc_profile" not in out.info  # the file carries pixels only
+        return tuple(out.convert("RGB").getpixel((out.width // 2, out.height // 2)))
+
+
+def test_a_phones_wide_gamut_colours_are_converted_to_srgb() -> None:
+    """A Display P3 green is more vivid than sRGB can say: converted, its green channel rises
+    to the edge of sRGB and red and blue fall to nothing; kept as it was (the profile dropped),
+    the photo would be shown duller than it is."""
+    picture = Image.new("RGB", (600, 400), (40, 180, 40))
+    tagged, plain = io.BytesIO(), io.BytesIO()
+    picture.save(tagged, "JPEG", quality=95, icc_profile=_rgb_profile(DISPLAY_P3, 2.2))
+    picture.save(plain, "JPEG", quality=95)
+    r, g, b = _encoded_centre(tagged.getvalue())
+    pr, pg, pb = _encoded_centre(plain.getvalue())
+    assert abs(pg - 180) <= 3 and abs(pr - 40) <= 3  # no profile: sRGB already, kept
+    assert g >= pg + 3 and r <= pr - 20 and b <= pb - 20
+
+
+def test_a_broken_colour_profile_is_ignored_not_refused() -> None:
+    picture = Image.new("RGB", (600, 400), (40, 180, 40))
+    broken = io.BytesIO()
+    picture.save(broken, "JPEG", quality=95, icc_profile=b"\0" * 200)
+    r, g, _b = _encoded_centre(broken.getvalue())
+    assert abs(g - 180) <= 3 and abs(r - 40) <= 3
