@@ -28,7 +28,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid, parseaddr
 
-from sqlalchemy import delete, event, select
+from sqlalchemy import delete, event, select, update
 from sqlalchemy.orm import Session
 
 from federation.backoff import next_delay
@@ -122,9 +122,12 @@ KEEP_GIVEN_UP = timedelta(days=7)
 BATCH = 50  # notices sent per drain; the rest wait for the next one
 _rng = random.SystemRandom()
 
-# One sender thread per process: a burst of notices queues here instead of opening connections,
-# and the lock keeps it and the scheduler's ``mail`` job from sending the same row twice (the
-# job's lease keeps other processes out).
+# How long a notice being sent stays claimed (longer than a send may take: TIMEOUT_S per step).
+CLAIM = timedelta(minutes=5)
+
+# One sender thread per process: a burst of notices queues here instead of opening connections;
+# the lock makes it and the scheduler's ``mail`` job take turns. Other processes are kept off a
+# notice by its claim (:func:`_claim`).
 _SENDER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spazi-mail")
 _DRAINING = threading.Lock()
 
@@ -165,10 +168,8 @@ def send_after_commit(
 
 
 def _send_now(node: Node) -> None:
-    from node.jobs import mail_job  # the job's lease; node.jobs imports the network's code
-
     try:
-        mail_job(node)
+        drain(node)
     except Exception as exc:  # the job sends it later
         log.warning("queued mail not sent now: %s", exc)
 
@@ -200,6 +201,8 @@ def drain(node: Node, limit: int = BATCH) -> tuple[int, int]:
                 )
             )
         for row in rows:
+            if not _claim(node, row.id):
+                continue  # another process is sending it
             error: Exception | None = None
             try:
                 send(node, build(node, row.recipients, row.subject, row.body, _files(row)))
@@ -207,8 +210,8 @@ def drain(node: Node, limit: int = BATCH) -> tuple[int, int]:
                 error = exc
             with node.db.write() as session:
                 current = session.get(QueuedMail, row.id)
-                if current is None or current.next_try is None:
-                    continue  # sent or given up meanwhile
+                if current is None:
+                    continue
                 if error is None:
                     session.delete(current)
                     sent += 1
@@ -222,6 +225,19 @@ def drain(node: Node, limit: int = BATCH) -> tuple[int, int]:
                 )
             )
     return sent, failed
+
+
+def _claim(node: Node, mail_id: int) -> bool:
+    """Take a due notice for :data:`CLAIM` (it stops being due), so that of several processes
+    draining at once one sends it; one that dies while sending leaves it due again after that."""
+    now = node.now()
+    with node.db.write() as session:
+        taken = session.execute(
+            update(QueuedMail)
+            .where(QueuedMail.id == mail_id, QueuedMail.next_try <= now)
+            .values(next_try=now + CLAIM)
+        )
+        return bool(taken.rowcount)  # type: ignore[attr-defined]
 
 
 def _files(row: QueuedMail) -> list[Attachment]:

@@ -160,3 +160,24 @@ def test_drains_at_once_send_each_notice_once(
         assert _queued(space) == []
     finally:
         controller.stop()
+
+
+def test_a_notice_another_process_claimed_is_left_to_it_until_the_claim_runs_out(
+    space: SpaceNode, clock: FakeClock, port: int
+) -> None:
+    """Several processes drain the same queue (web workers, a worker process): the one that
+    claims a notice sends it; if it died while sending, the notice is due again later."""
+    _queue(space)  # the server is down: it waits
+    clock.advance(mail.RETRY_CAP_MS / 1000)
+    (waiting,) = _queued(space)
+    assert mail._claim(space.node, waiting.id)  # another process took it...
+    assert not mail._claim(space.node, waiting.id)  # ...so nobody else can
+    inbox = Inbox()
+    controller = _serve(inbox, port)
+    try:
+        assert mail.drain(space.node) == (0, 0) and inbox.messages == []
+        clock.advance(mail.CLAIM.total_seconds())  # ...and died before sending it
+        assert mail.drain(space.node) == (1, 0)
+        assert len(inbox.wait_for(1)) == 1 and _queued(space) == []
+    finally:
+        controller.stop()
