@@ -265,16 +265,21 @@ def test_the_mail_is_in_the_spaces_language(tmp_path: Path, smtp: tuple[Inbox, i
         space.close()
 
 
+def _published_contact_form(prato: SpaceNode) -> tuple[str, str]:
+    """A member's profile published from their page; its contact form's path and CSRF token."""
+    _member_id, path = _member_page(prato)
+    prato.client.post(path, data={**FORM, "consent": "yes", "action": "publish"})
+    contact = prato.client.get("/api/v1/people").get_json()["people"][0]["contact_url"]
+    form = contact.removeprefix("http://prato.test")
+    return form, csrf_token(prato.client, form)
+
+
 def test_the_contact_form_is_rate_limited_per_sender(
     prato: SpaceNode, smtp: tuple[Inbox, int]
 ) -> None:
     from node.people.pages import PER_SENDER_HOUR
 
-    _member_id, path = _member_page(prato)
-    prato.client.post(path, data={**FORM, "consent": "yes", "action": "publish"})
-    contact = prato.client.get("/api/v1/people").get_json()["people"][0]["contact_url"]
-    form = contact.removeprefix("http://prato.test")
-    token = csrf_token(prato.client, form)
+    form, token = _published_contact_form(prato)
     data = {"email": "architect@example.org", "message": "Hello", "csrf_token": token}
     for _ in range(PER_SENDER_HOUR):
         assert prato.client.post(form, data=data).status_code == 200
@@ -292,11 +297,7 @@ def test_a_refused_message_does_not_count_against_the_senders_hour(
     pass the checks take one of the hour's tokens."""
     from node.people.pages import PER_SENDER_HOUR
 
-    _member_id, path = _member_page(prato)
-    prato.client.post(path, data={**FORM, "consent": "yes", "action": "publish"})
-    contact = prato.client.get("/api/v1/people").get_json()["people"][0]["contact_url"]
-    form = contact.removeprefix("http://prato.test")
-    token = csrf_token(prato.client, form)
+    form, token = _published_contact_form(prato)
     typo = {"email": "architect at example.org", "message": "Hello", "csrf_token": token}
     for _ in range(PER_SENDER_HOUR + 2):
         assert prato.client.post(form, data=typo).status_code == 422

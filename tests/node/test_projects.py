@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from contextlib import contextmanager
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -494,12 +495,10 @@ def test_the_api_posts_changes_closes_and_replies(net: Network) -> None:
     assert again.get_json()["type"] == "urn:spazi:problem:project-closed"
 
 
-def test_pages_and_mails_in_italian(
-    tmp_path: Path, clock: FakeClock, smtp: tuple[Inbox, int]
-) -> None:
-    """The calls' pages follow the language switch; the mails are in the space's language
-    (other nodes ask for none)."""
-    inbox, port = smtp
+@contextmanager
+def _italian_spaces_with_a_call(tmp_path: Path, clock: FakeClock, port: int) -> Iterator[Network]:
+    """Warehouse (Fano) and Combo (Firenze), peers, both in Italian with mail to ``port``;
+    Warehouse's call posted and synced."""
     with network(tmp_path, clock, language="it", **smtp_settings(port)) as net:
         net.add("w", title="Warehouse", city="Fano", timezone="Europe/Rome")
         net.add("c", title="Combo", city="Firenze", timezone="Europe/Rome")
@@ -507,6 +506,16 @@ def test_pages_and_mails_in_italian(
         logged_in_admin(net["w"])
         post_call(net)
         net.settle()
+        yield net
+
+
+def test_pages_and_mails_in_italian(
+    tmp_path: Path, clock: FakeClock, smtp: tuple[Inbox, int]
+) -> None:
+    """The calls' pages follow the language switch; the mails are in the space's language
+    (other nodes ask for none)."""
+    inbox, port = smtp
+    with _italian_spaces_with_a_call(tmp_path, clock, port) as net:
         listed = net["c"].client.get("/network/projects?lang=it").get_data(as_text=True)
         assert "Chiamate a collaborare" in listed and "Risposte fino al" in listed
         assert "dic 2026" in listed  # the deadline written in Italian
@@ -529,13 +538,7 @@ def test_mails_from_other_nodes_messages_are_in_the_spaces_language_whatever_the
     admins and members, so they are written in the space's language even when the sending node
     names another in Accept-Language."""
     inbox, port = smtp
-    with network(tmp_path, clock, language="it", **smtp_settings(port)) as net:
-        net.add("w", title="Warehouse", city="Fano", timezone="Europe/Rome")
-        net.add("c", title="Combo", city="Firenze", timezone="Europe/Rome")
-        net.peer("w", "c")
-        logged_in_admin(net["w"])
-        post_call(net)
-        net.settle()
+    with _italian_spaces_with_a_call(tmp_path, clock, port) as net:
         english = {"Accept-Language": "en"}
         answer = {**_answer_message(net, "c"), "home": net["c"].id}
         assert signed_inbox_post(net, "c", "w", answer, english).status_code == 202
