@@ -55,7 +55,7 @@ def add() -> PageResult:
         with current.db.write() as session:
             subscription_id = sync.subscribe(session, current, url, follow).id
     except NodeError as exc:
-        errors = {"url": exc.detail.removeprefix("url: ")}
+        errors = {"url": exc.message} if exc.field == "url" else {}
         return _page(exc.status, form=request.form, errors=errors, message=exc.detail)
     return _sync(subscription_id, force=False)
 

@@ -29,6 +29,7 @@ from node.calendar_import.models import CalendarSubscription, ImportedEvent
 from node.clock import aware
 from node.db import fits_key
 from node.errors import Conflict, InvalidInput, NodeError, NotFound
+from node.messages import N_
 from node.network.transport import peer_client
 from node.runtime import Node
 from node.services import events
@@ -76,10 +77,10 @@ def subscribe(session: Session, node: Node, url: str, follow: bool) -> CalendarS
         check_url(text)
     except TransportError as exc:
         raise InvalidInput(
-            f"url: {exc.detail}", reason="bad-url", errors={"url": [exc.detail]}
+            exc.detail, reason="bad-url", field="url", errors={"url": [exc.detail]}
         ) from exc
     if session.scalar(select(CalendarSubscription).where(CalendarSubscription.url == text)):
-        raise Conflict("this calendar is already imported", reason="calendar-exists")
+        raise Conflict(N_("this calendar is already imported"), reason="calendar-exists")
     row = CalendarSubscription(url=text, follow=follow, created=node.now())
     session.add(row)
     session.flush()
@@ -94,7 +95,10 @@ def subscriptions(session: Session) -> list[CalendarSubscription]:
 def get_subscription(session: Session, subscription_id: int) -> CalendarSubscription:
     row = session.get(CalendarSubscription, subscription_id) if fits_key(subscription_id) else None
     if row is None:
-        raise NotFound(f"no imported calendar {subscription_id}", reason="unknown-calendar")
+        raise NotFound(
+            N_("no imported calendar %(subscription_id)s", subscription_id=subscription_id),
+            reason="unknown-calendar",
+        )
     return row
 
 
@@ -114,7 +118,11 @@ def fetch(node: Node, url: str) -> bytes:
             )
     except TransportError as exc:
         raise InvalidInput(
-            f"the calendar could not be fetched ({exc.reason}): {exc.detail}",
+            N_(
+                "the calendar could not be fetched (%(reason)s): %(detail)s",
+                reason=exc.reason,
+                detail=exc.detail,
+            ),
             reason="calendar-unreachable",
         ) from exc
     return data
