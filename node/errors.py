@@ -27,10 +27,9 @@ class NodeError(Exception):
         # ``field``: the input the refusal is about; the detail then names it first
         # (``password: use at least 12 characters``) and ``message`` is the text without it,
         # for a form to show beside that field.
+        message = detail
         if field is not None:
-            detail, message = N_("%(field)s: %(message)s", field=field, message=detail), detail
-        else:
-            message = detail
+            detail = N_("%(field)s: %(message)s", field=field, message=message)
         super().__init__(detail)
         self.detail = detail
         self.message = message

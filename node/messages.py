@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Self
 
 Translate = Callable[[str], str]
 
@@ -30,7 +30,7 @@ class Message(str):
     template: str
     params: Mapping[str, Any]
 
-    def __new__(cls, template: str, /, **params: Any) -> Message:
+    def __new__(cls, template: str, /, **params: Any) -> Self:
         text = super().__new__(cls, template % params if params else template)
         text.template = template
         text.params = params
@@ -64,7 +64,7 @@ class Joined(Message):
     parts: tuple[str, ...]
     separator: str
 
-    def __new__(cls, parts: Iterable[str], separator: str = "; ") -> Joined:
+    def __new__(cls, parts: Iterable[str], separator: str = "; ") -> Self:
         items = tuple(parts)
         text = super().__new__(cls, "%(text)s", text=separator.join(items))
         text.parts, text.separator = items, separator

@@ -49,16 +49,16 @@ _CLOCK = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")
 # What the guest reads for each refusal: the desk's (the pass, the quotas), then the booking's.
 MESSAGES: dict[str, str] = {
     **desk.MESSAGES,
-    "unknown-resource": "There is no such desk or room here.",
-    "past": "That time has already passed.",
-    "closed": "The space is closed that day.",
-    "outside-hours": "The space is not open for the whole of that time.",
-    "pass-not-for-day": "The pass is not valid on that day: ask your space for a pass for it.",
-    "full": "Every seat is booked that day.",
-    "slot-taken": "The room is already booked for part of that time.",
-    "already-booked": "You already hold a booking of this that day.",
-    "already-cancelled": "This booking is already cancelled.",
-    "too-late": "A booking can be cancelled only before its day.",
+    "unknown-resource": N_("There is no such desk or room here."),
+    "past": N_("That time has already passed."),
+    "closed": N_("The space is closed that day."),
+    "outside-hours": N_("The space is not open for the whole of that time."),
+    "pass-not-for-day": N_("The pass is not valid on that day: ask your space for a pass for it."),
+    "full": N_("Every seat is booked that day."),
+    "slot-taken": N_("The room is already booked for part of that time."),
+    "already-booked": N_("You already hold a booking of this that day."),
+    "already-cancelled": N_("This booking is already cancelled."),
+    "too-late": N_("A booking can be cancelled only before its day."),
 }
 
 

@@ -39,10 +39,10 @@ def check_alt(alt: str) -> str:
     alt = " ".join(alt.split()) if alt else ""
     problem = text_problem(alt)
     if problem is not None:
-        raise InvalidInput(N_("alt: %(problem)s", problem=problem), errors={"alt": [problem]})
+        raise InvalidInput(problem, field="alt", errors={"alt": [problem]})
     if len(alt) > MAX_ALT:
-        message = f"at most {MAX_ALT} characters"
-        raise InvalidInput(N_("alt: %(message)s", message=message), errors={"alt": [message]})
+        message = N_("at most %(count)s characters", count=MAX_ALT)
+        raise InvalidInput(message, field="alt", errors={"alt": [message]})
     return alt
 
 
