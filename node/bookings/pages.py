@@ -153,7 +153,7 @@ def cancel(secret: str) -> BaseResponse:
         if isinstance(exc, NotFound):
             raise
         return booking(secret, message=exc.detail, status=exc.status)
-    flash("Cancelled: the guest day is yours again." if released else "Cancelled.")
+    flash(_("Cancelled: the guest day is yours again.") if released else _("Cancelled."))
     return keep_private(redirect(url_for("booking_pages.booking", secret=secret), code=303))
 
 

@@ -210,7 +210,9 @@ def welcome(secret: str) -> PageResult:
         return admin_page("admin/welcome.html", **context)
     password = request.form.get("password", "")
     if password != request.form.get("repeat", ""):
-        return admin_page("admin/welcome.html", 422, error="The two passwords differ.", **context)
+        return admin_page(
+            "admin/welcome.html", 422, error=_("The two passwords differ."), **context
+        )
     try:
         with current.db.write() as db_session:
             user = admin_auth.accept_invite(db_session, secret, password, current.now())
