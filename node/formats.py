@@ -78,7 +78,7 @@ _HOURS_RULE = re.compile(
     re.IGNORECASE,
 )
 MAX_HOURS_RULES = 50  # protocol.md §space.profile: at most 50 opening-hours objects
-HOURS_HELP = (
+HOURS_HELP = N_(
     "One rule per line (or separated by “;”): days, then hours, e.g. “Mon-Fri 08:00-20:00”, "
     "“Fri 18:00-02:00” (closes after midnight), “Sat,Sun 10:00-16:00”, “PublicHolidays closed "
     "from 2026-12-24 until 2026-12-26”."
