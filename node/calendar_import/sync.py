@@ -29,7 +29,7 @@ from node.calendar_import.models import CalendarSubscription, ImportedEvent
 from node.clock import aware
 from node.db import fits_key
 from node.errors import Conflict, InvalidInput, NodeError, NotFound
-from node.messages import N_
+from node.messages import N_, Recogniser, joined
 from node.network.transport import peer_client
 from node.runtime import Node
 from node.services import events
@@ -60,12 +60,36 @@ class SyncReport:
     def summary(self) -> str:
         """One line for the CLI and the admin page."""
         if self.not_modified:
-            return "the calendar has not changed since the last import"
-        text = (
-            f"{len(self.added)} added, {len(self.updated)} updated, "
-            f"{len(self.cancelled)} cancelled, {self.unchanged} unchanged"
+            return N_("the calendar has not changed since the last import")
+        text = N_(
+            "%(added)s added, %(updated)s updated, %(cancelled)s cancelled, "
+            "%(unchanged)s unchanged",
+            added=len(self.added),
+            updated=len(self.updated),
+            cancelled=len(self.cancelled),
+            unchanged=self.unchanged,
         )
-        return text + (f", {self.skipped} skipped (not valid events)" if self.skipped else "")
+        if not self.skipped:
+            return text
+        return joined(
+            [text, N_("%(skipped)s skipped (not valid events)", skipped=self.skipped)], ", "
+        )
+
+
+# The protocol's reasons for refusing an address (federation.transport.safety.check_url), so that
+# the catalogue translates them on the import page.
+URL_TEXTS = Recogniser(
+    [
+        N_("a URL must be a non-empty string of at most 2048 chars"),
+        N_("URL contains whitespace or control characters"),
+        N_("cannot parse URL: %(error)s"),
+        N_("scheme %(scheme)s is not http or https"),
+        N_("URLs with credentials are not allowed"),
+        N_("URL has no host"),
+        N_("port %(port)s is out of range"),
+        N_("%(host)s is an ambiguous spelling of an IPv4 address"),
+    ]
+)
 
 
 def subscribe(session: Session, node: Node, url: str, follow: bool) -> CalendarSubscription:
@@ -76,8 +100,9 @@ def subscribe(session: Session, node: Node, url: str, follow: bool) -> CalendarS
     try:
         check_url(text)
     except TransportError as exc:
+        problem = URL_TEXTS(exc.detail)
         raise InvalidInput(
-            exc.detail, reason="bad-url", field="url", errors={"url": [exc.detail]}
+            problem, reason="bad-url", field="url", errors={"url": [problem]}
         ) from exc
     if session.scalar(select(CalendarSubscription).where(CalendarSubscription.url == text)):
         raise Conflict(N_("this calendar is already imported"), reason="calendar-exists")

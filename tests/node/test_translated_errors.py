@@ -360,3 +360,46 @@ def test_the_cli_stays_english(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert main(["--data-dir", str(tmp_path / "cubo"), "member", "suspend", "999"]) != 0
     _out, err = capsys.readouterr()
     assert "no member 999" in err
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "",
+        "https://a b.example",
+        "ftp://calendar.example/x.ics",
+        "https://user:pw@calendar.example/x.ics",
+        "https://",
+        "https://calendar.example:70000/x.ics",
+        "https://0x7f.1/x.ics",
+    ],
+)
+def test_every_address_refusal_of_the_protocol_is_recognised(url: str) -> None:
+    from federation.errors import TransportError
+    from federation.transport.safety import check_url
+    from node.calendar_import.sync import URL_TEXTS
+
+    with pytest.raises(TransportError) as caught:
+        check_url(url)
+    text = URL_TEXTS(caught.value.detail)
+    assert text.template in URL_TEXTS.templates
+    assert text.translated(ITALIAN) != text
+
+
+def test_the_calendar_import_refuses_an_address_in_italian(admin_it: SpaceNode) -> None:
+    response = post_form(admin_it, "/admin/calendars", {"url": "ftp://calendar.example/x.ics"})
+    assert response.status_code == 422
+    _italian_page(response, "lo schema 'ftp' non è http né https")
+
+
+def test_an_import_summary_is_english_for_the_cli_and_italian_on_the_page() -> None:
+    from node.calendar_import.sync import SyncReport
+
+    report = SyncReport(added=["a", "b"], updated=[], cancelled=["c"], unchanged=4, skipped=1)
+    summary = report.summary()
+    assert summary == "2 added, 0 updated, 1 cancelled, 4 unchanged, 1 skipped (not valid events)"
+    assert translated(summary, ITALIAN) == (
+        "aggiunti: 2, aggiornati: 0, annullati: 1, invariati: 4, saltati perché non validi: 1"
+    )
+    unchanged = SyncReport(not_modified=True).summary()
+    assert translated(unchanged, ITALIAN) == "il calendario non è cambiato dall'ultima importazione"
