@@ -41,12 +41,12 @@ TRANSITIONS: Final[dict[tuple[str, str], str]] = {
 
 # What people read for each state.
 LABELS: Final[dict[str, str]] = {
-    "proposed": "proposed by us",
-    "awaiting": "awaiting our answer",
-    "active": "active",
-    "rejected": "rejected",
-    "terminated": "terminated",
-    "expired": "expired",
+    "proposed": N_("proposed by us"),
+    "awaiting": N_("awaiting our answer"),
+    "active": N_("active"),
+    "rejected": N_("rejected"),
+    "terminated": N_("terminated"),
+    "expired": N_("expired"),
 }
 
 
