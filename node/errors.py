@@ -1,9 +1,15 @@
 """Errors raised by the node's services; the HTTP layer turns them into RFC 9457 problems and
-the CLI into one line on stderr."""
+the CLI into one line on stderr.
+
+A detail is English text; written with :func:`node.messages.N_` it is also a
+:class:`~node.messages.Message` that a page shows in the request's language
+(ARCHITECTURE.md §Translations)."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from node.messages import N_
 
 
 class NodeError(Exception):
@@ -15,9 +21,19 @@ class NodeError(Exception):
     # Seconds the client should wait before trying again (a Retry-After header), if any.
     retry_after: int | None = None
 
-    def __init__(self, detail: str, reason: str | None = None, **extra: Any) -> None:
+    def __init__(
+        self, detail: str, reason: str | None = None, *, field: str | None = None, **extra: Any
+    ) -> None:
+        # ``field``: the input the refusal is about; the detail then names it first
+        # (``password: use at least 12 characters``) and ``message`` is the text without it,
+        # for a form to show beside that field.
+        message = detail
+        if field is not None:
+            detail = N_("%(field)s: %(message)s", field=field, message=message)
         super().__init__(detail)
         self.detail = detail
+        self.message = message
+        self.field = field
         if reason is not None:
             self.reason = reason
         self.extra = extra

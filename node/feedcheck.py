@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from node.errors import NodeError
 from node.feedstore import head
+from node.messages import N_
 from node.models import ForkProof, OwnFeedCheck
 from node.runtime import Node
 
@@ -52,10 +53,12 @@ class Behind:
     @property
     def message(self) -> str:
         """What to tell an admin, ending with what to do."""
-        return (
-            f"peers hold this node's own feed up to seq {self.theirs}, but its database only up "
-            f"to seq {self.ours} (was an older backup restored?); writing now would sign a seq "
-            "peers already hold and get this node quarantined: run `spazi feed recover` first"
+        return N_(
+            "peers hold this node's own feed up to seq %(theirs)s, but its database only up "
+            "to seq %(ours)s (was an older backup restored?); writing now would sign a seq "
+            "peers already hold and get this node quarantined: run `spazi feed recover` first",
+            theirs=self.theirs,
+            ours=self.ours,
         )
 
 
@@ -111,8 +114,10 @@ def require_current(session: Session, node: Node) -> None:
     pending = node.own_check_pending
     if pending is not None and not pending.is_set():
         raise FeedCheckPending(
-            "the node is asking its peers whether they hold newer entries of its own feed "
-            "(it does so after every start); try again in a few seconds"
+            N_(
+                "the node is asking its peers whether they hold newer entries of its own feed "
+                "(it does so after every start); try again in a few seconds"
+            )
         )
     found = behind(session, node.node_id)
     if found is not None:
@@ -129,11 +134,12 @@ class OwnFork:
     @property
     def message(self) -> str:
         """What to tell an admin, ending with where to read more."""
-        return (
-            f"peers hold proof that this node signed two different entries at seq {self.seq} "
+        return N_(
+            "peers hold proof that this node signed two different entries at seq %(seq)s "
             "(a stale backup was restored and written to?); nodes that verify it accept nothing "
             "new from this node. See deploy/README.md, "
-            '"Restoring, and recovering the own feed from peers"'
+            '"Restoring, and recovering the own feed from peers"',
+            seq=self.seq,
         )
 
 

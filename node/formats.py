@@ -22,6 +22,7 @@ from typing import Any
 
 from federation.vocabulary import DAYS, MAX_MINOR_UNITS, RESOURCE_KINDS
 from node.errors import InvalidInput
+from node.messages import N_, joined
 
 __all__ = [
     "DAYS",
@@ -77,7 +78,7 @@ _HOURS_RULE = re.compile(
     re.IGNORECASE,
 )
 MAX_HOURS_RULES = 50  # protocol.md §space.profile: at most 50 opening-hours objects
-HOURS_HELP = (
+HOURS_HELP = N_(
     "One rule per line (or separated by “;”): days, then hours, e.g. “Mon-Fri 08:00-20:00”, "
     "“Fri 18:00-02:00” (closes after midnight), “Sat,Sun 10:00-16:00”, “PublicHolidays closed "
     "from 2026-12-24 until 2026-12-26”."
@@ -94,11 +95,15 @@ def _days(text: str) -> list[str]:
         ends = re.split(r"\s*[-–]\s*", part)
         names = [_DAY_NAMES.get(e.lower()) for e in ends]
         if len(ends) > 2 or any(n is None for n in names):
-            raise ValueError(f"unknown day {part!r}; use Mon Tue Wed Thu Fri Sat Sun PH")
+            raise ValueError(
+                N_("unknown day %(part)r; use Mon Tue Wed Thu Fri Sat Sun PH", part=part)
+            )
         if len(ends) == 2:
             first, last = DAYS.index(str(names[0])), DAYS.index(str(names[1]))
             if max(first, last) > 6:
-                raise ValueError(f"day range {part!r} must be between days of the week")
+                raise ValueError(
+                    N_("day range %(part)r must be between days of the week", part=part)
+                )
             week = list(DAYS[:7])
             # Sat-Mon wraps over the weekend.
             days.extend(
@@ -116,7 +121,9 @@ def _clock(text: str, closing: bool) -> str:
         return "24:00"
     if hours > 23 or minutes > 59:
         last = "24:00" if closing else "23:59"
-        raise ValueError(f"{text} is not a time of day (00:00 to {last})")
+        raise ValueError(
+            N_("%(text)s is not a time of day (00:00 to %(last)s)", text=text, last=last)
+        )
     return f"{hours:02d}:{minutes:02d}"
 
 
@@ -124,7 +131,7 @@ def _day(text: str) -> str:
     try:
         return date.fromisoformat(text).isoformat()
     except ValueError:
-        raise ValueError(f"{text} is not a date") from None
+        raise ValueError(N_("%(text)s is not a date", text=text)) from None
 
 
 def parse_opening_hours(text: str) -> list[dict[str, Any]]:
@@ -137,12 +144,18 @@ def parse_opening_hours(text: str) -> list[dict[str, Any]]:
     Every bad rule is named in the one :class:`InvalidInput` raised.
     """
     specs: list[dict[str, Any]] = []
+    # Each a Message (the ValueErrors above carry one), shown in the page's language.
     problems: list[str] = []
     rules = [rule.strip() for line in text.splitlines() for rule in line.split(";")]
     for number, rule in enumerate((r for r in rules if r), start=1):
         match = _HOURS_RULE.fullmatch(rule)
         if match is None:
-            problems.append(f"rule {number}: write days then hours, e.g. Mon-Fri 08:00-20:00")
+            problems.append(
+                N_(
+                    "rule %(number)s: write days then hours, e.g. Mon-Fri 08:00-20:00",
+                    number=number,
+                )
+            )
             continue
         try:
             spec: dict[str, Any] = {"days": _days(match["days"])}
@@ -156,13 +169,13 @@ def parse_opening_hours(text: str) -> list[dict[str, Any]]:
             if match["until"]:
                 spec["valid_through"] = _day(match["until"])
         except ValueError as exc:
-            problems.append(f"rule {number}: {exc}")
+            problems.append(N_("rule %(number)s: %(problem)s", number=number, problem=exc.args[0]))
             continue
         specs.append(spec)
     if len(specs) > MAX_HOURS_RULES:
-        problems.append(f"at most {MAX_HOURS_RULES} rules")
+        problems.append(N_("at most %(count)s rules", count=MAX_HOURS_RULES))
     if problems:
-        raise InvalidInput("; ".join(problems))
+        raise InvalidInput(joined(problems))
     return specs
 
 
@@ -251,7 +264,9 @@ def parse_currency(text: str) -> str:
     """``" eur"`` → ``"EUR"``: an ISO 4217 code, any case, or ``€``, ``euro``, ``£``."""
     code = CURRENCY_WORDS.get(text.strip().lower(), text.strip()).upper()
     if not re.fullmatch(r"[A-Z]{3}", code):
-        raise InvalidInput(f"{text.strip()!r} is not a currency code; use ISO 4217, e.g. EUR")
+        raise InvalidInput(
+            N_("%(text)r is not a currency code; use ISO 4217, e.g. EUR", text=text.strip())
+        )
     return code
 
 
@@ -265,22 +280,35 @@ def parse_money(text: str, currency: str | None) -> int:
     match = _AMOUNT.fullmatch(amount)
     if match is None:
         if amount.startswith("-"):
-            raise InvalidInput("a price cannot be negative")
-        raise InvalidInput(f"{amount!r} is not an amount; use a number like 12.50")
+            raise InvalidInput(N_("a price cannot be negative"))
+        raise InvalidInput(
+            N_("%(amount)r is not an amount; use a number like 12.50", amount=amount)
+        )
     decimals = match["decimals"] or ""
     if currency is None and Decimal(f"{match['units']}.{decimals or 0}") != 0:
-        raise InvalidInput("a price needs a currency, e.g. EUR")
+        raise InvalidInput(N_("a price needs a currency, e.g. EUR"))
     if "," in amount and len(decimals) == 3:
         # "1,000" is a thousand to some readers and one to others: make the writer choose.
-        raise InvalidInput(f"{amount!r} is ambiguous; write 1000 or 1.000, without separators")
+        raise InvalidInput(
+            N_("%(amount)r is ambiguous; write 1000 or 1.000, without separators", amount=amount)
+        )
     exponent = currency_exponent(currency)
     if len(decimals.rstrip("0")) > exponent:
-        places = f"at most {exponent} decimals" if exponent else "no decimals"
-        raise InvalidInput(f"{amount!r}: {places} for {currency or 'a price'}")
+        places = N_("at most %(count)s decimals", count=exponent) if exponent else N_("no decimals")
+        raise InvalidInput(
+            N_(
+                "%(amount)r: %(places)s for %(value)s",
+                amount=amount,
+                places=places,
+                value=currency or N_("a price"),
+            )
+        )
     minor = int(Decimal(f"{match['units']}.{decimals or 0}").scaleb(exponent))
     if minor > MAX_MINOR_UNITS:
         most = f"{money_text(MAX_MINOR_UNITS, currency)} {currency or ''}".strip()
-        raise InvalidInput(f"{amount!r} is too large; at most {most}")
+        raise InvalidInput(
+            N_("%(amount)r is too large; at most %(most)s", amount=amount, most=most)
+        )
     return minor
 
 
@@ -303,10 +331,10 @@ _DEGREES = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
 def _degrees_e6(text: str, limit: int) -> int:
     value = text.strip()
     if not _DEGREES.fullmatch(value):
-        raise InvalidInput(f"{value!r} is not decimal degrees; write e.g. 51.5074")
+        raise InvalidInput(N_("%(value)r is not decimal degrees; write e.g. 51.5074", value=value))
     degrees = Decimal(value.replace(",", "."))
     if abs(degrees) > limit:
-        raise InvalidInput(f"must be between -{limit} and {limit}")
+        raise InvalidInput(N_("must be between -%(limit)s and %(limit)s", limit=limit))
     # Signed documents carry no floats; more than six decimals (about 0.1 m) is rounded.
     return int(degrees.scaleb(6).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
 
@@ -337,7 +365,13 @@ def parse_resource_kind(text: str) -> str:
     """``"Meeting room"``, ``"meeting-room"`` or ``"meeting_room"`` → ``"meeting_room"``."""
     kind = re.sub(r"[\s-]+", "_", text.strip().lower())
     if kind not in RESOURCE_KINDS:
-        raise InvalidInput(f"unknown kind {text.strip()!r}; one of {', '.join(RESOURCE_KINDS)}")
+        raise InvalidInput(
+            N_(
+                "unknown kind %(text)r; one of %(items)s",
+                text=text.strip(),
+                items=", ".join(RESOURCE_KINDS),
+            )
+        )
     return kind
 
 
@@ -356,7 +390,9 @@ def parse_duration(text: str) -> timedelta:
     """``"30m"``, ``"12h"``, ``"7d"`` → a :class:`~datetime.timedelta`."""
     match = _DURATION.fullmatch(text.strip())
     if not match:
-        raise InvalidInput(f"{text.strip()!r} is not a duration; write e.g. 30m, 12h or 7d")
+        raise InvalidInput(
+            N_("%(text)r is not a duration; write e.g. 30m, 12h or 7d", text=text.strip())
+        )
     return int(match[1]) * _UNITS[match[2]]
 
 
@@ -371,7 +407,13 @@ def parse_date(text: str, field: str = "date") -> date:
             raise ValueError(cleaned)
         return date.fromisoformat(cleaned)
     except ValueError:
-        raise InvalidInput(f"{field}: {cleaned[:40]!r} is not a day like 2026-12-04") from None
+        raise InvalidInput(
+            N_(
+                "%(field)s: %(cleaned)r is not a day like 2026-12-04",
+                field=field,
+                cleaned=cleaned[:40],
+            )
+        ) from None
 
 
 def parse_instant_ms(text: str) -> int:
@@ -379,7 +421,9 @@ def parse_instant_ms(text: str) -> int:
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise InvalidInput(f"{text.strip()!r} is not a time like 2026-11-20T08:00Z") from None
+        raise InvalidInput(
+            N_("%(text)r is not a time like 2026-11-20T08:00Z", text=text.strip())
+        ) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return int(value.timestamp() * 1000)
@@ -454,7 +498,7 @@ def parse_link(text: str) -> dict[str, str]:
     if not bar:
         title, bar, url = text.partition("=")
     if not bar or not title.strip() or not url.strip():
-        raise InvalidInput(f"write Title | https://… (got {text.strip()[:60]!r})")
+        raise InvalidInput(N_("write Title | https://… (got %(text)r)", text=text.strip()[:60]))
     return {"title": title.strip(), "url": url.strip()}
 
 

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from node.errors import InvalidInput
+from node.messages import N_
 
 PAGE_SIZE = 50  # items per network page: a phone's first screen stays far below 100 KiB
 MAX_CURSOR = 600  # characters: a sort key of a few ids and a date
@@ -35,7 +36,9 @@ def decode_cursor(text: str, parts: int) -> tuple[str, ...] | None:
     """
     if not text:
         return None
-    problem = InvalidInput("after: not a page link of this list; start again from the first page")
+    problem = InvalidInput(
+        N_("after: not a page link of this list; start again from the first page")
+    )
     if len(text) > MAX_CURSOR:
         raise problem
     try:
@@ -65,7 +68,7 @@ def event_cursor(text: str) -> tuple[datetime, str, str] | None:
     try:
         start = datetime.fromisoformat(key[0])
     except ValueError as exc:
-        raise InvalidInput("after: not a page link of this list") from exc
+        raise InvalidInput(N_("after: not a page link of this list")) from exc
     if start.tzinfo is None:
-        raise InvalidInput("after: not a page link of this list")
+        raise InvalidInput(N_("after: not a page link of this list"))
     return (start, key[1], key[2])

@@ -23,9 +23,10 @@ from marshmallow import (
 from federation.bodies import DAYS, RESOURCE_KINDS
 from federation.keys import is_node_id
 from federation.schema import ZONES, text_problem
+from node.messages import N_
 
 IDENT = validate.Regexp(
-    r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$", error="letters, digits, . _ - (max 64)"
+    r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$", error=N_("letters, digits, . _ - (max 64)")
 )
 URL = validate.URL(schemes={"http", "https"}, require_tld=False)
 
@@ -63,21 +64,23 @@ class StrictSchema(Schema):
 def _timezone(value: str) -> None:
     # The protocol's fixed list, not the system's tz database (protocol.md §Entry types, *zone*).
     if value not in ZONES:
-        raise ValidationError("not a canonical IANA time zone, e.g. Europe/Rome or UTC")
+        raise ValidationError(N_("not a canonical IANA time zone, e.g. Europe/Rome or UTC"))
 
 
 def _local_datetime(value: str) -> None:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError as exc:
-        raise ValidationError("use YYYY-MM-DDTHH:MM (local time of the event)") from exc
+        raise ValidationError(N_("use YYYY-MM-DDTHH:MM (local time of the event)")) from exc
     if parsed.tzinfo is not None:
-        raise ValidationError("give local time without offset; the time zone is a separate field")
+        raise ValidationError(
+            N_("give local time without offset; the time zone is a separate field")
+        )
 
 
 def _node_id(value: str) -> None:
     if not is_node_id(value):
-        raise ValidationError("not a Spazi node id (did:key:z6Mk…)")
+        raise ValidationError(N_("not a Spazi node id (did:key:z6Mk…)"))
 
 
 class OpeningHoursSchema(StrictSchema):
@@ -109,7 +112,9 @@ class ProfileSchema(StrictSchema):
     district = Line(allow_none=True, validate=validate.Length(1, 100))
     country = Line(
         allow_none=True,
-        validate=validate.Regexp(r"^[A-Z]{2}$", error="use an ISO 3166 code in capitals, e.g. IT"),
+        validate=validate.Regexp(
+            r"^[A-Z]{2}$", error=N_("use an ISO 3166 code in capitals, e.g. IT")
+        ),
     )
     timezone = Line(validate=_timezone)
     latitude_e6 = fields.Integer(
@@ -124,7 +129,7 @@ class ProfileSchema(StrictSchema):
     links = fields.List(fields.Nested(LinkSchema), allow_none=True)
 
 
-PRICE_NEEDS_CURRENCY = "a price needs a currency, e.g. EUR"
+PRICE_NEEDS_CURRENCY = N_("a price needs a currency, e.g. EUR")
 
 
 def priced_without_currency(body: Mapping[str, Any], prices: tuple[str, ...]) -> bool:
@@ -159,7 +164,9 @@ class ResourceSchema(StrictSchema):
     )
     currency = Line(
         allow_none=True,
-        validate=validate.Regexp(r"^[A-Z]{3}$", error="use an ISO 4217 code in capitals, e.g. EUR"),
+        validate=validate.Regexp(
+            r"^[A-Z]{3}$", error=N_("use an ISO 4217 code in capitals, e.g. EUR")
+        ),
     )
     _priced = _price_needs_currency(("price_hour_minor", "price_day_minor"))
 
@@ -180,7 +187,9 @@ class EventSchema(StrictSchema):
     price_minor = fields.Integer(strict=True, allow_none=True, validate=validate.Range(0, 10**9))
     currency = Line(
         allow_none=True,
-        validate=validate.Regexp(r"^[A-Z]{3}$", error="use an ISO 4217 code in capitals, e.g. EUR"),
+        validate=validate.Regexp(
+            r"^[A-Z]{3}$", error=N_("use an ISO 4217 code in capitals, e.g. EUR")
+        ),
     )
     cohosts = fields.List(
         Line(validate=_node_id), allow_none=True, validate=validate.Length(max=20)
@@ -193,7 +202,7 @@ class EventSchema(StrictSchema):
         if "start" in data and "end" in data:
             try:
                 if datetime.fromisoformat(data["end"]) <= datetime.fromisoformat(data["start"]):
-                    raise ValidationError("end must be after start", "end")
+                    raise ValidationError(N_("end must be after start"), "end")
             except ValueError:
                 return  # the field validators already reported the format
 
@@ -215,8 +224,10 @@ class TokenSchema(StrictSchema):
 class EventQuerySchema(StrictSchema):
     """Filters of the events list (query string)."""
 
-    start = fields.Date(data_key="from", error_messages={"invalid": "use a date like 2026-12-01"})
-    end = fields.Date(data_key="to", error_messages={"invalid": "use a date like 2026-12-31"})
+    start = fields.Date(
+        data_key="from", error_messages={"invalid": N_("use a date like 2026-12-01")}
+    )
+    end = fields.Date(data_key="to", error_messages={"invalid": N_("use a date like 2026-12-31")})
     tag = Line(validate=validate.Length(1, 40))
     city = Line(validate=validate.Length(1, 100))
     district = Line(validate=validate.Length(1, 100))
@@ -228,4 +239,4 @@ class EventQuerySchema(StrictSchema):
     @validates("tag")
     def _lower(self, value: str, **_: Any) -> None:
         if "," in value:
-            raise ValidationError("one tag at a time")
+            raise ValidationError(N_("one tag at a time"))

@@ -213,10 +213,21 @@ def test_the_graph_sees_late_and_relative_imports(tmp_path: Path) -> None:
 
 def test_formats_is_plain_python() -> None:
     """node/formats.py serves the CLI, the forms and the API alike: of the node it may use only
-    its error type, and no web framework or database."""
+    its error type and the message marker, and no web framework or database."""
     path = FEDERATION.parent / "node" / "formats.py"
-    offenders = [line for line in forbidden_imports(path) if not line.endswith(": node.errors")]
+    allowed = (": node.errors", ": node.messages")
+    offenders = [line for line in forbidden_imports(path) if not line.endswith(allowed)]
     assert not offenders, offenders
+
+
+def test_the_services_texts_need_no_web_framework() -> None:
+    """The errors and their translatable texts are raised by use cases that run without Flask
+    (the CLI, the inbox): ``node.messages`` imports nothing of the node, the web or a database,
+    and ``node.errors`` only the marker (ARCHITECTURE.md §Translations)."""
+    node_dir = FEDERATION.parent / "node"
+    assert forbidden_imports(node_dir / "messages.py") == []
+    errors = forbidden_imports(node_dir / "errors.py")
+    assert [line.rsplit(": ", 1)[1] for line in errors] == ["node.messages"]
 
 
 # --- One reader of published state ------------------------------------------------------------

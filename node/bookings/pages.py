@@ -22,10 +22,11 @@ from node.clock import local_today
 from node.errors import InvalidInput, NodeError, NotFound
 from node.http.context import node
 from node.http.headers import keep_private
+from node.messages import N_
 from node.services.space import get_profile
 from node.twinning import desk
 from node.web.admin_pages import PageResult, admin_page, no_store, require_login
-from node.web.i18n import current_language
+from node.web.i18n import current_language, localized
 from node.web.protection import allow_desk
 from node.web.rendering import absolute_url, render
 
@@ -103,7 +104,7 @@ def _booking_or_404(secret: str) -> tuple[BookingView, dict[str, Any]]:
     with current.db.read() as session:
         row = service.for_secret(session, secret)
         if row is None:
-            raise NotFound("this booking link is not valid: check the address you were given")
+            raise NotFound(N_("this booking link is not valid: check the address you were given"))
         view = service.views(session, current, [row])[0]
         profile = get_profile(session, current.node_id)
     return view, profile
@@ -144,13 +145,15 @@ def cancel(secret: str) -> BaseResponse:
         with current.db.write() as session:
             row = service.for_secret(session, secret)
             if row is None:
-                raise NotFound("this booking link is not valid: check the address you were given")
+                raise NotFound(
+                    N_("this booking link is not valid: check the address you were given")
+                )
             released = service.cancel(session, current, row)
     except NodeError as exc:
         if isinstance(exc, NotFound):
             raise
         return booking(secret, message=exc.detail, status=exc.status)
-    flash("Cancelled: the guest day is yours again." if released else "Cancelled.")
+    flash(_("Cancelled: the guest day is yours again.") if released else _("Cancelled."))
     return keep_private(redirect(url_for("booking_pages.booking", secret=secret), code=303))
 
 
@@ -164,7 +167,9 @@ def _first_day(timezone: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError as exc:
-        raise InvalidInput("day: a date as YYYY-MM-DD", errors={"day": ["Not a date."]}) from exc
+        raise InvalidInput(
+            N_("day: a date as YYYY-MM-DD"), errors={"day": [N_("Not a date.")]}
+        ) from exc
 
 
 @admin.get("/bookings")
@@ -198,7 +203,7 @@ def admin_cancel(booking_id: int) -> PageResult:
             row = service.get(session, booking_id)
             service.cancel(session, current, row, by="host")
     except NodeError as exc:
-        flash(exc.detail, "error")
+        flash(localized(exc.detail), "error")  # kept past the request: in its language now
     else:
         flash(
             _("Booking %(booking_id)s cancelled; the guest's space is told.", booking_id=booking_id)

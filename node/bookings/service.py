@@ -33,6 +33,7 @@ from node.clock import local_day_end, local_day_start, local_today, zone
 from node.db import fits_key, insert_or_ignore
 from node.errors import Conflict, InvalidInput, NotFound
 from node.formats import opening_hours_text, resource_kind_label
+from node.messages import N_
 from node.runtime import Node
 from node.secret_links import find_by_secret, new_secret
 from node.services.space import get_profile
@@ -48,16 +49,16 @@ _CLOCK = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")
 # What the guest reads for each refusal: the desk's (the pass, the quotas), then the booking's.
 MESSAGES: dict[str, str] = {
     **desk.MESSAGES,
-    "unknown-resource": "There is no such desk or room here.",
-    "past": "That time has already passed.",
-    "closed": "The space is closed that day.",
-    "outside-hours": "The space is not open for the whole of that time.",
-    "pass-not-for-day": "The pass is not valid on that day: ask your space for a pass for it.",
-    "full": "Every seat is booked that day.",
-    "slot-taken": "The room is already booked for part of that time.",
-    "already-booked": "You already hold a booking of this that day.",
-    "already-cancelled": "This booking is already cancelled.",
-    "too-late": "A booking can be cancelled only before its day.",
+    "unknown-resource": N_("There is no such desk or room here."),
+    "past": N_("That time has already passed."),
+    "closed": N_("The space is closed that day."),
+    "outside-hours": N_("The space is not open for the whole of that time."),
+    "pass-not-for-day": N_("The pass is not valid on that day: ask your space for a pass for it."),
+    "full": N_("Every seat is booked that day."),
+    "slot-taken": N_("The room is already booked for part of that time."),
+    "already-booked": N_("You already hold a booking of this that day."),
+    "already-cancelled": N_("This booking is already cancelled."),
+    "too-late": N_("A booking can be cancelled only before its day."),
 }
 
 
@@ -193,13 +194,13 @@ def book(session: Session, node: Node, token: str, wanted: Request) -> tuple[Boo
     kind = found.kind
     if kind in SEAT_KINDS and (wanted.start or wanted.end):
         raise InvalidInput(
-            "a desk is booked for the whole day: leave start and end out",
-            errors={"start": ["not for a desk"]},
+            N_("a desk is booked for the whole day: leave start and end out"),
+            errors={"start": [N_("not for a desk")]},
         )
     if kind in ROOM_KINDS and not wanted.start:
         raise InvalidInput(
-            "a room is booked for a time: give a start and an end (HH:MM)",
-            errors={"start": ["required for a room"]},
+            N_("a room is booked for a time: give a start and an end (HH:MM)"),
+            errors={"start": [N_("required for a room")]},
         )
     profile = get_profile(session, node.node_id)
     timezone = str(profile["timezone"])
@@ -263,7 +264,10 @@ def get(session: Session, booking_id: int) -> Booking:
     """The booking with this number (the admin's view), or :class:`NotFound`."""
     row = session.get(Booking, booking_id) if fits_key(booking_id) else None
     if row is None:
-        raise NotFound(f"no booking {booking_id}: see spazi booking list", reason="unknown-booking")
+        raise NotFound(
+            N_("no booking %(booking_id)s: see spazi booking list", booking_id=booking_id),
+            reason="unknown-booking",
+        )
     return row
 
 
@@ -339,7 +343,7 @@ def between(
     cancelled ones only when asked."""
     if not date.min + timedelta(days=WINDOW_MAX) <= first <= date.max - timedelta(days=WINDOW_MAX):
         raise InvalidInput(
-            "day: a date of this era, as YYYY-MM-DD", errors={"day": ["Out of range."]}
+            N_("day: a date of this era, as YYYY-MM-DD"), errors={"day": [N_("Out of range.")]}
         )
     last = first + timedelta(days=days)
     query = select(Booking).where(Booking.day >= first.isoformat(), Booking.day < last.isoformat())

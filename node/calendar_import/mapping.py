@@ -22,6 +22,7 @@ from marshmallow import ValidationError
 from federation.schema import MULTI_LINE_CONTROLS, ONE_LINE_CONTROLS, ZONES
 from node.clock import zone
 from node.errors import InvalidInput
+from node.messages import N_
 from node.schemas import URL
 
 WINDOW_DAYS = 180  # how far ahead recurring events are expanded
@@ -146,10 +147,10 @@ def parse_calendar(data: bytes, space_zone: str, now: datetime) -> ParsedCalenda
         calendar = Calendar.from_ical(data)
     except (ValueError, IndexError, KeyError) as exc:
         raise InvalidInput(
-            "the address does not serve an iCalendar (.ics) calendar", reason="bad-calendar"
+            N_("the address does not serve an iCalendar (.ics) calendar"), reason="bad-calendar"
         ) from exc
     if calendar.name != "VCALENDAR":
-        raise InvalidInput("the document is not a VCALENDAR", reason="bad-calendar")
+        raise InvalidInput(N_("the document is not a VCALENDAR"), reason="bad-calendar")
     window_start = now - timedelta(days=PAST_DAYS)
     window_end = now + timedelta(days=WINDOW_DAYS)
     # A rule repeating more often than hourly is no space's event, and could expand to millions
@@ -180,7 +181,10 @@ def parse_calendar(data: bytes, space_zone: str, now: datetime) -> ParsedCalenda
             occurrences.append(component)
     except Exception as exc:  # the library raises many kinds on broken recurrence rules
         raise InvalidInput(
-            f"the calendar's recurring events cannot be read: {type(exc).__name__}",
+            N_(
+                "the calendar's recurring events cannot be read: %(error)s",
+                error=type(exc).__name__,
+            ),
             reason="bad-calendar",
         ) from exc
     items: dict[str, CalendarItem] = {}

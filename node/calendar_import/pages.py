@@ -14,6 +14,7 @@ from node.errors import NodeError
 from node.http.context import node
 from node.web.admin_pages import PageResult, admin_page, no_store, require_login
 from node.web.formatting import ago
+from node.web.i18n import localized
 
 bp = Blueprint("calendar_import", __name__, url_prefix="/admin/calendars")
 bp.before_request(require_login)
@@ -55,7 +56,7 @@ def add() -> PageResult:
         with current.db.write() as session:
             subscription_id = sync.subscribe(session, current, url, follow).id
     except NodeError as exc:
-        errors = {"url": exc.detail.removeprefix("url: ")}
+        errors = {"url": exc.message} if exc.field == "url" else {}
         return _page(exc.status, form=request.form, errors=errors, message=exc.detail)
     return _sync(subscription_id, force=False)
 
@@ -67,7 +68,7 @@ def _sync(subscription_id: int, force: bool) -> PageResult:
         if exc.status == 404:
             raise
         return _page(exc.status, message=exc.detail)
-    flash(_("Calendar imported: %(summary)s.", summary=report.summary()))
+    flash(_("Calendar imported: %(summary)s.", summary=localized(report.summary())))
     return redirect(url_for("calendar_import.page"))
 
 

@@ -29,6 +29,7 @@ from node.calendar_import.models import CalendarSubscription, ImportedEvent
 from node.clock import aware
 from node.db import fits_key
 from node.errors import Conflict, InvalidInput, NodeError, NotFound
+from node.messages import N_, Recogniser, joined
 from node.network.transport import peer_client
 from node.runtime import Node
 from node.services import events
@@ -59,12 +60,36 @@ class SyncReport:
     def summary(self) -> str:
         """One line for the CLI and the admin page."""
         if self.not_modified:
-            return "the calendar has not changed since the last import"
-        text = (
-            f"{len(self.added)} added, {len(self.updated)} updated, "
-            f"{len(self.cancelled)} cancelled, {self.unchanged} unchanged"
+            return N_("the calendar has not changed since the last import")
+        text = N_(
+            "%(added)s added, %(updated)s updated, %(cancelled)s cancelled, "
+            "%(unchanged)s unchanged",
+            added=len(self.added),
+            updated=len(self.updated),
+            cancelled=len(self.cancelled),
+            unchanged=self.unchanged,
         )
-        return text + (f", {self.skipped} skipped (not valid events)" if self.skipped else "")
+        if not self.skipped:
+            return text
+        return joined(
+            [text, N_("%(skipped)s skipped (not valid events)", skipped=self.skipped)], ", "
+        )
+
+
+# The protocol's reasons for refusing an address (federation.transport.safety.check_url), so that
+# the catalogue translates them on the import page.
+URL_TEXTS = Recogniser(
+    [
+        N_("a URL must be a non-empty string of at most 2048 chars"),
+        N_("URL contains whitespace or control characters"),
+        N_("cannot parse URL: %(error)s"),
+        N_("scheme %(scheme)s is not http or https"),
+        N_("URLs with credentials are not allowed"),
+        N_("URL has no host"),
+        N_("port %(port)s is out of range"),
+        N_("%(host)s is an ambiguous spelling of an IPv4 address"),
+    ]
+)
 
 
 def subscribe(session: Session, node: Node, url: str, follow: bool) -> CalendarSubscription:
@@ -75,11 +100,12 @@ def subscribe(session: Session, node: Node, url: str, follow: bool) -> CalendarS
     try:
         check_url(text)
     except TransportError as exc:
+        problem = URL_TEXTS(exc.detail)
         raise InvalidInput(
-            f"url: {exc.detail}", reason="bad-url", errors={"url": [exc.detail]}
+            problem, reason="bad-url", field="url", errors={"url": [problem]}
         ) from exc
     if session.scalar(select(CalendarSubscription).where(CalendarSubscription.url == text)):
-        raise Conflict("this calendar is already imported", reason="calendar-exists")
+        raise Conflict(N_("this calendar is already imported"), reason="calendar-exists")
     row = CalendarSubscription(url=text, follow=follow, created=node.now())
     session.add(row)
     session.flush()
@@ -94,7 +120,10 @@ def subscriptions(session: Session) -> list[CalendarSubscription]:
 def get_subscription(session: Session, subscription_id: int) -> CalendarSubscription:
     row = session.get(CalendarSubscription, subscription_id) if fits_key(subscription_id) else None
     if row is None:
-        raise NotFound(f"no imported calendar {subscription_id}", reason="unknown-calendar")
+        raise NotFound(
+            N_("no imported calendar %(subscription_id)s", subscription_id=subscription_id),
+            reason="unknown-calendar",
+        )
     return row
 
 
@@ -114,7 +143,11 @@ def fetch(node: Node, url: str) -> bytes:
             )
     except TransportError as exc:
         raise InvalidInput(
-            f"the calendar could not be fetched ({exc.reason}): {exc.detail}",
+            N_(
+                "the calendar could not be fetched (%(reason)s): %(detail)s",
+                reason=exc.reason,
+                detail=exc.detail,
+            ),
             reason="calendar-unreachable",
         ) from exc
     return data

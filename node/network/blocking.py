@@ -18,6 +18,7 @@ from federation.keys import is_node_id
 from node.clock import aware
 from node.errors import Conflict, InvalidInput, NotFound
 from node.features import projectors, watchers
+from node.messages import N_
 from node.models import Block, FeedEntry, ForkProof, Origin, OutboxMessage, Peer
 from node.network import peering
 from node.projection import drop_origin
@@ -29,9 +30,12 @@ CSV_FIELDS = ("node_id", "reason", "created")
 def block(session: Session, node: Node, node_id: str, reason: str = "") -> Block:
     """Block ``node_id`` and drop what we mirrored of it."""
     if not is_node_id(node_id):
-        raise InvalidInput(f"{node_id!r} is not a node id (did:key:z6Mk…)", reason="bad-node-id")
+        raise InvalidInput(
+            N_("%(node_id)r is not a node id (did:key:z6Mk…)", node_id=node_id),
+            reason="bad-node-id",
+        )
     if node_id == node.node_id:
-        raise Conflict("a node cannot block itself", reason="self-block")
+        raise Conflict(N_("a node cannot block itself"), reason="self-block")
     existing = session.get(Block, node_id)
     if existing is not None:
         return existing
@@ -64,7 +68,7 @@ def _drop_mirror(session: Session, node_id: str) -> None:
 def unblock(session: Session, node: Node, node_id: str) -> None:
     row = session.get(Block, node_id)
     if row is None:
-        raise NotFound(f"{node_id} is not blocked", reason="not-blocked")
+        raise NotFound(N_("%(node_id)s is not blocked", node_id=node_id), reason="not-blocked")
     session.delete(row)
     if session.get(Peer, node_id) is not None:
         peering.apply(session, node_id, "unblock", node.now(), node=node)
@@ -97,18 +101,22 @@ def parse_csv(text: str) -> list[tuple[str, str]]:
     header = next(reader, None)
     if header is None or [h.strip() for h in header[:2]] != ["node_id", "reason"]:
         raise InvalidInput(
-            "a block list starts with the header node_id,reason,created", reason="bad-csv"
+            N_("a block list starts with the header node_id,reason,created"), reason="bad-csv"
         )
     for number, fields in enumerate(reader, start=2):
         if not fields or not "".join(fields).strip():
             continue
         node_id = fields[0].strip()
         if not is_node_id(node_id):
-            raise InvalidInput(f"line {number}: {node_id!r} is not a node id", reason="bad-csv")
+            raise InvalidInput(
+                N_("line %(number)s: %(node_id)r is not a node id", number=number, node_id=node_id),
+                reason="bad-csv",
+            )
         reason = fields[1].strip() if len(fields) > 1 else ""
         if len(reason) > 500:
             raise InvalidInput(
-                f"line {number}: reason longer than 500 characters", reason="bad-csv"
+                N_("line %(number)s: reason longer than 500 characters", number=number),
+                reason="bad-csv",
             )
         rows.append((node_id, reason))
     return rows

@@ -22,6 +22,7 @@ from node import published
 from node.clock import aware
 from node.db import fits_key
 from node.errors import Conflict, Forbidden, InvalidInput, NotFound
+from node.messages import N_
 from node.models import Invite, Peer
 from node.runtime import Node
 
@@ -32,7 +33,7 @@ MAX_TTL = timedelta(days=90)
 def create_invite(session: Session, node: Node, ttl: timedelta) -> str:
     """A new one-time invite code valid for ``ttl``."""
     if not timedelta(minutes=1) <= ttl <= MAX_TTL:
-        raise InvalidInput("an invite lasts between 1 minute and 90 days", reason="bad-expiry")
+        raise InvalidInput(N_("an invite lasts between 1 minute and 90 days"), reason="bad-expiry")
     now = node.now()
     secret = secrets.token_urlsafe(24)
     expires = now + ttl
@@ -53,13 +54,13 @@ def parse_invite(code: str) -> dict[str, Any]:
     text = code.strip()
     if not text.startswith(PREFIX):
         raise InvalidInput(
-            "not a Spazi invite code (it starts with spazi-invite:)", reason="bad-invite"
+            N_("not a Spazi invite code (it starts with spazi-invite:)"), reason="bad-invite"
         )
     try:
         doc = parse_strict(b64u_decode(text[len(PREFIX) :]), max_bytes=4096)
     except ProtocolError as exc:
         raise InvalidInput(
-            "the invite code is damaged; copy it again", reason="bad-invite"
+            N_("the invite code is damaged; copy it again"), reason="bad-invite"
         ) from exc
     ok = (
         isinstance(doc, dict)
@@ -73,7 +74,7 @@ def parse_invite(code: str) -> dict[str, Any]:
         and isinstance(doc["exp"], int)
     )
     if not ok:
-        raise InvalidInput("the invite code is damaged; copy it again", reason="bad-invite")
+        raise InvalidInput(N_("the invite code is damaged; copy it again"), reason="bad-invite")
     return doc
 
 
@@ -94,17 +95,19 @@ def redeem(session: Session, secret: str, joiner: str, now: datetime) -> None:
 
 def _usable(session: Session, secret: str, now: datetime, lock: bool) -> Invite:
     if not isinstance(secret, str) or not secret:
-        raise Forbidden("no invite secret", reason="invite-unknown")
+        raise Forbidden(N_("no invite secret"), reason="invite-unknown")
     query = select(Invite).where(Invite.secret_hash == sha256_hex(secret.encode()))
     row = session.scalar(query.with_for_update() if lock else query)
     if row is None:
-        raise Forbidden("this invite code is not known here", reason="invite-unknown")
+        raise Forbidden(N_("this invite code is not known here"), reason="invite-unknown")
     if row.used_at is not None:
         raise Forbidden(
-            "this invite code was already used; ask for a new one", reason="invite-used"
+            N_("this invite code was already used; ask for a new one"), reason="invite-used"
         )
     if aware(row.expires) <= now:
-        raise Forbidden("this invite code has expired; ask for a new one", reason="invite-expired")
+        raise Forbidden(
+            N_("this invite code has expired; ask for a new one"), reason="invite-expired"
+        )
     return row
 
 
@@ -152,9 +155,11 @@ def withdraw_invite(session: Session, invite_id: int, now: datetime) -> Invite:
     """Make an unused invite expire now (a code shown to the wrong person)."""
     row = session.get(Invite, invite_id, with_for_update=True) if fits_key(invite_id) else None
     if row is None:
-        raise NotFound(f"no invite {invite_id}", reason="unknown-invite")
+        raise NotFound(N_("no invite %(invite_id)s", invite_id=invite_id), reason="unknown-invite")
     if row.used_at is not None:
-        raise Conflict(f"invite {invite_id} was already used", reason="invite-used")
+        raise Conflict(
+            N_("invite %(invite_id)s was already used", invite_id=invite_id), reason="invite-used"
+        )
     if aware(row.expires) > now:
         row.expires = now
     return row

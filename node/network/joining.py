@@ -11,6 +11,7 @@ from federation.transport.client import PeerHTTPError
 from node import published
 from node.errors import Conflict, NodeError
 from node.feedstore import own_key_entries
+from node.messages import N_
 from node.models import Peer
 from node.network import invites, peering
 from node.network.outbox import enqueue
@@ -39,7 +40,11 @@ def discover(node: Node, url: str, expected_id: str | None = None) -> Descriptor
     except ProtocolError as exc:
         if exc.reason == "wrong-node-id":
             raise Conflict(
-                f"the node at {url} is not {expected_id}; the invite or URL is wrong",
+                N_(
+                    "the node at %(url)s is not %(expected_id)s; the invite or URL is wrong",
+                    url=url,
+                    expected_id=expected_id,
+                ),
                 reason="wrong-node-id",
             ) from exc
         hint = (
@@ -47,11 +52,19 @@ def discover(node: Node, url: str, expected_id: str | None = None) -> Descriptor
             if exc.reason == "private-address"
             else ""
         )
-        raise PeerUnreachable(f"{url}: {exc.reason}: {exc.detail}{hint}") from exc
+        raise PeerUnreachable(
+            N_(
+                "%(url)s: %(reason)s: %(detail)s%(hint)s",
+                url=url,
+                reason=exc.reason,
+                detail=exc.detail,
+                hint=hint,
+            )
+        ) from exc
     finally:
         client.close()
     if descriptor.id == node.node_id:
-        raise Conflict("that URL is this node itself", reason="self-peer")
+        raise Conflict(N_("that URL is this node itself"), reason="self-peer")
     return descriptor
 
 
@@ -76,7 +89,8 @@ def _send_request(node: Node, url: str, to: str, invite: str | None = None) -> d
     except ProtocolError as exc:
         detail = exc.problem_detail if isinstance(exc, PeerHTTPError) else None
         raise PeerUnreachable(
-            f"{url} refused the request: {detail or exc.detail}", reason=_refusal_reason(exc)
+            N_("%(url)s refused the request: %(value)s", url=url, value=detail or exc.detail),
+            reason=_refusal_reason(exc),
         ) from exc
     finally:
         client.close()
@@ -99,11 +113,15 @@ def join(node: Node, code: str) -> Peer:
     """Use an invite code: check the inviting node holds the invited id, then peer both ways."""
     invite = invites.parse_invite(code)
     if invite["exp"] <= int(node.clock()):
-        raise Conflict("this invite code has expired; ask for a new one", reason="invite-expired")
+        raise Conflict(
+            N_("this invite code has expired; ask for a new one"), reason="invite-expired"
+        )
     descriptor = discover(node, invite["url"], invite["id"])
     answer = _send_request(node, invite["url"], descriptor.id, invite["secret"])
     if answer.get("state") != "active":
-        raise Conflict(f"the other node answered {answer.get('state')!r}", reason="join-failed")
+        raise Conflict(
+            N_("the other node answered %(value)r", value=answer.get("state")), reason="join-failed"
+        )
     with node.db.write() as session:
         return peering.apply(
             session,

@@ -24,6 +24,7 @@ from federation.keys import fingerprint, is_node_id
 from node import published
 from node.errors import Conflict, InvalidInput, NotFound
 from node.formats import ago
+from node.messages import N_
 from node.models import Mute, Origin, Peer
 from node.runtime import Node
 
@@ -37,15 +38,21 @@ def _scope(relayed_by: bool) -> str:
 
 def _check(session: Session, node: Node, node_id: str, relayed_by: bool) -> None:
     if not is_node_id(node_id):
-        raise InvalidInput(f"{node_id!r} is not a node id (did:key:z6Mk…)", reason="bad-node-id")
+        raise InvalidInput(
+            N_("%(node_id)r is not a node id (did:key:z6Mk…)", node_id=node_id),
+            reason="bad-node-id",
+        )
     if node_id == node.node_id:
-        raise Conflict("a node cannot mute itself", reason="self-mute")
+        raise Conflict(N_("a node cannot mute itself"), reason="self-mute")
     if relayed_by and session.get(Peer, node_id) is None:
         introduced = select(Origin.id).where(Origin.relayed_by == node_id).limit(1)
         if session.scalar(introduced) is None:
             raise NotFound(
-                f"{node_id} is not a peer and introduced no origin here; "
-                "see spazi peer list for the peers' node ids",
+                N_(
+                    "%(node_id)s is not a peer and introduced no origin here; see spazi peer list "
+                    "for the peers' node ids",
+                    node_id=node_id,
+                ),
                 reason="not-a-relay",
             )
 
@@ -73,7 +80,9 @@ def unmute(session: Session, node: Node, node_id: str, relayed_by: bool = False)
     row = session.get(Mute, (node_id, _scope(relayed_by)))
     if row is None:
         what = f"the origins relayed by {node_id} are" if relayed_by else f"{node_id} is"
-        raise NotFound(f"{what} not muted; see spazi network muted", reason="not-muted")
+        raise NotFound(
+            N_("%(what)s not muted; see spazi network muted", what=what), reason="not-muted"
+        )
     session.delete(row)
     session.flush()
 

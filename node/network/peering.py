@@ -32,6 +32,7 @@ from federation.bodies import MAX_ANNOUNCED_PEERS
 from node import published
 from node.errors import Conflict, NotFound
 from node.feedcheck import writable
+from node.messages import N_
 from node.models import Peer
 from node.runtime import Node
 from node.services.publishing import publish
@@ -76,7 +77,12 @@ def next_state(state: str, event: str) -> str:
         return TRANSITIONS[(state, event)]
     except KeyError:
         raise Conflict(
-            f"cannot {event.replace('_', ' ')} a peer that is {state}", reason="bad-peer-state"
+            N_(
+                "cannot %(value)s a peer that is %(state)s",
+                value=event.replace("_", " "),
+                state=state,
+            ),
+            reason="bad-peer-state",
         ) from None
 
 
@@ -100,7 +106,7 @@ def apply(
     new_state = next_state(state, event)
     if peer is None:
         if url is None:
-            raise NotFound(f"no peer {peer_id}", reason="unknown-peer")
+            raise NotFound(N_("no peer %(peer_id)s", peer_id=peer_id), reason="unknown-peer")
         peer = Peer(
             id=peer_id,
             url=url,
@@ -170,7 +176,7 @@ def get_peer(session: Session, peer_id: str) -> Peer:
     """The peer row of ``peer_id``, or :class:`NotFound`."""
     peer = session.get(Peer, peer_id)
     if peer is None:
-        raise NotFound(f"no peer {peer_id}", reason="unknown-peer")
+        raise NotFound(N_("no peer %(peer_id)s", peer_id=peer_id), reason="unknown-peer")
     return peer
 
 

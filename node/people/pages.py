@@ -21,6 +21,7 @@ from node.errors import NodeError, NotFound
 from node.http.context import node
 from node.http.headers import keep_private
 from node.http.marks import etagged
+from node.messages import N_
 from node.network.floods import TooManyRequests
 from node.people import service
 from node.ratelimit import TokenBuckets, address_key
@@ -71,7 +72,7 @@ def _member(secret: str) -> Any:
     with node().db.read() as session:
         found = member_for_link(session, secret)
     if found is None:
-        raise NotFound("this link is not valid (any more): ask your space for a new one")
+        raise NotFound(N_("this link is not valid (any more): ask your space for a new one"))
     return found
 
 
@@ -161,12 +162,15 @@ def _rate_limited(profile_id: str) -> None:
     remote = address_key(request.remote_addr or "")
     if not senders.take(remote, PER_SENDER_HOUR, PER_SENDER_HOUR / 3600, now):
         raise TooManyRequests(
-            f"at most {PER_SENDER_HOUR} messages an hour from one address; try again later",
+            N_(
+                "at most %(per_sender_hour)s messages an hour from one address; try again later",
+                per_sender_hour=PER_SENDER_HOUR,
+            ),
             retry_after=3600 // PER_SENDER_HOUR,
         )
     if not profiles.take(profile_id, PER_PROFILE_DAY, PER_PROFILE_DAY / 86400, now):
         raise TooManyRequests(
-            "this member has received many messages today; try again tomorrow",
+            N_("this member has received many messages today; try again tomorrow"),
             retry_after=86400 // PER_PROFILE_DAY,
         )
 
@@ -187,7 +191,7 @@ def contact(profile_id: str) -> tuple[str, int]:
         try:
             if not mail.configured(current):
                 raise NodeError(
-                    "this space cannot send mail at the moment; try again later",
+                    N_("this space cannot send mail at the moment; try again later"),
                     reason="mail-unavailable",
                 )
             service.check_message(sender, text)  # a refused message takes no token

@@ -21,10 +21,11 @@ from federation.bodies import PROFILE_MAX_BIO, PROFILE_MAX_SKILLS
 from federation.canonical import parse_strict
 from federation.detached import detached_hash, encode_detached, new_salt
 from federation.errors import BodyError
-from federation.schema import URL, text_problem
+from federation.schema import URL
 from node import published
 from node.errors import Conflict, InvalidInput, NodeError, NotFound
 from node.formats import parse_date, parse_items, parse_link
+from node.messages import N_
 from node.models import DetachedBody, Member, Space
 from node.people.models import ContactMessage, MemberProfile, NetworkPerson
 from node.runtime import Node
@@ -32,6 +33,7 @@ from node.secret_links import find_by_secret, new_secret
 from node.services.members import get_member
 from node.services.network import node_urls
 from node.services.publishing import publish
+from node.services.validation import text_problem
 
 MAX_NAME = 100
 MAX_MESSAGE = 2000
@@ -56,16 +58,23 @@ def _text(data: Mapping[str, Any], name: str, limit: int, *, lines: bool = True)
     if value is None:
         return None
     if not isinstance(value, str):
-        raise InvalidInput(f"{name} must be text", reason=f"bad-{name}")
+        raise InvalidInput(N_("%(name)s must be text", name=name), reason=f"bad-{name}")
     value = value.replace("\r\n", "\n").strip()
     if len(value) > limit:
         raise InvalidInput(
-            f"{name} is {len(value)} characters; at most {limit} are allowed: shorten it",
+            N_(
+                "%(name)s is %(count)s characters; at most %(limit)s are allowed: shorten it",
+                name=name,
+                count=len(value),
+                limit=limit,
+            ),
             reason=f"{name}-too-long",
         )
     problem = text_problem(value, lines=lines)
     if problem is not None:
-        raise InvalidInput(f"{name} {problem}", reason=f"bad-{name}")
+        raise InvalidInput(
+            N_("%(name)s %(problem)s", name=name, problem=problem), reason=f"bad-{name}"
+        )
     return value or None
 
 
@@ -77,7 +86,7 @@ def _list(data: Mapping[str, Any], name: str) -> list[str]:
         return parse_items(value)
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
         return list(dict.fromkeys(item.strip() for item in value if item.strip()))
-    raise InvalidInput(f"{name} must be a list of text", reason=f"bad-{name}")
+    raise InvalidInput(N_("%(name)s must be a list of text", name=name), reason=f"bad-{name}")
 
 
 def profile_document(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -85,10 +94,10 @@ def profile_document(data: Mapping[str, Any]) -> dict[str, Any]:
     with a reason naming the field for anything refused."""
     name = _text(data, "name", MAX_NAME, lines=False)
     if not name:
-        raise InvalidInput("a display name is required", reason="name-required")
+        raise InvalidInput(N_("a display name is required"), reason="name-required")
     if _MARKUP.search(name):
         raise InvalidInput(
-            "the display name must not contain < or >: write the name only", reason="bad-name"
+            N_("the display name must not contain < or >: write the name only"), reason="bad-name"
         )
     doc: dict[str, Any] = {"name": name}
     for field in ("bio", "offers", "seeks"):
@@ -97,19 +106,24 @@ def profile_document(data: Mapping[str, Any]) -> dict[str, Any]:
             doc[field] = value
     skills = _list(data, "skills")
     if not skills:
-        raise InvalidInput("name at least one skill", reason="skills-required")
+        raise InvalidInput(N_("name at least one skill"), reason="skills-required")
     if len(skills) > PROFILE_MAX_SKILLS:
-        raise InvalidInput(f"at most {PROFILE_MAX_SKILLS} skills", reason="too-many-skills")
+        raise InvalidInput(
+            N_("at most %(profile_max_skills)s skills", profile_max_skills=PROFILE_MAX_SKILLS),
+            reason="too-many-skills",
+        )
     for skill in skills:
         if len(skill) > 60 or text_problem(skill) is not None:
             raise InvalidInput(
-                f"a skill is one line of at most 60 characters ({skill[:30]!r}…)",
+                N_("a skill is one line of at most 60 characters (%(skill)r…)", skill=skill[:30]),
                 reason="bad-skills",
             )
     doc["skills"] = skills
     languages = _list(data, "languages")
     if len(languages) > 10 or any(len(lang) > 40 for lang in languages):
-        raise InvalidInput("at most 10 languages of up to 40 characters", reason="bad-languages")
+        raise InvalidInput(
+            N_("at most 10 languages of up to 40 characters"), reason="bad-languages"
+        )
     if languages:
         doc["languages"] = languages
     links = data.get("links") or []
@@ -117,13 +131,13 @@ def profile_document(data: Mapping[str, Any]) -> dict[str, Any]:
         links = [line for line in links.splitlines() if line.strip()]
     parsed = [parse_link(item) if isinstance(item, str) else item for item in links]
     if len(parsed) > 5:
-        raise InvalidInput("at most 5 links", reason="bad-links")
+        raise InvalidInput(N_("at most 5 links"), reason="bad-links")
     for link in parsed:
         try:
             URL(link.get("url") if isinstance(link, dict) else None, "url")
         except BodyError as exc:
             raise InvalidInput(
-                f"a link must be http(s)://…: {exc.detail}", reason="bad-links"
+                N_("a link must be http(s)://…: %(detail)s", detail=exc.detail), reason="bad-links"
             ) from exc
     if parsed:
         doc["links"] = [{"title": link["title"], "url": link["url"]} for link in parsed]
@@ -175,16 +189,22 @@ def publish_profile(
     """
     if not consent:
         raise InvalidInput(
-            "a profile is published only with the member's explicit consent: tick the consent "
-            "box (or, as admin, record the date the member consented)",
+            N_(
+                "a profile is published only with the member's explicit consent: tick the consent "
+                "box (or, as admin, record the date the member consented)"
+            ),
             reason="consent-required",
         )
     member = get_member(session, member_id)
     if member.suspended:
-        raise Conflict(f"member {member_id} is suspended", reason="member-suspended")
+        raise Conflict(
+            N_("member %(member_id)s is suspended", member_id=member_id), reason="member-suspended"
+        )
     when = parse_date(consent_date, "consent date") if consent_date else node.now().date()
     if when > node.now().date():
-        raise InvalidInput("the consent date cannot be in the future", reason="bad-consent-date")
+        raise InvalidInput(
+            N_("the consent date cannot be in the future"), reason="bad-consent-date"
+        )
     doc = profile_document(data)
     doc["salt"] = new_salt()
     try:
@@ -286,7 +306,7 @@ def search(
     ``city`` (case and accents ignored), ``PAGE_SIZE`` a page; and how many matched. ``live``:
     :func:`live_profiles`, if the caller has read them already."""
     if page < 1 or page > 10_000:
-        raise InvalidInput("page must be 1 or more", reason="bad-page")
+        raise InvalidInput(N_("page must be 1 or more"), reason="bad-page")
     wanted_skill = fold_text(skill.strip()) if skill and skill.strip() else None
     wanted_city = fold_text(city.strip()) if city and city.strip() else None
     live = live_profiles(session) if live is None else live
@@ -371,10 +391,13 @@ def recipient(session: Session, node: Node, profile_id: str) -> Recipient:
     row = session.scalar(select(MemberProfile).where(MemberProfile.profile_id == profile_id))
     person = session.get(NetworkPerson, (node.node_id, profile_id[:64]))
     if row is None or person is None:
-        raise NotFound(f"no profile {profile_id[:64]!r} here", reason="unknown-profile")
+        raise NotFound(
+            N_("no profile %(profile_id)r here", profile_id=profile_id[:64]),
+            reason="unknown-profile",
+        )
     if not row.published or person.withdrawn:
         raise ProfileWithdrawn(
-            "this profile was withdrawn: the member can no longer be reached through it"
+            N_("this profile was withdrawn: the member can no longer be reached through it")
         )
     raw = session.get(DetachedBody, (node.node_id, person.seq))
     name = parse_strict(bytes(raw.raw))["name"] if raw is not None else ""
@@ -387,21 +410,29 @@ def check_message(sender: str, text: str) -> tuple[str, str]:
     sender = (sender or "").strip()
     if len(sender) > 254 or not _EMAIL.fullmatch(sender):
         raise InvalidInput(
-            "give your e-mail address (name@example.org): the member sees it only if they "
-            "choose to answer",
+            N_(
+                "give your e-mail address (name@example.org): the member sees it only if they "
+                "choose to answer"
+            ),
             reason="bad-email",
         )
     body = (text or "").replace("\r\n", "\n").strip()
     if not body:
-        raise InvalidInput("write a message", reason="message-required")
+        raise InvalidInput(N_("write a message"), reason="message-required")
     if len(body) > MAX_MESSAGE:
         raise InvalidInput(
-            f"the message is {len(body)} characters; at most {MAX_MESSAGE}",
+            N_(
+                "the message is %(count)s characters; at most %(max_message)s",
+                count=len(body),
+                max_message=MAX_MESSAGE,
+            ),
             reason="message-too-long",
         )
     problem = text_problem(body, lines=True)
     if problem is not None:
-        raise InvalidInput(f"the message {problem}", reason="bad-message-text")
+        raise InvalidInput(
+            N_("the message %(problem)s", problem=problem), reason="bad-message-text"
+        )
     return sender, body
 
 
@@ -429,7 +460,7 @@ def message_for_answer(session: Session, secret: str) -> ContactMessage:
     """The message an answer link opens; 404 for a link that is not (or no longer) valid."""
     row = find_by_secret(session, ContactMessage.secret_hash, secret)
     if row is None:
-        raise NotFound("this answer link is not valid (any more)", reason="unknown-message")
+        raise NotFound(N_("this answer link is not valid (any more)"), reason="unknown-message")
     return row
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from federation.photos import MAX_PHOTO_BYTES
 from node.errors import InvalidInput, NodeError
+from node.messages import N_
 
 if TYPE_CHECKING:  # Pillow is imported when an image is made, not with the CLI
     from PIL.Image import Image
@@ -56,8 +57,12 @@ def check_upload_size(size: int, limit: int) -> None:
     """Refuse an upload of ``size`` bytes over ``limit``, saying what to do."""
     if size > limit:
         raise TooLarge(
-            f"the image is {size / 1e6:.1f} MB, more than the {limit / 1e6:.1f} MB allowed: "
-            "export it smaller (e.g. 2000 pixels wide) and try again"
+            N_(
+                "the image is %(size)s MB, more than the %(limit)s MB allowed: "
+                "export it smaller (e.g. 2000 pixels wide) and try again",
+                size=f"{size / 1e6:.1f}",
+                limit=f"{limit / 1e6:.1f}",
+            )
         )
 
 
@@ -78,8 +83,13 @@ def encode(data: bytes, limit: int) -> list[Encoded]:
             with Image.open(io.BytesIO(data), formats=INPUT_FORMATS) as image:
                 if image.width * image.height > MAX_PIXELS:
                     raise TooLarge(
-                        f"the image has {image.width}×{image.height} pixels, more than "
-                        f"{MAX_PIXELS // 1_000_000} million: scale it down and try again"
+                        N_(
+                            "the image has %(width)s×%(height)s pixels, more than "
+                            "%(millions)s million: scale it down and try again",
+                            width=image.width,
+                            height=image.height,
+                            millions=MAX_PIXELS // 1_000_000,
+                        )
                     )
                 image.seek(0)  # an animated PNG or WebP: its first frame
                 image.load()
@@ -90,15 +100,20 @@ def encode(data: bytes, limit: int) -> list[Encoded]:
                 rgb.info.clear()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise TooLarge(
-            f"the image has too many pixels, more than {MAX_PIXELS // 1_000_000} million: "
-            "scale it down and try again"
+            N_(
+                "the image has too many pixels, more than %(millions)s million: "
+                "scale it down and try again",
+                millions=MAX_PIXELS // 1_000_000,
+            )
         ) from None
     except UnidentifiedImageError:
         raise _not_an_image(
-            "the file is not a photo this node can read: upload a JPEG, PNG or WebP image"
+            N_("the file is not a photo this node can read: upload a JPEG, PNG or WebP image")
         ) from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise _not_an_image(f"the image could not be read ({exc}): upload another file") from exc
+        raise _not_an_image(
+            N_("the image could not be read (%(error)s): upload another file", error=str(exc))
+        ) from exc
     return [_scaled(rgb, width) for width in _widths(rgb.width)]
 
 
@@ -168,5 +183,5 @@ def _scaled(image: Image, width: int) -> Encoded:
             break
         quality -= 15
     if len(data) > MAX_PHOTO_BYTES:
-        raise _not_an_image("the image does not compress to a photo file: upload another one")
+        raise _not_an_image(N_("the image does not compress to a photo file: upload another one"))
     return Encoded(data, width, resized.height)

@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from node.messages import N_
+
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
@@ -68,7 +70,7 @@ def _read_profile(session: Session, origin: str, _record_id: str) -> Current | N
 def _no_profile(_record_id: str) -> NodeError:
     from node.errors import InvalidInput
 
-    return InvalidInput("the space has no profile yet", reason="no-profile")
+    return InvalidInput(N_("the space has no profile yet"), reason="no-profile")
 
 
 def _never_closed(record_id: str) -> NodeError:  # pragma: no cover - the profile never closes
@@ -104,7 +106,7 @@ def _read_event(session: Session, origin: str, event_id: str) -> Current | None:
 def _unknown_event(event_id: str) -> NodeError:
     from node.errors import NotFound
 
-    return NotFound(f"no event {event_id!r}", reason="unknown-event")
+    return NotFound(N_("no event %(event_id)r", event_id=event_id), reason="unknown-event")
 
 
 def _cancelled(event_id: str) -> NodeError:
@@ -112,7 +114,7 @@ def _cancelled(event_id: str) -> NodeError:
 
     # Publishing event.put again would bring the event back (protocol.md §Published state).
     return Conflict(
-        f"event {event_id!r} is cancelled: its photos can no longer change",
+        N_("event %(event_id)r is cancelled: its photos can no longer change", event_id=event_id),
         reason="already-cancelled",
     )
 
@@ -149,7 +151,8 @@ def _unknown_resource(resource_id: str) -> NodeError:
     from node.errors import NotFound
 
     return NotFound(
-        f"no resource {resource_id!r}: see 'spazi resource list'", reason="unknown-resource"
+        N_("no resource %(resource_id)r: see 'spazi resource list'", resource_id=resource_id),
+        reason="unknown-resource",
     )
 
 
@@ -158,7 +161,10 @@ def _removed(resource_id: str) -> NodeError:
 
     # Publishing resource.put again would bring the resource back (protocol.md §Published state).
     return Conflict(
-        f"resource {resource_id!r} is removed: its photos can no longer change",
+        N_(
+            "resource %(resource_id)r is removed: its photos can no longer change",
+            resource_id=resource_id,
+        ),
         reason="resource-removed",
     )
 

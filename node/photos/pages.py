@@ -118,9 +118,8 @@ def _add(kind: RecordKind, record_id: str = "") -> PageResult:
         with current.db.write() as session:
             number = service.add(session, current, kind.item(record_id), made)
     except NodeError as exc:
-        field = "alt" if exc.detail.startswith("alt:") else "photo"
-        message = exc.detail.removeprefix("alt: ")
-        errors = {field: message}
+        field = "alt" if exc.field == "alt" else "photo"
+        errors = {field: exc.message}
         return _page(kind, record_id, exc.status, form=form, errors=errors, message=exc.detail)
     flash(_added(kind, number))
     return redirect(_url(kind, "page", record_id))

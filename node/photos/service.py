@@ -16,13 +16,14 @@ from sqlalchemy.orm import Session
 
 from federation.encoding import sha256_hex
 from federation.photos import MAX_ALT, MAX_PHOTOS
-from federation.schema import text_problem
 from node.errors import Conflict, InvalidInput, NotFound
+from node.messages import N_
 from node.photos import files, images
 from node.photos.kinds import SPACE, kind_of
 from node.photos.models import PhotoFile
 from node.runtime import Node
 from node.services.publishing import publish
+from node.services.validation import text_problem
 
 
 @dataclass(frozen=True)
@@ -38,10 +39,10 @@ def check_alt(alt: str) -> str:
     alt = " ".join(alt.split()) if alt else ""
     problem = text_problem(alt)
     if problem is not None:
-        raise InvalidInput(f"alt: {problem}", errors={"alt": [problem]})
+        raise InvalidInput(problem, field="alt", errors={"alt": [problem]})
     if len(alt) > MAX_ALT:
-        message = f"at most {MAX_ALT} characters"
-        raise InvalidInput(f"alt: {message}", errors={"alt": [message]})
+        message = N_("at most %(count)s characters", count=MAX_ALT)
+        raise InvalidInput(message, field="alt", errors={"alt": [message]})
     return alt
 
 
@@ -82,10 +83,11 @@ def add(session: Session, node: Node, item: str, photo: NewPhoto) -> int:
     photos = list(body.get("photos", []))
     if len(photos) >= MAX_PHOTOS:
         raise InvalidInput(
-            f"there are already {MAX_PHOTOS} photos: remove one first", reason="too-many-photos"
+            N_("there are already %(max_photos)s photos: remove one first", max_photos=MAX_PHOTOS),
+            reason="too-many-photos",
         )
     if {f["hash"] for p in photos for f in p["files"]} & {f["hash"] for f in photo.files}:
-        raise Conflict("this photo is already there", reason="photo-exists")
+        raise Conflict(N_("this photo is already there"), reason="photo-exists")
     for descriptor in photo.files:
         row = session.get(PhotoFile, descriptor["hash"])
         if row is None:
@@ -139,7 +141,7 @@ def find(photos: list[dict[str, Any]], key: str) -> int:
         if len(found) == 1:
             return found[0]
     raise NotFound(
-        f"no photo {key!r}: give its number or hash from the list of photos",
+        N_("no photo %(key)r: give its number or hash from the list of photos", key=key),
         reason="unknown-photo",
     )
 

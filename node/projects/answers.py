@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from node import mail, published, texts
 from node.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
+from node.messages import N_
 from node.models import Member, OutboxMessage
 from node.network.outbox import enqueue_to
 from node.projects.models import ReceivedAnswer, ReceivedReply, SentAnswer, SentReply
@@ -43,7 +44,7 @@ class MessageSchema(StrictSchema):
 def _message(data: Any) -> str:
     text = str(load(MessageSchema(), data)["message"]).strip()
     if not text:
-        raise InvalidInput("message: write a few words", errors={"message": ["empty"]})
+        raise InvalidInput(N_("message: write a few words"), errors={"message": [N_("empty")]})
     return text
 
 
@@ -56,18 +57,18 @@ def send_answer(
     """Keep ``member``'s answer to ``origin``'s call and queue it for that space."""
     text = _message(data)
     if member.suspended:
-        raise Forbidden("your membership is suspended", reason="member-suspended")
+        raise Forbidden(N_("your membership is suspended"), reason="member-suspended")
     if origin == node.node_id:
         raise InvalidInput(
-            "this call is your own space's: talk to its staff directly", reason="own-call"
+            N_("this call is your own space's: talk to its staff directly"), reason="own-call"
         )
     call = get_project(session, origin, project_id)
     if not is_open(session, node, call):
-        raise Conflict("this call is closed: it takes no more answers", reason="project-closed")
+        raise Conflict(N_("this call is closed: it takes no more answers"), reason="project-closed")
     url = node_url(session, node, origin)
     if not url:
         raise InvalidInput(
-            "the address of the space that posted this call is not known here yet",
+            N_("the address of the space that posted this call is not known here yet"),
             reason="no-address",
         )
     row = SentAnswer(
@@ -103,7 +104,7 @@ def receive_reply(session: Session, node: Node, sender: str, message: Any) -> di
     fits = answer_id.isdigit() and len(answer_id) < 10  # our ids are int32 rows
     sent = session.get(SentAnswer, int(answer_id)) if fits else None
     if sent is None or sent.origin != sender or sent.project_id != message["project"]:
-        raise NotFound("we sent you no such answer", reason="unknown-answer")
+        raise NotFound(N_("we sent you no such answer"), reason="unknown-answer")
     key = (sender, str(message["reply"]))
     if session.get(ReceivedReply, key) is not None:
         return {"state": "known"}
@@ -113,7 +114,11 @@ def receive_reply(session: Session, node: Node, sender: str, message: Any) -> di
     if (replies or 0) >= MAX_REPLIES_PER_ANSWER:
         # Each reply mails our member: a posting space may not mail them without end.
         raise TooManyRequests(
-            f"at most {MAX_REPLIES_PER_ANSWER} replies to one answer", reason="too-many-replies"
+            N_(
+                "at most %(max_replies_per_answer)s replies to one answer",
+                max_replies_per_answer=MAX_REPLIES_PER_ANSWER,
+            ),
+            reason="too-many-replies",
         )
     session.add(
         ReceivedReply(
@@ -256,7 +261,10 @@ def _check_answer_limits(session: Session, node: Node, sender: str, project_id: 
     )
     if (to_call or 0) >= MAX_ANSWERS_PER_HOME_PER_CALL:
         raise TooManyRequests(
-            f"at most {MAX_ANSWERS_PER_HOME_PER_CALL} answers to one call from one space",
+            N_(
+                "at most %(max_answers_per_home_per_call)s answers to one call from one space",
+                max_answers_per_home_per_call=MAX_ANSWERS_PER_HOME_PER_CALL,
+            ),
             reason="too-many-answers",
         )
     today = session.scalar(
@@ -269,7 +277,10 @@ def _check_answer_limits(session: Session, node: Node, sender: str, project_id: 
     )
     if (today or 0) >= MAX_ANSWERS_PER_HOME_PER_DAY:
         raise TooManyRequests(
-            f"at most {MAX_ANSWERS_PER_HOME_PER_DAY} answers a day from one space",
+            N_(
+                "at most %(max_answers_per_home_per_day)s answers a day from one space",
+                max_answers_per_home_per_day=MAX_ANSWERS_PER_HOME_PER_DAY,
+            ),
             reason="too-many-answers",
         )
 
@@ -279,7 +290,7 @@ def receive_answer(session: Session, node: Node, sender: str, message: Any) -> d
     if message["home"] != sender:
         # A node speaks for its own members only (protocol.md §Inbox, "Answers to calls").
         raise Forbidden(
-            "an answer must come from the member's own home node", reason="not-members-home"
+            N_("an answer must come from the member's own home node"), reason="not-members-home"
         )
     call = get_project(session, node.node_id, str(message["project"]))
     known = session.scalar(
@@ -292,7 +303,7 @@ def receive_answer(session: Session, node: Node, sender: str, message: Any) -> d
         # lost) must not be refused because the call closed meanwhile.
         return {"state": "known"}
     if not is_open(session, node, call):
-        raise Conflict("this call is closed: it takes no more answers", reason="project-closed")
+        raise Conflict(N_("this call is closed: it takes no more answers"), reason="project-closed")
     _check_answer_limits(session, node, sender, call.id)
     row = ReceivedAnswer(
         project_id=call.id,
@@ -389,11 +400,11 @@ def reply(session: Session, node: Node, answer_id: int, data: Any) -> SentReply:
     text = _message(data)
     answer = session.get(ReceivedAnswer, answer_id) if 0 < answer_id < 2**31 else None
     if answer is None:
-        raise NotFound(f"no answer {answer_id}", reason="unknown-answer")
+        raise NotFound(N_("no answer %(answer_id)s", answer_id=answer_id), reason="unknown-answer")
     url = node_url(session, node, answer.home_id)
     if not url:
         raise InvalidInput(
-            "the address of the member's space is not known here", reason="no-address"
+            N_("the address of the member's space is not known here"), reason="no-address"
         )
     row = SentReply(answer_id=answer.id, message=text, created=node.now())
     session.add(row)

@@ -14,6 +14,7 @@ from node.http.apidoc import operation
 from node.http.context import node
 from node.http.marks import etagged
 from node.http.problems import json_body
+from node.messages import N_, joined
 from node.projects import answers, service
 from node.projects.pages import open_calls, parse_filters
 from node.schemas import Line, StrictSchema
@@ -42,8 +43,10 @@ def list_projects() -> Response:
     if empty:
         # A form may send empty fields; an API client that sends one has a bug to hear about.
         raise InvalidInput(
-            "; ".join(f"{k}: give a value or leave the parameter out" for k in empty),
-            errors={k: ["Field may not be empty."] for k in empty},
+            joined(
+                N_("%(field)s: give a value or leave the parameter out", field=k) for k in empty
+            ),
+            errors={k: [N_("Field may not be empty.")] for k in empty},
         )
     load(ProjectQuerySchema(), request.args.to_dict())
     _, filters = parse_filters(request.args)

@@ -26,6 +26,7 @@ from node.errors import InvalidInput, NodeError
 from node.http.context import node
 from node.http.headers import keep_private
 from node.http.marks import etagged
+from node.messages import N_
 from node.models import Member, Project
 from node.projects import answers, service
 from node.services.network import node_urls
@@ -82,17 +83,17 @@ def parse_filters(args: Mapping[str, str]) -> tuple[dict[str, str], dict[str, An
     values: dict[str, Any] = {}
     if raw["skill"]:
         if len(raw["skill"]) > 50:
-            raise InvalidInput("skill: at most 50 characters")
+            raise InvalidInput(N_("skill: at most 50 characters"))
         values["skill"] = raw["skill"]
     if raw["city"]:
         if len(raw["city"]) > 100:
-            raise InvalidInput("city: at most 100 characters")
+            raise InvalidInput(N_("city: at most 100 characters"))
         values["city"] = raw["city"]
     if raw["until"]:
         try:
             values["until"] = date.fromisoformat(raw["until"])
         except ValueError as exc:
-            raise InvalidInput("until: give a date as YYYY-MM-DD") from exc
+            raise InvalidInput(N_("until: give a date as YYYY-MM-DD")) from exc
     return raw, values
 
 
@@ -103,7 +104,7 @@ def _cursor(text: str) -> tuple[str, str, str] | None:
     try:
         date.fromisoformat(key[0])
     except ValueError as exc:
-        raise InvalidInput("after: not a page link of this list") from exc
+        raise InvalidInput(N_("after: not a page link of this list")) from exc
     return (key[0], key[1], key[2])
 
 
@@ -470,7 +471,7 @@ def _member_or_404(secret: str) -> Member:
     with node().db.read() as session:
         found = member_for_link(session, secret)
     if found is None:
-        raise NotFound("this link is not valid (any more): ask your space for a new one")
+        raise NotFound(N_("this link is not valid (any more): ask your space for a new one"))
     return found
 
 
@@ -540,7 +541,7 @@ def member_answer(secret: str, origin: str, project_id: str) -> BaseResponse:
         with current.db.write() as session:
             fresh = session.get(Member, found.id)
             if fresh is None:
-                raise InvalidInput("this member no longer exists")
+                raise InvalidInput(N_("this member no longer exists"))
             answers.send_answer(session, current, fresh, origin, project_id, {"message": text})
     except NodeError as exc:
         if exc.status == 404 and exc.reason != "unknown-project":

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from node import published
 from node.clock import local_today
 from node.errors import Conflict, InvalidInput, NotFound
+from node.messages import N_
 from node.models import Project
 from node.runtime import Node
 from node.schemas import IDENT, URL, Line, Lines, StrictSchema
@@ -64,7 +65,9 @@ def get_project(session: Session, origin: str, project_id: str) -> Project:
     """The call ``project_id`` of ``origin`` (closed too), or 404 ``unknown-project``."""
     row = published.project(session, origin, project_id)
     if row is None:
-        raise NotFound(f"no call {project_id!r}", reason="unknown-project")
+        raise NotFound(
+            N_("no call %(project_id)r", project_id=project_id), reason="unknown-project"
+        )
     return row
 
 
@@ -84,10 +87,14 @@ def _body(session: Session, node: Node, data: dict[str, Any]) -> dict[str, Any]:
     deadline: date = body["deadline"]
     if deadline < today:
         raise InvalidInput(
-            f"deadline: {deadline.isoformat()} has passed (today is {today.isoformat()} here); "
-            "give today or a later day",
+            N_(
+                "deadline: %(deadline)s has passed (today is %(today)s here); give today or a "
+                "later day",
+                deadline=deadline.isoformat(),
+                today=today.isoformat(),
+            ),
             reason="deadline-passed",
-            errors={"deadline": ["the deadline has passed"]},
+            errors={"deadline": [N_("the deadline has passed")]},
         )
     body["deadline"] = deadline.isoformat()
     if "skills" in body:
@@ -108,7 +115,7 @@ def add_project(session: Session, node: Node, data: Any) -> dict[str, Any]:
     body = _body(session, node, load(ProjectSchema(), data))
     body.setdefault("id", new_id(body["title"]))
     if published.project(session, node.node_id, body["id"]) is not None:
-        raise Conflict(f"call {body['id']!r} already exists", reason="project-exists")
+        raise Conflict(N_("call %(id)r already exists", id=body["id"]), reason="project-exists")
     publish(session, node, "project.put", body)
     return body
 
@@ -118,10 +125,12 @@ def update_project(session: Session, node: Node, project_id: str, data: Any) -> 
     stays closed."""
     row = get_project(session, node.node_id, project_id)
     if row.closed:
-        raise Conflict(f"call {project_id!r} is closed", reason="project-closed")
+        raise Conflict(
+            N_("call %(project_id)r is closed", project_id=project_id), reason="project-closed"
+        )
     changes = load(ProjectSchema(), data, partial=True)
     if "id" in changes and changes["id"] != project_id:
-        raise InvalidInput("id cannot change", errors={"id": ["id cannot change"]})
+        raise InvalidInput(N_("id cannot change"), errors={"id": [N_("id cannot change")]})
     merged: dict[str, Any] = {**row.body, **changes}
     merged["deadline"] = date.fromisoformat(str(changes.get("deadline", row.body["deadline"])))
     body = _body(session, node, merged)
@@ -134,7 +143,10 @@ def close_project(session: Session, node: Node, project_id: str, data: Any = Non
     values = load(CloseSchema(), data or {})
     row = get_project(session, node.node_id, project_id)
     if row.closed:
-        raise Conflict(f"call {project_id!r} is already closed", reason="project-closed")
+        raise Conflict(
+            N_("call %(project_id)r is already closed", project_id=project_id),
+            reason="project-closed",
+        )
     body = {"id": project_id}
     if values.get("reason"):
         body["reason"] = values["reason"]

@@ -27,6 +27,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from node.clock import aware, utcnow
 from node.db import fits_key
 from node.errors import Conflict, InvalidInput, NodeError, NotFound, Unauthorized
+from node.messages import N_
 from node.models import AdminInvite, AdminSession, AdminToken, AdminUser, LoginThrottle
 from node.ratelimit import address_key
 from node.roles import ROLES
@@ -51,20 +52,25 @@ def check_new_password(password: str) -> None:
     """:class:`InvalidInput` unless ``password`` is good enough to be set."""
     if len(password) < MIN_PASSWORD:
         raise InvalidInput(
-            f"password: use at least {MIN_PASSWORD} characters", reason="weak-password"
+            N_("use at least %(count)s characters", count=MIN_PASSWORD),
+            reason="weak-password",
+            field="password",
         )
 
 
 def create_user(session: Session, email: str, password: str, role: str = "admin") -> AdminUser:
     """A new admin user; :class:`InvalidInput` or :class:`Conflict` when it cannot be made."""
     if role not in ROLES:
-        raise InvalidInput(f"role: {role[:20]!r} is not one of {', '.join(ROLES)}")
+        raise InvalidInput(
+            N_("%(role)r is not one of %(items)s", role=role[:20], items=", ".join(ROLES)),
+            field="role",
+        )
     email = email.strip().lower()
     if "@" not in email or len(email) > 254:
-        raise InvalidInput("email: not a valid email address")
+        raise InvalidInput(N_("not a valid email address"), field="email")
     check_new_password(password)
     if session.scalar(select(AdminUser).where(AdminUser.email == email)) is not None:
-        raise Conflict(f"admin user {email} exists", reason="user-exists")
+        raise Conflict(N_("admin user %(email)s exists", email=email), reason="user-exists")
     user = AdminUser(
         email=email,
         password_hash=generate_password_hash(password),
@@ -85,7 +91,7 @@ def get_user(session: Session, user_id: int) -> AdminUser:
     """The admin user ``user_id`` or :class:`NotFound`."""
     user = session.get(AdminUser, user_id) if fits_key(user_id) else None
     if user is None:
-        raise NotFound(f"no admin user {user_id}", reason="unknown-user")
+        raise NotFound(N_("no admin user %(user_id)s", user_id=user_id), reason="unknown-user")
     return user
 
 
@@ -99,7 +105,7 @@ def find_user(session: Session, email: str) -> AdminUser:
     email = email.strip().lower()
     user = session.scalar(select(AdminUser).where(AdminUser.email == email))
     if user is None:
-        raise NotFound(f"no admin user {email}", reason="unknown-user")
+        raise NotFound(N_("no admin user %(email)s", email=email), reason="unknown-user")
     return user
 
 
@@ -109,9 +115,9 @@ def check_login(session: Session, email: str, password: str) -> AdminUser:
     user = session.scalar(select(AdminUser).where(AdminUser.email == email.strip().lower()))
     if user is None:
         check_password_hash(_dummy(), password)
-        raise Unauthorized("wrong email or password", reason="bad-login")
+        raise Unauthorized(N_("wrong email or password"), reason="bad-login")
     if not check_password_hash(user.password_hash, password):
-        raise Unauthorized("wrong email or password", reason="bad-login")
+        raise Unauthorized(N_("wrong email or password"), reason="bad-login")
     return user
 
 
@@ -166,7 +172,7 @@ def accept_invite(session: Session, secret: object, password: str, now: datetime
     user = invited_user(session, secret, now)
     if user is None:
         raise NotFound(
-            "this invitation link is not valid (any more): ask an admin to invite you again",
+            N_("this invitation link is not valid (any more): ask an admin to invite you again"),
             reason="unknown-invite",
         )
     set_password(session, user, password)
@@ -309,7 +315,7 @@ def create_token(session: Session, name: str) -> tuple[AdminToken, str]:
     """A new token; the secret is returned once and only its hash is kept."""
     name = name.strip()
     if not 1 <= len(name) <= 100:
-        raise InvalidInput("name: 1 to 100 characters")
+        raise InvalidInput(N_("name: 1 to 100 characters"))
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = AdminToken(name=name, token_hash=_hash_token(secret), created=utcnow(), revoked=False)
     session.add(row)
@@ -324,7 +330,7 @@ def list_tokens(session: Session) -> list[AdminToken]:
 def revoke_token(session: Session, token_id: int) -> None:
     row = session.get(AdminToken, token_id) if fits_key(token_id) else None
     if row is None:
-        raise NotFound(f"no token {token_id}", reason="unknown-token")
+        raise NotFound(N_("no token %(token_id)s", token_id=token_id), reason="unknown-token")
     row.revoked = True
 
 
@@ -333,6 +339,6 @@ def check_token(session: Session, secret: str, now: datetime | None = None) -> A
     digest = _hash_token(secret)
     row = session.scalar(select(AdminToken).where(AdminToken.token_hash == digest))
     if row is None or row.revoked or not hmac.compare_digest(row.token_hash, digest):
-        raise Unauthorized("missing, unknown or revoked admin token", reason="bad-token")
+        raise Unauthorized(N_("missing, unknown or revoked admin token"), reason="bad-token")
     row.last_used = now or utcnow()
     return row

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from node import mail, texts
 from node.errors import Conflict
+from node.messages import N_
 from node.models import AdminUser
 from node.runtime import Node
 from node.services import admin_auth
@@ -21,8 +22,10 @@ def require_mail(node: Node) -> None:
     """:class:`Conflict` naming the settings when the node cannot send mail."""
     if not mail.configured(node):
         raise Conflict(
-            "no mail server is set (smtp_host and the other smtp_* settings): add the user "
-            "with a temporary password instead",
+            N_(
+                "no mail server is set (smtp_host and the other smtp_* settings): add the user "
+                "with a temporary password instead"
+            ),
             reason="no-mail",
         )
 

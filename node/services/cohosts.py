@@ -17,15 +17,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from federation.entries import Entry
-from federation.schema import text_problem
 from node import mail, published, texts
 from node.clock import aware
 from node.errors import Conflict, InvalidInput, NotFound
+from node.messages import N_
 from node.models import CohostRequest, Event
 from node.runtime import Node
 from node.services import known_spaces
 from node.services.network import event_page, node_urls
 from node.services.publishing import publish
+from node.services.validation import text_problem
 
 # What our word on a request is: no answer yet, confirmed, declined here, or withdrawn.
 PENDING, CONFIRMED, DECLINED, WITHDRAWN = "pending", "confirmed", "declined", "withdrawn"
@@ -142,14 +143,18 @@ def _event(session: Session, node: Node, origin_text: str, event_id: str) -> Eve
     origin = resolve_author(session, node, origin_text)
     if origin == node.node_id:
         raise InvalidInput(
-            "that is an event of this space: a space does not co-host its own events",
+            N_("that is an event of this space: a space does not co-host its own events"),
             reason="own-event",
         )
     row = published.event(session, origin, event_id)
     if row is None:
         raise NotFound(
-            f"no event {event_id!r} of {origin} is known here "
-            "(`spazi event cohost-requests` lists the requests)",
+            N_(
+                "no event %(event_id)r of %(origin)s is known here (`spazi event cohost-requests` "
+                "lists the requests)",
+                event_id=event_id,
+                origin=origin,
+            ),
             reason="unknown-event",
         )
     return row
@@ -158,7 +163,11 @@ def _event(session: Session, node: Node, origin_text: str, event_id: str) -> Eve
 def _names_us(node: Node, row: Event) -> None:
     if node.node_id not in row.body.get("cohosts", []):
         raise InvalidInput(
-            f"event {row.id!r} of {row.origin} does not name this space as a co-host",
+            N_(
+                "event %(id)r of %(origin)s does not name this space as a co-host",
+                id=row.id,
+                origin=row.origin,
+            ),
             reason="not-a-cohost",
         )
 
@@ -168,9 +177,13 @@ def _reason(reason: str | None) -> str | None:
         return None
     problem = text_problem(reason, lines=True)
     if problem is None and len(reason) > MAX_REASON:
-        problem = f"at most {MAX_REASON} characters"
+        problem = N_("at most %(count)s characters", count=MAX_REASON)
     if problem is not None:
-        raise InvalidInput(f"reason: {problem}", reason="bad-reason", errors={"reason": [problem]})
+        raise InvalidInput(
+            N_("reason: %(problem)s", problem=problem),
+            reason="bad-reason",
+            errors={"reason": [problem]},
+        )
     return reason
 
 
@@ -181,9 +194,11 @@ def confirm(session: Session, node: Node, origin_text: str, event_id: str) -> Ev
     _names_us(node, row)
     word = published.cohosting(session, node.node_id, row.origin, row.id)
     if word is not None and not word.withdrawn:
-        raise Conflict(f"event {row.id!r} is already confirmed", reason="already-confirmed")
+        raise Conflict(
+            N_("event %(id)r is already confirmed", id=row.id), reason="already-confirmed"
+        )
     if row.cancelled:
-        raise Conflict(f"event {row.id!r} is cancelled", reason="event-cancelled")
+        raise Conflict(N_("event %(id)r is cancelled", id=row.id), reason="event-cancelled")
     publish(session, node, "cohost.confirm", {"origin": row.origin, "event": row.id})
     request = session.get(CohostRequest, (row.origin, row.id))
     if request is not None:
@@ -200,7 +215,7 @@ def withdraw(
     word = published.cohosting(session, node.node_id, row.origin, row.id)
     if word is None or word.withdrawn:
         raise Conflict(
-            f"event {row.id!r} is not confirmed by this space: nothing to withdraw",
+            N_("event %(id)r is not confirmed by this space: nothing to withdraw", id=row.id),
             reason="not-confirmed",
         )
     body = {"origin": row.origin, "event": row.id, **({"reason": why} if why else {})}
@@ -221,7 +236,7 @@ def decline(
         _names_us(node, row)
     request = session.get(CohostRequest, (row.origin, row.id))
     if not confirmed and request is not None and request.declined is not None:
-        raise Conflict(f"event {row.id!r} is already declined", reason="already-declined")
+        raise Conflict(N_("event %(id)r is already declined", id=row.id), reason="already-declined")
     if confirmed:
         body = {"origin": row.origin, "event": row.id, **({"reason": why} if why else {})}
         publish(session, node, "cohost.withdraw", body)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from node import published
 from node.clock import aware
 from node.errors import Conflict, InvalidInput, NotFound
+from node.messages import N_
 from node.models import Event
 from node.runtime import Node
 from node.services.ids import new_id
@@ -39,14 +40,14 @@ def event_view(row: Event) -> dict[str, Any]:
 def _default_timezone(session: Session, node: Node) -> str:
     space = published.space(session, node.node_id)
     if space is None:
-        raise InvalidInput("the space has no profile yet", reason="no-profile")
+        raise InvalidInput(N_("the space has no profile yet"), reason="no-profile")
     return str(space.profile["timezone"])
 
 
 def get_event(session: Session, origin: str, event_id: str) -> Event:
     row = published.event(session, origin, event_id)
     if row is None:
-        raise NotFound(f"no event {event_id!r}", reason="unknown-event")
+        raise NotFound(N_("no event %(event_id)r", event_id=event_id), reason="unknown-event")
     return row
 
 
@@ -56,7 +57,7 @@ def add_event(session: Session, node: Node, data: Any) -> dict[str, Any]:
     body.setdefault("timezone", _default_timezone(session, node))
     body.setdefault("id", new_id(body["title"]))
     if published.event(session, node.node_id, body["id"]) is not None:
-        raise Conflict(f"event {body['id']!r} already exists", reason="event-exists")
+        raise Conflict(N_("event %(id)r already exists", id=body["id"]), reason="event-exists")
     publish(session, node, "event.put", body)
     return body
 
@@ -66,15 +67,16 @@ def update_event(session: Session, node: Node, event_id: str, changes: Any) -> d
     row = get_event(session, node.node_id, event_id)
     data = load(schemas.EventSchema(), changes, partial=True)
     if "id" in data and data["id"] != event_id:
-        raise Conflict("an event's id cannot change", reason="id-immutable")
+        raise Conflict(N_("an event's id cannot change"), reason="id-immutable")
     body = drop_none({**row.body, **data})
     if body["end"] <= body["start"]:
         raise InvalidInput(
-            "end: end must be after start", errors={"end": ["end must be after start"]}
+            N_("end: end must be after start"), errors={"end": [N_("end must be after start")]}
         )
     if schemas.priced_without_currency(body, ("price_minor",)):
         raise InvalidInput(
-            f"currency: {schemas.PRICE_NEEDS_CURRENCY}",
+            schemas.PRICE_NEEDS_CURRENCY,
+            field="currency",
             errors={"currency": [schemas.PRICE_NEEDS_CURRENCY]},
         )
     publish(session, node, "event.put", body)
@@ -84,7 +86,10 @@ def update_event(session: Session, node: Node, event_id: str, changes: Any) -> d
 def cancel_event(session: Session, node: Node, event_id: str, data: Any = None) -> None:
     row = get_event(session, node.node_id, event_id)
     if row.cancelled:
-        raise Conflict(f"event {event_id!r} is already cancelled", reason="already-cancelled")
+        raise Conflict(
+            N_("event %(event_id)r is already cancelled", event_id=event_id),
+            reason="already-cancelled",
+        )
     body = {"id": event_id, **load(schemas.CancelSchema(), {} if data is None else data)}
     publish(session, node, "event.cancel", body)
 

@@ -11,6 +11,7 @@ from federation.keys import NodeKey
 from node import feedstore
 from node.errors import Conflict
 from node.keystore import current_key, next_path, passphrase, rotation_lock, swap_files
+from node.messages import N_
 from node.runtime import Node
 from node.services.publishing import publish
 
@@ -18,13 +19,16 @@ from node.services.publishing import publish
 def rotate(node: Node, compromised_since_ms: int | None = None) -> NodeKey:
     """Replace the node key; peers follow the ``key.rotate`` entry."""
     if compromised_since_ms is not None and compromised_since_ms > node.now_ms():
-        raise Conflict("--compromised-since is in the future", reason="bad-time")
+        raise Conflict(N_("--compromised-since is in the future"), reason="bad-time")
     with rotation_lock(node):
         pending = next_path(node)
         if pending.exists():
             raise Conflict(
-                f"{pending} exists: a rotation was interrupted; it is finished or discarded "
-                "the next time the node or any spazi command starts",
+                N_(
+                    "%(pending)s exists: a rotation was interrupted; it is finished or discarded "
+                    "the next time the node or any spazi command starts",
+                    pending=pending,
+                ),
                 reason="rotation-pending",
             )
         new_key = NodeKey.generate()

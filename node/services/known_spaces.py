@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from node import published
 from node.errors import Conflict, InvalidInput, NodeError, NotFound
+from node.messages import N_
 from node.models import Peer
 from node.runtime import Node
 
@@ -67,9 +68,13 @@ def resolve_space(session: Session, node: Node, text: str, role: str = "partner"
     word = role.replace("-", "")
     wanted = text.strip()
     if not wanted:
-        raise InvalidInput(f"name a {role} space: its node id, URL or name", reason=f"bad-{word}")
+        raise InvalidInput(
+            N_("name a %(role)s space: its node id, URL or name", role=role), reason=f"bad-{word}"
+        )
     if wanted == node.node_id or ("://" in wanted and _url_key(wanted) == _url_key(node.url)):
-        raise InvalidInput(f"this space cannot be its own {role}", reason=f"self-{word}")
+        raise InvalidInput(
+            N_("this space cannot be its own %(role)s", role=role), reason=f"self-{word}"
+        )
     spaces = known_spaces(session, node)
     if wanted.startswith("did:key:"):
         matches = [s for s in spaces if s.node_id == wanted]
@@ -81,14 +86,22 @@ def resolve_space(session: Session, node: Node, text: str, role: str = "partner"
         matches = [s for s in spaces if s.name.casefold() == folded]
     if not matches:
         raise NotFound(
-            f"no known space is {wanted!r}; `spazi peer list` and `spazi network spaces` list "
-            "the spaces this node knows",
+            N_(
+                "no known space is %(wanted)r; `spazi peer list` and `spazi network spaces` list "
+                "the spaces this node knows",
+                wanted=wanted,
+            ),
             reason=f"unknown-{word}",
         )
     if len(matches) > 1:
         ids = ", ".join(s.node_id for s in matches)
         raise Conflict(
-            f"{wanted!r} names {len(matches)} known spaces ({ids}); give the node id instead",
+            N_(
+                "%(wanted)r names %(count)s known spaces (%(ids)s); give the node id instead",
+                wanted=wanted,
+                count=len(matches),
+                ids=ids,
+            ),
             reason=f"ambiguous-{word}",
         )
     return matches[0]
@@ -112,7 +125,9 @@ def cohost_ids(session: Session, node: Node, names: list[str]) -> list[str]:
             ids.append(resolve_space(session, node, name, "co-host").node_id)
         except NodeError as exc:
             raise InvalidInput(
-                f"cohosts: {exc.detail}", reason=exc.reason, errors={"cohosts": [exc.detail]}
+                N_("cohosts: %(detail)s", detail=exc.detail),
+                reason=exc.reason,
+                errors={"cohosts": [exc.detail]},
             ) from exc
     return ids
 

@@ -12,6 +12,7 @@ from node.clock import utcnow
 from node.db import fits_key
 from node.errors import Conflict, NotFound
 from node.features import member_leaving_hooks
+from node.messages import N_
 from node.models import Member
 from node.runtime import Node
 from node.services.validation import load
@@ -38,7 +39,9 @@ def add_member(session: Session, data: Any) -> Member:
     fields = load(schemas.MemberSchema(), data)
     email = fields["email"].strip().lower()
     if session.scalar(select(Member).where(Member.email == email)) is not None:
-        raise Conflict(f"a member with email {email} exists", reason="member-exists")
+        raise Conflict(
+            N_("a member with email %(email)s exists", email=email), reason="member-exists"
+        )
     member = Member(
         name=fields["name"],
         email=email,
@@ -77,7 +80,9 @@ def update_member(session: Session, member_id: int, data: Any) -> Member:
         email = fields["email"].strip().lower()
         other = session.scalar(select(Member).where(Member.email == email, Member.id != member_id))
         if other is not None:
-            raise Conflict(f"a member with email {email} exists", reason="member-exists")
+            raise Conflict(
+                N_("a member with email %(email)s exists", email=email), reason="member-exists"
+            )
         member.email = email
     for name in ("name", "plan"):
         if name in fields:
@@ -88,7 +93,7 @@ def update_member(session: Session, member_id: int, data: Any) -> Member:
 def get_member(session: Session, member_id: int) -> Member:
     member = session.get(Member, member_id) if fits_key(member_id) else None
     if member is None:
-        raise NotFound(f"no member {member_id}", reason="unknown-member")
+        raise NotFound(N_("no member %(member_id)s", member_id=member_id), reason="unknown-member")
     return member
 
 
@@ -110,7 +115,10 @@ def suspend_member(session: Session, node: Node, member_id: int) -> Member:
     """Suspend a member: kept on record, their guest passes revoked, no new ones issued."""
     member = get_member(session, member_id)
     if member.suspended:
-        raise Conflict(f"member {member_id} is already suspended", reason="already-suspended")
+        raise Conflict(
+            N_("member %(member_id)s is already suspended", member_id=member_id),
+            reason="already-suspended",
+        )
     member.suspended = True
     _leaving(session, node, member)
     return member
@@ -120,6 +128,8 @@ def unsuspend_member(session: Session, member_id: int) -> Member:
     """Lift a suspension (revoked passes stay revoked: issue new ones)."""
     member = get_member(session, member_id)
     if not member.suspended:
-        raise Conflict(f"member {member_id} is not suspended", reason="not-suspended")
+        raise Conflict(
+            N_("member %(member_id)s is not suspended", member_id=member_id), reason="not-suspended"
+        )
     member.suspended = False
     return member

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from node import published
 from node.errors import Conflict, InvalidInput, NotFound
+from node.messages import N_
 from node.models import Resource
 from node.runtime import Node
 from node.schemas import PRICE_NEEDS_CURRENCY, ResourceSchema, priced_without_currency
@@ -32,7 +33,9 @@ def get_resource(session: Session, origin: str, resource_id: str) -> Resource:
     """The present resource ``resource_id`` of ``origin``, or :class:`NotFound`."""
     row = published.resource(session, origin, resource_id)
     if row is None or row.removed:
-        raise NotFound(f"no resource {resource_id!r}", reason="unknown-resource")
+        raise NotFound(
+            N_("no resource %(resource_id)r", resource_id=resource_id), reason="unknown-resource"
+        )
     return row
 
 
@@ -42,7 +45,9 @@ def add_resource(session: Session, node: Node, data: Any) -> dict[str, Any]:
     body.setdefault("id", new_id(body["name"]))
     existing = published.resource(session, node.node_id, body["id"])
     if existing is not None and not existing.removed:
-        raise Conflict(f"resource {body['id']!r} already exists", reason="resource-exists")
+        raise Conflict(
+            N_("resource %(id)r already exists", id=body["id"]), reason="resource-exists"
+        )
     publish(session, node, "resource.put", body)
     return body
 
@@ -52,12 +57,14 @@ def update_resource(session: Session, node: Node, resource_id: str, changes: Any
     row = get_resource(session, node.node_id, resource_id)
     data = load(ResourceSchema(), changes, partial=True)
     if "id" in data and data["id"] != resource_id:
-        raise Conflict("a resource's id cannot change", reason="id-immutable")
+        raise Conflict(N_("a resource's id cannot change"), reason="id-immutable")
     merged = {**row.body, **data}
     body = drop_none(merged)
     if priced_without_currency(body, RESOURCE_PRICES):
         raise InvalidInput(
-            f"currency: {PRICE_NEEDS_CURRENCY}", errors={"currency": [PRICE_NEEDS_CURRENCY]}
+            PRICE_NEEDS_CURRENCY,
+            field="currency",
+            errors={"currency": [PRICE_NEEDS_CURRENCY]},
         )
     publish(session, node, "resource.put", body)
     return body

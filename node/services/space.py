@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from node import published
 from node.errors import NotFound
+from node.messages import N_
 from node.runtime import Node
 from node.schemas import ProfileSchema
 from node.services.publishing import drop_none, publish
@@ -18,7 +19,7 @@ def get_profile(session: Session, origin: str) -> dict[str, Any]:
     """The current profile of ``origin`` (ours or a mirrored space)."""
     row = published.space(session, origin)
     if row is None:
-        raise NotFound(f"no space profile for {origin}", reason="unknown-space")
+        raise NotFound(N_("no space profile for %(origin)s", origin=origin), reason="unknown-space")
     return dict(row.profile)
 
 

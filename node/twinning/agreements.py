@@ -26,6 +26,7 @@ from node.clock import local_day_start, local_today
 from node.errors import Conflict, InvalidInput, NotFound
 from node.formats import parse_date
 from node.keystore import current_key
+from node.messages import N_
 from node.network.outbox import enqueue_to
 from node.runtime import Node
 from node.services.known_spaces import resolve_partner
@@ -57,21 +58,26 @@ def parse_kinds(text: str | Sequence[str] | None) -> tuple[str, ...]:
     unknown = [k for k in kinds if k not in RESOURCE_KINDS]
     if unknown or not kinds:
         raise InvalidInput(
-            f"resources: {', '.join(unknown) or 'none given'} is not a resource kind; "
-            f"use {', '.join(RESOURCE_KINDS)}"
+            N_(
+                "resources: %(value)s is not a resource kind; use %(items)s",
+                value=", ".join(unknown) or N_("none given"),
+                items=", ".join(RESOURCE_KINDS),
+            )
         )
     if len(kinds) > 4:
-        raise InvalidInput("resources: at most 4 kinds")
+        raise InvalidInput(N_("resources: at most 4 kinds"))
     return kinds
 
 
 def _check_terms(terms: Terms, side: str) -> None:
     if not 1 <= terms.per_member <= 31:
-        raise InvalidInput(f"{side}: days per member must be 1 to 31 a month")
+        raise InvalidInput(N_("%(side)s: days per member must be 1 to 31 a month", side=side))
     if not 1 <= terms.total <= 100_000:
-        raise InvalidInput(f"{side}: total days must be 1 to 100000 a month")
+        raise InvalidInput(N_("%(side)s: total days must be 1 to 100000 a month", side=side))
     if terms.per_member > terms.total:
-        raise InvalidInput(f"{side}: days per member cannot be more than the total days")
+        raise InvalidInput(
+            N_("%(side)s: days per member cannot be more than the total days", side=side)
+        )
 
 
 def today(session: Session, node: Node) -> date:
@@ -83,8 +89,10 @@ def _reachable(session: Session, node: Node, partner_id: str) -> str:
     url = node_url(session, node, partner_id)
     if not url:
         raise Conflict(
-            "no known address for this space: peer with it (spazi peer join) or wait until a "
-            "peer announces it",
+            N_(
+                "no known address for this space: peer with it (spazi peer join) or wait until a "
+                "peer announces it"
+            ),
             reason="partner-unreachable",
         )
     return url
@@ -105,11 +113,13 @@ def propose(
     _check_terms(theirs, "they give")
     start, end = parse_date(valid_from, "from"), parse_date(valid_until, "until")
     if end <= start:
-        raise InvalidInput("until: the agreement must end after it starts (until is exclusive)")
+        raise InvalidInput(N_("until: the agreement must end after it starts (until is exclusive)"))
     if end <= today(session, node):
-        raise InvalidInput("until: that day has passed")
+        raise InvalidInput(N_("until: that day has passed"))
     if (end - start).days > 366 * MAX_YEARS:
-        raise InvalidInput(f"until: an agreement runs at most {MAX_YEARS} years")
+        raise InvalidInput(
+            N_("until: an agreement runs at most %(max_years)s years", max_years=MAX_YEARS)
+        )
     url = _reachable(session, node, space.node_id)
     grants = [
         documents.grant(node.node_id, space.node_id, ours.per_member, ours.total, list(ours.kinds)),
@@ -159,11 +169,17 @@ def get(session: Session, agreement: str) -> Agreement:
     if row is None and 6 <= len(text) < 64 and all(c in "0123456789abcdef" for c in text):
         found = list(session.scalars(select(Agreement).where(Agreement.id.startswith(text))))
         if len(found) > 1:
-            raise InvalidInput(f"{agreement} names more than one agreement: give more digits")
+            raise InvalidInput(
+                N_(
+                    "%(agreement)s names more than one agreement: give more digits",
+                    agreement=agreement,
+                )
+            )
         row = found[0] if found else None
     if row is None:
         raise NotFound(
-            f"no agreement {agreement}: see spazi agreement list", reason="unknown-agreement"
+            N_("no agreement %(agreement)s: see spazi agreement list", agreement=agreement),
+            reason="unknown-agreement",
         )
     return row
 
@@ -177,7 +193,7 @@ def accept(session: Session, node: Node, agreement: str) -> Agreement:
     """Countersign a proposal we received, publish it and answer the proposer."""
     row = get(session, agreement)
     if row.proposed_by_us and row.state == "proposed":
-        raise Conflict("the partner answers this proposal, not us", reason="bad-peer-state")
+        raise Conflict(N_("the partner answers this proposal, not us"), reason="bad-peer-state")
     lifecycle.next_state(row.state, "accept")  # refuses before anything is signed
     url = _reachable(session, node, row.partner_id)
     try:
@@ -185,7 +201,9 @@ def accept(session: Session, node: Node, agreement: str) -> Agreement:
             current_key(session, node), row.document, feedstore.keyring(session), node.node_id
         )
     except ProtocolError as exc:
-        raise Conflict(f"the proposal no longer verifies: {exc.detail}", reason=exc.reason) from exc
+        raise Conflict(
+            N_("the proposal no longer verifies: %(detail)s", detail=exc.detail), reason=exc.reason
+        ) from exc
     row.document = signed
     _move(row, "accept", node)
     publish(session, node, "agreement.publish", {"agreement": signed})
@@ -197,7 +215,7 @@ def reject(session: Session, node: Node, agreement: str, reason: str | None = No
     """Turn down a proposal we received and tell the proposer."""
     row = get(session, agreement)
     if row.proposed_by_us and row.state == "proposed":
-        raise Conflict("the partner answers this proposal, not us", reason="bad-peer-state")
+        raise Conflict(N_("the partner answers this proposal, not us"), reason="bad-peer-state")
     lifecycle.next_state(row.state, "reject")
     url = _reachable(session, node, row.partner_id)
     _move(row, "reject", node)
@@ -212,7 +230,7 @@ def reject(session: Session, node: Node, agreement: str, reason: str | None = No
 def _reason(text: str | None) -> str | None:
     cleaned = (text or "").strip()
     if len(cleaned) > 500:
-        raise InvalidInput("reason: at most 500 characters")
+        raise InvalidInput(N_("reason: at most 500 characters"))
     return cleaned or None
 
 
@@ -232,7 +250,7 @@ def terminate(
     if effective:
         last = parse_date(effective, "effective")
         if last < local:
-            raise InvalidInput("effective: that day has passed; leave it out to end it today")
+            raise InvalidInput(N_("effective: that day has passed; leave it out to end it today"))
         # In force through its last day; the ``agreement-ends`` job publishes the end after it.
         row.ends_after = last.isoformat()
         row.updated = node.now()
@@ -273,11 +291,13 @@ def receive_proposal(session: Session, node: Node, sender: str, doc: Any) -> Agr
     """A proposal from ``sender``: checked (shape, terms, parties, proposer's signature) and
     kept for our administrator. The same proposal again changes nothing."""
     if not isinstance(doc, Mapping) or doc.get("parties", [None])[:1] != [sender]:
-        raise Conflict("the proposer must be the sender and the first party", reason="bad-terms")
+        raise Conflict(
+            N_("the proposer must be the sender and the first party"), reason="bad-terms"
+        )
     if list(doc.get("parties", []))[1:] != [node.node_id]:
-        raise Conflict("this node is not the agreement's second party", reason="not-a-party")
+        raise Conflict(N_("this node is not the agreement's second party"), reason="not-a-party")
     if set(doc.get("sigs") or {}) != {sender}:
-        raise Conflict("a proposal carries the proposer's signature only", reason="bad-terms")
+        raise Conflict(N_("a proposal carries the proposer's signature only"), reason="bad-terms")
     try:
         documents.check_proposal(doc, feedstore.keyring(session), node.node_id)
     except ProtocolError as exc:
@@ -287,7 +307,7 @@ def receive_proposal(session: Session, node: Node, sender: str, doc: Any) -> Agr
     if row is None:
         row = _new_row(session, node, agreement, sender, False, dict(doc))
     elif row.partner_id != sender or row.proposed_by_us:
-        raise Conflict("this agreement is not the sender's proposal", reason="bad-peer-state")
+        raise Conflict(N_("this agreement is not the sender's proposal"), reason="bad-peer-state")
     _move(row, "receive_proposal", node)
     return row
 
@@ -295,7 +315,7 @@ def receive_proposal(session: Session, node: Node, sender: str, doc: Any) -> Agr
 def _ours_from(session: Session, sender: str, agreement: str) -> Agreement:
     row = session.get(Agreement, agreement)
     if row is None or not row.proposed_by_us or row.partner_id != sender:
-        raise Conflict("no proposal of ours to the sender has this id", reason="bad-peer-state")
+        raise Conflict(N_("no proposal of ours to the sender has this id"), reason="bad-peer-state")
     return row
 
 

@@ -25,6 +25,7 @@ from federation.quota import QuotaDecision, decide_counts
 from node import feedstore, metrics, published
 from node.clock import aware, local_day_start, local_today, month_bounds, zone
 from node.db import insert_or_ignore
+from node.messages import N_
 from node.runtime import Node
 from node.services.space import get_profile
 from node.twinning import receipts
@@ -35,11 +36,27 @@ MAX_TOKEN_BYTES = 2048  # protocol.md §Guest passes: refused before parsing
 
 # What the front desk reads for each refusal: the protocol's reasons (federation/passes.py,
 # protocol.md §Guest passes), then the host's own.
+# The protocol's lines (federation.passes.PASS_REASONS), written out here so that the catalogue
+# holds them; tests/node/test_translations.py checks they are the protocol's texts.
+PASS_REASON_TEXTS: dict[str, str] = {
+    "malformed": N_("This is not a readable Spazi guest pass."),
+    "bad-signature": N_("The pass is not validly signed by its home space."),
+    "unknown-issuer": N_(
+        "The pass was signed with a key its home space does not (or did not) hold."
+    ),
+    "wrong-host": N_("The pass was issued for another space."),
+    "not-yet-valid": N_("The pass is not valid yet."),
+    "expired": N_("The pass has expired."),
+    "revoked": N_("The home space has revoked this pass."),
+    "no-agreement": N_("There is no active twinning agreement covering this visit today."),
+}
 MESSAGES: dict[str, str] = {
-    **tokens.PASS_REASONS,
-    "member-quota": "This member has used all their guest days here this month.",
-    "partner-quota": "The members of this space have used all their guest days here this month.",
-    "resource-not-covered": "The agreement does not cover this kind of space.",
+    **PASS_REASON_TEXTS,
+    "member-quota": N_("This member has used all their guest days here this month."),
+    "partner-quota": N_(
+        "The members of this space have used all their guest days here this month."
+    ),
+    "resource-not-covered": N_("The agreement does not cover this kind of space."),
 }
 
 

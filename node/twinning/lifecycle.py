@@ -22,6 +22,7 @@ from datetime import date
 from typing import Final
 
 from node.errors import Conflict
+from node.messages import N_
 
 NEW: Final = "new"  # no row yet
 
@@ -40,12 +41,12 @@ TRANSITIONS: Final[dict[tuple[str, str], str]] = {
 
 # What people read for each state.
 LABELS: Final[dict[str, str]] = {
-    "proposed": "proposed by us",
-    "awaiting": "awaiting our answer",
-    "active": "active",
-    "rejected": "rejected",
-    "terminated": "terminated",
-    "expired": "expired",
+    "proposed": N_("proposed by us"),
+    "awaiting": N_("awaiting our answer"),
+    "active": N_("active"),
+    "rejected": N_("rejected"),
+    "terminated": N_("terminated"),
+    "expired": N_("expired"),
 }
 
 
@@ -56,7 +57,11 @@ def next_state(state: str, event: str) -> str:
     except KeyError:
         action = event.replace("receive_", "receive an ").replace("_", " ")
         raise Conflict(
-            f"cannot {action} for an agreement that is {LABELS.get(state, state)}",
+            N_(
+                "cannot %(action)s for an agreement that is %(value)s",
+                action=action,
+                value=LABELS.get(state, state),
+            ),
             reason="bad-peer-state",
         ) from None
 

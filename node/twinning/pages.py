@@ -30,6 +30,7 @@ from node.clock import local_today, zone
 from node.errors import InvalidInput, NodeError, NotFound
 from node.http.context import node
 from node.http.headers import SCRIPT_PAGE_POLICY, WORKER_POLICY, keep_private, script_page_policy
+from node.messages import N_
 from node.models import Member
 from node.qr import svg_inline
 from node.services.known_spaces import known_spaces
@@ -162,7 +163,7 @@ def _do(action: Any, done: str) -> PageResult:
 def _int(name: str) -> int:
     text = request.form.get(name, "").strip()
     if not text.isdigit() or len(text) > 6:
-        raise InvalidInput(f"{name.replace('_', ' ')}: a whole number of days")
+        raise InvalidInput(N_("%(value)s: a whole number of days", value=name.replace("_", " ")))
     return int(text)
 
 
@@ -278,7 +279,7 @@ def _member_or_404(secret: str) -> Any:
     with node().db.read() as session:
         found = member_for_link(session, secret)
     if found is None:
-        raise NotFound("this link is not valid (any more): ask your space for a new one")
+        raise NotFound(N_("this link is not valid (any more): ask your space for a new one"))
     return found
 
 
@@ -371,7 +372,7 @@ def pass_page(jti: str) -> BaseResponse:
     with current.db.read() as session:
         row = session.get(GuestPass, jti) if len(jti) <= 64 else None
         if row is None:
-            raise NotFound("no such pass: ask your space for a new one")
+            raise NotFound(N_("no such pass: ask your space for a new one"))
         home = get_profile(session, current.node_id)
         partner = published.space_names(session, [row.partner_id]).get(row.partner_id, "")
         holder = session.get(Member, row.member_id)

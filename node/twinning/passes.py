@@ -23,6 +23,7 @@ from node.clock import local_day_end, local_day_start, local_today
 from node.errors import Conflict, InvalidInput, NotFound
 from node.formats import parse_date
 from node.keystore import current_key
+from node.messages import N_
 from node.models import Member
 from node.runtime import Node
 from node.services.known_spaces import resolve_partner
@@ -67,7 +68,7 @@ def host_timezone(session: Session, partner_id: str) -> str:
     profile = published.space(session, partner_id)
     if profile is None:
         raise Conflict(
-            "this space's listing has not reached us yet: sync with it first (spazi sync)",
+            N_("this space's listing has not reached us yet: sync with it first (spazi sync)"),
             reason="no-agreement",
         )
     return str(profile.profile["timezone"])
@@ -81,7 +82,10 @@ def issue_pass(
     member = get_member(session, member_id)
     if member.suspended:
         raise Conflict(
-            f"member {member_id} is suspended: no guest passes (spazi member unsuspend)",
+            N_(
+                "member %(member_id)s is suspended: no guest passes (spazi member unsuspend)",
+                member_id=member_id,
+            ),
             reason="member-suspended",
         )
     space = resolve_partner(session, node, partner)
@@ -96,19 +100,30 @@ def issue_pass(
         end = int(local_day_end(visit, timezone).timestamp())
         if end <= now:
             raise InvalidInput(
-                f"day: {visit.isoformat()} has already ended at {space.name or 'the partner'}"
+                N_(
+                    "day: %(visit)s has already ended at %(value)s",
+                    visit=visit.isoformat(),
+                    value=space.name or N_("the partner"),
+                )
             )
         if end - now > tokens.MAX_PASS_TTL:
             raise InvalidInput(
-                f"day: a pass is issued at most {MAX_DAYS_AHEAD} days ahead (passes are "
-                "short-lived); issue it closer to the visit"
+                N_(
+                    "day: a pass is issued at most %(max_days_ahead)s days ahead (passes are "
+                    "short-lived); issue it closer to the visit",
+                    max_days_ahead=MAX_DAYS_AHEAD,
+                )
             )
         window = (max(start, now), end)
     found = in_force(session, space.node_id, node.node_id, visit)
     if found is None:
         raise Conflict(
-            f"no agreement with {space.name or space.node_id} lets our members in on "
-            f"{visit.isoformat()} (spazi agreement list)",
+            N_(
+                "no agreement with %(value)s lets our members in on %(visit)s (spazi agreement "
+                "list)",
+                value=space.name or space.node_id,
+                visit=visit.isoformat(),
+            ),
             reason="no-agreement",
         )
     agreement_id, _grant = found
@@ -167,9 +182,11 @@ def revoke_pass(session: Session, node: Node, jti: str) -> IssuedPass:
     """Revoke one pass: published as a ``pass.revoke`` entry of our feed."""
     row = session.get(GuestPass, jti.strip())
     if row is None:
-        raise NotFound(f"no pass {jti.strip()[:64]!r}: see spazi pass list", reason="unknown-pass")
+        raise NotFound(
+            N_("no pass %(jti)r: see spazi pass list", jti=jti.strip()[:64]), reason="unknown-pass"
+        )
     if row.revoked:
-        raise Conflict("this pass is already revoked", reason="already-revoked")
+        raise Conflict(N_("this pass is already revoked"), reason="already-revoked")
     _publish_revocations(session, node, [row])
     return _issued(row)
 

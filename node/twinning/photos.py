@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import IO
 
+from node.messages import N_
+
 MAX_PHOTO_BYTES = 10 * 1024 * 1024  # a phone photo is a few MB
 MAX_PIXELS = 40_000_000  # refuse decompression bombs before decoding them
 
@@ -27,7 +29,7 @@ def decode_qr(stream: IO[bytes]) -> str:
     data = stream.read(MAX_PHOTO_BYTES + 1)
     if len(data) > MAX_PHOTO_BYTES:
         raise PhotoError(
-            "photo-too-large", "The photo is larger than 10 MB: take it again closer up.", 413
+            "photo-too-large", N_("The photo is larger than 10 MB: take it again closer up."), 413
         )
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
@@ -35,7 +37,7 @@ def decode_qr(stream: IO[bytes]) -> str:
 
         with Image.open(io.BytesIO(data)) as image:
             if image.width * image.height > MAX_PIXELS:
-                raise PhotoError("photo-too-large", "The photo has too many pixels.", 413)
+                raise PhotoError("photo-too-large", N_("The photo has too many pixels."), 413)
             image.load()
             found = [
                 code
@@ -43,9 +45,9 @@ def decode_qr(stream: IO[bytes]) -> str:
                 if code.format == zxingcpp.BarcodeFormat.QRCode
             ]
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
-        raise PhotoError("not-an-image", "This file is not a photo the desk can read.") from exc
+        raise PhotoError("not-an-image", N_("This file is not a photo the desk can read.")) from exc
     if not found:
         raise PhotoError(
-            "no-qr-code", "No QR code found in the photo: try again, closer and sharper."
+            "no-qr-code", N_("No QR code found in the photo: try again, closer and sharper.")
         )
     return str(found[0].text)

@@ -24,6 +24,7 @@ from node import published
 from node.clock import month_bounds
 from node.db import insert_or_ignore
 from node.errors import Conflict
+from node.messages import N_
 from node.models import Member
 from node.network.outbox import enqueue_to
 from node.runtime import Node
@@ -58,12 +59,12 @@ def check_guest_message(session: Session, node: Node, sender: str, message: Any)
     doc = standing.document if standing is not None else None
     if doc is None or grant_for(doc, sender, node.node_id) is None:
         raise Conflict(
-            "no published agreement lets the sender host our members", reason="bad-peer-state"
+            N_("no published agreement lets the sender host our members"), reason="bad-peer-state"
         )
     pseudonym = str(message["member"])
     member_id = session.scalar(select(Member.id).where(Member.pseudonym == pseudonym))
     if member_id is None:
-        raise Conflict("the member is none of ours", reason="unknown-member")
+        raise Conflict(N_("the member is none of ours"), reason="unknown-member")
     issued = session.get(GuestPass, str(message["jti"]))
     if (
         issued is None
@@ -71,10 +72,12 @@ def check_guest_message(session: Session, node: Node, sender: str, message: Any)
         or issued.partner_id != sender
         or issued.agreement_id != agreement
     ):
-        raise Conflict("we issued no such pass to this member for you", reason="unknown-pass")
+        raise Conflict(N_("we issued no such pass to this member for you"), reason="unknown-pass")
     day = str(message["day"])
     if not _within_pass(issued, day) or not is_active(doc, date.fromisoformat(day)):
-        raise Conflict("the pass or the agreement was not valid that day", reason="unknown-pass")
+        raise Conflict(
+            N_("the pass or the agreement was not valid that day"), reason="unknown-pass"
+        )
     return member_id
 
 

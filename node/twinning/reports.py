@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from node import published
 from node.clock import month_bounds
 from node.errors import InvalidInput
+from node.messages import N_
 from node.models import Member, OutboxMessage
 from node.twinning.models import ReceivedVisit, Visit, VisitMonth
 
@@ -74,7 +75,7 @@ def check_month(text: str) -> str:
     """``YYYY-MM`` or :class:`InvalidInput`."""
     value = (text or "").strip()
     if not MONTH.match(value):
-        raise InvalidInput("month: give a month as YYYY-MM, e.g. 2026-12")
+        raise InvalidInput(N_("month: give a month as YYYY-MM, e.g. 2026-12"))
     return value
 
 

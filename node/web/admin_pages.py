@@ -39,11 +39,13 @@ from node.errors import Forbidden, InvalidInput, NodeError, NotFound, Unauthoriz
 from node.feedcheck import alerts
 from node.feedstore import head
 from node.http.context import node
+from node.messages import N_
 from node.schemas import EventSchema, ProfileSchema, ResourceSchema
 from node.services import admin_auth, cohosts, events, known_spaces, resources, space
 from node.services.publishing import drop_none
 from node.services.validation import load
 from node.web import formatting, forms
+from node.web.i18n import localized
 from node.web.protection import DESK_ENDPOINTS, csrf
 from node.web.rendering import render
 
@@ -73,7 +75,9 @@ def require_login() -> BaseResponse | None:
             g.admin_user_id, g.admin_email, g.admin_role = user.id, user.email, user.role
             if user.role != "admin" and request.endpoint not in DESK_ENDPOINTS:
                 # A front-desk login opens the desk page and nothing else.
-                raise Forbidden("a front-desk login opens the desk page only", reason="desk-only")
+                raise Forbidden(
+                    N_("a front-desk login opens the desk page only"), reason="desk-only"
+                )
             return None
     # Ended session, or unknown or removed user: forget the cookie and ask for a login.
     session.pop(SESSION_USER, None)
@@ -206,7 +210,7 @@ def welcome(secret: str) -> PageResult:
         email = user.email if user is not None else ""
     if user is None:
         raise NotFound(
-            "this invitation link is not valid (any more): ask an admin to invite you again",
+            N_("this invitation link is not valid (any more): ask an admin to invite you again"),
             reason="unknown-invite",
         )
     context: dict[str, Any] = {
@@ -218,7 +222,9 @@ def welcome(secret: str) -> PageResult:
         return admin_page("admin/welcome.html", **context)
     password = request.form.get("password", "")
     if password != request.form.get("repeat", ""):
-        return admin_page("admin/welcome.html", 422, error="The two passwords differ.", **context)
+        return admin_page(
+            "admin/welcome.html", 422, error=_("The two passwords differ."), **context
+        )
     try:
         with current.db.write() as db_session:
             user = admin_auth.accept_invite(db_session, secret, password, current.now())
@@ -286,11 +292,11 @@ def password() -> PageResult:
         return _too_many(template, exc, errors={})
     except Unauthorized:
         _count_failure(keys, email, "password change refused (wrong current password)")
-        errors = {"current": "The current password is wrong."}
+        errors = {"current": _("The current password is wrong.")}
         return admin_page(template, status=422, errors=errors, message=errors["current"])
     try:
         if new != request.form.get("repeat", ""):
-            raise InvalidInput("new: the two new passwords differ")
+            raise InvalidInput(N_("the two new passwords differ"), field="new")
         with current.db.write() as db_session:
             user = admin_auth.find_user(db_session, email)
             # Every session ends, this one too, and this browser gets a fresh one: a copy of
@@ -298,7 +304,9 @@ def password() -> PageResult:
             ended = admin_auth.set_password(db_session, user, new) - 1
             secret = admin_auth.open_session(db_session, user.id, current.now())
     except InvalidInput as exc:
-        message = exc.detail.removeprefix("password: ").removeprefix("new: ")
+        # The refusal is about the new password (``field`` is "password" or "new"): shown
+        # beside that field as a sentence.
+        message = localized(exc.message)
         message = message[:1].upper() + message[1:] + "."
         return admin_page(template, status=422, errors={"new": message}, message=message)
     session[SESSION_SECRET] = secret

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from node import mail
 from node.errors import Conflict, NodeError
 from node.http.context import node
+from node.messages import N_
 from node.roles import ROLES
 from node.services import admin_auth, admin_invites
 from node.web.admin_pages import PageResult, admin_page, no_store, require_login
@@ -64,9 +65,8 @@ def add() -> PageResult:
             if by_mail:
                 admin_invites.send_invite(session, node(), user)
     except NodeError as exc:
-        field = "role" if exc.detail.startswith("role") else "email"
-        message = exc.detail.removeprefix(f"{field}: ")
-        return _page(exc.status, form=request.form, errors={field: message}, message=exc.detail)
+        field = "role" if exc.field == "role" else "email"
+        return _page(exc.status, form=request.form, errors={field: exc.message}, message=exc.detail)
     log.warning("admin %s added %s (%s)", g.admin_email, added["email"], added["role"])
     if by_mail:  # the temporary password is never shown: only the mailed link sets one
         return _page(201, invited=added)
@@ -104,7 +104,10 @@ def remove(user_id: int) -> PageResult:
             user = admin_auth.get_user(session, user_id)
             if user.email == g.admin_email:
                 raise Conflict(
-                    "you cannot remove yourself here; another admin can, or `spazi admin remove`",
+                    N_(
+                        "you cannot remove yourself here; another admin can, or `spazi admin "
+                        "remove`"
+                    ),
                     reason="remove-self",
                 )
             email = user.email

@@ -6,7 +6,9 @@ It runs no script and loads nothing: its few lines of CSS are inline and allowed
 alone. Unlike every other page it may be framed by any site (``node.http.headers.EMBED_POLICY``),
 its links open in a new tab, and like the other public pages it answers ``If-None-Match``
 with 304 and may be read from other origins (ARCHITECTURE.md §Network pages). Dates are
-written with Babel in the chosen language; the widget's few words are the table below.
+written with Babel in the chosen language, and the widget's few words come from the pages'
+catalogue in that language (``?lang=``, not the visitor's cookie or browser: the embedding site
+chooses).
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ from urllib.parse import urlencode
 from babel import Locale
 from babel.dates import format_datetime
 from flask import Blueprint, Response, render_template, request
+from flask_babel import force_locale
 from markupsafe import Markup
 
 from node.clock import zone
 from node.http.context import node
 from node.http.headers import embed_policy
 from node.http.marks import public_read, remembered
+from node.messages import N_, joined
 from node.services import network
 from node.web import network_pages
 from node.web.rendering import absolute_url, site_name
@@ -37,26 +41,6 @@ LANGUAGES = ("en", "it")
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 50
 MAX_PLACE = 100  # characters of ?city= and ?district=, as for the network page's filters
-
-# The widget's own words (the site's pages are English until they are translated as a whole).
-WORDS: dict[str, dict[str, str]] = {
-    "en": {
-        "title": "Upcoming events",
-        "title_in": "Upcoming events in {place}",
-        "none": "No upcoming events.",
-        "all": "All events in the network",
-        "refused": "This widget's address cannot be used",
-        "opens": "opens in a new tab",
-    },
-    "it": {
-        "title": "Prossimi eventi",
-        "title_in": "Prossimi eventi a {place}",
-        "none": "Nessun evento in programma.",
-        "all": "Tutti gli eventi della rete",
-        "refused": "L'indirizzo di questo widget non è valido",
-        "opens": "si apre in una nuova scheda",
-    },
-}
 
 # The whole style of the widget: small, readable on a phone, in the embedding site's font when
 # the iframe inherits nothing (it cannot), so a plain system font.
@@ -93,20 +77,22 @@ def parse_args(args: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
     problems: list[str] = []
     lang = (args.get("lang") or "en").strip().lower()
     if lang not in LANGUAGES:
-        problems.append(f"lang: one of {', '.join(LANGUAGES)}")
+        problems.append(N_("lang: one of %(items)s", items=", ".join(LANGUAGES)))
         lang = "en"
     values: dict[str, Any] = {"lang": lang, "limit": DEFAULT_LIMIT}
     for name in ("city", "district"):
         text = (args.get(name) or "").strip()
         if len(text) > MAX_PLACE:
-            problems.append(f"{name}: at most {MAX_PLACE} characters")
+            problems.append(
+                N_("%(name)s: at most %(count)s characters", name=name, count=MAX_PLACE)
+            )
         values[name] = text
     raw_limit = (args.get("limit") or "").strip()
     if raw_limit:
         if raw_limit.isascii() and raw_limit.isdigit() and 1 <= int(raw_limit) <= MAX_LIMIT:
             values["limit"] = int(raw_limit)
         else:
-            problems.append(f"limit: a whole number from 1 to {MAX_LIMIT}")
+            problems.append(N_("limit: a whole number from 1 to %(most)s", most=MAX_LIMIT))
     return values, problems
 
 
@@ -152,19 +138,19 @@ def events() -> Response:
     """The upcoming events of a city or district as an HTML document for an iframe; a bad
     parameter is a 400 document naming it (in the chosen language when that one is good)."""
     values, problems = parse_args(request.args)
-    words = WORDS[values["lang"]]
     place = values["district"] or values["city"]
-    body = render_template(
-        "network/embed_events.html",
-        lang=values["lang"],
-        words=words,
-        heading=words["title_in"].format(place=place) if place else words["title"],
-        items=[] if problems else _items(values),
-        problems=problems,
-        more=_more_link(values),
-        site_name=site_name(),
-        style=STYLE,
-    )
+    items = [] if problems else _items(values)
+    with force_locale(values["lang"]):
+        body = render_template(
+            "network/embed_events.html",
+            lang=values["lang"],
+            place=place,
+            items=items,
+            problems=joined(problems),
+            more=_more_link(values),
+            site_name=site_name(),
+            style=STYLE,
+        )
     response = Response(body, status=400 if problems else 200, mimetype="text/html")
     response.headers["Content-Security-Policy"] = embed_policy(STYLE_HASH)
     response.headers["Content-Language"] = values["lang"]

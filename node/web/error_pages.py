@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 from federation.errors import ProtocolError
 from node.errors import NodeError
 from node.http.problems import as_unavailable
+from node.messages import N_, Recogniser
 from node.web.rendering import is_page_path, render
 
 # Blueprints whose routes are pages for people (node.web registers them).
@@ -66,13 +67,27 @@ def error_page(status: int, title: str, detail: str, message: str | None = None)
     return Response(body, status=status, mimetype="text/html")
 
 
+# Flask-WTF's reasons for refusing a form, so that the catalogue translates them.
+CSRF_TEXTS = Recogniser(
+    [
+        N_("The CSRF token is missing."),
+        N_("The CSRF session token is missing."),
+        N_("The CSRF token has expired."),
+        N_("The CSRF token is invalid."),
+        N_("The CSRF tokens do not match."),
+        N_("The referrer header is missing."),
+        N_("The referrer does not match the host."),
+    ]
+)
+
+
 def _for_page(exc: Exception) -> Response:
     exc = as_unavailable(exc) or exc
     if isinstance(exc, CSRFError):
         response = error_page(
             400,
             _("Form refused"),
-            exc.description or "",
+            CSRF_TEXTS(exc.description or ""),
             _(
                 "This form has expired or was not sent from this site. "
                 "Go back, reload the page and try again."

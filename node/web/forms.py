@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from node import formats
 from node.errors import InvalidInput
+from node.messages import N_, joined
 
 FormData = Mapping[str, str]
 T = TypeVar("T")
@@ -26,7 +27,7 @@ class FormErrors(Exception):
     ``data``, the service input made of the other fields (so they can be checked too)."""
 
     def __init__(self, errors: dict[str, str], data: dict[str, Any]) -> None:
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))  # for logs
         self.errors = errors
         self.data = {k: v for k, v in data.items() if _FIELD_NAMES.get(k, k) not in errors}
 
@@ -88,7 +89,7 @@ def profile_changes(form: FormData) -> dict[str, Any]:
     changes["country"] = (_optional(form, "country") or "").upper() or None
     lat, lon = _text(form, "latitude"), _text(form, "longitude")
     if bool(lat) != bool(lon):
-        errors["latitude" if not lat else "longitude"] = "give both latitude and longitude"
+        errors["latitude" if not lat else "longitude"] = N_("give both latitude and longitude")
     elif lat:
         changes["latitude_e6"] = _parsed(form, "latitude", errors, formats.parse_latitude)
         changes["longitude_e6"] = _parsed(form, "longitude", errors, formats.parse_longitude)
@@ -107,7 +108,7 @@ def profile_changes(form: FormData) -> dict[str, Any]:
         try:
             links.append(formats.parse_link(line))
         except InvalidInput as exc:
-            errors["links"] = f"line {number}: {exc.detail}"
+            errors["links"] = N_("line %(number)s: %(message)s", number=number, message=exc.detail)
             break
     changes["links"] = links or None
     if errors:
@@ -221,23 +222,29 @@ _FIELD_NAMES = {
 }
 
 
-def _words(messages: Any, prefix: str = "", item: str = "line") -> list[str]:
-    """Nested marshmallow messages as text; list positions become line (or rule) numbers."""
+def _labelled(label: str | int, item: str, message: str) -> str:
+    """``message`` under its label: a list position as a line (or rule) number, a key as is."""
+    if isinstance(label, int):
+        if item == "rule":
+            return N_("rule %(number)s: %(message)s", number=label + 1, message=message)
+        return N_("line %(number)s: %(message)s", number=label + 1, message=message)
+    return N_("%(field)s: %(message)s", field=label, message=message)
+
+
+def _words(messages: Any, item: str = "line") -> list[str]:
+    """Nested marshmallow messages as texts; list positions become line (or rule) numbers."""
     if isinstance(messages, Mapping):
-        out = []
-        for key, value in messages.items():
-            label = f"{item} {key + 1}" if isinstance(key, int) else str(key)
-            out += _words(value, f"{prefix}{label}: ", item)
-        return out
+        return [
+            _labelled(key, item, text)
+            for key, value in messages.items()
+            for text in _words(value, item)
+        ]
     if isinstance(messages, list):
-        out = []
+        out: list[str] = []
         for entry in messages:
-            if isinstance(entry, Mapping | list):
-                out += _words(entry, prefix, item)
-            else:
-                out.append(prefix + str(entry))
+            out += _words(entry, item) if isinstance(entry, Mapping | list) else [entry]
         return out
-    return [prefix + str(messages)]
+    return [messages if isinstance(messages, str) else str(messages)]
 
 
 def service_errors(messages: Any) -> dict[str, str]:
@@ -248,8 +255,8 @@ def service_errors(messages: Any) -> dict[str, str]:
     for key, value in messages.items():
         if key == "contact" and isinstance(value, Mapping):
             for sub, sub_messages in value.items():
-                out[f"contact_{sub}"] = " ".join(_words(sub_messages))
+                out[f"contact_{sub}"] = joined(_words(sub_messages), " ")
             continue
         item = "rule" if key == "opening_hours" else "line"
-        out[_FIELD_NAMES.get(str(key), str(key))] = " ".join(_words(value, item=item))
+        out[_FIELD_NAMES.get(str(key), str(key))] = joined(_words(value, item=item), " ")
     return out

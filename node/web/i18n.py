@@ -6,18 +6,26 @@ A request's language is, first of all, the one a person picked with the switch o
 browser's ``Accept-Language``, then the space's ``language`` setting, and English when nothing
 chooses. The JSON API and the federation endpoints stay English whatever is asked: their
 problem documents are a contract with programs, not text for people.
+
+The services' error texts (:class:`node.messages.Message`, marked with ``N_``) are put in the
+request's language here, in one place: every ``{{ value }}`` of a template goes through
+:func:`localized` (Jinja's ``finalize``), and a page that keeps a text past the request (a
+flash message) calls it itself.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Flask, Response, g, has_request_context, request
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, get_translations
+from jinja2 import pass_context
 
 from node.http.context import node
+from node.messages import Message
 
 # The languages the catalogues hold, English (the source language) first.
 LANGUAGES = ("en", "it")
@@ -65,6 +73,27 @@ def current_language() -> str:
     return str(locale.language) if locale is not None else DEFAULT
 
 
+def localized(value: Any) -> Any:
+    """``value`` in the request's language when it is a service's text
+    (:class:`node.messages.Message`), anything else as it is. Its parameters stay values: a
+    template escapes the whole text, so a name or a peer's words cannot become markup."""
+    # Every {{ value }} of every page comes here: the type test goes first, as it is the cheap one.
+    if not isinstance(value, Message) or not has_request_context():
+        return value
+    return value.translated(get_translations().gettext)
+
+
+def _localizing_values(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Jinja's ``gettext`` (installed by Flask-Babel) with its named values put in the
+    request's language first."""
+
+    @pass_context
+    def call(context: Any, *args: Any, **values: Any) -> Any:
+        return function(context, *args, **{k: localized(v) for k, v in values.items()})
+
+    return call
+
+
 def switch_links() -> list[dict[str, Any]]:
     """The language switch of the page: for each language, its name and the current address
     with ``?lang=`` set (the other query parameters kept)."""
@@ -104,4 +133,13 @@ def init_app(app: Flask) -> None:
     app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT
     Babel(app, locale_selector=select_language)
     app.jinja_env.globals.update(language_links=switch_links, page_language=current_language)
+    app.jinja_env.finalize = localized
+    # A service's text may also be a value in a sentence of the page
+    # (``_('<strong>Not done.</strong> %(message)s', message=exc.detail)``): it goes into the
+    # sentence in the same language.
+    for name in ("gettext", "ngettext", "pgettext", "npgettext"):
+        if name in app.jinja_env.globals:
+            installed = app.jinja_env.globals[name]
+            assert callable(installed)
+            app.jinja_env.globals[name] = _localizing_values(installed)
     app.after_request(remember_choice)

@@ -29,6 +29,7 @@ from node.errors import InvalidInput
 from node.http.context import node
 from node.http.marks import public_read, remembered
 from node.lru import LRU
+from node.messages import N_
 from node.models import Event, Origin, Space
 from node.services import events, network, space
 from node.web import calendar, conditional, formatting, jsonld, spacemap
@@ -289,7 +290,7 @@ def parse_event_filters(args: Mapping[str, str]) -> tuple[dict[str, str], dict[s
     filters = events.parse_query(raw)
     start, end = filters.get("start"), filters.get("end")
     if start is not None and end is not None and start > end:
-        raise InvalidInput("from: the first day is after the last one (to)")
+        raise InvalidInput(N_("from: the first day is after the last one (to)"))
     return raw, filters
 
 

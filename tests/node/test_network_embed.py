@@ -167,13 +167,14 @@ def test_any_site_may_frame_the_widget_but_no_script_runs(space: SpaceNode) -> N
 @pytest.mark.parametrize(
     ("query", "problem"),
     [
+        # A bad ?lang= is named in English; with lang=it the problem is in Italian too.
         ("lang=fr", "lang: one of en, it"),
-        ("limit=0", "limit: a whole number from 1 to 50"),
-        ("limit=51", "limit: a whole number from 1 to 50"),
-        ("limit=ten", "limit: a whole number from 1 to 50"),
-        ("limit=%D9%A3", "limit: a whole number from 1 to 50"),
-        ("city=" + "x" * 101, "city: at most 100 characters"),
-        ("district=" + "x" * 101, "district: at most 100 characters"),
+        ("limit=0", "limit: un numero intero da 1 a 50"),
+        ("limit=51", "limit: un numero intero da 1 a 50"),
+        ("limit=ten", "limit: un numero intero da 1 a 50"),
+        ("limit=%D9%A3", "limit: un numero intero da 1 a 50"),
+        ("city=" + "x" * 101, "city: al massimo 100 caratteri"),
+        ("district=" + "x" * 101, "district: al massimo 100 caratteri"),
     ],
 )
 def test_bad_parameters_are_a_400_document_that_lists_nothing(
