@@ -15,15 +15,16 @@ the origins it introduced; mute it as an origin too when wanted.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from federation.keys import fingerprint, is_node_id
-from node import published
+from node import formats, published
 from node.errors import Conflict, InvalidInput, NotFound
-from node.formats import ago
 from node.messages import N_
 from node.models import Mute, Origin, Peer
 from node.runtime import Node
@@ -110,7 +111,7 @@ def muted_rows(session: Session, node: Node) -> list[dict[str, Any]]:
                 "node_id": row.node_id,
                 "scope": row.scope,
                 "label": label(session, row.node_id),
-                "since": ago(row.created, node.now()),
+                "since": formats.ago(row.created, node.now()),
                 "origins": [
                     {"origin": o, "name": names.get(o, ""), "fingerprint": fingerprint(o)}
                     for o in ids
@@ -120,9 +121,19 @@ def muted_rows(session: Session, node: Node) -> list[dict[str, Any]]:
     return rows
 
 
-def origin_rows(session: Session, node: Node) -> list[dict[str, Any]]:
+# An origin's status on the admin page, in the page's language.
+ORIGIN_STATUS_LABELS = {
+    "active": N_("active"),
+    "quarantined": N_("quarantined"),
+    "blocked": N_("blocked"),
+}
+
+
+def origin_rows(
+    session: Session, node: Node, ago: Callable[[datetime | None, datetime], str] = formats.ago
+) -> list[dict[str, Any]]:
     """Every origin we hold but our own, with the peer that introduced it and whether it is
-    muted (and how), by name: the admin page's list of origins."""
+    muted (and how), by name: the admin page's list of origins (``ago`` in its language)."""
     hidden = published.hidden_origins(session)
     mutes = {(m.node_id, m.scope) for m in session.scalars(select(Mute))}
     origins = list(session.scalars(select(Origin).where(Origin.is_self.is_(False))))
@@ -134,15 +145,16 @@ def origin_rows(session: Session, node: Node) -> list[dict[str, Any]]:
         direct = relay is None or relay == origin.id
         muted = ""
         if (origin.id, ORIGIN) in mutes:
-            muted = "muted"
+            muted = N_("muted")
         elif not direct and (relay, RELAYED_BY) in mutes:
-            muted = "muted with its relay"
+            muted = N_("muted with its relay")
         rows.append(
             {
                 "origin": origin.id,
                 "name": names.get(origin.id, ""),
                 "fingerprint": fingerprint(origin.id),
                 "status": origin.status,
+                "status_label": ORIGIN_STATUS_LABELS.get(origin.status, origin.status),
                 "is_peer": origin.id in peers,
                 "relayed_by": "" if direct else relay,
                 "introduced_by": "" if direct else label(session, relay or ""),

@@ -83,7 +83,7 @@ def _origins() -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
     how many and whether they are muted with it."""
     current = node()
     with current.db.read() as session:
-        rows = muting.origin_rows(session, current)
+        rows = muting.origin_rows(session, current, ago)
         relay_mutes = {
             m["node_id"] for m in muting.muted_rows(session, current) if m["scope"] == "relayed-by"
         }
@@ -126,14 +126,14 @@ def _network_page(
 ) -> tuple[str, int]:
     current = node()
     now = current.now()
-    forks = [{**f, "fingerprint": fingerprint(f["origin"])} for f in quarantined(current)]
+    forks = [{**f, "fingerprint": fingerprint(f["origin"])} for f in quarantined(current, ago)]
     origins, relays = _origins()
     return admin_page(
         "admin/network.html",
         status=status,
         message=message,
         form=form or {"node_id": "", "reason": ""},
-        peers=peer_rows(current),
+        peers=peer_rows(current, ago),
         pending=_pending(now, _page_number()),
         forks=forks,
         origins=origins,

@@ -589,5 +589,12 @@ def test_admin_network_shows_quarantined_origins_and_peer_health(fresh: Network)
     peers_part = html[html.index('id="peers-h"') : html.index('id="forks-h"')]
     assert "Yurta" in peers_part and "quarantined" in peers_part
     assert "<dt>Last sync</dt><dd>2 min ago</dd>" in peers_part
+    # In Italian: the peer's state and times in words of the page's language.
+    italian = _html(x.client.get("/admin/network?lang=it"))
+    peers_it = italian[italian.index('id="peers-h"') : italian.index('id="forks-h"')]
+    assert "in quarantena" in peers_it and "2 min fa" in peers_it
+    assert "quarantined" not in peers_it and " ago" not in peers_it
+    forks_it = italian[italian.index('id="forks-h"') : italian.index('id="blocks-h"')]
+    assert "2 min fa" in forks_it and " ago" not in forks_it
     # the dashboard links here
     assert 'href="/admin/network"' in _html(x.client.get("/admin"))
