@@ -335,7 +335,7 @@ def count_guest_day(
     # The member's days are few: read on the uq_visits_member_day index.
     member_days = [
         visit_day
-        for visit_day, agreement in session.execute(
+        for visit_day, agreement in session.connection().execute(
             _MEMBER_DAYS,
             {"home": claims["iss"], "member": claims["sub"], "first": first, "next": following},
         )
@@ -395,14 +395,15 @@ def lock_month(session: Session, agreement: str, month: str) -> int:
     transaction (made at zero on the month's first check). Everything that counts or gives
     back a day of that month takes it first, so they take turns."""
     key = {"of_agreement": agreement, "of_month": month}
-    days = session.scalar(_MONTH_LOCKED, key)
+    connection = session.connection()  # Core: see _count_day
+    days = connection.scalar(_MONTH_LOCKED, key)
     if days is None:
         session.execute(
             insert_or_ignore(session, VisitMonth).values(
                 agreement_id=agreement, month=month, days=0
             )
         )
-        days = session.scalar(_MONTH_LOCKED, key)
+        days = connection.scalar(_MONTH_LOCKED, key)
     return int(days or 0)
 
 

@@ -215,6 +215,14 @@ def run(host, args: argparse.Namespace) -> tuple[float, float, float, dict[str, 
             for text, ms in log.entries:
                 say(f"  {ms:6.3f} ms  {' '.join(text.split())[:150]}")
             say(f"  {(ended - before_commit) * 1000:6.3f} ms  COMMIT")
+    if host.db.engine.dialect.name == "postgresql":
+        # psycopg prepares a statement on the server from its fifth run on a connection
+        # (prepare_threshold): the desk's statements should all be among them.
+        with host.db.engine.connect() as connection:
+            prepared = connection.exec_driver_sql(
+                "SELECT count(*) FROM pg_prepared_statements WHERE NOT from_sql"
+            ).scalar()
+        say(f"statements prepared on the server, on the pooled connection: {prepared}")
     checks = len(timings)
     per_check = {
         "cpu": (time.process_time() - cpu_started) * 1000 / checks,
