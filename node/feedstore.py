@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Subquery, Table, func, select, update
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from federation.canonical import parse_strict
@@ -90,8 +92,47 @@ _KEY_PERIODS = select(KeyPeriodRow).order_by(KeyPeriodRow.origin, KeyPeriodRow.f
 
 def keyring(session: Session) -> Keyring:
     """A keyring holding every rotation we have followed (genesis keys need no row)."""
+    return _keyring_of(session.scalars(_KEY_PERIODS))
+
+
+# What the key periods hold, in one row of aggregates, for a reader that keeps a keyring between
+# transactions (the front desk): rows are only added by a rotation (closing the previous
+# period: ``until_seq``/``until_ts`` set) or dropped and rebuilt with the origin's feed, so a
+# change of any of them moves the count, a sum or a kid bound. The table holds one row per
+# followed rotation only, so the aggregates cost next to nothing.
+KEY_PERIODS_VERSION: Subquery = select(
+    func.count().label("periods"),
+    func.coalesce(func.sum(KeyPeriodRow.from_seq), 0).label("from_seq"),
+    func.coalesce(func.sum(func.coalesce(KeyPeriodRow.until_seq, -1)), 0).label("until_seq"),
+    func.coalesce(func.sum(KeyPeriodRow.from_ts), 0).label("from_ts"),
+    func.coalesce(func.sum(func.coalesce(KeyPeriodRow.until_ts, -1)), 0).label("until_ts"),
+    func.count(KeyPeriodRow.until_seq).label("closed"),
+    func.min(KeyPeriodRow.kid).label("first_kid"),
+    func.max(KeyPeriodRow.kid).label("last_kid"),
+).subquery("key_periods_version")
+
+# Keyrings built from the key periods, per database (engine) and the version they were built
+# at. They are handed only to readers that verify with them and never rotate them.
+_RINGS: WeakKeyDictionary[Engine | Connection, tuple[tuple[Any, ...], Keyring]] = (
+    WeakKeyDictionary()
+)
+
+
+def keyring_at(session: Session, version: tuple[Any, ...]) -> Keyring:
+    """:func:`keyring`, kept between transactions while the key periods stay at ``version``
+    (read with :data:`KEY_PERIODS_VERSION` in the caller's transaction): a rotation synced
+    since is seen by the very next reader. The keyring returned must not be changed."""
+    bind = session.get_bind()
+    kept = _RINGS.get(bind)
+    if kept is not None and kept[0] == version:
+        return kept[1]
+    ring = keyring(session)
+    _RINGS[bind] = (version, ring)
+    return ring
+
+
+def _keyring_of(rows: Any) -> Keyring:
     ring = Keyring()
-    rows = session.scalars(_KEY_PERIODS)
     grouped: dict[str, list[KeyPeriod]] = {}
     for row in rows:
         grouped.setdefault(row.origin, []).append(

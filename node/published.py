@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -20,7 +21,9 @@ from sqlalchemy import (
     CompoundSelect,
     and_,
     bindparam,
+    exists,
     func,
+    literal_column,
     or_,
     select,
     tuple_,
@@ -35,7 +38,7 @@ from federation.keyring import Keyring
 from federation.state import Address, NetworkState, PublishedState, Record, Standing
 from federation.state import agreement_standing as _standing
 from node.clock import aware
-from node.feedstore import keyring
+from node.feedstore import KEY_PERIODS_VERSION, keyring, keyring_at
 from node.models import (
     AgreementPublication,
     AgreementTermination,
@@ -76,9 +79,95 @@ _REACH = select(
     )
 )
 _PUBLICATIONS_OF = select(AgreementPublication).where(AgreementPublication.id == bindparam("id"))
+_REACH_EXPR = _REACH.scalar_subquery()
 _TERMINATIONS_OF = select(AgreementTermination).where(
     AgreementTermination.id.in_(bindparam("ids", expanding=True))
 )
+
+
+# Everything the front desk reads before it counts a day, as one statement (one round trip
+# where it was seven: on PostgreSQL each costs more than its work, tests/bench/README.md): our
+# profile (the time zone), the pass issuer's name, its revocation of the pass, where its node
+# is reached (for the visit receipt), the key periods' version (the keyring is rebuilt only
+# when it moved) and the agreement's publications, each joined with its terminations.
+# Scalar subqueries and outer joins on a one-row anchor: the same SQL on SQLite and PostgreSQL.
+_DESK_ANCHOR = select(literal_column("1").label("one")).subquery("desk")
+_DESK_READS = select(
+    select(Space.profile).where(Space.origin == bindparam("us")).scalar_subquery().label("ours"),
+    select(Space.name).where(Space.origin == bindparam("node_id")).scalar_subquery(),
+    exists()
+    .where(Revocation.origin == bindparam("node_id"), Revocation.jti_hash == bindparam("jti_hash"))
+    .label("revoked"),
+    _REACH_EXPR.label("url"),
+    *KEY_PERIODS_VERSION.c,
+    AgreementPublication.origin,
+    AgreementPublication.document,
+    AgreementPublication.seq,
+    AgreementPublication.ts,
+    AgreementTermination.origin,
+    AgreementTermination.reason,
+    AgreementTermination.seq,
+    AgreementTermination.ts,
+).select_from(
+    _DESK_ANCHOR.join(KEY_PERIODS_VERSION, literal_column("1") == literal_column("1"))
+    .outerjoin(AgreementPublication, AgreementPublication.id == bindparam("agreement"))
+    .outerjoin(AgreementTermination, AgreementTermination.id == AgreementPublication.id)
+)
+_KEY_VERSION_AT = slice(5, 5 + len(KEY_PERIODS_VERSION.c))
+
+
+@dataclass(frozen=True)
+class DeskReads:
+    """What the front desk knows of one pass's issuer and agreement, read at once
+    (:func:`desk_reads`)."""
+
+    our_profile: dict[str, Any] | None  # None before we published one
+    home_name: str  # "" when we hold no profile of the issuer
+    revoked: bool
+    home_url: str | None  # a direct peer's URL, else the announced address
+    ring: Keyring
+    standing: Standing | None  # the agreement, as :func:`agreement` says
+
+
+def desk_reads(
+    session: Session, us: str, issuer: str, jti_hash: str, agreement_id: str
+) -> DeskReads:
+    """What :func:`profile` (ours), :func:`space_names`, :func:`is_revoked`,
+    :func:`peer_or_announced_url`, ``feedstore.keyring`` and :func:`agreement` say for one pass
+    of ``issuer`` (``jti_hash``, under ``agreement_id``), in one statement."""
+    # On the session's connection (Core): the ORM's execution machinery is not needed for
+    # plain columns and costs more CPU than the statement takes on the server.
+    rows = (
+        session.connection()
+        .execute(
+            _DESK_READS,
+            {"us": us, "node_id": issuer, "jti_hash": jti_hash, "agreement": agreement_id},
+        )
+        .all()
+    )
+    first = rows[0]  # the anchor makes one row at least
+    ring = keyring_at(session, tuple(first[_KEY_VERSION_AT]))
+    net = NetworkState()
+    for row in rows:
+        pub_origin, document, pub_seq, pub_ts, end_origin, reason, end_seq, end_ts = row[-8:]
+        if pub_origin is None:
+            continue
+        net.of(pub_origin).agreements[agreement_id] = Record(document, pub_seq, pub_ts)
+        if end_origin is not None:
+            body = {"id": agreement_id, **({"reason": reason} if reason is not None else {})}
+            net.of(end_origin).terminations[agreement_id] = Record(
+                body, end_seq, end_ts, reason=reason
+            )
+    standing = _standing(net, lambda doc: _verified(doc, ring)).get(agreement_id)
+    ours = first[0]
+    return DeskReads(
+        our_profile=dict(ours) if ours is not None else None,
+        home_name=str(first[1] or ""),
+        revoked=bool(first[2]),
+        home_url=str(first[3]) if first[3] else None,
+        ring=ring,
+        standing=standing,
+    )
 
 
 # ---- single records ------------------------------------------------------------------------

@@ -48,7 +48,6 @@ def enqueue_to(
     """Queue a message for the node ``node_id`` at ``url``, peer or not (an agreement can be
     proposed to a space known only through gossip, protocol.md §Inbox)."""
     message = {"type": kind, "from": node.node_id, "to": node_id, **extra}
-    now = node.now()
     if V1.message_types[kind].coalesce:
         waiting = session.scalar(
             select(OutboxMessage).where(
@@ -60,18 +59,27 @@ def enqueue_to(
         if waiting is not None:
             waiting.message = message
             return
-    session.add(
-        OutboxMessage(
-            peer_id=node_id,
-            url=url,
-            kind=kind,
-            message=message,
-            created=now,
-            tries=0,
-            next_try=now,
-            done=False,
-        )
-    )
+    session.add(OutboxMessage(**message_row(node, node_id, url, kind, extra)))
+
+
+def message_row(
+    node: Node, node_id: str, url: str, kind: str, extra: dict[str, Any]
+) -> dict[str, Any]:
+    """The outbox row of a new message (its columns' values) for a writer that inserts it
+    itself (the front desk, in one statement with the day it reports). Only for types that do
+    not coalesce: those go through :func:`enqueue_to`."""
+    message = {"type": kind, "from": node.node_id, "to": node_id, **extra}
+    now = node.now()
+    return {
+        "peer_id": node_id,
+        "url": url,
+        "kind": kind,
+        "message": message,
+        "created": now,
+        "tries": 0,
+        "next_try": now,
+        "done": False,
+    }
 
 
 def queue_heads_hint(session: Session, node: Node, entry: Entry) -> None:

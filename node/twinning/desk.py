@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from federation import passes as tokens
@@ -26,7 +26,9 @@ from node import feedstore, metrics, published
 from node.clock import aware, local_day_start, local_today, month_bounds, zone
 from node.db import insert_or_ignore
 from node.messages import N_
+from node.models import OutboxMessage
 from node.runtime import Node
+from node.services.network import node_url
 from node.services.space import get_profile
 from node.twinning import receipts
 from node.twinning.models import Visit, VisitMonth
@@ -113,13 +115,56 @@ _MEMBER_DAYS = select(Visit.day, Visit.agreement_id).where(
 _MONTH_ADD_ONE = update(VisitMonth).where(*_MONTH_OF).values(days=VisitMonth.days + 1)
 
 
+_VISIT_COLUMNS = ("agreement_id", "home_id", "member", "name", "jti", "day", "resource", "at")
+_REPORT_COLUMNS = ("peer_id", "url", "kind", "message", "created", "tries", "next_try", "done")
+
+
+def _binds(table: Any, prefix: str, names: tuple[str, ...]) -> dict[str, Any]:
+    """Bind parameters named ``prefix`` + column, typed as the columns of ``table``."""
+    return {name: bindparam(prefix + name, type_=table.c[name].type) for name in names}
+
+
+_VISIT_VALUES = _binds(Visit.__table__, "v_", (*_VISIT_COLUMNS, "reported"))
+_REPORT_VALUES = _binds(OutboxMessage.__table__, "o_", _REPORT_COLUMNS)
+_REPORT_INSERT = insert(OutboxMessage).values(_REPORT_VALUES)
+
+
 @cache
 def _visit_insert(dialect: str) -> Any:
     """``INSERT … ON CONFLICT DO NOTHING`` of one visit, for the dialect (built once each)."""
     from sqlalchemy.dialects import postgresql, sqlite
 
     dialects = {"postgresql": postgresql, "sqlite": sqlite}
-    return dialects[dialect].insert(Visit).on_conflict_do_nothing()
+    return dialects[dialect].insert(Visit).values(_VISIT_VALUES).on_conflict_do_nothing()
+
+
+@cache
+def _count_statement(with_report: bool) -> Any:
+    """PostgreSQL: the day inserted unless counted already, and only then the month raised by
+    one and (``with_report``) the ``visit.report`` queued, as one statement; it returns how
+    many days it inserted (0 or 1). Data-modifying WITH parts run once each and see the
+    insert's RETURNING, so all three happen or none."""
+    counted = _visit_insert("postgresql").returning(Visit.id).cte("counted")
+    new_day = exists(select(counted.c.id))
+    added = (
+        update(VisitMonth)
+        .where(*_MONTH_OF, new_day)
+        .values(days=VisitMonth.days + 1)
+        .returning(VisitMonth.days)
+        .cte("added")
+    )
+    parts = [counted, added]
+    if with_report:
+        values = select(*_REPORT_VALUES.values()).where(new_day)
+        parts.append(
+            insert(OutboxMessage)
+            .from_select(list(_REPORT_COLUMNS), values)
+            .returning(OutboxMessage.id)
+            .cte("queued")
+        )
+    # Every part is named in the outer select, so each is rendered (and so runs); the first
+    # column says whether the day was new.
+    return select(*(select(func.count()).select_from(part).scalar_subquery() for part in parts))
 
 
 def host_timezone(session: Session, node: Node) -> str:
@@ -177,23 +222,65 @@ class Guest:
         }
 
 
+@dataclass(frozen=True)
+class _Prefetched:
+    """What :func:`published.desk_reads` said for the pass's unverified issuer, pass and
+    agreement: the checks use it only for those very values, and read anything else."""
+
+    issuer: str
+    jti_hash: str
+    agreement: str
+    reads: published.DeskReads
+
+
+def _prefetch(session: Session, node: Node, text: str) -> _Prefetched | None:
+    """One statement for what the checks will ask of the pass (None for a token too malformed
+    to name its issuer: it is refused before anything is read)."""
+    if not text or len(text.encode("utf-8", "replace")) > MAX_TOKEN_BYTES:
+        return None
+    try:
+        _header, claims = tokens.read_unverified(text)
+        issuer, agreement = str(claims["iss"]), str(claims["agr"])
+        jti_hash = tokens.jti_hash(str(claims["jti"]))
+    except (PassError, KeyError, TypeError, ValueError):
+        return None
+    reads = published.desk_reads(session, node.node_id, issuer, jti_hash, agreement)
+    return _Prefetched(issuer, jti_hash, agreement, reads)
+
+
 def verify_guest(
-    session: Session, node: Node, token: str, day: date, now: int, resource: str | None = None
+    session: Session,
+    node: Node,
+    token: str,
+    day: date,
+    now: int,
+    resource: str | None = None,
+    prefetched: _Prefetched | None = None,
 ) -> Guest:
     """Verify the pass ``token`` for a visit on ``day`` (our date) as of ``now`` (Unix seconds;
     protocol.md §Guest passes, "Verification at the host"), and that its grant covers
-    ``resource`` (a resource kind) if given; raise :class:`GuestRefused` otherwise."""
+    ``resource`` (a resource kind) if given; raise :class:`GuestRefused` otherwise.
+    ``prefetched``: what the front desk read for this token in its transaction already."""
     text = (token or "").strip()
     if not text or len(text.encode("utf-8", "replace")) > MAX_TOKEN_BYTES:
         raise GuestRefused("malformed")
-    ring = feedstore.keyring(session)
+    ready = prefetched.reads if prefetched is not None else None
+    ring = ready.ring if ready is not None else feedstore.keyring(session)
     standing: dict[str, Any] = {}
 
     def is_revoked(issuer: str, jti_hash: str) -> bool:
+        if prefetched is not None and (issuer, jti_hash) == (
+            prefetched.issuer,
+            prefetched.jti_hash,
+        ):
+            return prefetched.reads.revoked
         return published.is_revoked(session, issuer, jti_hash)
 
     def agreement_lookup(agreement: str, issuer: str) -> dict[str, Any] | None:
-        found = published.agreement(session, agreement, ring)
+        if prefetched is not None and agreement == prefetched.agreement:
+            found = prefetched.reads.standing
+        else:
+            found = published.agreement(session, agreement, ring)
         if found is None or not found.in_force or issuer not in found.document["parties"]:
             return None
         standing["doc"] = found.document
@@ -214,7 +301,11 @@ def verify_guest(
     home = claims["iss"]
     grant = grant_for(standing["doc"], node.node_id, home)
     assert grant is not None  # verify_pass checked the grant
-    guest = Guest(claims, dict(grant), day, published.space_names(session, [home]).get(home, ""))
+    if prefetched is not None and home == prefetched.issuer:
+        home_name = prefetched.reads.home_name
+    else:
+        home_name = published.space_names(session, [home]).get(home, "")
+    guest = Guest(claims, dict(grant), day, home_name)
     if resource is not None and resource not in grant["resource_kinds"]:
         raise GuestRefused("resource-not-covered", **guest.details)
     return guest
@@ -239,11 +330,18 @@ class Counted:
 
 
 def count_guest_day(
-    session: Session, node: Node, guest: Guest, resource: str | None, report: bool = True
+    session: Session,
+    node: Node,
+    guest: Guest,
+    resource: str | None,
+    report: bool = True,
+    home_url: str | None = None,
 ) -> Counted:
     """Count ``guest``'s day under both quotas of the grant, in the caller's transaction. A day
     already counted for the member counts once; ``report`` queues its ``visit.report`` now
-    (False for a day booked ahead, reported when it begins: :func:`report_due_days`)."""
+    (False for a day booked ahead, reported when it begins: :func:`report_due_days`).
+    ``home_url``: where the home node is reached when the caller read it already ("" for
+    nowhere known); None reads it."""
     claims, grant, day = guest.claims, guest.grant, guest.day
     first, following = month_bounds(day)
     month = first[:7]
@@ -254,7 +352,7 @@ def count_guest_day(
     # The member's days are few: read on the uq_visits_member_day index.
     member_days = [
         visit_day
-        for visit_day, agreement in session.execute(
+        for visit_day, agreement in session.connection().execute(
             _MEMBER_DAYS,
             {"home": claims["iss"], "member": claims["sub"], "first": first, "next": following},
         )
@@ -269,25 +367,31 @@ def count_guest_day(
     )
     if not decision.admitted or decision.outcome == "already-today":
         return Counted(decision, False)
-    new = _count_day(session, node, claims, day.isoformat(), month, resource, report)
+    new = _count_day(session, node, claims, day.isoformat(), month, resource, report, home_url)
     return Counted(decision, new)
 
 
 def _check(session: Session, node: Node, token: str, resource: str | None) -> CheckinResult:
     now = int(node.clock())
-    today = local_today(host_timezone(session, node), now * 1000)
+    prefetched = _prefetch(session, node, (token or "").strip())
+    ours = prefetched.reads.our_profile if prefetched is not None else None
+    timezone = str(ours["timezone"]) if ours is not None else host_timezone(session, node)
+    today = local_today(timezone, now * 1000)
     try:
-        guest = verify_guest(session, node, token, today, now, resource)
+        guest = verify_guest(session, node, token, today, now, resource, prefetched)
     except GuestRefused as refused:
         return _refused(refused.reason, **refused.details)
-    counted = count_guest_day(session, node, guest, resource)
+    home_url = None
+    if prefetched is not None and guest.claims["iss"] == prefetched.issuer:
+        home_url = prefetched.reads.home_url or ""
+    counted = count_guest_day(session, node, guest, resource, home_url=home_url)
     if not counted.decision.admitted:
         return _refused(counted.decision.outcome, **guest.details, **counted.figures)
     already = not counted.new
     if already:
         # A day booked ahead is counted but reported only once it begins: now, at the latest.
         report_due_days(session, node, today, home=guest.claims["iss"], member=guest.claims["sub"])
-        _arrived(session, node, guest.claims, today)
+        _arrived(session, node, guest.claims, today, timezone)
     message = (
         _("Welcome, %(claims_name)s: already checked in today.", claims_name=guest.claims["name"])
         if already
@@ -308,14 +412,15 @@ def lock_month(session: Session, agreement: str, month: str) -> int:
     transaction (made at zero on the month's first check). Everything that counts or gives
     back a day of that month takes it first, so they take turns."""
     key = {"of_agreement": agreement, "of_month": month}
-    days = session.scalar(_MONTH_LOCKED, key)
+    connection = session.connection()  # Core: see _count_day
+    days = connection.scalar(_MONTH_LOCKED, key)
     if days is None:
         session.execute(
             insert_or_ignore(session, VisitMonth).values(
                 agreement_id=agreement, month=month, days=0
             )
         )
-        days = session.scalar(_MONTH_LOCKED, key)
+        days = connection.scalar(_MONTH_LOCKED, key)
     return int(days or 0)
 
 
@@ -327,35 +432,51 @@ def _count_day(
     month: str,
     resource: str | None,
     report: bool,
+    home_url: str | None,
 ) -> bool:
-    """Record the member's guest day and add it to the month; False if another desk counted
-    the same member that day meanwhile (the unique index decides, nothing is added)."""
-    # Core statements on the session's connection (same transaction): the ORM's bulk-insert
-    # and synchronize-session machinery doubled the cost of these two writes at the desk.
+    """Record the member's guest day, add it to the month and queue its report; False if
+    another desk counted the same member that day meanwhile (the unique index decides, nothing
+    is added)."""
+    # Core statements on the session's connection (same transaction): the ORM's bulk-insert,
+    # synchronize-session and flush machinery doubled the cost of these writes at the desk.
     connection = session.connection()
-    inserted = connection.execute(
-        _visit_insert(connection.dialect.name),
-        {
-            "agreement_id": claims["agr"],
-            "home_id": claims["iss"],
-            "member": claims["sub"],
-            "name": claims["name"],
-            "jti": claims["jti"],
-            "day": day,
-            "resource": resource,
-            "at": node.now(),
-            "reported": report,
-        },
-    )
-    if not getattr(inserted, "rowcount", 0):
-        return False
-    connection.execute(_MONTH_ADD_ONE, {"of_agreement": claims["agr"], "of_month": month})
+    home = claims["iss"]
+    params: dict[str, Any] = {
+        "v_agreement_id": claims["agr"],
+        "v_home_id": home,
+        "v_member": claims["sub"],
+        "v_name": claims["name"],
+        "v_jti": claims["jti"],
+        "v_day": day,
+        "v_resource": resource,
+        "v_at": node.now(),
+        "v_reported": report,
+        "of_agreement": claims["agr"],
+        "of_month": month,
+    }
+    row: dict[str, Any] | None = None
     if report:
         # The home node learns of the day through the outbox, committed with it.
-        receipts.report_visit(
-            session, node, claims["iss"], claims["agr"], claims["sub"], day, claims["jti"]
-        )
-    return True
+        url = home_url if home_url is not None else node_url(session, node, home)
+        if url:
+            row = receipts.report_row(
+                node, home, url, claims["agr"], claims["sub"], day, claims["jti"]
+            )
+            params.update({f"o_{name}": value for name, value in row.items()})
+    if connection.dialect.name == "postgresql":
+        # One round trip: the day, the month's figure and the report chained in a WITH.
+        inserted = connection.execute(_count_statement(row is not None), params).scalar_one()
+    else:
+        # SQLite allows no INSERT or UPDATE inside WITH; its statements cost no round trip.
+        done = connection.execute(_visit_insert(connection.dialect.name), params)
+        inserted = getattr(done, "rowcount", 0)
+        if inserted:
+            connection.execute(_MONTH_ADD_ONE, params)
+            if row is not None:
+                connection.execute(_REPORT_INSERT, params)
+    if inserted and report and row is None:
+        receipts.unreported(home, claims["jti"], day)
+    return bool(inserted)
 
 
 def report_due_days(
@@ -415,10 +536,12 @@ class VisitView:
     day: date
 
 
-def _arrived(session: Session, node: Node, claims: dict[str, Any], today: date) -> None:
+def _arrived(
+    session: Session, node: Node, claims: dict[str, Any], today: date, timezone: str
+) -> None:
     """A guest whose day was counted before today (a booking) came in: the visit's time
     becomes now, so today's guests list them from now on."""
-    start = local_day_start(today, host_timezone(session, node))
+    start = local_day_start(today, timezone)
     session.execute(
         update(Visit)
         .where(

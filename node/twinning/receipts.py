@@ -26,7 +26,7 @@ from node.db import insert_or_ignore
 from node.errors import Conflict
 from node.messages import N_
 from node.models import Member
-from node.network.outbox import enqueue_to
+from node.network.outbox import enqueue_to, message_row
 from node.runtime import Node
 from node.services.network import node_url
 from node.twinning.models import GuestPass, ReceivedVisit
@@ -41,12 +41,26 @@ def report_visit(
     caller's transaction; False when no address of the home node is known yet."""
     url = node_url(session, node, home_id)
     if not url:
-        # The desk admits offline and must not fail here; the day stays counted at the host.
-        log.warning("no address for %s: the visit of %s on %s is not reported", home_id, jti, day)
+        unreported(home_id, jti, day)
         return False
     body = {"agreement": agreement, "member": member, "day": day, "jti": jti}
     enqueue_to(session, node, home_id, url, "visit.report", body)
     return True
+
+
+def report_row(
+    node: Node, home_id: str, url: str, agreement: str, member: str, day: str, jti: str
+) -> dict[str, Any]:
+    """The outbox row of :func:`report_visit` for the home node at ``url``, for a caller that
+    inserts it in its own statement (the front desk)."""
+    body = {"agreement": agreement, "member": member, "day": day, "jti": jti}
+    return message_row(node, home_id, url, "visit.report", body)
+
+
+def unreported(home_id: str, jti: str, day: str) -> None:
+    """Say that a counted day goes unreported: no address of its home node is known."""
+    # The desk admits offline and must not fail here; the day stays counted at the host.
+    log.warning("no address for %s: the visit of %s on %s is not reported", home_id, jti, day)
 
 
 def check_guest_message(session: Session, node: Node, sender: str, message: Any) -> int:

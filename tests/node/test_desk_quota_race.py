@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from node.models import OutboxMessage
 from node.twinning import desk, passes
 from node.twinning.agreements import Terms
 from node.twinning.models import Visit, VisitMonth
@@ -73,4 +74,19 @@ def test_the_months_figure_is_the_days_recorded(net: Network) -> None:
     with host.db.read() as session:
         months = list(session.execute(select(VisitMonth.month, VisitMonth.days)))
         days = list(session.scalars(select(Visit.day)))
+        reports = list(
+            session.execute(
+                select(OutboxMessage.peer_id, OutboxMessage.url, OutboxMessage.message).where(
+                    OutboxMessage.kind == "visit.report"
+                )
+            )
+        )
     assert len(days) == 2 and months == [(days[0][:7], 2)]
+    # Each day counted queued one report for a's node, written with it (on PostgreSQL the
+    # day, the month and the report are one statement): none for the day counted again.
+    assert sorted(message["member"] for _, _, message in reports) == sorted(
+        {message["member"] for _, _, message in reports}
+    )
+    assert len(reports) == 2
+    assert {(peer, url) for peer, url, _ in reports} == {(net["a"].id, "http://a.test")}
+    assert {message["day"] for _, _, message in reports} == {days[0]}
