@@ -20,7 +20,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 # The newest revision among the scripts in migrations/versions. A new migration changes this too;
 # tests/node/test_migrations.py fails, naming the right value, when the two disagree.
-HEAD_REVISION = "0016_network_indexes"
+HEAD_REVISION = "0018_sync_heads"
 
 
 def alembic_config() -> Config:
