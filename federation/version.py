@@ -82,7 +82,9 @@ class ProtocolVersion:
 def _v1_entry_types() -> Mapping[str, EntryType]:
     registry = Registry("entry type")
     for kind in (
-        EntryType("space.profile", bodies.SPACE_PROFILE, state.fold_profile, bodies.check_profile),
+        EntryType(
+            "space.profile", bodies.SPACE_PROFILE, state.fold_profile, bodies.check_profile
+        ),
         EntryType(
             "resource.put",
             bodies.RESOURCE_PUT,

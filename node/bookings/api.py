@@ -31,6 +31,7 @@ from node.web.rendering import absolute_url
 bp = Blueprint("bookings_api", __name__, url_prefix="/api/v1")
 
 
+
 class BookSchema(StrictSchema):
     pass_ = fields.String(
         required=True, data_key="pass", validate=validate.Length(1, desk.MAX_TOKEN_BYTES)

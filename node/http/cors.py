@@ -15,7 +15,9 @@ from werkzeug.wrappers import Response
 from node.http.apidoc import PUBLIC_READS
 
 # Whole blueprints whose every route is a public read.
-PUBLIC_BLUEPRINTS = frozenset({"calendar", "atom", "federation_read", "wellknown", "network_embed"})
+PUBLIC_BLUEPRINTS = frozenset(
+    {"calendar", "atom", "federation_read", "wellknown", "network_embed"}
+)
 # Single public reads elsewhere.
 PUBLIC_ENDPOINTS = frozenset({"network_pages.network_events_ics", "api.openapi"})
 

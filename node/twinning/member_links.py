@@ -28,7 +28,6 @@ from node.twinning.models import GuestPass, MemberLink
 
 LINK_PREFIX = "/m/"
 
-
 def member_link(session: Session, node: Node, member_id: int, rotate: bool = False) -> str:
     """The path ``/m/<secret>`` of the member's pass page: a new link when there is none or
     when ``rotate`` (the old one then stops working)."""
