@@ -112,10 +112,12 @@ def test_forks_list_is_conditional(tmp_path: Path, clock: FakeClock) -> None:
 
 
 def test_an_idle_round_is_two_304s_and_a_new_entry_still_comes_through(
-    tmp_path: Path, clock: FakeClock
+    tmp_path: Path, clock: FakeClock, database_url: str | None
 ) -> None:
     with network(tmp_path, clock) as net:
-        net.chain("ab")
+        net.add("a")
+        net.add("b", database_url=database_url)  # the node that syncs, on each backend
+        net.peer("a", "b")
         _mirror(net, "a", range(5))
         net.settle()
         adapter = net.adapters["http://a.test"]
@@ -177,22 +179,24 @@ def test_an_honest_relay_is_learned_one_cap_per_tick(tmp_path: Path, clock: Fake
         assert ticks <= spaces // MAX_NEW_ORIGINS_PER_ROUND + 1
 
 
-def test_a_relay_inventing_origins_stays_bounded(tmp_path: Path, clock: FakeClock) -> None:
+def test_a_relay_inventing_origins_stays_bounded(
+    tmp_path: Path, clock: FakeClock, database_url: str | None
+) -> None:
     bound = 150
     with network(tmp_path, clock, max_origins_per_relay=bound) as net:
         net.add("m")
         honest = _mirror(net, "m", range(120))
         net.add("h")
         invented = _mirror(net, "h", range(10_000, 10_400))
-        net.add("n")
+        net.add("n", database_url=database_url)
         net.peer("h", "n")
         net.peer("m", "n")
         worst = 0
-        for _ in range(40):
+        for tick in range(40):
             _tick(net, "n")
             with net["n"].node.db.read() as session:
                 worst = max(worst, introduced_by(session, net["h"].id))
-            if _ == 20:
+            if tick == 20:
                 clock.advance(120)  # past a sync_interval: the bounded relay is due again
         with net["n"].node.db.read() as session:
             held_invented = session.scalar(
