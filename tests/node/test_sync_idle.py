@@ -226,3 +226,24 @@ def test_origins_another_peer_introduced_do_not_count_against_a_relay(
         with net["n"].node.db.read() as session:
             assert introduced_by(session, net["m"].id) == len(shared)
             assert introduced_by(session, net["r"].id) == 0
+
+
+def test_an_unblocked_origin_is_pulled_at_the_next_round(tmp_path: Path, clock: FakeClock) -> None:
+    from node.network import blocking
+
+    with network(tmp_path, clock) as net:
+        net.add("m")
+        [origin] = _mirror(net, "m", range(1))
+        net.add("n")
+        with net["n"].node.db.write() as session:
+            blocking.block(session, net["n"].node, origin, "test")
+        net.peer("m", "n")
+        sync_due(net["n"].node, force=True)
+        assert _held(net, "n", [origin]) == 0
+        assert _peer(net, "n", "m").heads_etag is not None  # m's heads are all n looked at
+        with net["n"].node.db.write() as session:
+            blocking.unblock(session, net["n"].node, origin)
+        # m's heads did not change, but n now wants more of them: no 304 hides the origin.
+        report = sync_due(net["n"].node, force=True).reports[net["m"].id]
+        assert not report.unchanged
+        assert _held(net, "n", [origin]) == 1
