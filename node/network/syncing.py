@@ -241,7 +241,8 @@ def sync_peer(
         budget=Budget(seconds, node.monotonic),
         heads_validator=peer.heads_etag if fresh else None,
     )
-    for origin in [o for o, issue in report.errors.items() if issue.reason == "stale-head"]:
+    raced = [o for o, issue in report.errors.items() if issue.reason == "stale-head"]
+    for origin in raced:
         # Another sync thread of ours stored that page first (two peers relay the origin): not
         # the peer's fault, and the rest comes from whichever peer is pulling it.
         del report.errors[origin]
@@ -286,7 +287,10 @@ def sync_peer(
     now = node.now()
     # The heads validator is kept only after a round that left nothing behind: a 304 next time
     # must mean "nothing to do", not "nothing new since a round that stopped half-way".
+    # An origin lost to another thread's race may still be behind this peer's head (the other
+    # peer may hold less): that round left something behind too.
     complete = report.ok and not report.out_of_time and not store.capped and not store.bounded
+    complete = complete and not raced
     with node.db.write() as session:
         row = session.get(Peer, peer.id)
         if row is None:

@@ -4,12 +4,17 @@ a relay inventing origins stays within ``max_origins_per_relay``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
 
+import requests
 from sqlalchemy import func, select
 
-from federation.entries import build_entry
+from federation.canonical import parse_strict
+from federation.entries import build_entry, parse_entry
 from federation.keys import NodeKey
 from node import feedstore
 from node.jobs import sync_job
@@ -17,7 +22,7 @@ from node.models import FeedEntry, Origin, Peer
 from node.network.syncing import MAX_NEW_ORIGINS_PER_ROUND, NodeSyncStore, introduced_by, sync_due
 from node.services.publishing import publish
 from tests.bench.network_mirror import event, space_feed
-from tests.network import Network, network
+from tests.network import FlaskAdapter, Network, network
 from tests.support import FakeClock
 
 HEADS = "/federation/v1/heads"
@@ -247,3 +252,52 @@ def test_an_unblocked_origin_is_pulled_at_the_next_round(tmp_path: Path, clock: 
         report = sync_due(net["n"].node, force=True).reports[net["m"].id]
         assert not report.unchanged
         assert _held(net, "n", [origin]) == 1
+
+
+class _RacingAdapter(FlaskAdapter):
+    """m's app, but the first request for ``origin``'s feed lets ``race`` run first: another
+    sync thread of the puller storing part of that feed from another peer meanwhile."""
+
+    def __init__(self, app: Any, origin: str, race: Callable[[], None]) -> None:
+        super().__init__(app)
+        self.origin, self.race = origin, race
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
+        if self.origin in unquote(request.url or "") and "/feeds/" in (request.url or ""):
+            race, self.race = self.race, lambda: None
+            race()
+        return super().send(request, *args, **kwargs)
+
+
+def test_a_round_that_lost_an_origin_to_another_thread_keeps_no_validator(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    with network(tmp_path, clock) as net:
+        net.add("m")
+        [origin] = _mirror(net, "m", range(1))
+        net.add("n")
+        net.peer("m", "n")
+        sync_due(net["n"].node, force=True)
+        assert _peer(net, "n", "m").heads_etag is not None
+        # m's copy moves on by two entries; another peer of n's holds only the first of them.
+        _append(net, "m", 0, origin)
+        _append(net, "m", 0, origin)
+        with net["m"].node.db.read() as session:
+            ring = feedstore.keyring(session)
+            raws = feedstore.page_raw(session, origin, 3, 1)
+        fourth = [parse_entry(parse_strict(raw), ring, checked=True) for raw in raws]
+
+        def other_thread_stores_the_fourth() -> None:
+            NodeSyncStore(net["n"].node).store_page(origin, fourth)
+
+        net.adapters["http://m.test"] = _RacingAdapter(
+            net["m"].app, origin, other_thread_stores_the_fourth
+        )
+        report = sync_due(net["n"].node, force=True).reports[net["m"].id]
+        # The lost race is no fault of m's, but n is still one entry behind m's head...
+        assert report.ok and report.total_stored == 0
+        with net["n"].node.db.read() as session:
+            assert feedstore.head(session, origin).seq == 4
+        # ...so the next round asks in full, not "unchanged?", and pulls the fifth.
+        report = sync_due(net["n"].node, force=True).reports[net["m"].id]
+        assert not report.unchanged and report.stored == {origin: 1}
