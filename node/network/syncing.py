@@ -226,7 +226,8 @@ def sync_peer(
     now = node.now()
     # Send back the validator of the heads our last complete round saw, unless it is older than
     # FULL_ROUND_EVERY: then one round looks at every origin again, whatever the peer says
-    # (something may have changed on our side: an origin unblocked, the gossip setting).
+    # (something may have changed on our side, such as the gossip setting; unblocking an origin
+    # clears the validators at once, node.network.blocking.unblock).
     since = aware(peer.heads_etag_since) if peer.heads_etag_since is not None else None
     fresh = since is not None and now - since < FULL_ROUND_EVERY
     report = sync_from_peer(
