@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from federation.detached import verify_detached
 from federation.entries import Entry, parse_entry
@@ -70,6 +70,18 @@ class SyncSource(Protocol):
 
     def get_entry(self, url: str, origin: str, seq: int) -> Mapping[str, Any]:
         """The peer's entry ``seq`` of ``origin`` (used to confirm a fork)."""
+        ...
+
+
+@runtime_checkable
+class ConditionalHeadsSource(Protocol):
+    """A :class:`SyncSource` that can ask for the heads only if they changed (``PeerClient``)."""
+
+    def get_heads_if_changed(
+        self, url: str, validator: str | None
+    ) -> tuple[Mapping[str, Head] | None, str | None]:
+        """``(None, validator)`` when the peer's heads document still has ``validator``, else
+        its heads and the document's new validator (protocol.md §Heads)."""
         ...
 
 
@@ -172,6 +184,11 @@ class SyncReport:
     heads: dict[str, Head] = field(default_factory=dict)
     # The round's time budget ran out with more to pull: it stopped after the page in hand.
     out_of_time: bool = False
+    # The validator of the heads document the round worked from (None if the peer sent none),
+    # and whether the peer answered that its heads are unchanged since the one the round sent:
+    # then ``heads`` is empty and no origin was looked at.
+    heads_validator: str | None = None
+    unchanged: bool = False
 
     @property
     def total_stored(self) -> int:
@@ -222,6 +239,7 @@ def sync_from_peer(
     progress: ProgressCallback | None = None,
     verify_threads: int = 1,
     budget: Budget | None = None,
+    heads_validator: str | None = None,
 ) -> SyncReport:
     """Run one anti-entropy round against the peer ``peer_id`` at ``peer_url``.
 
@@ -236,12 +254,23 @@ def sync_from_peer(
     ``verify_threads`` is how many threads check a page's signatures (``verify_page``).
     ``budget`` bounds the round's time: once spent, the round stops after the page in hand
     (stored, with its cursor) and sets ``report.out_of_time``; the next round resumes there.
+    ``heads_validator`` is the validator of the peer's heads as a previous round that left
+    nothing behind saw them: when the source can ask conditionally and the peer answers that
+    they are unchanged, the round ends there (``report.unchanged``) without any per-origin work
+    (protocol.md §Sync, step 1).
     """
     report = SyncReport(peer_url=peer_url)
     budget = budget or Budget(None)
     limit = max(1, min(page_limit, MAX_PAGE_ENTRIES))
     try:
-        heads = dict(source.get_heads(peer_url))
+        if isinstance(source, ConditionalHeadsSource):
+            answer, report.heads_validator = source.get_heads_if_changed(peer_url, heads_validator)
+            if answer is None:
+                report.unchanged = True
+                return report
+            heads = dict(answer)
+        else:
+            heads = dict(source.get_heads(peer_url))
     except ProtocolError as exc:
         report.peer_error = _issue(exc)
         return report

@@ -292,10 +292,11 @@ def entry_raw(session: Session, origin: str, seq: int) -> bytes | None:
 
 def heads(session: Session, include_blocked: bool = False) -> dict[str, Head]:
     """Head of every origin we serve (blocked origins are not relayed)."""
-    query = select(Origin).where(Origin.head_seq > 0)
+    # Three columns, not whole rows: every peer asks for this every round.
+    query = select(Origin.id, Origin.head_seq, Origin.head_hash).where(Origin.head_seq > 0)
     if not include_blocked:
         query = query.where(Origin.status != "blocked")
-    return {row.id: Head(row.head_seq, row.head_hash) for row in session.scalars(query)}
+    return {origin: Head(seq, hash_) for origin, seq, hash_ in session.execute(query)}
 
 
 def own_key_entries(session: Session, node_id: str) -> list[dict[str, Any]]:

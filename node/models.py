@@ -334,6 +334,13 @@ class Peer(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Entries the peer had that we did not, at the last look at its heads.
     lag: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Validators of the peer's heads and forks documents as our last complete round saw them,
+    # sent back as If-None-Match (protocol.md §Heads); None means "ask unconditionally".
+    heads_etag: Mapped[str | None] = mapped_column(String(140), nullable=True)
+    heads_etag_since: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    forks_etag: Mapped[str | None] = mapped_column(String(140), nullable=True)
 
 
 class Invite(Base):

@@ -278,6 +278,13 @@ SETTINGS: tuple[Setting, ...] = (
         constraint=OneOf(("network", "peers")),
     ),
     Setting(
+        "max_origins_per_relay",
+        5000,
+        "Most origins one peer may introduce (feeds first learned from it, its own aside); "
+        "beyond it new origins are taken only from other peers.",
+        constraint=Between(1, 10_000_000),
+    ),
+    Setting(
         "scheduler",
         True,
         "Run sync and outbox jobs in the node process, `spazi run` or gunicorn (false: use "

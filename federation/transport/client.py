@@ -72,6 +72,8 @@ PROBLEM_TYPE_PREFIX = "urn:spazi:problem:"
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _BODY_KEEPING_REDIRECTS = frozenset({307, 308})
 _HASH = re.compile(r"[0-9a-f]{64}")
+# An entity tag as a peer may send it back in If-None-Match: quoted, printable, short.
+_ETAG = re.compile(r'(W/)?"[\x21\x23-\x7e]{1,128}"')
 _CHUNK = 64 * 1024
 
 Signer = Callable[[requests.PreparedRequest], None]
@@ -255,8 +257,13 @@ class PeerClient:
         headers: Mapping[str, str] | None,
         sign: Signer | None,
         cap: int,
+        meta: dict[str, Any] | None = None,
     ) -> tuple[bytes, str]:
-        """Send one logical request, following allowed redirects; return (body, final URL)."""
+        """Send one logical request, following allowed redirects; return (body, final URL).
+
+        With ``meta``, a ``304 Not Modified`` is an answer (empty body) rather than an error,
+        and ``meta`` receives the final ``status`` and the ``etag`` header (None without one).
+        """
         deadline = time.monotonic() + self.total_timeout
         target = self._check_target(url)
         for _hop in range(self.max_redirects + 1):
@@ -276,6 +283,11 @@ class PeerClient:
                         raise PeerHTTPError(response.status_code, target.url)
                     target = self._redirect_target(target, response.headers["location"])
                     continue
+                if meta is not None:
+                    meta["status"] = response.status_code
+                    meta["etag"] = response.headers.get("etag")
+                    if response.status_code == 304:
+                        return b"", target.url
                 if not 200 <= response.status_code < 300:
                     raise self._http_error(response, target.url, deadline)
                 return self._read_capped(response, cap, deadline, target.url), target.url
@@ -384,8 +396,21 @@ class PeerClient:
 
     def get_heads(self, url: str) -> dict[str, Head]:
         """``GET /federation/v1/heads``: origin → head for every feed the peer serves."""
-        doc = _expect_object(self.get_json(endpoint(url, "/federation/v1/heads")), "heads")
-        heads = doc.get("heads")
+        heads, _validator = self.get_heads_if_changed(url, None)
+        assert heads is not None  # without a validator there is no 304
+        return heads
+
+    def get_heads_if_changed(
+        self, url: str, validator: str | None
+    ) -> tuple[dict[str, Head] | None, str | None]:
+        """``GET /federation/v1/heads`` with ``If-None-Match: validator`` when one is given
+        (protocol.md §Heads): ``(None, validator)`` when the peer answers 304 (its heads are
+        those of the document that validator came with), else the heads and the new document's
+        validator (None when the peer sends none)."""
+        doc, etag = self._get_conditional(endpoint(url, "/federation/v1/heads"), validator)
+        if doc is None:
+            return None, validator
+        heads = _expect_object(doc, "heads").get("heads")
         if not isinstance(heads, Mapping):
             raise TransportError("bad-response", "heads response has no heads object")
         result: dict[str, Head] = {}
@@ -393,7 +418,30 @@ class PeerClient:
             if not is_node_id(origin):
                 raise TransportError("bad-response", f"heads names {origin[:80]!r}, not a node id")
             result[origin] = _parse_head(head)
-        return result
+        return result, etag
+
+    def _get_conditional(self, url: str, validator: str | None) -> tuple[Any, str | None]:
+        """GET ``url`` as :meth:`get_json`, conditional on ``validator``: (None, validator) on
+        304, else (the parsed body, its ``ETag``)."""
+        headers = {"If-None-Match": validator} if validator else None
+        meta: dict[str, Any] = {}
+        cap = self.max_response_bytes
+        data, final_url = self._exchange("GET", url, None, headers, None, cap, meta)
+        if meta.get("status") == 304:
+            if not validator:
+                raise TransportError("bad-response", f"{final_url} answered 304 unasked")
+            return None, validator
+        if not data.strip():
+            raise TransportError("bad-response", f"empty body from {final_url}")
+        try:
+            doc = parse_strict(data, max_bytes=cap)
+        except CanonicalError as exc:
+            raise TransportError(
+                "bad-response", f"{final_url} sent invalid JSON: {exc.reason}: {exc.detail}"
+            ) from exc
+        etag = meta.get("etag")
+        # A validator is echoed back verbatim; anything odd is dropped, never sent on.
+        return doc, etag if isinstance(etag, str) and _ETAG.fullmatch(etag) else None
 
     def get_feed_page(self, url: str, origin: str, after: int, limit: int) -> FeedPage:
         """``GET /federation/v1/feeds/<origin>?after=N&limit=M``: entries are left unverified."""
@@ -421,11 +469,21 @@ class PeerClient:
 
     def get_forks(self, url: str) -> list[dict[str, Any]]:
         """``GET /federation/v1/forks``: fork proofs the peer holds (verify before use)."""
-        doc = _expect_object(self.get_json(endpoint(url, "/federation/v1/forks")), "forks")
-        forks = doc.get("forks")
+        forks, _validator = self.get_forks_if_changed(url, None)
+        assert forks is not None  # without a validator there is no 304
+        return forks
+
+    def get_forks_if_changed(
+        self, url: str, validator: str | None
+    ) -> tuple[list[dict[str, Any]] | None, str | None]:
+        """``GET /federation/v1/forks``, conditional like :meth:`get_heads_if_changed`."""
+        doc, etag = self._get_conditional(endpoint(url, "/federation/v1/forks"), validator)
+        if doc is None:
+            return None, validator
+        forks = _expect_object(doc, "forks").get("forks")
         if not isinstance(forks, list) or not all(isinstance(f, dict) for f in forks):
             raise TransportError("bad-response", "forks response has no list of proofs")
-        return forks
+        return forks, etag
 
     def get_photo(self, url: str, descriptor: Mapping[str, Any]) -> bytes:
         """``GET /federation/v1/photos/<hash>``: the file a signed photo descriptor names,

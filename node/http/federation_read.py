@@ -6,6 +6,8 @@ mostly a copy, which is what keeps a small box able to feed many peers.
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import Blueprint, Flask, Response, current_app, request
 from sqlalchemy import select
 
@@ -29,6 +31,19 @@ class BadParameter(NodeError):
 
 def _json(data: bytes) -> Response:
     return Response(data, mimetype="application/json")
+
+
+def _conditional_json(data: bytes) -> Response:
+    """``data`` with a strong validator derived from the bytes themselves, answered ``304`` with
+    no body when the request's ``If-None-Match`` names it (protocol.md §Heads).
+
+    The validator is a digest of the whole document, not a counter kept beside it: any change
+    to any member changes it, so a ``304`` can never hide one.
+    """
+    response = _json(data)
+    response.set_etag(hashlib.sha256(data).hexdigest()[:32])
+    response.make_conditional(request)  # turns the response itself into the 304
+    return response
 
 
 def _int_arg(name: str, default: int, minimum: int, maximum: int | None = None) -> int:
@@ -57,6 +72,7 @@ def _served_origin(session: object, origin: str) -> Origin:
 def heads() -> Response:
     with node().db.read() as session:
         found = all_heads(session)
+    # A puller that saw this very document last round gets 304 and does no per-origin work.
     parts = [
         b'"'
         + origin.encode()
@@ -68,7 +84,7 @@ def heads() -> Response:
         for origin, h in sorted(found.items())
         if h.hash is not None
     ]
-    return _json(b'{"heads":{' + b",".join(parts) + b"}}")
+    return _conditional_json(b'{"heads":{' + b",".join(parts) + b"}}")
 
 
 MAX_PAGE_BYTES = 8 * 1024 * 1024 - 4096  # protocol.md §Size limits, less room for the envelope
@@ -152,7 +168,7 @@ def forks() -> Response:
     """Every fork proof we hold, so peers can verify them and quarantine the origins too."""
     with node().db.read() as session:
         proofs = [row.proof for row in session.scalars(select(ForkProof).order_by(ForkProof.found))]
-    return _json(canonicalize({"forks": proofs}))
+    return _conditional_json(canonicalize({"forks": proofs}))
 
 
 def init_app(app: Flask) -> None:

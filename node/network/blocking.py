@@ -77,6 +77,9 @@ def unblock(session: Session, node: Node, node_id: str) -> None:
         # A proven fork outlives a block: unblocking does not make a forked origin trusted.
         forked = session.scalar(select(ForkProof).where(ForkProof.origin == node_id).limit(1))
         origin.status = "quarantined" if forked is not None else "active"
+    # Our peers' heads have not changed, but what we take from them has: the next round with
+    # each asks for their heads in full instead of being told "unchanged" (protocol.md §Sync).
+    session.execute(update(Peer).values(heads_etag=None, heads_etag_since=None))
 
 
 def list_blocks(session: Session) -> list[Block]:

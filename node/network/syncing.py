@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from federation.backoff import next_delay
 from federation.canonical import parse_strict
@@ -33,6 +33,7 @@ from federation.errors import ProtocolError
 from federation.feeds import Head
 from federation.keyring import Keyring
 from federation.sync import (
+    MAX_FORK_PROOFS,
     Budget,
     ProgressCallback,
     SyncReport,
@@ -51,16 +52,39 @@ from node.services import cohosts
 _rng = random.SystemRandom()
 log = logging.getLogger("spazi.sync")
 MAX_NEW_ORIGINS_PER_ROUND = 100
+# However often the peer's heads answer 304, one round in this long looks at every origin.
+FULL_ROUND_EVERY = timedelta(hours=1)
 BASE_MS = 5_000
 
 
 class NodeSyncStore:
-    """:class:`federation.sync.SyncStore` over the node's database."""
+    """:class:`federation.sync.SyncStore` over the node's database.
+
+    What the gossip policy needs (peers, known origins, blocks, quarantines) is read on first
+    use, not when the store is made: a round whose heads are unchanged never asks, and costs
+    nothing per origin (ARCHITECTURE.md §A synced page arrives).
+    """
 
     def __init__(self, node: Node, relayed_by: str | None = None) -> None:
         self.node = node
         self.relayed_by = relayed_by
-        with node.db.read() as session:
+        self._loaded = False
+        self._peers: set[str] = set()
+        self._known: set[str] = set()
+        self._blocked: set[str] = set()
+        self._quarantined: set[str] = set()
+        self._new_origins = 0
+        # Origins this relay introduced before this round (None until a new origin is offered).
+        self._introduced: int | None = None
+        # New origins turned away this round: over the per-round cap (they come next round) and
+        # over the relay's total bound (they come only from another peer).
+        self.capped = 0
+        self.bounded = 0
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        with self.node.db.read() as session:
             self._peers = set(session.scalars(select(Peer.id).where(Peer.state == "active")))
             self._known = set(session.scalars(select(Origin.id)))
             # Read once per round: a block or quarantine that lands meanwhile is still refused
@@ -69,7 +93,7 @@ class NodeSyncStore:
             self._quarantined = set(
                 session.scalars(select(Origin.id).where(Origin.status == "quarantined"))
             )
-        self._new_origins = 0
+        self._loaded = True
 
     def head(self, origin: str) -> Head:
         with self.node.db.read() as session:
@@ -127,27 +151,52 @@ class NodeSyncStore:
             row = feedstore.ensure_origin(session, origin, self.node.now())
             if row.status == "active":
                 row.status = "quarantined"
+        self._load()
         self._quarantined.add(origin)
 
     def is_quarantined(self, origin: str) -> bool:
+        self._load()
         return origin in self._quarantined
 
     def is_blocked(self, origin: str) -> bool:
+        self._load()
         return origin in self._blocked
 
     def wanted(self, origin: str, relayed_by: str) -> bool:
         if origin == self.node.node_id:
             return False  # nobody else is an authority on our own feed
+        self._load()
         if self.node.settings["gossip"] != "network":
             return origin in self._peers
         if origin in self._known or origin in self._peers:
             return True
-        # A hostile peer could mint node ids without end; take a bounded number of origins we
-        # have never seen per round, the rest come in later rounds.
+        # A hostile peer could mint node ids without end (protocol.md §Sync, "New origins"):
+        # take a bounded number of origins we have never seen per round, the rest in later
+        # rounds, and no more in all than the relay's bound.
         if self._new_origins >= MAX_NEW_ORIGINS_PER_ROUND:
+            self.capped += 1
+            return False
+        if self._introduced_by(relayed_by) + self._new_origins >= int(
+            self.node.settings["max_origins_per_relay"]
+        ):
+            self.bounded += 1
             return False
         self._new_origins += 1
         return True
+
+    def _introduced_by(self, relay: str) -> int:
+        """How many origins ``relay`` introduced here (``Origin.relayed_by``), its own aside."""
+        if self._introduced is None:
+            with self.node.db.read() as session:
+                self._introduced = introduced_by(session, relay)
+        return self._introduced
+
+
+def introduced_by(session: Any, relay: str) -> int:
+    """Origins first stored from ``relay``'s feeds (``Origin.relayed_by``), its own feed aside:
+    what counts against its ``max_origins_per_relay`` (protocol.md §Sync, "New origins")."""
+    query = select(func.count()).where(Origin.relayed_by == relay, Origin.id != relay)
+    return int(session.scalar(query.select_from(Origin)) or 0)
 
 
 @dataclass
@@ -174,6 +223,13 @@ def sync_peer(
     # The due time this round was started for: a push hint during the round moves it later.
     due_at = aware(peer.next_try) if peer.next_try is not None else None
     store = NodeSyncStore(node, relayed_by=peer.id)
+    now = node.now()
+    # Send back the validator of the heads our last complete round saw, unless it is older than
+    # FULL_ROUND_EVERY: then one round looks at every origin again, whatever the peer says
+    # (something may have changed on our side, such as the gossip setting; unblocking an origin
+    # clears the validators at once, node.network.blocking.unblock).
+    since = aware(peer.heads_etag_since) if peer.heads_etag_since is not None else None
+    fresh = since is not None and now - since < FULL_ROUND_EVERY
     report = sync_from_peer(
         client,
         peer.url,
@@ -184,8 +240,10 @@ def sync_peer(
         progress=progress,
         verify_threads=node.verify_threads,
         budget=Budget(seconds, node.monotonic),
+        heads_validator=peer.heads_etag if fresh else None,
     )
-    for origin in [o for o, issue in report.errors.items() if issue.reason == "stale-head"]:
+    raced = [o for o, issue in report.errors.items() if issue.reason == "stale-head"]
+    for origin in raced:
         # Another sync thread of ours stored that page first (two peers relay the origin): not
         # the peer's fault, and the rest comes from whichever peer is pulling it.
         del report.errors[origin]
@@ -206,25 +264,46 @@ def sync_peer(
             refusal.detail,
             exc_info=refusal.cause,
         )
-    if not report.peer_failed:
+    if not report.peer_failed and not report.unchanged:
+        # Unchanged heads hold the same head of our feed that the last round already checked.
         note_own_head(node, client, peer, report.heads.get(node.node_id))
     if report.out_of_time:
         log.info("sync from %s stopped after its budget of %d s", peer.url, seconds)
     forks = 0
+    forks_etag = peer.forks_etag
     if not report.peer_failed and not report.out_of_time:
-        # Forks are a best-effort extra: the feed round itself already succeeded.
+        # Forks are a best-effort extra: the feed round itself already succeeded. The list is
+        # asked for conditionally too; its validator is kept only once every proof was looked at.
         with contextlib.suppress(ProtocolError):
-            forks = len(ingest_fork_proofs(client.get_forks(peer.url), store).recorded)
+            proofs, validator = client.get_forks_if_changed(peer.url, forks_etag)
+            if proofs is not None:
+                ingested = ingest_fork_proofs(proofs, store)
+                forks = len(ingested.recorded)
+                complete = len(proofs) <= MAX_FORK_PROOFS
+                forks_etag = validator if complete else None
     outcome = "failed" if report.peer_failed else "out-of-time" if report.out_of_time else "ok"
     metrics.SYNC_ROUNDS.labels(peer.id, outcome).inc()
     if report.total_stored:
         metrics.ENTRIES_STORED.labels(peer.id).inc(report.total_stored)
     now = node.now()
+    # The heads validator is kept only after a round that left nothing behind: a 304 next time
+    # must mean "nothing to do", not "nothing new since a round that stopped half-way".
+    # An origin lost to another thread's race may still be behind this peer's head (the other
+    # peer may hold less): that round left something behind too.
+    complete = report.ok and not report.out_of_time and not store.capped and not store.bounded
+    complete = complete and not raced
     with node.db.write() as session:
         row = session.get(Peer, peer.id)
         if row is None:
             return report, forks
         row.last_attempt = now
+        row.forks_etag = forks_etag
+        if report.unchanged:
+            pass  # the same validator, still as old as when it was first seen
+        elif complete and report.heads_validator is not None:
+            row.heads_etag, row.heads_etag_since = report.heads_validator, now
+        else:
+            row.heads_etag = row.heads_etag_since = None
         if report.peer_failed:
             row.failures += 1
             issue = report.peer_error
@@ -234,7 +313,8 @@ def sync_peer(
         else:
             row.last_success = now
             refused = "; ".join(f"{o}: {i.reason}" for o, i in report.errors.items())
-            row.lag = _lag(session, report)
+            if not report.unchanged:  # unchanged heads: the lag the last round left stands
+                row.lag = _lag(session, report)
             if report.out_of_time:
                 # A soft failure: what it served is stored and the next round goes on from
                 # there, but the peer waits at least one budget and backs off like a failing
@@ -253,7 +333,12 @@ def sync_peer(
                 hinted = row.next_try is not None and (
                     due_at is None or aware(row.next_try) != due_at
                 )
-                if not hinted:
+                if store.capped:
+                    # New origins were left for later by the per-round cap: the peer is due
+                    # again on the next tick, so an honest relay's backlog drains at the cap's
+                    # pace instead of one cap per interval (protocol.md §Sync, "New origins").
+                    row.next_try = now
+                elif not hinted:
                     row.next_try = now + timedelta(seconds=int(node.settings["sync_interval"]))
         if report.total_stored:
             _relay_hints(session, node, report, source=peer.id)

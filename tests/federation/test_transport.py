@@ -808,3 +808,55 @@ def test_tls_verifies_the_peer_name_at_the_pinned_address(
         refused("connection-failed", lambda: c.get_heads(server.url_for("impostor.example")))
     assert sni[0] == "peer.example"
     assert server.seen[0].headers["Host"] == f"peer.example:{server.port}"
+
+
+def test_conditional_heads_send_the_validator_back_and_read_a_304(server: LoopServer) -> None:
+    etag = '"v1"'
+
+    def route(handler: BaseHTTPRequestHandler) -> None:
+        if handler.headers.get("If-None-Match") == etag:
+            handler.send_response(304)
+            handler.send_header("ETag", etag)
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+            return
+        body = json.dumps({"heads": {A: {"seq": 3, "hash": HASH}}}).encode()
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("ETag", etag)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    server.routes["/federation/v1/heads"] = route
+    with client(allow_private=True) as c:
+        assert c.get_heads_if_changed(server.url, None) == ({A: Head(3, HASH)}, etag)
+        assert "If-None-Match" not in server.seen[-1].headers
+        assert c.get_heads_if_changed(server.url, etag) == (None, etag)
+        assert server.seen[-1].headers["If-None-Match"] == etag
+        # A stale validator gets the whole document again.
+        assert c.get_heads_if_changed(server.url, '"v0"') == ({A: Head(3, HASH)}, etag)
+
+
+def test_a_304_nobody_asked_for_and_odd_validators_are_refused(server: LoopServer) -> None:
+    def not_modified(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(304)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    def odd_etag(handler: BaseHTTPRequestHandler) -> None:
+        body = b'{"forks":[]}'
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("ETag", "unquoted, two values")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    server.routes["/federation/v1/heads"] = not_modified
+    server.routes["/federation/v1/forks"] = odd_etag
+    with client(allow_private=True) as c:
+        refused("bad-response", lambda: c.get_heads_if_changed(server.url, None))
+        refused("bad-response", lambda: c.get_heads(server.url))
+        # A validator that is not an entity tag is never kept to be sent back.
+        assert c.get_forks_if_changed(server.url, None) == ([], None)

@@ -1,7 +1,7 @@
 """mail queue: notices kept with what caused them until the mail server takes them
 
 Revision ID: 0019_mail_queue
-Revises: 0016_network_indexes
+Revises: 0018_sync_heads
 Create Date: 2026-12-04 12:30:00
 
 A notice (a member's message through their profile, an answer to a call, a booking's
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019_mail_queue"
-down_revision = "0016_network_indexes"
+down_revision = "0018_sync_heads"
 branch_labels = None
 depends_on = None
 
