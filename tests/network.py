@@ -80,8 +80,16 @@ class Network:
         self.nodes: dict[str, SpaceNode] = {}
         self.adapters: dict[str, FlaskAdapter] = {}
 
-    def add(self, name: str, *, database_url: str | None = None, **profile: Any) -> SpaceNode:
-        """A node at ``http://<name>.test``, on SQLite unless ``database_url`` names another."""
+    def add(
+        self,
+        name: str,
+        *,
+        database_url: str | None = None,
+        template_db: Path | None = None,
+        **profile: Any,
+    ) -> SpaceNode:
+        """A node at ``http://<name>.test``, on SQLite unless ``database_url`` names another
+        (``template_db``: see ``tests.support.make_node``)."""
         url = f"http://{name}.test"
         node = make_node(
             self.base,
@@ -91,11 +99,11 @@ class Network:
             clock=self.clock,
             settings=self.settings,
             profile=profile or None,
+            template_db=template_db,
         )
         self.nodes[name] = node
         self.adapters[url] = FlaskAdapter(node.app)
-        for other in self.nodes.values():  # everyone can reach everyone (routes are shared)
-            other.node.local_routes = self.adapters
+        node.node.local_routes = self.adapters  # one dict shared by all: everyone reaches everyone
         return node
 
     def __getitem__(self, name: str) -> SpaceNode:
