@@ -47,6 +47,7 @@ from node.web.admin_pages import (
     require_login,
 )
 from node.web.formatting import kind_label as resource_kind_label
+from node.web.i18n import current_language
 from node.web.protection import allow_desk
 from node.web.rendering import render
 
@@ -419,8 +420,9 @@ def manifest(secret: str) -> BaseResponse:
         home = get_profile(session, node().node_id)
     start = url_for("member_pages.member_page", secret=secret)
     doc = {
-        "name": f"{home['name']}: guest passes",
-        "short_name": "Guest passes",
+        "name": _("%(space)s: guest passes", space=home["name"]),
+        "short_name": _("Guest passes"),
+        "lang": current_language(),
         "start_url": start,
         "scope": start,
         "display": "standalone",
@@ -433,7 +435,7 @@ def manifest(secret: str) -> BaseResponse:
                 "type": "image/svg+xml",
             }
         ],
-        "description": f"Guest passes of {found.name}",
+        "description": _("Guest passes of %(name)s", name=found.name),
     }
     response = Response(json.dumps(doc), mimetype="application/manifest+json")
     return _private(response)

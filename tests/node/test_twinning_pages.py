@@ -246,6 +246,10 @@ def test_the_member_page_shows_passes_and_issues_one(net: Network) -> None:
     assert refused.status_code == 422 and "at most 6 days" in _html(refused)
     manifest = client.get(path + "/manifest.webmanifest").get_json()
     assert manifest["start_url"] == path and manifest["display"] == "standalone"
+    assert manifest["short_name"] == "Guest passes" and manifest["lang"] == "en"
+    italian = client.get(path + "/manifest.webmanifest?lang=it").get_json()
+    assert italian["short_name"] == "Pass ospite" and italian["lang"] == "it"
+    assert italian["description"].startswith("Pass ospite di ")
     worker = client.get("/m/sw.js")
     assert worker.status_code == 200 and "caches" in worker.get_data(as_text=True)
     assert client.get("/m/" + "x" * 22).status_code == 404
