@@ -495,6 +495,29 @@ def test_the_api_posts_changes_closes_and_replies(net: Network) -> None:
     assert again.get_json()["type"] == "urn:spazi:problem:project-closed"
 
 
+def _answered_from_combo(net: Network, name: str, email: str) -> SentAnswer:
+    """A new member of Combo answers Warehouse's call from their page; their kept answer."""
+    member = add_member(net, "c", name, email)
+    secret = member_secret(net, "c", member)
+    assert answer_from_page(net, secret, net["w"].id, "grafica", "Count me in").status_code == 302
+    net.settle()
+    with net["c"].node.db.read() as session:
+        return session.scalars(select(SentAnswer)).one()
+
+
+def _reply_message(net: Network, sent: SentAnswer, reply: str, text: str) -> dict[str, Any]:
+    """Warehouse's ``project.reply`` to Combo about ``sent``."""
+    return {
+        "type": "project.reply",
+        "from": net["w"].id,
+        "to": net["c"].id,
+        "project": "grafica",
+        "answer": str(sent.id),
+        "reply": reply,
+        "message": text,
+    }
+
+
 @contextmanager
 def _italian_spaces_with_a_call(tmp_path: Path, clock: FakeClock, port: int) -> Iterator[Network]:
     """Warehouse (Fano) and Combo (Firenze), peers, both in Italian with mail to ``port``;
@@ -544,21 +567,8 @@ def test_mails_from_other_nodes_messages_are_in_the_spaces_language_whatever_the
         assert signed_inbox_post(net, "c", "w", answer, english).status_code == 202
         (notice,) = inbox.wait_for(1)
         assert str(notice["Subject"]).startswith("Nuova risposta a “Graphic designer")
-        ada = add_member(net, "c", "Ada Lovelace", "ada@combo.test")
-        secret = member_secret(net, "c", ada)
-        assert answer_from_page(net, secret, net["w"].id, "grafica", "Ciao").status_code == 302
-        net.settle()
-        with net["c"].node.db.read() as session:
-            sent = session.scalars(select(SentAnswer)).one()
-        reply = {
-            "type": "project.reply",
-            "from": net["w"].id,
-            "to": net["c"].id,
-            "project": "grafica",
-            "answer": str(sent.id),
-            "reply": "r1",
-            "message": "Benvenuta",
-        }
+        sent = _answered_from_combo(net, "Ada Lovelace", "ada@combo.test")
+        reply = _reply_message(net, sent, "r1", "Benvenuta")
         assert signed_inbox_post(net, "w", "c", reply, english).status_code == 202
         mails = inbox.wait_for(3)  # the answer's notice at w, Ada's answer's, the reply to Ada
         to_ada = [m for m in mails if "ada@combo.test" in str(m["To"])]
@@ -624,22 +634,9 @@ def test_a_space_may_send_only_so_many_answers_and_replies(net: Network, smtp: A
 def test_a_posting_space_may_send_only_so_many_replies_to_one_answer(net: Network) -> None:
     post_call(net)
     net.settle()
-    member = add_member(net, "c", "Bea", "bea@example.org")
-    secret = member_secret(net, "c", member)
-    assert answer_from_page(net, secret, net["w"].id, "grafica", "Count me in").status_code == 302
-    net.settle()
-    with net["c"].node.db.read() as session:
-        sent = session.scalars(select(SentAnswer)).one()
+    sent = _answered_from_combo(net, "Bea", "bea@example.org")
     for n in range(answers.MAX_REPLIES_PER_ANSWER + 1):
-        message = {
-            "type": "project.reply",
-            "from": net["w"].id,
-            "to": net["c"].id,
-            "project": "grafica",
-            "answer": str(sent.id),
-            "reply": f"r{n}",
-            "message": "Hello again",
-        }
+        message = _reply_message(net, sent, f"r{n}", "Hello again")
         response = signed_inbox_post(net, "w", "c", message)
         if n < answers.MAX_REPLIES_PER_ANSWER:
             assert response.status_code == 202, response.get_json()
