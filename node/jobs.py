@@ -222,8 +222,10 @@ def mail_job(node: Node) -> None:
     """Send the queued notices that are due (node/mail.py); a read when none is."""
     from node import mail
 
-    if mail.configured(node) and mail.due(node):
-        mail.drain(node)  # each notice is claimed as it is sent: no lease needed
+    # Each notice is claimed as it is sent: no lease needed. With no mail server set, notices
+    # wait (the admin may set one), and those too old to send are given up unsent.
+    if (mail.configured(node) and mail.due(node)) or mail.stale(node):
+        mail.drain(node)
 
 
 # The core's own: a notice queued while the mail server was down, or by a process that ended

@@ -126,10 +126,9 @@ _rng = random.SystemRandom()
 CLAIM = timedelta(minutes=5)
 
 # One sender thread per process: a burst of notices queues here instead of opening connections;
-# the lock makes it and the scheduler's ``mail`` job take turns. Other processes are kept off a
-# notice by its claim (:func:`_claim`).
+# a lock per node makes it and the scheduler's ``mail`` job take turns (:func:`_lock`). Other
+# processes are kept off a notice by its claim (:func:`_claim`).
 _SENDER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spazi-mail")
-_DRAINING = threading.Lock()
 
 
 def send_after_commit(
@@ -185,31 +184,36 @@ def due(node: Node) -> bool:
 
 def drain(node: Node, limit: int = BATCH) -> tuple[int, int]:
     """Send the due notices once each; (sent, failed). A sent notice is deleted; a failed one
-    waits with back-off, and is given up once :data:`GIVE_UP_AFTER` old or refused for good
-    (a 5xx answer). Old given-up rows are pruned here too."""
-    if not configured(node):
-        return 0, 0
+    waits with back-off, and is given up once :data:`GIVE_UP_AFTER` old, refused for good (a 5xx
+    answer) or unbuildable. A mail server that cannot be reached ends the drain: the rest of the
+    batch waits with the same back-off instead of each costing a connection timeout. Notices
+    too old to send are given up unsent, and old given-up rows pruned, even while no mail
+    server is set."""
     sent = failed = 0
-    with _DRAINING:
+    with _lock(node):
+        _expire(node)
+        if not configured(node):
+            return 0, 0
         with node.db.read() as session:
             rows = list(
                 session.scalars(
-                    select(QueuedMail)
+                    select(QueuedMail.id)
                     .where(QueuedMail.next_try <= node.now())
                     .order_by(QueuedMail.next_try, QueuedMail.id)
                     .limit(limit)
                 )
             )
-        for row in rows:
-            if not _claim(node, row.id):
+        for number, mail_id in enumerate(rows):
+            row = _claim(node, mail_id)
+            if row is None:
                 continue  # another process is sending it
             error: Exception | None = None
             try:
                 send(node, build(node, row.recipients, row.subject, row.body, _files(row)))
-            except FAILURES as exc:
+            except Exception as exc:  # any failure is recorded on the row
                 error = exc
             with node.db.write() as session:
-                current = session.get(QueuedMail, row.id)
+                current = session.get(QueuedMail, mail_id)
                 if current is None:
                     continue
                 if error is None:
@@ -218,18 +222,72 @@ def drain(node: Node, limit: int = BATCH) -> tuple[int, int]:
                     continue
                 failed += 1
                 _failed(node, current, error)
-        with node.db.write() as session:
-            session.execute(
-                delete(QueuedMail).where(
-                    QueuedMail.next_try.is_(None), QueuedMail.created < node.now() - KEEP_GIVEN_UP
-                )
-            )
+                if _unreachable(error):
+                    waiting = session.scalars(
+                        select(QueuedMail).where(
+                            QueuedMail.id.in_(rows[number + 1 :]),
+                            QueuedMail.next_try <= node.now(),
+                        )
+                    )
+                    for other in waiting:
+                        failed += 1
+                        _failed(node, other, error)
+                    break
     return sent, failed
 
 
-def _claim(node: Node, mail_id: int) -> bool:
+_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _lock(node: Node) -> threading.Lock:
+    """This node's drain lock: the mail thread and the ``mail`` job take turns, and in a hub
+    one space's unreachable mail server holds up no other space's mail."""
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(node.node_id, threading.Lock())
+
+
+def _expire(node: Node) -> None:
+    """Give up, unsent, the notices older than :data:`GIVE_UP_AFTER` (after the mail settings
+    were removed, say: a stale invitation must not go out weeks later), and prune the given-up
+    rows older than :data:`KEEP_GIVEN_UP`."""
+    if not stale(node):
+        return  # the usual case: a read, no write
+    now = node.now()
+    with node.db.write() as session:
+        rows = session.scalars(
+            select(QueuedMail).where(
+                QueuedMail.next_try.is_not(None), QueuedMail.created < now - GIVE_UP_AFTER
+            )
+        )
+        for row in rows:
+            _give_up(row, "too old to send")
+        session.execute(
+            delete(QueuedMail)
+            .where(QueuedMail.next_try.is_(None), QueuedMail.created < now - KEEP_GIVEN_UP)
+            .execution_options(synchronize_session=False)  # SQLite's times are naive
+        )
+
+
+def stale(node: Node) -> bool:
+    """Whether a notice is too old to send or a given-up one old enough to prune (a read)."""
+    now = node.now()
+    with node.db.read() as session:
+        found = session.scalar(
+            select(QueuedMail.id)
+            .where(
+                ((QueuedMail.next_try.is_not(None)) & (QueuedMail.created < now - GIVE_UP_AFTER))
+                | ((QueuedMail.next_try.is_(None)) & (QueuedMail.created < now - KEEP_GIVEN_UP))
+            )
+            .limit(1)
+        )
+    return found is not None
+
+
+def _claim(node: Node, mail_id: int) -> QueuedMail | None:
     """Take a due notice for :data:`CLAIM` (it stops being due), so that of several processes
-    draining at once one sends it; one that dies while sending leaves it due again after that."""
+    draining at once one sends it; one that dies while sending leaves it due again after that
+    (delivery is at least once). The row as claimed, or None when it was not due any more."""
     now = node.now()
     with node.db.write() as session:
         taken = session.execute(
@@ -237,7 +295,12 @@ def _claim(node: Node, mail_id: int) -> bool:
             .where(QueuedMail.id == mail_id, QueuedMail.next_try <= now)
             .values(next_try=now + CLAIM)
         )
-        return bool(taken.rowcount)  # type: ignore[attr-defined]
+        if not taken.rowcount:  # type: ignore[attr-defined]
+            return None
+        row = session.get(QueuedMail, mail_id)
+        if row is not None:
+            session.expunge(row)
+        return row
 
 
 def _files(row: QueuedMail) -> list[Attachment]:
@@ -248,19 +311,39 @@ def _failed(node: Node, row: QueuedMail, error: Exception) -> None:
     row.tries += 1
     row.last_error = f"{type(error).__name__}: {error}"[:500]
     now = aware(node.now())
-    if _refused_for_good(error) or now - aware(row.created) >= GIVE_UP_AFTER:
-        row.next_try = None
-        log.error(
-            "gave up mailing %s (%r) after %d tries: %s",
-            ", ".join(row.recipients),
-            _header(row.subject),
-            row.tries,
-            row.last_error,
-        )
+    if (
+        not isinstance(error, FAILURES)  # the message itself is at fault: it will not improve
+        or _refused_for_good(error)
+        or now - aware(row.created) >= GIVE_UP_AFTER
+    ):
+        _give_up(row, row.last_error, exc_info=not isinstance(error, FAILURES))
         return
     delay = next_delay(row.tries, RETRY_BASE_MS, RETRY_CAP_MS, _rng)
     row.next_try = now + timedelta(milliseconds=delay)
     log.warning("mail to %s not sent, will retry: %s", ", ".join(row.recipients), row.last_error)
+
+
+def _give_up(row: QueuedMail, why: str, exc_info: bool = False) -> None:
+    """Stop trying ``row``; keep who it was for, its subject and why (for the record, a week),
+    not its text: a body may hold a secret link the node otherwise keeps only hashed."""
+    log.error(
+        "gave up mailing %s (%r) after %d tries: %s",
+        ", ".join(row.recipients),
+        _header(row.subject),
+        row.tries,
+        why,
+        exc_info=exc_info,
+    )
+    row.next_try = None
+    row.last_error = why[:500]
+    row.body = ""
+    row.attachments = []
+
+
+def _unreachable(error: Exception) -> bool:
+    """The mail server could not be reached (no answer, refused connection, a timeout): every
+    other notice would fail the same way now."""
+    return isinstance(error, OSError) and not isinstance(error, smtplib.SMTPException)
 
 
 def _refused_for_good(error: Exception) -> bool:

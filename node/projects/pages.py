@@ -33,7 +33,7 @@ from node.services.network import node_urls
 from node.services.space import get_profile
 from node.twinning.member_links import member_for_link
 from node.version import __version__
-from node.web import atom
+from node.web import atom, forms
 from node.web.admin_pages import PageResult, admin_page, no_store, require_login
 from node.web.formatting import format_date, rfc3339_ms
 from node.web.rendering import absolute_url, render
@@ -370,7 +370,7 @@ def add() -> PageResult:
             body = service.add_project(session, current, _form_data(form))
     except NodeError as exc:
         errors = exc.extra.get("errors") if isinstance(exc, InvalidInput) else None
-        fields = {k: " ".join(map(str, v)) for k, v in (errors or {}).items()}
+        fields = forms.service_errors(errors)
         return _admin_page(exc.status, form=form, errors=fields, message=exc.detail)
     flash(
         _(
@@ -417,7 +417,7 @@ def update(project_id: str) -> PageResult:
         if exc.status == 404:
             raise
         errors = exc.extra.get("errors") if isinstance(exc, InvalidInput) else None
-        fields = {k: " ".join(map(str, v)) for k, v in (errors or {}).items()}
+        fields = forms.service_errors(errors)
         with current.db.read() as session:
             row = service.get_project(session, current.node_id, project_id)
         return admin_page(

@@ -98,6 +98,9 @@ def conditional(response: Response) -> Response:
     ):
         response.add_etag()
         response = response.make_conditional(request)
+        if "Authorization" in request.headers and "Cache-Control" not in response.headers:
+            # An admin's read (a bearer token): validated by the client, never kept by others.
+            response.headers["Cache-Control"] = "private, no-cache"
     key = g.pop("remembered_key", None)
     if key is not None and response.status_code in (200, 304):
         etag, _ = response.get_etag()

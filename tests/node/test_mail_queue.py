@@ -116,6 +116,7 @@ def test_a_refusal_for_good_is_given_up_at_once_and_kept_a_week(
             _queue(space, "To nobody", to="nobody@example.org")
         (kept,) = _queued(space)
         assert kept.next_try is None and kept.tries == 1 and "550" in (kept.last_error or "")
+        assert kept.body == "" and kept.attachments == []  # the record keeps no text
         assert "gave up mailing nobody@example.org" in caplog.text
         clock.advance(mail.RETRY_CAP_MS / 1000)
         assert not mail.due(space.node)  # never tried again
@@ -179,5 +180,68 @@ def test_a_notice_another_process_claimed_is_left_to_it_until_the_claim_runs_out
         clock.advance(mail.CLAIM.total_seconds())  # ...and died before sending it
         assert mail.drain(space.node) == (1, 0)
         assert len(inbox.wait_for(1)) == 1 and _queued(space) == []
+    finally:
+        controller.stop()
+
+
+def test_an_unreachable_server_costs_one_attempt_per_drain_not_one_per_notice(
+    space: SpaceNode, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each attempt on a server that does not answer may take the whole timeout: the first
+    failure to connect backs off the rest of the batch untried."""
+    for n in range(4):
+        _queue(space, f"Notice {n}")
+    clock.advance(mail.RETRY_CAP_MS / 1000)
+    attempts: list[str] = []
+    real_send = mail.send
+
+    def counting(node: Any, message: Any) -> None:
+        attempts.append(str(message["Subject"]))
+        real_send(node, message)
+
+    monkeypatch.setattr(mail, "send", counting)
+    assert mail.drain(space.node) == (0, 4)
+    assert len(attempts) == 1
+    assert all(row.tries == 2 and row.next_try is not None for row in _queued(space))
+
+
+def test_a_notice_that_cannot_be_built_is_given_up_and_the_batch_goes_on(
+    space: SpaceNode, port: int
+) -> None:
+    inbox = Inbox()
+    controller = _serve(inbox, port)
+    try:
+        with space.node.db.write() as session:
+            bad = ("x.bin", "not a media type", b"x")  # no "/": the message cannot be built
+            mail.send_after_commit(session, space.node, ["ada@example.org"], "Bad", "x", [bad])
+            mail.send_after_commit(session, space.node, ["bob@example.org"], "Good", "y")
+        mail._SENDER.submit(lambda: None).result()
+        assert [str(m["Subject"]) for m in inbox.wait_for(1)] == ["Good"]
+        (given_up,) = _queued(space)
+        assert given_up.next_try is None and given_up.subject == "Bad"
+        assert given_up.body == "" and given_up.attachments == []
+    finally:
+        controller.stop()
+
+
+def test_notices_waiting_when_mail_is_switched_off_are_given_up_unsent_when_stale(
+    space: SpaceNode, clock: FakeClock, port: int
+) -> None:
+    """Switched on again weeks later, a node must not send old invitations and answer links."""
+    _queue(space, "An invitation")  # the server is down: it waits
+    space.node.settings["smtp_host"] = ""
+    clock.advance(mail.GIVE_UP_AFTER.total_seconds() + 60)
+    mail_job(space.node)
+    (stale,) = _queued(space)
+    assert stale.next_try is None and stale.body == "" and "too old" in (stale.last_error or "")
+    space.node.settings["smtp_host"] = "127.0.0.1"
+    inbox = Inbox()
+    controller = _serve(inbox, port)
+    try:
+        mail_job(space.node)
+        assert inbox.wait_for(1, timeout=0.5) == []
+        clock.advance(mail.KEEP_GIVEN_UP.total_seconds())
+        mail_job(space.node)
+        assert _queued(space) == []
     finally:
         controller.stop()

@@ -193,3 +193,11 @@ def test_every_public_read_answers_its_etag_with_304(space: SpaceNode, path: str
     declares itself conditional where it is defined (node/web/conditional.py)."""
     etag = _etag(space, path)
     assert _again(space, path, etag) == 304
+
+
+def test_an_admins_read_is_etagged_but_private(space: SpaceNode) -> None:
+    response = space.client.get("/api/v1/project-answers", headers=space.auth())
+    assert response.status_code == 200 and response.headers["ETag"]
+    assert response.headers["Cache-Control"] == "private, no-cache"
+    public = space.client.get("/api/v1/projects")
+    assert "private" not in public.headers.get("Cache-Control", "")

@@ -403,3 +403,14 @@ def test_an_import_summary_is_english_for_the_cli_and_italian_on_the_page() -> N
     )
     unchanged = SyncReport(not_modified=True).summary()
     assert translated(unchanged, ITALIAN) == "il calendario non è cambiato dall'ultima importazione"
+
+
+def test_the_call_form_explains_each_field_in_italian(admin_it: SpaceNode) -> None:
+    token = csrf_token(admin_it.client, "/admin/projects")
+    response = admin_it.client.post(
+        "/admin/projects",
+        data={"title": "", "deadline": "domani", "csrf_token": token},
+    )
+    assert response.status_code == 422
+    text = _italian_page(response)
+    assert "Missing data" not in text and "Not a valid" not in text
