@@ -224,7 +224,7 @@ def mail_job(node: Node) -> None:
 
     # Each notice is claimed as it is sent: no lease needed. With no mail server set, notices
     # wait (the admin may set one), and those too old to send are given up unsent.
-    if (mail.configured(node) and mail.due(node)) or mail.stale(node):
+    if mail.has_work(node):
         mail.drain(node)
 
 

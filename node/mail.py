@@ -24,9 +24,10 @@ import ssl
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid, parseaddr
+from typing import Any
 
 from sqlalchemy import delete, event, select, update
 from sqlalchemy.orm import Session
@@ -174,12 +175,21 @@ def _send_now(node: Node) -> None:
 
 
 def due(node: Node) -> bool:
-    """Whether a queued notice is due (a read; the job does nothing else when none is)."""
+    """Whether a queued notice is due (a read)."""
+    return _any(node, QueuedMail.next_try <= node.now())
+
+
+def has_work(node: Node) -> bool:
+    """Whether :func:`drain` has anything to do: a notice due (when a mail server is set), one
+    too old to send, or a given-up one to prune. One read: the ``mail`` job's whole cost when
+    nothing is waiting."""
+    stale = _stale(node.now())
+    return _any(node, (QueuedMail.next_try <= node.now()) | stale if configured(node) else stale)
+
+
+def _any(node: Node, condition: Any) -> bool:
     with node.db.read() as session:
-        return (
-            session.scalar(select(QueuedMail.id).where(QueuedMail.next_try <= node.now()).limit(1))
-            is not None
-        )
+        return session.scalar(select(QueuedMail.id).where(condition).limit(1)) is not None
 
 
 def drain(node: Node, limit: int = BATCH) -> tuple[int, int]:
@@ -271,17 +281,13 @@ def _expire(node: Node) -> None:
 
 def stale(node: Node) -> bool:
     """Whether a notice is too old to send or a given-up one old enough to prune (a read)."""
-    now = node.now()
-    with node.db.read() as session:
-        found = session.scalar(
-            select(QueuedMail.id)
-            .where(
-                ((QueuedMail.next_try.is_not(None)) & (QueuedMail.created < now - GIVE_UP_AFTER))
-                | ((QueuedMail.next_try.is_(None)) & (QueuedMail.created < now - KEEP_GIVEN_UP))
-            )
-            .limit(1)
-        )
-    return found is not None
+    return _any(node, _stale(node.now()))
+
+
+def _stale(now: datetime) -> Any:
+    return (QueuedMail.next_try.is_not(None) & (QueuedMail.created < now - GIVE_UP_AFTER)) | (
+        QueuedMail.next_try.is_(None) & (QueuedMail.created < now - KEEP_GIVEN_UP)
+    )
 
 
 def _claim(node: Node, mail_id: int) -> QueuedMail | None:
