@@ -15,7 +15,7 @@ Plain Python only: no Flask and no SQLAlchemy, so the CLI and the tests can use 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
@@ -449,6 +449,11 @@ def _span(seconds: int) -> str:
         return f"{seconds // 3600} h"
     days = seconds // 86400
     return f"{days} day{'s' if days != 1 else ''}"
+
+
+# What formats a time as "how long ago": :func:`ago`, or the web's in the page's language
+# (``node.web.formatting.ago``); lists shared by the CLI and the pages take one.
+Ago = Callable[[datetime | None, datetime], str]
 
 
 def ago(when: datetime | str | None, now: datetime) -> str:

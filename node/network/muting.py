@@ -15,8 +15,6 @@ the origins it introduced; mute it as an origin too when wanted.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -130,7 +128,7 @@ ORIGIN_STATUS_LABELS = {
 
 
 def origin_rows(
-    session: Session, node: Node, ago: Callable[[datetime | None, datetime], str] = formats.ago
+    session: Session, node: Node, ago: formats.Ago = formats.ago
 ) -> list[dict[str, Any]]:
     """Every origin we hold but our own, with the peer that introduced it and whether it is
     muted (and how), by name: the admin page's list of origins (``ago`` in its language)."""

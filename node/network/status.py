@@ -5,8 +5,6 @@ Shared by ``spazi peer list`` and the admin network page.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -29,10 +27,7 @@ STATE_LABELS = {
 }
 
 
-Ago = Callable[[datetime | None, datetime], str]
-
-
-def peer_rows(node: Node, ago: Ago = formats.ago) -> list[dict[str, Any]]:
+def peer_rows(node: Node, ago: formats.Ago = formats.ago) -> list[dict[str, Any]]:
     """What ``spazi peer list`` shows (also used by the admin page, which passes its own
     ``ago`` in the page's language)."""
     now = node.now()
@@ -58,7 +53,7 @@ def peer_rows(node: Node, ago: Ago = formats.ago) -> list[dict[str, Any]]:
     return rows
 
 
-def quarantined(node: Node, ago: Ago = formats.ago) -> list[dict[str, Any]]:
+def quarantined(node: Node, ago: formats.Ago = formats.ago) -> list[dict[str, Any]]:
     """Other origins proven to have forked (proofs against ourselves are
     ``node.feedcheck.alerts``: they are shown as a warning, not as a quarantined peer); ``ago``
     as for :func:`peer_rows`."""
