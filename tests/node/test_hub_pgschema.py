@@ -23,26 +23,40 @@ from tests.support import postgres_url
 EVENT = {"start": "2026-12-20T10:00", "end": "2026-12-20T12:00"}
 
 
+class Hosts:
+    """Hosts whose schemas no other test run uses (``space_t<hex>_hub_test``), remembered so
+    that the test drops exactly the schemas it made: another run of these tests may be using
+    the same database at the same time, and its schemas are not ours to drop."""
+
+    def __init__(self) -> None:
+        self.made: list[str] = []
+
+    def new(self) -> str:
+        """A fresh host name, remembered for the clean-up."""
+        return self.named(f"t{secrets.token_hex(4)}.hub.test")
+
+    def named(self, host: str) -> str:
+        """Remember a host the test built itself."""
+        self.made.append(host)
+        return host
+
+
 @pytest.fixture
-def base_url() -> Iterator[str]:
-    """The test database's URL; every schema a test made under its prefix is dropped after."""
+def base_url() -> str:
+    """The test database's URL."""
     url = postgres_url()
     if url is None:
         pytest.skip("SPAZI_TEST_POSTGRES_URL is not set: PostgreSQL variant skipped")
-    yield url
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        for (name,) in connection.execute(
-            text("SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE :p"),
-            {"p": "space_t%"},
-        ):
-            connection.execute(text(f"DROP SCHEMA {name} CASCADE"))
-    engine.dispose()
+    return url
 
 
-def _host() -> str:
-    """A host whose schema no other test run uses (``space_t<hex>_hub_test``)."""
-    return f"t{secrets.token_hex(4)}.hub.test"
+@pytest.fixture
+def hosts(base_url: str) -> Iterator[Hosts]:
+    """Hosts for the test; the schema of each is dropped after it, and nothing else."""
+    made = Hosts()
+    yield made
+    for schema in sorted({pgschema.schema_for_host(host) for host in made.made}):
+        pgschema.drop_schema(pgschema.in_schema(base_url, schema))
 
 
 def _add(hub_dir: Path, name: str, host: str, url: str) -> int:
@@ -53,15 +67,15 @@ def _add(hub_dir: Path, name: str, host: str, url: str) -> int:
 
 
 def test_two_hosted_spaces_share_a_database_each_in_its_own_schema(
-    tmp_path: Path, base_url: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, base_url: str, hosts: Hosts, capsys: pytest.CaptureFixture[str]
 ) -> None:
     hub_dir = tmp_path / "hub"
     assert main(["hub", "init", str(hub_dir)]) == 0
-    hosts = [_host(), _host()]
-    for name, host in zip(("Cube", "Loft"), hosts, strict=True):
+    made = [hosts.new(), hosts.new()]
+    for name, host in zip(("Cube", "Loft"), made, strict=True):
         assert _add(hub_dir, name, host, base_url) == 0, capsys.readouterr().err
     hosted = {space.host: space for space in spaces.hosted_spaces(hub_dir)}
-    nodes = [open_node(str(hosted[host].data_dir)) for host in hosts]
+    nodes = [open_node(str(hosted[host].data_dir)) for host in made]
     try:
         with nodes[0].db.write() as session:
             add_event(session, nodes[0], {"title": "Only at the Cube", **EVENT})
@@ -69,7 +83,7 @@ def test_two_hosted_spaces_share_a_database_each_in_its_own_schema(
             assert query_events(session) == []
         with nodes[0].db.read() as session:
             assert [e.body["title"] for e in query_events(session)] == ["Only at the Cube"]
-        for node, host in zip(nodes, hosts, strict=True):
+        for node, host in zip(nodes, made, strict=True):
             url = str(node.db.engine.url.render_as_string(hide_password=False))
             assert pgschema.schema_of(url) == pgschema.schema_for_host(host)
             assert "feed_entries" in pgschema.tables_in(url)
@@ -83,11 +97,11 @@ def test_two_hosted_spaces_share_a_database_each_in_its_own_schema(
 
 
 def test_a_schema_that_holds_tables_is_refused_and_nothing_is_left(
-    tmp_path: Path, base_url: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, base_url: str, hosts: Hosts, capsys: pytest.CaptureFixture[str]
 ) -> None:
     hub_dir = tmp_path / "hub"
     assert main(["hub", "init", str(hub_dir)]) == 0
-    host = _host()
+    host = hosts.new()
     taken = pgschema.in_schema(base_url, pgschema.schema_for_host(host))
     pgschema.create_schema(taken)
     engine = create_engine(taken)
@@ -105,14 +119,14 @@ def test_a_schema_that_holds_tables_is_refused_and_nothing_is_left(
 
 
 def test_a_backup_holds_its_own_schema_alone_and_restores_into_it(
-    tmp_path: Path, base_url: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, base_url: str, hosts: Hosts, capsys: pytest.CaptureFixture[str]
 ) -> None:
     hub_dir = tmp_path / "hub"
     assert main(["hub", "init", str(hub_dir)]) == 0
-    hosts = [_host(), _host()]
-    for name, host in zip(("Cube", "Loft"), hosts, strict=True):
+    made = [hosts.new(), hosts.new()]
+    for name, host in zip(("Cube", "Loft"), made, strict=True):
         assert _add(hub_dir, name, host, base_url) == 0, capsys.readouterr().err
-    cube = {s.host: s for s in spaces.hosted_spaces(hub_dir)}[hosts[0]].data_dir
+    cube = {s.host: s for s in spaces.hosted_spaces(hub_dir)}[made[0]].data_dir
     node = open_node(str(cube))
     with node.db.write() as session:
         add_event(session, node, {"title": "Backed up", **EVENT})
@@ -120,12 +134,12 @@ def test_a_backup_holds_its_own_schema_alone_and_restores_into_it(
     node.close()
     archive = tmp_path / "cube.tar.gz"
     assert main(["--data-dir", str(cube), "backup", str(archive)]) == 0
-    loft_schema = pgschema.schema_for_host(hosts[1])
+    loft_schema = pgschema.schema_for_host(made[1])
     with tarfile.open(archive) as tar:
         member = tar.extractfile("database.pgdump")
         assert member is not None
         dump = member.read()
-    assert pgschema.schema_for_host(hosts[0]).encode() in dump
+    assert pgschema.schema_for_host(made[0]).encode() in dump
     assert loft_schema.encode() not in dump
 
     elsewhere = pgschema.in_schema(base_url, loft_schema)
@@ -136,7 +150,7 @@ def test_a_backup_holds_its_own_schema_alone_and_restores_into_it(
     )  # fmt: skip
     assert code != 0
     said = capsys.readouterr().err
-    assert "the backup holds schema " + pgschema.schema_for_host(hosts[0]) in said
+    assert "the backup holds schema " + pgschema.schema_for_host(made[0]) in said
 
     pgschema.drop_schema(url)  # the Cube's server is lost; an empty schema is made again
     pgschema.create_schema(url)
@@ -154,12 +168,13 @@ def test_a_backup_holds_its_own_schema_alone_and_restores_into_it(
 
 
 def test_two_hosts_that_fold_to_one_schema_are_refused(
-    tmp_path: Path, base_url: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, base_url: str, hosts: Hosts, capsys: pytest.CaptureFixture[str]
 ) -> None:
     hub_dir = tmp_path / "hub"
     assert main(["hub", "init", str(hub_dir)]) == 0
-    stem = _host().split(".")[0]
-    first, second = f"{stem}-a.hub.test", f"{stem}.a.hub.test"
+    stem = hosts.new().split(".")[0]
+    first = hosts.named(f"{stem}-a.hub.test")
+    second = hosts.named(f"{stem}.a.hub.test")
     assert pgschema.schema_for_host(first) == pgschema.schema_for_host(second)
     assert _add(hub_dir, "Cube", first, base_url) == 0, capsys.readouterr().err
     url = pgschema.in_schema(base_url, pgschema.schema_for_host(first))
