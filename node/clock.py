@@ -37,6 +37,13 @@ def aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
+def utc_text(value: datetime) -> str:
+    """A stored instant as RFC 3339 text in UTC, ``2026-12-01T09:00:00Z``. The year always has
+    four digits: ``strftime("%Y")`` drops the leading zeros of the years 0002..0999 that
+    events may have (protocol.md §Entry types, the *local date-time* format)."""
+    return aware(value).astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+
+
 def ms_to_dt(ms: int) -> datetime:
     """Unix milliseconds (an entry's ``ts``) as an aware UTC datetime."""
     return datetime.fromtimestamp(ms / 1000, UTC)

@@ -33,6 +33,7 @@ from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import make_url
 
 from node import pgschema
+from node.clock import utc_text, utcnow
 from node.errors import Conflict, InvalidInput
 from node.migrate import current_revision, known_revisions
 from node.runtime import Node, key_path
@@ -96,7 +97,7 @@ def create_backup(node: Node, target: Path, say: Say) -> Manifest:
         node_id=node.node_id,
         schema=current_revision(node.db.engine),
         database=kind,
-        created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        created=utc_text(utcnow()),
         key_file=key.name,
     )
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -67,10 +67,16 @@ def _zone_name(value: datetime, fallback: str) -> str:
     return fallback
 
 
+def _minutes(value: datetime) -> str:
+    """``YYYY-MM-DDTHH:MM`` of a wall time, the year always four digits (``strftime("%Y")``
+    drops the leading zeros of the years 0002..0999 that the protocol takes)."""
+    return value.replace(tzinfo=None).isoformat(timespec="minutes")
+
+
 def _local(value: datetime, zone_name: str) -> str:
     if value.tzinfo is not None:
         value = value.astimezone(zone(zone_name))
-    return value.strftime("%Y-%m-%dT%H:%M")
+    return _minutes(value)
 
 
 def _times(component: Any, space_zone: str) -> tuple[str, str, str] | None:
@@ -91,7 +97,7 @@ def _times(component: Any, space_zone: str) -> tuple[str, str, str] | None:
         end = datetime.combine(end if isinstance(end, date) else start.date(), datetime.min.time())
         if end <= start:
             end = start + timedelta(days=1)
-        return start.strftime("%Y-%m-%dT%H:%M"), end.strftime("%Y-%m-%dT%H:%M"), space_zone
+        return _minutes(start), _minutes(end), space_zone
     if not isinstance(end, datetime):
         end = start + timedelta(hours=1)
     zone_name = _zone_name(start, space_zone)
@@ -119,13 +125,11 @@ def _key(component: Any, recurring: bool) -> str | None:
     if not recurring:
         return uid
     start = component.get("DTSTART").dt
-    stamp = (
-        start.isoformat()
-        if not isinstance(start, datetime)
-        else (
-            start.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ") if start.tzinfo else start.isoformat()
-        )
-    )
+    if isinstance(start, datetime) and start.tzinfo:
+        moment = start.astimezone(UTC)  # four-digit year: strftime("%Y") drops leading zeros
+        stamp = f"{moment.year:04d}{moment:%m%dT%H%M%SZ}"
+    else:
+        stamp = start.isoformat()
     return f"{uid}#{stamp}"
 
 

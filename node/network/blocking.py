@@ -15,7 +15,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from federation.keys import is_node_id
-from node.clock import aware
+from node.clock import utc_text
 from node.errors import Conflict, InvalidInput, NotFound
 from node.features import projectors, watchers
 from node.messages import N_
@@ -92,7 +92,7 @@ def export_csv(blocks: Iterable[Block]) -> str:
     writer.writerow(CSV_FIELDS)
     for row in blocks:
         writer.writerow(
-            [row.node_id, row.reason, aware(row.created).strftime("%Y-%m-%dT%H:%M:%SZ")]
+            [row.node_id, row.reason, utc_text(row.created)]
         )
     return out.getvalue()
 

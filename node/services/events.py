@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from node import published
-from node.clock import aware
+from node.clock import utc_text
 from node.errors import Conflict, InvalidInput, NotFound
 from node.messages import N_
 from node.models import Event
@@ -32,8 +32,8 @@ def event_view(row: Event) -> dict[str, Any]:
     if row.cancel_reason:
         view["cancel_reason"] = row.cancel_reason
     # aware(): SQLite returns these UTC columns naive; astimezone() would read them as local time.
-    view["start_utc"] = aware(row.start_utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    view["end_utc"] = aware(row.end_utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    view["start_utc"] = utc_text(row.start_utc)
+    view["end_utc"] = utc_text(row.end_utc)
     return view
 
 

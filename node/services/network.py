@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from federation.keys import fingerprint
 from node import published
-from node.clock import aware, ms_to_dt
+from node.clock import aware, ms_to_dt, utc_text
 from node.models import Event, Peer, Space
 from node.runtime import Node
 from node.services.events import event_view
@@ -86,8 +86,8 @@ def list_spaces(
             "origin": space.origin,
             "fingerprint": fingerprint(space.origin),
             "is_self": origin.is_self,
-            "profile_updated": ms_to_dt(space.ts).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "updated": aware(origin.updated).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "profile_updated": utc_text(ms_to_dt(space.ts)),
+            "updated": utc_text(origin.updated),
         }
         for space, origin in found
     ]
@@ -174,7 +174,7 @@ def event_items(
         view["district"] = space.profile.get("district", "") if space else ""
         view["space_url"] = urls.get(event.origin, "")
         view["status"] = "CANCELLED" if event.cancelled else ""
-        view["published"] = ms_to_dt(event.ts).strftime("%Y-%m-%dT%H:%M:%SZ")
+        view["published"] = utc_text(ms_to_dt(event.ts))
         rows.append(NetworkEventRow(event, space, view))
     return rows
 

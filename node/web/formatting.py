@@ -24,7 +24,7 @@ from node import formats
 from node.clock import local_day_end as local_day_end  # re-exported: pages use them from here
 from node.clock import local_day_start as local_day_start
 from node.clock import local_today as local_today
-from node.clock import zone
+from node.clock import utc_text, zone
 from node.formats import day_list, minor_to_major
 from node.web.i18n import current_language
 
@@ -123,7 +123,7 @@ def format_span(start: str, end: str) -> str:
 
 def rfc3339_ms(ms: int) -> str:
     """Unix milliseconds as ``2026-11-18T10:00:00Z`` (whole seconds)."""
-    return datetime.fromtimestamp(ms // 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_text(datetime.fromtimestamp(ms // 1000, UTC))
 
 
 # -- opening hours (schema.org OpeningHoursSpecification) ----------------------------------------

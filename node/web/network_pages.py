@@ -24,7 +24,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from federation.keys import fingerprint
 from node import paging, published
-from node.clock import aware
+from node.clock import utc_text
 from node.errors import InvalidInput
 from node.http.context import node
 from node.http.marks import public_read, remembered
@@ -349,7 +349,7 @@ def _synced(session: Session, origins: Collection[str]) -> dict[str, str]:
     if not origins:
         return {}
     rows = session.execute(select(Origin.id, Origin.updated).where(Origin.id.in_(origins)))
-    return {origin: aware(updated).strftime("%Y-%m-%dT%H:%M:%SZ") for origin, updated in rows}
+    return {origin: utc_text(updated) for origin, updated in rows}
 
 
 def _event_jsonld(

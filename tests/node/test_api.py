@@ -187,3 +187,23 @@ def test_api_reads_answer_304_when_nothing_changed(space: SpaceNode) -> None:
     space.client.post("/api/v1/events", json=body, headers=space.auth())
     changed = space.client.get("/api/v1/events", headers={"If-None-Match": listing.headers["ETag"]})
     assert changed.status_code == 200 and changed.headers["ETag"] != listing.headers["ETag"]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "start_utc", "end_utc"),
+    [
+        # The protocol takes the years 0002..9998: an instant is RFC 3339, four-digit year.
+        ("0075-10-31T21:50", "0075-10-31T23:00", "0075-10-31T21:50:00Z", "0075-10-31T23:00:00Z"),
+        ("0999-12-31T23:30", "1000-01-01T00:30", "0999-12-31T23:30:00Z", "1000-01-01T00:30:00Z"),
+    ],
+)
+def test_utc_times_of_early_years_keep_four_digits(
+    space: SpaceNode, start: str, end: str, start_utc: str, end_utc: str
+) -> None:
+    body = {**EVENT, "start": start, "end": end, "timezone": "UTC"}
+    created = space.client.post("/api/v1/events", json=body, headers=space.auth())
+    assert created.status_code == 201, created.get_json()
+    event = space.client.get(f"/api/v1/events/{created.get_json()['id']}").get_json()
+    assert (event["start_utc"], event["end_utc"]) == (start_utc, end_utc)
+    listed = space.client.get("/api/v1/events?from=0002-01-01").get_json()["events"]
+    assert [(e["start_utc"], e["end_utc"]) for e in listed] == [(start_utc, end_utc)]

@@ -289,3 +289,24 @@ def test_an_event_cancelled_here_stays_cancelled(hub: SpaceNode, calendar: Calen
     sync.sync(hub.node, sub)
     row = next(r for r in _events(hub).values() if r.id == workshop.id)
     assert row.cancelled and row.cancel_reason == "room flooded"
+
+
+def test_times_keep_four_digit_years() -> None:
+    # The protocol takes the years 0002..9998; strftime("%Y") would write "999".
+    from datetime import UTC, datetime
+
+    from node.calendar_import.mapping import parse_calendar
+
+    early = vevent("early@cal", "Early", "09991210T180000", "09991210T200000")
+    weekly = early.replace("UID:early@cal", "UID:weekly-early@cal").replace(
+        "END:VEVENT", "RRULE:FREQ=WEEKLY;COUNT=2\r\nEND:VEVENT"
+    )
+    parsed = parse_calendar(
+        (HEADER + early + weekly + FOOTER).encode(), "Europe/Rome", datetime(999, 12, 1, tzinfo=UTC)
+    )
+    bodies = sorted((item.key, item.body["start"], item.body["end"]) for item in parsed.items)
+    assert bodies[0] == ("early@cal", "0999-12-10T18:00", "0999-12-10T20:00")
+    assert [key for key, _, _ in bodies[1:]] == [
+        "weekly-early@cal#09991210T171004Z",  # Rome kept local mean time then
+        "weekly-early@cal#09991217T171004Z",
+    ]
