@@ -14,7 +14,7 @@ from node.errors import InvalidInput, Unauthorized
 from node.http.apidoc import build_spec, operation
 from node.http.context import node
 from node.http.marks import etagged, public_read
-from node.http.problems import json_body
+from node.http.problems import json_body, optional_json_body
 from node.schemas import (
     CancelSchema,
     EventQuerySchema,
@@ -260,13 +260,14 @@ def patch_event(event_id: str) -> Response:
     admin=True,
     body=CancelSchema,
     responses={"204": "Cancelled"},
+    body_optional=True,
 )
 def cancel_event(event_id: str) -> tuple[str, int]:
     current = node()
     with current.db.write() as session:
         admin_token(session)
         # No body is no reason; a body must be an object (``null`` is no way to say "none").
-        data = json_body() if request.content_length else {}
+        data = optional_json_body()
         if not isinstance(data, dict):
             raise InvalidInput(
                 "expected a JSON object (or no body)", errors={"_schema": ["Invalid input type."]}

@@ -31,6 +31,7 @@ class Operation:
     query: type[Schema] | None
     responses: dict[str, str] = field(default_factory=dict)
     returns: str | None = None  # the success body's component (node/http/responses.py)
+    body_optional: bool = False  # the view reads it with ``optional_json_body``
 
 
 OPERATIONS: list[Operation] = []
@@ -58,9 +59,12 @@ def operation(
     query: type[Schema] | None = None,
     responses: dict[str, str] | None = None,
     returns: str | None = None,
+    body_optional: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register ``rule`` on ``bp`` and describe it for the OpenAPI document; ``returns`` names
-    the success body's schema in node/http/responses.py (none for a 204)."""
+    the success body's schema in node/http/responses.py (none for a 204). ``body_optional``:
+    the body's fields are all optional and the view takes a request without one
+    (``optional_json_body``), so the document must not call it required."""
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         prefix = bp.url_prefix or ""
@@ -75,6 +79,7 @@ def operation(
                 query,
                 responses or {"200": "OK"},
                 returns,
+                body_optional,
             )
         )
         bp.add_url_rule(rule, view_func=func, methods=[method], endpoint=func.__name__)
@@ -205,7 +210,7 @@ def build_spec(version: str) -> dict[str, Any]:
             # A change names only what changes: nothing is required in it.
             body: Any = op.body(partial=True) if op.method == "patch" else op.body
             item["requestBody"] = {
-                "required": True,
+                "required": not op.body_optional,
                 "content": {"application/json": {"schema": body}},
             }
         if op.admin:

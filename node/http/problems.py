@@ -72,6 +72,12 @@ def json_body(max_bytes: int | None = None) -> Any:
         raise InvalidInput(f"malformed JSON body: {exc.detail}", reason="malformed-json") from exc
 
 
+def optional_json_body() -> Any:
+    """``json_body()``, or ``{}`` when the request has no body: for operations whose fields are
+    all optional (a reason, a day), declared with ``operation(..., body_optional=True)``."""
+    return json_body() if request.content_length else {}
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers that turn every error into problem+json."""
 

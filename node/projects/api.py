@@ -13,7 +13,7 @@ from node.http.api import admin_token
 from node.http.apidoc import operation
 from node.http.context import node
 from node.http.marks import etagged
-from node.http.problems import json_body
+from node.http.problems import json_body, optional_json_body
 from node.messages import N_, joined
 from node.projects import answers, service
 from node.projects.pages import open_calls, parse_filters
@@ -89,10 +89,11 @@ def post_project() -> tuple[Response, int]:
     admin=True,
     body=service.CloseSchema,
     returns="ProjectView",
+    body_optional=True,
 )
 def close_project(project_id: str) -> Response:
     current = node()
-    data = json_body() if request.content_length else {}
+    data = optional_json_body()
     with current.db.write() as session:
         admin_token(session)
         service.close_project(session, current, project_id, data)

@@ -15,7 +15,7 @@ from node.http.api import admin_token
 from node.http.apidoc import operation
 from node.http.context import node
 from node.http.marks import etagged
-from node.http.problems import json_body
+from node.http.problems import json_body, optional_json_body
 from node.schemas import Line, Lines, StrictSchema
 from node.services.validation import load
 from node.twinning import agreements, desk, passes
@@ -143,10 +143,10 @@ def _answer(step: str, agreement_id: str, **extra: Any) -> Response:
         if step == "accept":
             row = agreements.accept(session, current, agreement_id)
         elif step == "reject":
-            data = load(RejectSchema(), json_body() if request.content_length else {})
+            data = load(RejectSchema(), optional_json_body())
             row = agreements.reject(session, current, agreement_id, data.get("reason"))
         else:
-            data = load(TerminateSchema(), json_body() if request.content_length else {})
+            data = load(TerminateSchema(), optional_json_body())
             effective = data.get("effective")
             row = agreements.terminate(
                 session,
@@ -179,6 +179,7 @@ def accept_agreement(agreement_id: str) -> Response:
     admin=True,
     body=RejectSchema,
     returns="AgreementView",
+    body_optional=True,
 )
 def reject_agreement(agreement_id: str) -> Response:
     return _answer("reject", agreement_id)
@@ -192,6 +193,7 @@ def reject_agreement(agreement_id: str) -> Response:
     admin=True,
     body=TerminateSchema,
     returns="AgreementView",
+    body_optional=True,
 )
 def terminate_agreement(agreement_id: str) -> Response:
     return _answer("terminate", agreement_id)

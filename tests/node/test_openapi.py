@@ -86,3 +86,32 @@ def test_every_success_response_declares_its_body(space: SpaceNode) -> None:
                     assert "content" in response, (path, method, code)
                     ref = response["content"]["application/json"]["schema"]["$ref"]
                     assert ref.split("/")[-1] in doc["components"]["schemas"]
+
+
+# The operations whose body is all optional fields (a reason, a day) and that the node takes
+# without one: the document must not say a body is required, nor omit it from the others.
+BODY_OPTIONAL = {
+    ("/api/v1/events/{event_id}/cancel", "post"),
+    ("/api/v1/projects/{project_id}/close", "post"),
+    ("/api/v1/agreements/{agreement_id}/reject", "post"),
+    ("/api/v1/agreements/{agreement_id}/terminate", "post"),
+}
+
+
+def test_a_body_the_node_does_without_is_optional_in_the_document(space: SpaceNode) -> None:
+    doc = space.client.get("/api/v1/openapi.json").get_json()
+    optional = {
+        (path, method)
+        for path, item in doc["paths"].items()
+        for method, op in item.items()
+        if "requestBody" in op and not op["requestBody"]["required"]
+    }
+    assert optional == BODY_OPTIONAL
+    event = space.client.post(
+        "/api/v1/events",
+        json={"title": "Open day", "start": "2026-12-20T10:00", "end": "2026-12-20T12:00"},
+        headers=space.auth(),
+    ).get_json()
+    bare = space.client.post(f"/api/v1/events/{event['id']}/cancel", headers=space.auth())
+    assert bare.status_code == 204
+    assert space.client.post("/api/v1/events", headers=space.auth()).status_code == 415
