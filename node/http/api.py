@@ -266,13 +266,7 @@ def cancel_event(event_id: str) -> tuple[str, int]:
     current = node()
     with current.db.write() as session:
         admin_token(session)
-        # No body is no reason; a body must be an object (``null`` is no way to say "none").
-        data = optional_json_body()
-        if not isinstance(data, dict):
-            raise InvalidInput(
-                "expected a JSON object (or no body)", errors={"_schema": ["Invalid input type."]}
-            )
-        events.cancel_event(session, current, event_id, data)
+        events.cancel_event(session, current, event_id, optional_json_body())
     return "", 204
 
 

@@ -72,10 +72,18 @@ def json_body(max_bytes: int | None = None) -> Any:
         raise InvalidInput(f"malformed JSON body: {exc.detail}", reason="malformed-json") from exc
 
 
-def optional_json_body() -> Any:
+def optional_json_body() -> dict[str, Any]:
     """``json_body()``, or ``{}`` when the request has no body: for operations whose fields are
-    all optional (a reason, a day), declared with ``operation(..., body_optional=True)``."""
-    return json_body() if request.content_length else {}
+    all optional (a reason, a day), declared with ``operation(..., body_optional=True)``. A body
+    that is given must be an object: ``null`` or ``[]`` is no way to say "nothing"."""
+    if not request.content_length:
+        return {}
+    data = json_body()
+    if not isinstance(data, dict):
+        raise InvalidInput(
+            "expected a JSON object (or no body)", errors={"_schema": ["Invalid input type."]}
+        )
+    return data
 
 
 def init_app(app: Flask) -> None:
