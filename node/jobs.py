@@ -15,11 +15,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.schedulers.blocking import BlockingScheduler
-from flask import Flask
 from sqlalchemy import or_, select
 
 from node import features
@@ -30,6 +27,10 @@ from node.network.outbox import drain, prune
 from node.network.peering import announce_if_changed, announcement_stale
 from node.network.syncing import sync_due
 from node.runtime import Node
+
+if TYPE_CHECKING:  # `spazi sync` takes its lease here and needs neither (node/cli/main.py)
+    from apscheduler.schedulers.base import BaseScheduler
+    from flask import Flask
 
 log = logging.getLogger("spazi.jobs")
 HOLDER = f"{socket.gethostname()}:{os.getpid()}"
@@ -261,6 +262,8 @@ def init_app(app: Flask) -> None:
     if not node.settings["scheduler"] or app.testing:
         return
     # One line per job run every few seconds would drown the log; failures still show.
+    from apscheduler.schedulers.background import BackgroundScheduler
+
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     scheduler = BackgroundScheduler(daemon=True)
     add_jobs(scheduler, node)
@@ -271,6 +274,8 @@ def init_app(app: Flask) -> None:
 
 def run_worker(node: Node) -> None:
     """``spazi worker``: run the jobs in the foreground until interrupted."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     scheduler = BlockingScheduler()
     add_jobs(scheduler, node)

@@ -76,7 +76,7 @@ def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from node.settings import load_settings
 
     if not getattr(args, "reads_only", False):
-        _check_registries()
+        _check_registries(full=getattr(args, "full_check", False))
     settings = load_settings(args.data_dir)
     if not settings["data_dir"]:
         raise CliError("no data dir: pass --data-dir DIR or set SPAZI_DATA_DIR", 2)
@@ -108,15 +108,19 @@ def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return node
 
 
-def _check_registries() -> None:
+def _check_registries(full: bool = False) -> None:
     """Stop before touching the database when the features do not cover protocol v1 (an entry
     type without a projector, a message type without a handler: ARCHITECTURE.md §Registries and
-    features). Building the registries imports every feature's handlers and projectors, most of
-    a command's start-up; a command that only reads (``reads_only``: lists and shows) stores no
-    entry and answers no message, so it skips the check and starts in a fraction of the time."""
-    from node.startup import registry_problems
+    features). The check reads the entry and message types each feature's record declares, not
+    its code: building the registries imported every feature's handlers and projectors (Flask,
+    marshmallow, the calendar library), most of a command's start-up. The full check, run by
+    ``create_app``, ``spazi worker`` and tests/node/test_features.py, finds a declaration that
+    differs from what the code registers; ``full`` runs it here too (``spazi worker``, which
+    runs for days and starts once). A command that only reads (``reads_only``: lists and shows)
+    stores no entry and answers no message, so it skips even this."""
+    from node.startup import declared_problems, registry_problems
 
-    missing = registry_problems()
+    missing = registry_problems() if full else declared_problems()
     if missing:
         raise CliError("this build's features do not cover protocol v1: " + "; ".join(missing))
 

@@ -164,3 +164,26 @@ def test_only_lists_and_shows_skip_the_registry_check() -> None:
                     stack += [([*path, n], p) for n, p in sub.choices.items()]
     assert marked, "no command is marked reads_only"
     assert all(path.split()[-1] in ("list", "show") for path in marked), marked
+
+
+def test_a_command_that_writes_checks_the_declarations_without_the_features_code(
+    tmp_path: Path,
+) -> None:
+    """``spazi sync`` runs the start-up check on what the feature records declare
+    (node/startup.py): no handler, projector, web or scheduler code is imported for it — the
+    idle-sync start-up of tests/bench/bench_sync_idle.py."""
+    from tests.support import make_node
+
+    node = make_node(tmp_path)
+    node.close()
+    out = _run(
+        "import sys\n"
+        "from node.cli.main import main\n"
+        f"code = main(['--data-dir', {str(node.data_dir)!r}, 'sync'])\n"
+        "heavy = ('flask', 'marshmallow', 'icalendar', 'apscheduler', 'node.network.inbox',\n"
+        "         'node.twinning.handlers', 'node.bookings.handlers', 'node.projects.handlers',\n"
+        "         'node.projectors', 'node.web')\n"
+        "print('EXIT', code, 'LOADED', sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    # No peer to sync with: the command got past the start-up checks and stopped there.
+    assert out.splitlines()[-1] == "EXIT 1 LOADED []"
