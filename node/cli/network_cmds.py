@@ -211,7 +211,7 @@ def cmd_sync(args: argparse.Namespace, node: Node) -> int:
         bar.done = step.seq
         bar.advance(0, f"(+{step.stored})")
 
-    from node.jobs import HOLDER, release_lease, take_lease
+    from node.leases import HOLDER, release_lease, take_lease
 
     # The scheduler of a running node takes the same lease: two syncs never run at once.
     if not take_lease(node, "sync", timedelta(minutes=10), holder=HOLDER):

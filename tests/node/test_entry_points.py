@@ -170,8 +170,9 @@ def test_a_command_that_writes_checks_the_declarations_without_the_features_code
     tmp_path: Path,
 ) -> None:
     """``spazi sync`` runs the start-up check on what the feature records declare
-    (node/startup.py): no handler, projector, web or scheduler code is imported for it — the
-    idle-sync start-up of tests/bench/bench_sync_idle.py."""
+    (node/startup.py): no handler, projector, web or scheduler code is imported for it, nor
+    what only a round that stores entries or signs a message needs — the idle-sync start-up of
+    tests/bench/bench_sync_idle.py."""
     from tests.support import make_node
 
     node = make_node(tmp_path)
@@ -182,7 +183,8 @@ def test_a_command_that_writes_checks_the_declarations_without_the_features_code
         f"code = main(['--data-dir', {str(node.data_dir)!r}, 'sync'])\n"
         "heavy = ('flask', 'marshmallow', 'icalendar', 'apscheduler', 'node.network.inbox',\n"
         "         'node.twinning.handlers', 'node.bookings.handlers', 'node.projects.handlers',\n"
-        "         'node.projectors', 'node.web')\n"
+        "         'node.projectors', 'node.web', 'node.network.outbox', 'node.services.cohosts',\n"
+        "         'federation.httpsig')\n"
         "print('EXIT', code, 'LOADED', sorted(m for m in heavy if m in sys.modules))\n"
     )
     # No peer to sync with: the command got past the start-up checks and stopped there.
