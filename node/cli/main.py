@@ -178,9 +178,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             try:
                 if getattr(args, "publishes", False):
                     _check_own_feed(node)
+                _start_work()
                 return int(args.func(args, node))
             finally:
                 node.close()
+        _start_work()
         return int(args.func(args))
     except CliError as exc:
         echo("spazi: error: {}", exc, err=True)
@@ -222,14 +224,38 @@ def _known_failure(exc: Exception) -> str | None:
     return None
 
 
+# Set by entry() while the collector waits for the command's start-up to end (_start_work).
+_COLLECTOR_HELD = False
+
+
+def _start_work() -> None:
+    """Called as the command's own work begins. Under :func:`entry`, everything imported and
+    opened by now lives as long as the process: it is moved out of the collector's generations
+    (so no full collection walks it again; during a long sync, that walking was several percent
+    of the time) and the collector is turned back on."""
+    global _COLLECTOR_HELD
+    if _COLLECTOR_HELD:
+        _COLLECTOR_HELD = False
+        # Not collected first: with the collector off since the start, a collection would walk
+        # every object (about 35 ms) to free a few hundred, which stay frozen instead.
+        gc.freeze()
+        gc.enable()
+
+
 def entry() -> None:
     """The ``spazi`` command: :func:`main` as a process of its own."""
-    # Everything imported by now lives as long as the process. Moving it out of the collector's
-    # generations keeps each full collection from walking it again; during a long sync, that
-    # walking was several percent of the time. Not done in main(): tests call main() in-process.
-    gc.collect()  # what is already garbage is freed, not frozen
-    gc.freeze()
-    sys.exit(main())
+    global _COLLECTOR_HELD
+    # The start-up (imports, opening the node) makes objects that live as long as the process;
+    # a collection every 700 of them walked them again and again, about 8 % of the start-up of
+    # `spazi sync` or `spazi peer list` (tests/bench/README.md). Not done in main(): tests call
+    # main() in-process.
+    gc.disable()
+    _COLLECTOR_HELD = True
+    try:
+        code = main()
+    finally:
+        _start_work()  # a command that failed before its work, or --help, left it held
+    sys.exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m node.cli` is the clean way
