@@ -246,9 +246,10 @@ def entry() -> None:
     """The ``spazi`` command: :func:`main` as a process of its own."""
     global _COLLECTOR_HELD
     # The start-up (imports, opening the node) makes objects that live as long as the process;
-    # a collection every 700 of them walked them again and again, about 8 % of the start-up of
-    # `spazi sync` or `spazi peer list` (tests/bench/README.md). Not done in main(): tests call
-    # main() in-process.
+    # a collection every 700 of them walked them again and again, about 10 % of the start-up of
+    # `spazi sync` or `spazi peer list`, and frozen only once it ends, the last collection at
+    # exit skips them too (tests/bench/README.md). Not done in main(): tests call main()
+    # in-process.
     gc.disable()
     _COLLECTOR_HELD = True
     try:
