@@ -10,7 +10,11 @@ code may import the node's storage, which itself asks this module for the projec
 
 The registries are built once, on first use, and frozen; a kind registered twice is an error.
 :func:`check` finds entry types without a projector; ``node.startup.registry_problems``, which
-``create_app`` and the CLI run before anything else, adds the inbox's check of message types.
+``create_app`` and ``spazi worker`` run before anything else, adds the inbox's check of message
+types. Each record also declares, as plain names, the entry types its projectors project and the
+message types its inbox function covers: :func:`declared_problems` checks those against the
+protocol without importing any feature's code (the check every CLI command that writes runs),
+and :func:`check` finds a declaration that differs from what the feature's code registers.
 """
 
 from __future__ import annotations
@@ -33,7 +37,11 @@ class Feature:
 
     name: str
     projectors: str = ""  # a tuple of node.projection.Projector
+    # the entry types those projectors project, by name (checked equal by check())
+    entry_types: tuple[str, ...] = ()
     inbox: str = ""  # a function(registry) registering handlers on node.network.handlers
+    # the message types that function handles or refuses, by name (node.startup checks them equal)
+    messages: tuple[str, ...] = ()
     web: tuple[str, ...] = ()  # modules with init_app(app), in order
     cli: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # module -> its commands
     jobs: str = ""  # a tuple of node.jobs.Job
@@ -53,6 +61,18 @@ def resolve(reference: str) -> Any:
 CORE = Feature(
     name="core",
     projectors="node.projectors:LISTING_PROJECTORS",
+    entry_types=(
+        "space.profile",
+        "resource.put",
+        "resource.remove",
+        "event.put",
+        "event.cancel",
+        "cohost.confirm",
+        "cohost.withdraw",
+        "agreement.publish",
+        "agreement.terminate",
+        "pass.revoke",
+    ),
     jobs="node.jobs:CORE_JOBS",
     web=(
         "node.http.health",
@@ -72,9 +92,11 @@ CORE = Feature(
 NETWORK = Feature(
     name="network",
     projectors="node.projectors:NETWORK_PROJECTORS",
+    entry_types=("key.rotate", "peer.announce"),
     web=("node.http.federation_read", "node.http.inbox"),
     cli={"node.cli.network_cmds": ("peer", "sync", "key", "worker", "network")},
     inbox="node.network.inbox_handlers:register_core_handlers",
+    messages=("peer.request", "peer.accept", "peer.reject", "heads.changed"),
     jobs="node.jobs:NETWORK_JOBS",
 )
 
@@ -84,6 +106,7 @@ TWINNING = Feature(
     models="node.twinning.models",
     member_leaving="node.twinning.passes:revoke_member_passes",
     inbox="node.twinning.handlers:register_handlers",
+    messages=("agreement.propose", "agreement.accept", "agreement.reject", "visit.report"),
     web=("node.twinning.api", "node.twinning.pages"),
     cli={"node.twinning.cli": ("agreement", "pass", "report", "checkin")},
     jobs="node.twinning.jobs:TWINNING_JOBS",
@@ -94,6 +117,7 @@ BOOKINGS = Feature(
     name="bookings",
     models="node.bookings.models",
     inbox="node.bookings.handlers:register_handlers",
+    messages=("booking.notice",),
     web=("node.bookings.api", "node.bookings.pages"),
     cli={"node.bookings.cli": ("booking",)},
     jobs="node.bookings.jobs:BOOKING_JOBS",
@@ -121,7 +145,9 @@ PROJECTS = Feature(
     name="projects",
     models="node.projects.models",
     projectors="node.projects.projectors:PROJECT_PROJECTORS",
+    entry_types=("project.put", "project.close"),
     inbox="node.projects.handlers:register_handlers",
+    messages=("project.answer", "project.reply"),
     web=("node.projects.api", "node.projects.pages"),
     cli={"node.projects.cli": ("project",)},
     jobs="node.projects.jobs:PROJECT_JOBS",
@@ -141,6 +167,7 @@ PEOPLE = Feature(
     name="people",
     models="node.people.models",
     projectors="node.people.projectors:PEOPLE_PROJECTORS",
+    entry_types=("profile.put", "profile.withdraw"),
     member_leaving="node.people.service:member_leaving",
     web=("node.people.pages", "node.people.api"),
 )
@@ -226,13 +253,66 @@ def inbox_registrations() -> list[Callable[[Any], None]]:
     return [resolve(feature.inbox) for feature in FEATURES if feature.inbox]
 
 
+# What a kind of each declaration lacks when no feature declares it.
+_OWNER = {"entry_types": "projector", "messages": "handler and no refusal"}
+
+
+def declared_problems(version: ProtocolVersion) -> list[str]:
+    """What the records' declarations leave uncovered in ``version``, reading no feature's code:
+    an entry type no feature projects or a message type none handles or refuses, a kind
+    declared by two features, a declared kind the version lacks. Empty when all is well.
+    :func:`check` and ``node.startup.registry_problems`` make sure the declarations say what
+    the code registers."""
+    problems = []
+    for what, part, kinds in (
+        ("entry type", "entry_types", set(version.entry_types)),
+        ("message type", "messages", {t.name for t in version.message_types}),
+    ):
+        owners: dict[str, list[str]] = {}
+        for feature in FEATURES:
+            for kind in getattr(feature, part):
+                owners.setdefault(kind, []).append(feature.name)
+        for kind in sorted(kinds - owners.keys()):
+            problems.append(f"{what} {kind} has no {_OWNER[part]}")
+        for kind in sorted(owners.keys() - kinds):
+            problems.append(
+                f"{' and '.join(owners[kind])} declare {kind}, which protocol "
+                f"v{version.number} does not have as an {what}"
+            )
+        for kind in sorted(k for k, names in owners.items() if len(names) > 1):
+            problems.append(f"{what} {kind} is declared by {' and '.join(owners[kind])}")
+    return problems
+
+
 def check(version: ProtocolVersion) -> list[str]:
     """What is missing or extra for ``version``: an empty list when every entry type has one
-    projector. (Message types are checked where the inbox builds its handlers.)"""
+    projector and every feature's projectors project exactly the entry types it declares.
+    (Message types are checked where the inbox builds its handlers.)"""
     problems = []
     registered = projectors()
     for name in sorted(set(version.entry_types) - set(registered)):
         problems.append(f"entry type {name} has no projector")
     for name in sorted(set(registered) - set(version.entry_types)):
         problems.append(f"projector for {name}, which protocol v{version.number} does not have")
+    for feature in FEATURES:
+        built = {p.entry_type for p in resolve(feature.projectors)} if feature.projectors else set()
+        problems += declaration_drift(feature.name, "entry_types", feature.entry_types, built)
+    return problems
+
+
+def declaration_drift(
+    feature: str, part: str, declared: tuple[str, ...], registered: set[str]
+) -> list[str]:
+    """Where a feature's declaration (``entry_types`` or ``messages``) differs from the kinds
+    its code registers; the CLI's start-up check trusts the declaration."""
+    problems = []
+    if missing := sorted(set(declared) - registered):
+        problems.append(
+            f"feature {feature} declares {', '.join(missing)} in {part}, "
+            "which its code does not register"
+        )
+    if extra := sorted(registered - set(declared)):
+        problems.append(
+            f"feature {feature} registers {', '.join(extra)}, which its {part} does not declare"
+        )
     return problems

@@ -9,75 +9,33 @@ functions tests call directly (``sync_due``, ``drain``, ``prune``).
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.schedulers.blocking import BlockingScheduler
-from flask import Flask
 from sqlalchemy import or_, select
 
 from node import features
-from node.clock import aware
 from node.db import unavailable
-from node.models import Block, JobLease, OutboxMessage, Peer
+from node.leases import HOLDER, release_lease, take_lease
+from node.models import Block, OutboxMessage, Peer
 from node.network.outbox import drain, prune
 from node.network.peering import announce_if_changed, announcement_stale
 from node.network.syncing import sync_due
 from node.runtime import Node
 
+if TYPE_CHECKING:  # imported where a scheduler is made: a job run needs neither
+    from apscheduler.schedulers.base import BaseScheduler
+    from flask import Flask
+
 log = logging.getLogger("spazi.jobs")
-HOLDER = f"{socket.gethostname()}:{os.getpid()}"
 # A push hint waits for one outbox tick at its sender and one sync tick at its receiver, so the
 # ticks bound how long a new entry takes per hop of the network (the target is 2 s per hop).
 # A tick with nothing due only reads: it takes no lease and writes nothing.
 SYNC_TICK_S = 1
 OUTBOX_TICK_S = 1
-
-
-def take_lease(node: Node, name: str, ttl: timedelta, holder: str = HOLDER) -> bool:
-    """Take (or renew) the lease ``name`` for ``holder``; False if someone else holds it."""
-    now = node.now()
-    with node.db.write() as session:
-        lease = session.scalar(select(JobLease).where(JobLease.name == name).with_for_update())
-        if lease is None:
-            session.add(JobLease(name=name, holder=holder, expires=now + ttl))
-            return True
-        if lease.holder != holder and aware(lease.expires) > now and _holder_alive(lease.holder):
-            return False
-        lease.holder, lease.expires = holder, now + ttl
-        return True
-
-
-def _holder_alive(holder: str) -> bool:
-    """False only when the holder was a process on this machine that no longer exists.
-
-    A process killed mid-job never releases its lease; on the same host we can tell it is gone
-    and take over at once instead of waiting for the lease to run out. Other hosts' holders are
-    trusted until their lease expires.
-    """
-    host, _, pid = holder.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return True
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by someone else
-    return True
-
-
-def release_lease(node: Node, name: str, holder: str = HOLDER) -> None:
-    with node.db.write() as session:
-        lease = session.get(JobLease, name)
-        if lease is not None and lease.holder == holder:
-            lease.expires = node.now()
 
 
 def _failed(name: str, exc: Exception) -> None:
@@ -261,6 +219,8 @@ def init_app(app: Flask) -> None:
     if not node.settings["scheduler"] or app.testing:
         return
     # One line per job run every few seconds would drown the log; failures still show.
+    from apscheduler.schedulers.background import BackgroundScheduler
+
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     scheduler = BackgroundScheduler(daemon=True)
     add_jobs(scheduler, node)
@@ -271,6 +231,8 @@ def init_app(app: Flask) -> None:
 
 def run_worker(node: Node) -> None:
     """``spazi worker``: run the jobs in the foreground until interrupted."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     scheduler = BlockingScheduler()
     add_jobs(scheduler, node)

@@ -76,7 +76,7 @@ def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from node.settings import load_settings
 
     if not getattr(args, "reads_only", False):
-        _check_registries()
+        _check_registries(full=getattr(args, "full_check", False))
     settings = load_settings(args.data_dir)
     if not settings["data_dir"]:
         raise CliError("no data dir: pass --data-dir DIR or set SPAZI_DATA_DIR", 2)
@@ -108,15 +108,19 @@ def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return node
 
 
-def _check_registries() -> None:
+def _check_registries(full: bool = False) -> None:
     """Stop before touching the database when the features do not cover protocol v1 (an entry
     type without a projector, a message type without a handler: ARCHITECTURE.md §Registries and
-    features). Building the registries imports every feature's handlers and projectors, most of
-    a command's start-up; a command that only reads (``reads_only``: lists and shows) stores no
-    entry and answers no message, so it skips the check and starts in a fraction of the time."""
-    from node.startup import registry_problems
+    features). The check reads the entry and message types each feature's record declares, not
+    its code: building the registries imported every feature's handlers and projectors (Flask,
+    marshmallow, the calendar library), most of a command's start-up. The full check, run by
+    ``create_app``, ``spazi worker`` and tests/node/test_features.py, finds a declaration that
+    differs from what the code registers; ``full`` runs it here too (``spazi worker``, which
+    runs for days and starts once). A command that only reads (``reads_only``: lists and shows)
+    stores no entry and answers no message, so it skips even this."""
+    from node.startup import declared_problems, registry_problems
 
-    missing = registry_problems()
+    missing = registry_problems() if full else declared_problems()
     if missing:
         raise CliError("this build's features do not cover protocol v1: " + "; ".join(missing))
 
@@ -174,9 +178,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             try:
                 if getattr(args, "publishes", False):
                     _check_own_feed(node)
+                _start_work()
                 return int(args.func(args, node))
             finally:
                 node.close()
+        _start_work()
         return int(args.func(args))
     except CliError as exc:
         echo("spazi: error: {}", exc, err=True)
@@ -218,14 +224,39 @@ def _known_failure(exc: Exception) -> str | None:
     return None
 
 
+# Set by entry() while the collector waits for the command's start-up to end (_start_work).
+_COLLECTOR_HELD = False
+
+
+def _start_work() -> None:
+    """Called as the command's own work begins. Under :func:`entry`, everything imported and
+    opened by now lives as long as the process: it is moved out of the collector's generations
+    (so no full collection walks it again; during a long sync, that walking was several percent
+    of the time) and the collector is turned back on."""
+    global _COLLECTOR_HELD
+    if _COLLECTOR_HELD:
+        _COLLECTOR_HELD = False
+        # Not collected first: with the collector off since the start, a collection would walk
+        # every object (about 35 ms) to free a few hundred, which stay frozen instead.
+        gc.freeze()
+        gc.enable()
+
+
 def entry() -> None:
     """The ``spazi`` command: :func:`main` as a process of its own."""
-    # Everything imported by now lives as long as the process. Moving it out of the collector's
-    # generations keeps each full collection from walking it again; during a long sync, that
-    # walking was several percent of the time. Not done in main(): tests call main() in-process.
-    gc.collect()  # what is already garbage is freed, not frozen
-    gc.freeze()
-    sys.exit(main())
+    global _COLLECTOR_HELD
+    # The start-up (imports, opening the node) makes objects that live as long as the process;
+    # a collection every 700 of them walked them again and again, about 10 % of the start-up of
+    # `spazi sync` or `spazi peer list`, and frozen only once it ends, the last collection at
+    # exit skips them too (tests/bench/README.md). Not done in main(): tests call main()
+    # in-process.
+    gc.disable()
+    _COLLECTOR_HELD = True
+    try:
+        code = main()
+    finally:
+        _start_work()  # a command that failed before its work, or --help, left it held
+    sys.exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m node.cli` is the clean way

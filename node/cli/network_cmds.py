@@ -211,7 +211,7 @@ def cmd_sync(args: argparse.Namespace, node: Node) -> int:
         bar.done = step.seq
         bar.advance(0, f"(+{step.stored})")
 
-    from node.jobs import HOLDER, release_lease, take_lease
+    from node.leases import HOLDER, release_lease, take_lease
 
     # The scheduler of a running node takes the same lease: two syncs never run at once.
     if not take_lease(node, "sync", timedelta(minutes=10), holder=HOLDER):
@@ -423,7 +423,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(publishes=True)
     p.add_argument("--compromised-since", help="time from which the old key is untrusted (UTC)")
 
-    command(sub, "worker", cmd_worker, "run scheduled jobs in this process (no web server)")
+    p = command(sub, "worker", cmd_worker, "run scheduled jobs in this process (no web server)")
+    # A long-lived process: it builds every registry and checks the declarations against them,
+    # as create_app does for `spazi run` (node/startup.py).
+    p.set_defaults(full_check=True)
 
     np_ = sub.add_parser("network", help="spaces and events across the network")
     net_sub = np_.add_subparsers(dest="sub", required=True)

@@ -44,10 +44,8 @@ from federation.transport.client import PeerClient
 from node import feedcheck, feedstore, metrics
 from node.clock import aware
 from node.models import Block, ForkProof, Origin, Peer
-from node.network.outbox import queue_heads_changed
 from node.network.transport import peer_client
 from node.runtime import Node
-from node.services import cohosts
 
 _rng = random.SystemRandom()
 log = logging.getLogger("spazi.sync")
@@ -134,6 +132,10 @@ class NodeSyncStore:
                 detached=detached,
             )
             # Events naming us as a co-host become requests, the admins told once each.
+            # Imported here, as the outbox below: an idle round (`spazi sync` with nothing to
+            # pull) needs neither the services nor the message code.
+            from node.services import cohosts
+
             cohosts.note_requests(session, self.node, list(entries))
 
     def record_fork(self, proof: Mapping[str, Any]) -> None:
@@ -388,6 +390,8 @@ def _relay_hints(session: Any, node: Node, report: SyncReport, source: str) -> N
     a periodic pull at every hop; with it a new entry crosses the network at the pace of hints.
     A round that stores nothing sends nothing, so hints die out once everyone holds the entry.
     """
+    from node.network.outbox import queue_heads_changed
+
     moved = {o: feedstore.head(session, o) for o, count in report.stored.items() if count}
     queue_heads_changed(session, node, moved, skip={source})
 

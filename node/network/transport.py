@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import requests
-
-from federation.httpsig import sign_request
 from federation.transport.client import PeerClient
 from node.keystore import current_key
 from node.runtime import Node
+
+if TYPE_CHECKING:
+    import requests
 
 
 def peer_client(node: Node, timeout: float | None = None) -> PeerClient:
@@ -33,6 +34,9 @@ def peer_client(node: Node, timeout: float | None = None) -> PeerClient:
 
 def signer(node: Node) -> Callable[[requests.PreparedRequest], None]:
     """Signs each outgoing inbox request as this node, with the current key, at send time."""
+
+    # Imported here: a sync (`spazi sync` among them) only reads peers and signs nothing.
+    from federation.httpsig import sign_request
 
     def sign(request: requests.PreparedRequest) -> None:
         # The key may have been rotated by another process since this one started.

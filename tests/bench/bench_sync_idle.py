@@ -23,7 +23,8 @@ What it does:
      command that opens the node and reads one table: the fixed start-up every command pays).
 
 ``--profile`` prints the top of a cProfile of one in-process round each way.
-Target: an idle round with the conditional heads under 0.5 s in process. Exit status 0 when met.
+Targets (issue 16): an idle round with the conditional heads under 0.5 s in process, and as a
+``spazi sync`` process (wall time, interpreter start-up included). Exit status 0 when both are met.
 """
 
 from __future__ import annotations
@@ -194,7 +195,9 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(text.splitlines()[:40]))
     met = with_cond < TARGET_S
     print(target_line(f"idle round under {TARGET_S} s in process", met))
-    return 0 if met else 1
+    met_cli = cli_cond.wall < TARGET_S
+    print(target_line(f"idle `spazi sync` under {TARGET_S} s as a process", met_cli))
+    return 0 if met and met_cli else 1
 
 
 if __name__ == "__main__":

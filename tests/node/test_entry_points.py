@@ -19,19 +19,54 @@ def _run(code: str) -> str:
     return done.stdout.strip()
 
 
-def test_the_console_script_freezes_the_imported_heap_before_the_command() -> None:
-    # main() is swapped for a probe that reports how many objects the collector has set aside.
+@pytest.mark.parametrize(
+    ("argv", "module", "func", "at_least"),
+    [
+        (["settings"], "setup_cmds", "cmd_settings", 10_000),
+        (["peer", "list"], "network_cmds", "cmd_peer_list", 50_000),  # the node's code too
+    ],
+)
+def test_the_console_script_freezes_the_start_up_heap_and_collects_during_the_command(
+    tmp_path: Path, argv: list[str], module: str, func: str, at_least: int
+) -> None:
+    """The collector is off during start-up (imports, opening the node) and on again, with
+    what start-up made frozen, when the command's work begins (node/cli/main.py)."""
+    from tests.support import make_node
+
+    node = make_node(tmp_path)
+    node.close()
+    # The command's function is swapped for a probe that reports the collector's state.
     out = _run(
         "import gc, sys\n"
+        f"import node.cli.{module} as commands\n"
         "import node.cli.main\n"
         "cli = sys.modules['node.cli.main']  # node.cli.main the attribute is the function\n"
-        "cli.main = lambda argv=None: print(gc.get_freeze_count()) or 0\n"
+        "probe = lambda *args: print(gc.isenabled(), gc.get_freeze_count()) or 0\n"
+        f"commands.{func} = probe\n"
+        f"sys.argv = ['spazi', '--data-dir', {str(node.data_dir)!r}, *{argv!r}]\n"
         "try:\n"
         "    cli.entry()\n"
         "except SystemExit as exc:\n"
         "    assert exc.code == 0, exc.code\n"
+        "print(gc.isenabled())\n"
     )
-    assert int(out) > 10_000  # every module imported by the CLI, not a handful of objects
+    enabled, frozen, after = out.split()
+    assert enabled == "True" and after == "True"
+    assert int(frozen) > at_least  # every module start-up imported, not a handful of objects
+
+
+def test_the_collector_is_on_again_when_a_command_fails_before_its_work(tmp_path: Path) -> None:
+    out = _run(
+        "import gc, sys\n"
+        "import node.cli.main\n"
+        "cli = sys.modules['node.cli.main']\n"
+        f"sys.argv = ['spazi', '--data-dir', {str(tmp_path / 'none')!r}, 'peer', 'list']\n"
+        "try:\n"
+        "    cli.entry()\n"
+        "except SystemExit as exc:\n"
+        "    print(exc.code, gc.isenabled())\n"
+    )
+    assert out == "1 True"  # not a node: the command stopped in start-up
 
 
 def test_the_console_script_is_entry() -> None:
@@ -164,3 +199,28 @@ def test_only_lists_and_shows_skip_the_registry_check() -> None:
                     stack += [([*path, n], p) for n, p in sub.choices.items()]
     assert marked, "no command is marked reads_only"
     assert all(path.split()[-1] in ("list", "show") for path in marked), marked
+
+
+def test_a_command_that_writes_checks_the_declarations_without_the_features_code(
+    tmp_path: Path,
+) -> None:
+    """``spazi sync`` runs the start-up check on what the feature records declare
+    (node/startup.py): no handler, projector, web or scheduler code is imported for it, nor
+    what only a round that stores entries or signs a message needs — the idle-sync start-up of
+    tests/bench/bench_sync_idle.py."""
+    from tests.support import make_node
+
+    node = make_node(tmp_path)
+    node.close()
+    out = _run(
+        "import sys\n"
+        "from node.cli.main import main\n"
+        f"code = main(['--data-dir', {str(node.data_dir)!r}, 'sync'])\n"
+        "heavy = ('flask', 'marshmallow', 'icalendar', 'apscheduler', 'node.network.inbox',\n"
+        "         'node.twinning.handlers', 'node.bookings.handlers', 'node.projects.handlers',\n"
+        "         'node.projectors', 'node.web', 'node.network.outbox', 'node.services.cohosts',\n"
+        "         'federation.httpsig')\n"
+        "print('EXIT', code, 'LOADED', sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    # No peer to sync with: the command got past the start-up checks and stopped there.
+    assert out.splitlines()[-1] == "EXIT 1 LOADED []"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,12 +14,76 @@ from federation.version import V1
 from node import features
 from node.app import NotReady, create_app
 from node.projection import Projector
+from node.startup import declared_problems, registry_problems
 from tests.support import make_node
 
 
 def test_every_entry_type_has_exactly_one_projector() -> None:
     assert set(features.projectors()) == set(V1.entry_types)
     assert features.check(V1) == []
+
+
+def test_each_feature_declares_exactly_what_its_code_registers() -> None:
+    """The CLI's start-up check reads the declarations alone (node/startup.py); they must say
+    what the projectors and inbox functions really register, feature by feature."""
+    from node.network.handlers import InboxHandlers
+
+    for feature in features.FEATURES:
+        projected = features.resolve(feature.projectors) if feature.projectors else ()
+        assert sorted(p.entry_type for p in projected) == sorted(feature.entry_types), feature.name
+        scratch = InboxHandlers()
+        if feature.inbox:
+            features.resolve(feature.inbox)(scratch)
+        covered = scratch.handled() | scratch.refused().keys()
+        assert sorted(covered) == sorted(feature.messages), feature.name
+    assert declared_problems() == []
+    assert registry_problems() == []
+
+
+def test_the_declarations_alone_find_a_kind_nobody_covers(monkeypatch: pytest.MonkeyPatch) -> None:
+    no_bookings = dataclasses.replace(features.BOOKINGS, messages=())
+    twice = features.Feature("twice", entry_types=("event.put", "notice.put"))
+    kept = tuple(f for f in features.FEATURES if f is not features.BOOKINGS)
+    monkeypatch.setattr(features, "FEATURES", (*kept, no_bookings, twice))
+    assert declared_problems() == [
+        "twice declare notice.put, which protocol v1 does not have as an entry type",
+        "entry type event.put is declared by core and twice",
+        "message type booking.notice has no handler and no refusal",
+    ]
+
+
+def test_a_declaration_that_differs_from_the_code_stops_the_node(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A record that declares a kind its code does not register (or the reverse) passes the
+    CLI's quick check but not the full one, so `spazi run` refuses to start."""
+    node = make_node(tmp_path)
+    node.close()
+    swapped = (
+        dataclasses.replace(features.PROJECTS, entry_types=("project.put",)),
+        dataclasses.replace(features.PEOPLE, entry_types=("profile.put", "profile.withdraw",
+                                                          "project.close")),
+        dataclasses.replace(features.BOOKINGS, messages=()),
+        dataclasses.replace(features.TWINNING, messages=(*features.TWINNING.messages,
+                                                         "booking.notice")),
+    )  # fmt: skip
+    names = {f.name for f in swapped}
+    kept = tuple(f for f in features.FEATURES if f.name not in names)
+    monkeypatch.setattr(features, "FEATURES", (*kept, *swapped))
+    features.projectors.cache_clear()
+    try:
+        assert declared_problems() == []  # every kind declared once: the quick check passes
+        problems = registry_problems()
+        with pytest.raises(NotReady, match=r"project\.close, which its entry_types does not"):
+            create_app({"data_dir": str(node.data_dir), "TESTING": True})
+    finally:
+        features.projectors.cache_clear()
+    assert problems == [
+        "feature projects registers project.close, which its entry_types does not declare",
+        "feature people declares project.close in entry_types, which its code does not register",
+        "feature bookings registers booking.notice, which its messages does not declare",
+        "feature twinning declares booking.notice in messages, which its code does not register",
+    ]
 
 
 def test_every_part_a_feature_names_resolves() -> None:
@@ -130,3 +196,46 @@ def test_a_command_that_only_reads_opens_the_node_without_the_registry_check(
         features.projectors.cache_clear()
     assert code == 0, capsys.readouterr().err
     assert capsys.readouterr().out.strip() == "[]"
+
+
+def test_the_cli_refuses_to_open_the_node_when_a_message_type_is_not_declared(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from node.cli.main import main
+
+    node = make_node(tmp_path)
+    node.close()
+    no_bookings = dataclasses.replace(features.BOOKINGS, messages=())
+    kept = tuple(f for f in features.FEATURES if f is not features.BOOKINGS)
+    monkeypatch.setattr(features, "FEATURES", (*kept, no_bookings))
+    code = main(["--data-dir", str(node.data_dir), "sync"])
+    err = capsys.readouterr().err
+    assert code != 0
+    assert err.count("\n") == 1 and "message type booking.notice has no handler" in err
+
+
+def test_spazi_worker_runs_the_full_check(tmp_path: Path) -> None:
+    """The worker lives for days: it builds the registries and compares them with the
+    declarations before it opens the node (the quick check alone would pass here)."""
+    node = make_node(tmp_path)
+    node.close()
+    code = (
+        "import dataclasses, sys\n"
+        "from node import features\n"
+        "from node.cli.main import main\n"
+        "def swap(f):\n"
+        "    if f.name == 'bookings':\n"
+        "        return dataclasses.replace(f, messages=())\n"
+        "    if f.name == 'twinning':\n"
+        "        return dataclasses.replace(f, messages=(*f.messages, 'booking.notice'))\n"
+        "    return f\n"
+        "features.FEATURES = tuple(swap(f) for f in features.FEATURES)\n"
+        f"sys.exit(main(['--data-dir', {str(node.data_dir)!r}, 'worker']))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "feature bookings registers booking.notice" in done.stderr
+    assert "worker running" not in done.stderr

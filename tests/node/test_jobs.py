@@ -7,7 +7,8 @@ import subprocess
 import sys
 from datetime import timedelta
 
-from node.jobs import release_lease, run_exclusive, take_lease
+from node.jobs import run_exclusive
+from node.leases import release_lease, take_lease
 from tests.support import SpaceNode
 
 
