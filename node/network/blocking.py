@@ -91,9 +91,7 @@ def export_csv(blocks: Iterable[Block]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_FIELDS)
     for row in blocks:
-        writer.writerow(
-            [row.node_id, row.reason, utc_text(row.created)]
-        )
+        writer.writerow([row.node_id, row.reason, utc_text(row.created)])
     return out.getvalue()
 
 
