@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from federation.backoff import next_delay
 from federation.schema import ONE_LINE_CONTROLS
 from node.clock import aware
+from node.invisible import DROPPED, REORDERING
 from node.models import AdminUser, QueuedMail
 from node.runtime import Node
 
@@ -51,7 +52,10 @@ def configured(node: Node) -> bool:
 
 
 def _header(text: str) -> str:
-    return " ".join(ONE_LINE_CONTROLS.sub(" ", text).split())[:300]
+    """``text`` as one header line: controls become spaces, and the characters that would
+    disguise it (a peer's name with a bidi override or a zero-width space, node/invisible.py)
+    are dropped; a subject names things, it needs none of them."""
+    return " ".join(ONE_LINE_CONTROLS.sub(" ", text).translate(DROPPED).split())[:300]
 
 
 def _addresses(to: Sequence[str]) -> list[str]:
@@ -77,7 +81,7 @@ def build(
     message["To"] = ", ".join(_header(address) for address in _addresses(to))
     message["Subject"] = _header(subject)
     message["Message-ID"] = make_msgid(domain=_host(node))
-    message.set_content(body)
+    message.set_content(body.translate(REORDERING))
     for filename, mimetype, content in attachments:
         maintype, subtype = mimetype.split("/", 1)
         message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)

@@ -64,3 +64,9 @@ def space_language(settings: dict[str, Any]) -> str:
 def for_recipient(settings: dict[str, Any], language: str | None = None) -> Texts:
     """The texts of a mail: in ``language`` when the recipient's is known, else the space's."""
     return Texts(known(language) or space_language(settings))
+
+
+def quoted(text: str) -> str:
+    """Someone else's text inside a mail of ours, each line behind ``> ``: a message from a
+    peer or a stranger cannot pass its lines off as the mail's own (a fake link or closing)."""
+    return "\n".join(f"> {line}".rstrip() for line in text.splitlines())

@@ -10,7 +10,9 @@ follows. ``clean`` shows each of them as a visible escape instead:
 - C0 controls (U+0000–U+001F, tab and line end included), DEL and C1 controls (U+007F–U+009F)
   as ``\xNN`` (ESC is ``\x1b``);
 - the bidi controls (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069), the line and
-  paragraph separators (U+2028, U+2029) and lone surrogates as ``\uNNNN``.
+  paragraph separators (U+2028, U+2029), the zero-width and blank characters (U+200B–U+200D,
+  U+2060–U+2064, U+FEFF and the others ``node.invisible`` lists) and lone surrogates as
+  ``\uNNNN``.
 
 Backslashes are left as they are: the text is for reading, and ``--json`` gives exact values.
 The helpers clean by default, so a command cannot forget: :func:`echo` fills a literal template
@@ -27,6 +29,7 @@ from collections.abc import Callable
 from typing import Any, TextIO, TypeVar
 
 from node.errors import InvalidInput
+from node.invisible import UNSEEN
 
 T = TypeVar("T")
 
@@ -35,8 +38,7 @@ def _shown_controls() -> dict[int, str]:
     table_: dict[int, str] = {}
     for code in (*range(0x00, 0x20), *range(0x7F, 0xA0)):
         table_[code] = f"\\x{code:02x}"
-    wide = [0x061C, 0x200E, 0x200F, 0x2028, 0x2029, *range(0x202A, 0x202F)]
-    for code in (*wide, *range(0x2066, 0x206A), *range(0xD800, 0xE000)):
+    for code in (*UNSEEN, *range(0xD800, 0xE000)):
         table_[code] = f"\\u{code:04x}"
     return table_
 
@@ -45,6 +47,13 @@ def _shown_controls() -> dict[int, str]:
 SHOWN_CONTROLS = _shown_controls()
 # The same characters as JSON escapes; json.dumps escapes C0 itself, so these are the rest.
 _JSON_ESCAPES = {code: f"\\u{code:04x}" for code in SHOWN_CONTROLS if code >= 0x7F}
+# What verbatim() shows on a terminal: the JSON escapes, and the C0 controls but line ends (a
+# canonical JSON document has none of them raw; a CSV report may).
+_TERMINAL_ESCAPES = {
+    **{code: shown for code, shown in SHOWN_CONTROLS.items() if code < 0x7F},
+    **_JSON_ESCAPES,
+}
+del _TERMINAL_ESCAPES[0x0A], _TERMINAL_ESCAPES[0x0D]
 
 
 def clean(value: object) -> str:
@@ -63,9 +72,12 @@ def echo(template: str, *values: object, err: bool = False) -> None:
 
 
 def verbatim(text: str) -> None:
-    """Write ``text`` to stdout exactly, for output that must stay byte for byte what is
-    stored (our own signed feed, as canonical JSON; its C0 controls are escapes already)."""
-    sys.stdout.write(text)
+    r"""Write ``text`` to stdout exactly when it goes to a file or a pipe, for output that must
+    stay byte for byte what is stored (our own signed feed as canonical JSON, a CSV report). On
+    a terminal the controls :func:`clean` shows are ``\u`` escapes instead (``\x`` for C0 but
+    line ends), which a person reads as the same text and a terminal cannot act on."""
+    out = sys.stdout
+    out.write(text.translate(_TERMINAL_ESCAPES) if out.isatty() else text)
 
 
 class CliError(Exception):

@@ -16,7 +16,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
-from node import mail
+from node import mail, texts
 from node.errors import NodeError, NotFound
 from node.http.context import node
 from node.http.headers import keep_private
@@ -220,13 +220,12 @@ def contact(profile_id: str) -> tuple[str, int]:
 
 
 def _mail_text(name: str, text: str, answer: str) -> str:
-    quoted = "\n".join("> " + line for line in text.splitlines())
     return (
         "\n\n".join(
             (
                 _("Hello %(name)s,", name=name),
                 _("someone found your profile on the Spazi network and wrote to you:"),
-                quoted,
+                texts.quoted(text),
                 _(
                     "Their address is not in this mail. To answer, open this link; it shows you "
                     "their address only when you choose to answer:"

@@ -152,8 +152,8 @@ def _mail_member(session: Session, node: Node, sent: SentAnswer, text: str) -> N
         name=member.name,
         space=space,
         title=title,
-        reply=text,
-        answer=sent.message,
+        reply=texts.quoted(text),
+        answer=texts.quoted(sent.message),
     )
     mail.send_after_commit(session, node, [member.email], subject, body)
 
@@ -329,7 +329,7 @@ def receive_answer(session: Session, node: Node, sender: str, message: Any) -> d
         name=row.name,
         space=home,
         title=call.title,
-        message=row.message,
+        message=texts.quoted(row.message),
         id=call.id,
     )
     mail.send_after_commit(session, node, mail.admin_addresses(session), subject, body)

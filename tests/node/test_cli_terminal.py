@@ -160,6 +160,8 @@ def test_error_lines_escape_what_they_quote(
         ("\u202a\u202b\u202c\u202d\u202e", "\\u202a\\u202b\\u202c\\u202d\\u202e"),
         ("\u2066\u2067\u2068\u2069", "\\u2066\\u2067\\u2068\\u2069"),
         ("\u200e\u200f\u061c\u2028\u2029", "\\u200e\\u200f\\u061c\\u2028\\u2029"),
+        # Zero-width and blank characters: "Bin\u200bario" would pass for "Binario".
+        ("Bin\u200bario\ufeff\u2060\u200d\u3164", "Bin\\u200bario\\ufeff\\u2060\\u200d\\u3164"),
         ("\ud800", "\\ud800"),
         (None, ""),
         (42, "42"),
@@ -199,3 +201,49 @@ def test_commands_print_only_through_the_output_helpers(path: Path) -> None:
             assert isinstance(first, ast.Constant) and isinstance(first.value, str), (
                 f"{where}: echo's template must be a literal; pass the values as arguments"
             )
+
+
+def test_feed_show_escapes_controls_on_a_terminal_and_stays_exact_in_a_pipe(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from node.services.events import add_event
+    from tests.support import make_node
+
+    space = make_node(tmp_path, clock=clock)
+    title = "Invoice\u202efdp.exe Bin\u200bario"  # imported calendars and the API take these
+    with space.node.db.write() as session:
+        add_event(
+            session,
+            space.node,
+            {"title": title, "start": "2026-12-10T10:00", "end": "2026-12-10T11:00"},
+        )
+    space.close()
+    argv = [sys.executable, "-m", "node.cli", "--data-dir", str(space.data_dir), "feed", "show"]
+    piped = subprocess.run(argv, capture_output=True, check=True).stdout.decode()
+    assert title in piped  # byte for byte what is stored, for tools that verify it
+
+    controller, terminal = pty.openpty()
+    try:
+        done = subprocess.run(argv, stdout=terminal, stderr=subprocess.PIPE, timeout=60)
+        assert done.returncode == 0, done.stderr
+        os.close(terminal)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the terminal's other end is closed: all was read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(controller)
+    text = shown.decode()
+    assert "\u202e" not in text and "\u200b" not in text
+    assert "Invoice\\u202efdp.exe Bin\\u200bario" in text
+    assert text.count("\n") == piped.count("\n")  # one entry a line, as in the pipe

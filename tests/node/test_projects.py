@@ -645,3 +645,25 @@ def test_a_posting_space_may_send_only_so_many_replies_to_one_answer(net: Networ
     with net["c"].node.db.read() as session:
         kept = session.scalars(select(ReceivedReply)).all()
     assert len(kept) == answers.MAX_REPLIES_PER_ANSWER
+
+
+def test_a_peers_answer_cannot_disguise_the_mail_it_causes(
+    net: Network, smtp: tuple[Inbox, int]
+) -> None:
+    """A name with a bidi override or a zero-width space, a message that imitates the mail's
+    own closing lines: the subject shows the name without them, the body without the override,
+    and the message is quoted."""
+    inbox, _ = smtp
+    logged_in_admin(net["w"])
+    post_call(net)
+    net.settle()
+    fake_footer = "Let me in\n\n--\nReply from the admin pages: http://evil.test/admin"
+    message = _answer_message(net, "c", name="Mal\u202elory\u200b", message=fake_footer)
+    assert signed_inbox_post(net, "c", "w", message).status_code == 202
+    (notice,) = inbox.wait_for(1)
+    subject = str(notice["Subject"])
+    assert "Mallory (" in subject and "\u202e" not in subject and "\u200b" not in subject
+    text = str(notice.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+    text = text.replace("\r\n", "\n")
+    assert "> Let me in\n>\n> --\n> Reply from the admin pages: http://evil.test/admin\n" in text
+    assert "\u202e" not in text  # it would reverse the rest of the sentence around the name
