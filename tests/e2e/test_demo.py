@@ -105,6 +105,22 @@ def test_the_demo_serves_what_it_prints_and_stops_everything_on_ctrl_c(tmp_path:
     assert list(tmp_path.glob("spazi-demo-*")) == []  # and its temporary data is gone
 
 
+def test_sigterm_stops_the_nodes_and_removes_the_folder_as_ctrl_c_does(tmp_path: Path) -> None:
+    base = free_base(3)
+    demo = Demo("--port", str(base), cwd=tmp_path)
+    try:
+        demo.wait_for_err("runs until Ctrl-C")
+        rows = printed_spaces(demo.out)
+        assert len(rows) == 3 and len(list(tmp_path.glob("spazi-demo-*"))) == 1
+    finally:
+        demo.process.send_signal(signal.SIGTERM)
+        assert demo.process.wait(timeout=60) == 0, "".join(demo.err)
+    for row in rows.values():
+        with pytest.raises(requests.ConnectionError):
+            requests.get(row["home"], timeout=5)
+    assert list(tmp_path.glob("spazi-demo-*")) == []
+
+
 def test_keep_reuses_the_network_and_a_busy_port_is_one_line(tmp_path: Path) -> None:
     base = free_base(3)
     keep = tmp_path / "kept"
