@@ -343,6 +343,8 @@ def test_prices_use_each_currencys_decimals(cli_node: SpaceNode, capsys) -> None
     assert code == 2 and "no decimals for JPY" in err
     code, out, _ = run(capsys, "--data-dir", d, "resource", "list")
     assert "12.125 KWD" in out
+    office = next(line for line in out.splitlines() if line.startswith("kw "))
+    assert office.split() == ["kw", "office", "Office", "2", "12.125", "KWD"]  # no hour price
 
 
 def test_a_closed_stdout_does_not_claim_nothing_was_changed(tmp_path: Path) -> None:
