@@ -98,6 +98,12 @@ def _print_summary(network: DemoNetwork, tour: dict[str, str]) -> None:
     echo("")
     for label, url in tour.items():
         echo("{}: {}", label, url)
+    echo("")
+    # Each space is an ordinary data dir: every spazi command works on it while the demo runs.
+    echo("The demo's data: {}", network.base)
+    example = next((n for n in network.nodes if n.slug == "the-cube"), network.nodes[0])
+    echo("Try, in another terminal:")
+    echo("  spazi --data-dir {} peer list", example.data_dir)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -111,7 +111,18 @@ def test_sigterm_stops_the_nodes_and_removes_the_folder_as_ctrl_c_does(tmp_path:
     try:
         demo.wait_for_err("runs until Ctrl-C")
         rows = printed_spaces(demo.out)
-        assert len(rows) == 3 and len(list(tmp_path.glob("spazi-demo-*"))) == 1
+        (folder,) = tmp_path.glob("spazi-demo-*")
+        assert len(rows) == 3
+        # Where the data is, and a command to try on it, are printed and work.
+        printed = "".join(demo.out)
+        assert f"data: {folder}" in printed, printed
+        example = next(line for line in demo.out if line.startswith("  spazi --data-dir "))
+        argv = example.split()[1:]
+        assert argv[1] == str(folder / "the-cube") and argv[2:] == ["peer", "list"], example
+        listed = subprocess.run(
+            [sys.executable, "-m", "node.cli", *argv], capture_output=True, text=True, timeout=60
+        )
+        assert listed.returncode == 0 and "Prato Hub" in listed.stdout, listed.stderr
     finally:
         demo.process.send_signal(signal.SIGTERM)
         assert demo.process.wait(timeout=60) == 0, "".join(demo.err)
