@@ -223,7 +223,10 @@ def _connect_checked(conn: HTTPConnection) -> socket.socket:
         except OSError as exc:
             sock.close()
             last_error = exc
-    raise NewConnectionError(conn, f"failed to establish a new connection: {last_error}")
+    # Chained, so that a caller can name the system's reason without parsing urllib3's text.
+    raise NewConnectionError(
+        conn, f"failed to establish a new connection: {last_error}"
+    ) from last_error
 
 
 class _GuardedHTTPConnection(HTTPConnection):

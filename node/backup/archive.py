@@ -36,7 +36,7 @@ from node import pgschema
 from node.clock import utc_text, utcnow
 from node.errors import Conflict, InvalidInput
 from node.migrate import current_revision, known_revisions
-from node.runtime import Node, key_path
+from node.runtime import Node, key_path, open_node
 from node.settings import write_setting
 
 MANIFEST = "manifest.json"
@@ -165,12 +165,25 @@ def read_manifest(archive: Path) -> Manifest:
 
 
 def _holder(data_dir: Path) -> str | None:
-    """The node id of the node already in ``data_dir``, if one is there."""
+    """The node id of the node already in ``data_dir``, if one is there.
+
+    The node id is the did of the genesis key and survives rotation (node/runtime.py), so it is
+    read from the node's feed; the key file in use names a rotated node by its new key.
+    """
     from federation.keys import NodeKey
 
     key = data_dir / "node.key"
     if not key.exists():
         return None
+    try:
+        node = open_node(str(data_dir))
+    except Exception:  # no readable database: the keys are all there is to go by
+        node = None
+    if node is not None:
+        try:
+            return node.node_id
+        finally:
+            node.close()
     try:
         return NodeKey.load(key).did
     except Exception:  # an unreadable key is another node for all we know

@@ -7,7 +7,8 @@ import argparse
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from node.cli.output import echo, table
+from node.cli.output import CliError, echo, table
+from node.errors import NodeError
 
 if TYPE_CHECKING:
     from node.runtime import Node
@@ -21,7 +22,16 @@ def cmd_import_ics(args: argparse.Namespace, node: Node) -> int:
         row = sync.subscribe(session, node, args.url, args.follow)
         subscription_id = row.id
     echo("importing {} …", args.url, err=True)
-    report = sync.sync(node, subscription_id)
+    try:
+        report = sync.sync(node, subscription_id)
+    except NodeError as exc:
+        if exc.reason != "calendar-unreachable":
+            raise
+        # The calendar is recorded already: say how to try again rather than to add it again.
+        raise CliError(
+            f"{exc.detail}; check the address, then try again with `spazi event calendars "
+            f"--sync {subscription_id}` (or drop it with --remove {subscription_id})"
+        ) from None
     echo("calendar {}: {}", subscription_id, report.summary())
     if args.follow:
         echo("It is imported again every hour; `spazi event calendars` shows how it went.")

@@ -146,11 +146,28 @@ def fetch(node: Node, url: str) -> bytes:
             N_(
                 "the calendar could not be fetched (%(reason)s): %(detail)s",
                 reason=exc.reason,
-                detail=exc.detail,
+                detail=_fetch_problem(exc, url),
             ),
             reason="calendar-unreachable",
         ) from exc
     return data
+
+
+def _fetch_problem(exc: TransportError, url: str) -> str:
+    """What went wrong, in a few words: a failed connection's detail is the HTTP library's
+    whole exception text (pools, retries, object reprs), so only the system's reason is kept."""
+    if exc.reason == "connection-failed":
+        cause: BaseException | None = exc
+        while cause is not None:
+            if isinstance(cause, OSError) and cause.strerror:
+                return f"{url}: {cause.strerror}"
+            cause = cause.__cause__ or cause.__context__ or getattr(cause, "reason", None)
+            if not isinstance(cause, BaseException):
+                cause = None
+        return f"{url}: no connection"
+    if exc.reason == "timeout":
+        return f"{url}: no answer in time"
+    return exc.detail
 
 
 def sync(node: Node, subscription_id: int, force: bool = False) -> SyncReport:

@@ -144,7 +144,8 @@ def cmd_resource_list(args: argparse.Namespace, node: Node) -> int:
     for row in rows:
         for column, field in (("hour", "price_hour_minor"), ("day", "price_day_minor")):
             amount = formats.money_text(row.get(field), row.get("currency"))
-            row[column] = f"{amount} {row.get('currency') or ''}".strip()
+            # No such price: an empty cell, not a bare currency.
+            row[column] = f"{amount} {row.get('currency') or ''}".strip() if amount else ""
     table(rows, ["id", "kind", "name", "capacity", "hour", "day"])
     return 0
 

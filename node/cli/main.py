@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -196,12 +197,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         echo("spazi: interrupted", err=True)
         return 130
+    except BrokenPipeError:
+        # The reader of our output has gone (`spazi … | head`): whatever the command did is
+        # done, only the rest of its output is lost, so nothing is claimed about it.
+        _drop_stdout()
+        return 1
     except Exception as exc:
         message = _known_failure(exc)
         if message is None:
             raise
         echo("spazi: error: {}", message, err=True)
         return 1
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null, so flushing it at exit does not fail a second time (the
+    Python documentation's advice for SIGPIPE in command-line tools)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a file (captured output)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 def _known_failure(exc: Exception) -> str | None:
@@ -256,6 +274,11 @@ def entry() -> None:
         code = main()
     finally:
         _start_work()  # a command that failed before its work, or --help, left it held
+    try:
+        sys.stdout.flush()  # output still buffered meets a closed pipe here, not at exit
+    except BrokenPipeError:
+        _drop_stdout()
+        code = code or 1
     sys.exit(code)
 
 

@@ -78,16 +78,43 @@ def cmd_run(args: argparse.Namespace) -> int:
     overrides: dict[str, object] = {"data_dir": args.data_dir} if args.data_dir else {}
     if getattr(args, "url_override", None):
         overrides["url"] = args.url_override
+    configured = load_settings(args.data_dir)
+    host = host or configured["host"]
+    port = port if port is not None else configured["port"]
+    # A busy port would otherwise be found by Werkzeug only after the scheduler has started.
+    if not address_free(str(host), int(port)):
+        raise CliError(
+            f"port {port} on {host} is in use: stop what uses it, or give another --port"
+        )
     app = create_app(overrides)
     settings = app.config["SPAZI"]
-    host = host or settings["host"]
-    port = port if port is not None else settings["port"]
     echo(
         "Serving {} on http://{}:{} (Ctrl-C stops)", settings["url"] or "node", host, port, err=True
     )
     # threaded: a slow peer must not stall the front desk; no reloader: jobs must run once.
     app.run(host=host, port=port, threaded=True, use_reloader=False)
     return 0
+
+
+def address_free(host: str, port: int) -> bool:
+    """Whether a server can listen on ``host``:``port`` now (reusing TIME_WAIT, as Werkzeug's
+    server does)."""
+    import errno
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except OSError:
+        return True  # a name that does not resolve: the server's own error says so
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:  # anything but a busy port (a privileged one…) the server reports
+            return exc.errno != errno.EADDRINUSE
+    return True
 
 
 def cmd_settings(args: argparse.Namespace) -> int:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import signal
 import tempfile
 import time
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING
 
 from node.cli.output import CliError, echo, table
@@ -22,6 +24,14 @@ if TYPE_CHECKING:
 
 def _progress(message: str) -> None:
     echo("… {}", message, err=True)
+
+
+class _Terminated(Exception):
+    """SIGTERM or SIGHUP reached the demo: it stops as on Ctrl-C."""
+
+
+def _terminated(signum: int, frame: FrameType | None) -> None:
+    raise _Terminated(signum)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -37,6 +47,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise CliError(f"--keep: {keep} is not a directory")
     base = keep or Path(tempfile.mkdtemp(prefix="spazi-demo-"))
     network = DemoNetwork(base, args.nodes, args.port, _progress)
+    # Ctrl-C reaches the demo and its children alike; `kill` and a closed terminal reach only
+    # the demo, which must still stop its nodes and remove its folder (keys, admin passwords).
+    previous = {sig: signal.signal(sig, _terminated) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
         network.prepare()
         network.start()
@@ -56,15 +69,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
             time.sleep(1)
     except DemoError as exc:
         raise CliError(str(exc)) from None
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _Terminated):
         echo("Stopping the demo network.", err=True)
         return 0
     finally:
+        for sig in previous:  # a second signal must not cut the clean-up short
+            signal.signal(sig, signal.SIG_IGN)
         network.stop()
         if keep is None:
             shutil.rmtree(base, ignore_errors=True)
         elif network.record_path.exists():
             echo("The demo's data stays in {}; run the same command to reuse it.", keep, err=True)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _print_summary(network: DemoNetwork, tour: dict[str, str]) -> None:
@@ -81,6 +98,12 @@ def _print_summary(network: DemoNetwork, tour: dict[str, str]) -> None:
     echo("")
     for label, url in tour.items():
         echo("{}: {}", label, url)
+    echo("")
+    # Each space is an ordinary data dir: every spazi command works on it while the demo runs.
+    echo("The demo's data: {}", network.base)
+    example = next((n for n in network.nodes if n.slug == "the-cube"), network.nodes[0])
+    echo("Try, in another terminal:")
+    echo("  spazi --data-dir {} peer list", example.data_dir)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

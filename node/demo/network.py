@@ -28,7 +28,7 @@ from typing import Any
 
 import requests
 
-from node.demo.spaces import DemoSpace, demo_spaces
+from node.demo.spaces import DemoSpace, demo_spaces, event_day
 from node.runtime import Node, open_node
 
 Progress = Callable[[str], None]
@@ -291,7 +291,7 @@ def _fill(node: Node, space: DemoSpace, demo_node: DemoNode) -> None:
         for resource in space.resources():
             add_resource(session, node, resource)
         for event in space.events:
-            day = today + timedelta(days=event.days_ahead)
+            day = event_day(space, event, today)
             body: dict[str, Any] = {
                 "title": event.title,
                 "start": f"{day}T{event.starts}",

@@ -21,7 +21,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from node.demo.network import SYNC_TIMEOUT_S, DemoError, DemoNetwork, DemoNode, Progress, opened
-from node.demo.spaces import JOINT_EVENT, JOINT_EVENT_ID, PRATO
+from node.demo.spaces import CUBE, JOINT_EVENT, JOINT_EVENT_ID, PRATO, event_day
 
 # What twinned demo spaces give each other's members.
 DAYS_PER_MEMBER = 2
@@ -129,9 +129,11 @@ def book_ahead(home: DemoNode, host: DemoNode, progress: Progress) -> str | None
     from sqlalchemy import select
 
     from node import published
+    from node.bookings.hours import day_span
     from node.bookings.models import Booking
     from node.bookings.service import BookingRefused, Request, book
     from node.services.members import list_members
+    from node.services.space import get_profile
     from node.twinning.passes import issue_pass
 
     host_id = _node_id(host)
@@ -141,22 +143,29 @@ def book_ahead(home: DemoNode, host: DemoNode, progress: Progress) -> str | None
         desk = next(
             r.id for r in published.resources(session, node.node_id) if r.kind == "hot_desk"
         )
+        opening_hours = get_profile(session, node.node_id).get("opening_hours") or []
     with opened(Path(home.data_dir)) as node, node.db.read() as session:
         member = list_members(session)[1]
+    # The pass is issued for the day booked only: the first day of the week the host's
+    # published hours open, by the node's own rule (a pass per day tried left passes for
+    # closed days behind).
+    open_days = [
+        day
+        for day in (date.today() + timedelta(days=ahead) for ahead in BOOKING_DAYS_AHEAD)
+        if day_span(opening_hours, day) is not None
+    ]
+    if not open_days:
+        return None
+    day = open_days[0]
     progress(f"{member.name} of {home.name} books a desk at {host.name}")
-    for ahead in BOOKING_DAYS_AHEAD:
-        day = date.today() + timedelta(days=ahead)
-        with opened(Path(home.data_dir)) as node, node.db.write() as session:
-            token = issue_pass(session, node, member.id, host_id, day).token
-        try:
-            with opened(Path(host.data_dir)) as node, node.db.write() as session:
-                book(session, node, token, Request(desk, day))
-        except BookingRefused as refused:
-            if refused.reason == "closed":
-                continue
-            raise DemoError(f"{host.name} refused the demo booking: {refused.detail}") from None
-        return str(member.name)
-    return None
+    with opened(Path(home.data_dir)) as node, node.db.write() as session:
+        token = issue_pass(session, node, member.id, host_id, day).token
+    try:
+        with opened(Path(host.data_dir)) as node, node.db.write() as session:
+            book(session, node, token, Request(desk, day))
+    except BookingRefused as refused:
+        raise DemoError(f"{host.name} refused the demo booking: {refused.detail}") from None
+    return str(member.name)
 
 
 # Two members who let the network find them by their skills, and a call that seeks one of them.
@@ -263,7 +272,7 @@ def joint_event(author: DemoNode, cohost: DemoNode, progress: Progress) -> None:
         return
     if not _has_event(author, author_id):
         progress(f"{author.name} announces an event co-hosted by {cohost.name}")
-        day = date.today() + timedelta(days=JOINT_EVENT.days_ahead)
+        day = event_day(CUBE, JOINT_EVENT, date.today())  # The Cube's evening: an open day
         with opened(Path(author.data_dir)) as node, node.db.write() as session:
             body = {
                 "id": JOINT_EVENT_ID,

@@ -8,6 +8,7 @@ minor units of the space's currency, as the feed carries them (protocol.md §res
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
@@ -32,6 +33,24 @@ class DemoEvent:
     tags: tuple[str, ...] = ()
     description: str = ""
     price_minor: int | None = None
+
+
+def event_day(space: DemoSpace, event: DemoEvent, today: date) -> date:
+    """The day ``event`` takes place: from ``days_ahead`` days after ``today``, the first day
+    ``space`` is open that is also the weekday the title names, if it names one ("Friday demo
+    night" on a Friday, never on a weekend when the space is closed)."""
+    from node.bookings.hours import day_span  # the node's own rule for an open day
+
+    days = [*WEEKDAYS, "Saturday", "Sunday"]
+    named = next((n for n, name in enumerate(days) if name in event.title), None)
+    start = today + timedelta(days=event.days_ahead)
+    for ahead in range(14):
+        day = start + timedelta(days=ahead)
+        if named is not None and day.weekday() != named:
+            continue
+        if day_span(space.opening_hours, day) is not None:
+            return day
+    return start  # a space closed every day: the demo's spaces are not
 
 
 @dataclass(frozen=True)

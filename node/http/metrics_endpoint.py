@@ -29,7 +29,9 @@ def scrape() -> Response:
             raise Unauthorized(
                 "send the metrics token: Authorization: Bearer <token>", reason="bad-token"
             )
-    response = Response(metrics.exposition(current), mimetype=CONTENT_TYPE_LATEST)
+    # content_type, not mimetype: CONTENT_TYPE_LATEST already names its charset, and Flask
+    # appends one to a text mimetype.
+    response = Response(metrics.exposition(current), content_type=CONTENT_TYPE_LATEST)
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -87,6 +87,9 @@ def cmd_project_list(args: argparse.Namespace, node: Node) -> int:
 
 def cmd_project_answers(args: argparse.Namespace, node: Node) -> int:
     """The answers to one call (or to all), newest first, with our replies."""
+    from datetime import UTC
+
+    from node.clock import aware
     from node.projects import answers, service
 
     with node.db.read() as session:
@@ -100,7 +103,9 @@ def cmd_project_answers(args: argparse.Namespace, node: Node) -> int:
         echo("no answers yet")
         return 0
     for a in found:
-        echo("answer {} to {}: {} ({}), {}", a.id, a.project_id, a.name, a.home_name, a.received)
+        # To the minute, the zone named, as `spazi pass list` and the other commands show times.
+        received = aware(a.received).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        echo("answer {} to {}: {} ({}), {}", a.id, a.project_id, a.name, a.home_name, received)
         for line in a.message.splitlines():
             echo("  {}", line)
         for reply in a.replies:

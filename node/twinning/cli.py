@@ -200,10 +200,12 @@ def _mail_pass(node: Node, member_id: int, page: str) -> None:
 
 
 def cmd_pass_list(args: argparse.Namespace, node: Node) -> int:
+    from node import published
     from node.twinning.passes import live_passes
 
     with node.db.read() as session:
         rows = live_passes(session, node, args.member, args.partner)
+        names = published.space_names(session, {p.partner_id for p in rows})
     items = [
         {
             "jti": p.jti,
@@ -216,8 +218,11 @@ def cmd_pass_list(args: argparse.Namespace, node: Node) -> int:
         for p in rows
     ]
     if args.json:
-        emit_json(items)
+        emit_json(items)  # ids for programs
     else:
+        # Names for people, as `agreement list` shows them; the id where the name is unknown.
+        for item in items:
+            item["partner"] = names.get(str(item["partner"])) or item["partner"]
         table(items, ["jti", "member", "partner", "day", "valid from", "until"])
     return 0
 

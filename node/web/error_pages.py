@@ -115,13 +115,30 @@ def _for_page(exc: Exception) -> Response:
     return response
 
 
+def _page_sections(app: Flask) -> frozenset[str]:
+    """The first path segments of the page routes (``admin``, ``events``…), read from the
+    URL map once all blueprints are registered (at the first error)."""
+    sections = app.extensions.get("spazi_page_sections")
+    if sections is None:
+        found = set()
+        for rule in app.url_map.iter_rules():
+            first = rule.rule.lstrip("/").split("/", 1)[0]
+            if first and "<" not in first and is_page_path(rule.rule):
+                found.add(first)
+        sections = app.extensions["spazi_page_sections"] = frozenset(found)
+    return frozenset(sections)
+
+
 def wants_page() -> bool:
     """Whether the error of the current request should be an HTML page: on every route of a
-    page path (whichever feature's blueprint serves it), and on an unknown address when the
-    client asks for HTML first."""
+    page path (whichever feature's blueprint serves it), on an unknown address within a section
+    of pages (``/admin/nope``), and on any other unknown address when the client asks for HTML
+    first."""
     if not is_page_path(request.path):
         return False
     if request.blueprint is not None:
+        return True
+    if request.path.lstrip("/").split("/", 1)[0] in _page_sections(current_app):
         return True
     best = request.accept_mimetypes.best_match(["application/problem+json", "text/html"])
     return best == "text/html"

@@ -8,12 +8,16 @@ import signal
 import socket
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
 import requests
+from sqlalchemy import select
 
 from node.demo.spaces import demo_spaces
+from node.runtime import open_node
+from node.twinning.models import GuestPass
 from tests.e2e.demo_run import Demo, free_base, printed_spaces, printed_tour
 
 pytestmark = pytest.mark.e2e
@@ -103,6 +107,46 @@ def test_the_demo_serves_what_it_prints_and_stops_everything_on_ctrl_c(tmp_path:
         with pytest.raises(requests.ConnectionError):
             requests.get(row["home"], timeout=5)
     assert list(tmp_path.glob("spazi-demo-*")) == []  # and its temporary data is gone
+
+
+def test_sigterm_stops_the_nodes_and_removes_the_folder_as_ctrl_c_does(tmp_path: Path) -> None:
+    base = free_base(3)
+    demo = Demo("--port", str(base), cwd=tmp_path)
+    try:
+        demo.wait_for_err("runs until Ctrl-C")
+        rows = printed_spaces(demo.out)
+        (folder,) = tmp_path.glob("spazi-demo-*")
+        assert len(rows) == 3
+        # Where the data is, and a command to try on it, are printed and work.
+        printed = "".join(demo.out)
+        assert f"data: {folder}" in printed, printed
+        example = next(line for line in demo.out if line.startswith("  spazi --data-dir "))
+        argv = example.split()[1:]
+        assert argv[1] == str(folder / "the-cube") and argv[2:] == ["peer", "list"], example
+        listed = subprocess.run(
+            [sys.executable, "-m", "node.cli", *argv], capture_output=True, text=True, timeout=60
+        )
+        assert listed.returncode == 0 and "Prato Hub" in listed.stdout, listed.stderr
+        # The desk booked at The Cube came with one pass, for the day booked (none for the
+        # closed days before it), and the Friday event is on a Friday.
+        nyc = open_node(str(folder / "wecreate-nyc"))
+        try:
+            with nyc.db.read() as session:
+                days = session.scalars(select(GuestPass.day).where(GuestPass.day.is_not(None)))
+                assert len(list(days)) == 1
+        finally:
+            nyc.close()
+        cube_events = requests.get(rows["The Cube"]["home"] + "events.ics", timeout=10).text
+        (friday,) = [e for e in cube_events.split("BEGIN:VEVENT") if "SUMMARY:Friday demo" in e]
+        start = re.search(r"DTSTART[^:]*:(\d{8})", friday)
+        assert start and date.fromisoformat(start[1]).strftime("%A") == "Friday", friday
+    finally:
+        demo.process.send_signal(signal.SIGTERM)
+        assert demo.process.wait(timeout=60) == 0, "".join(demo.err)
+    for row in rows.values():
+        with pytest.raises(requests.ConnectionError):
+            requests.get(row["home"], timeout=5)
+    assert list(tmp_path.glob("spazi-demo-*")) == []
 
 
 def test_keep_reuses_the_network_and_a_busy_port_is_one_line(tmp_path: Path) -> None:

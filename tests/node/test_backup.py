@@ -101,6 +101,25 @@ def test_restoring_over_another_node_is_refused_in_one_line(
     other.close()
 
 
+def test_a_node_restores_its_own_backup_into_its_own_folder_after_a_key_rotation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    space = make_node(tmp_path / "cube")
+    node_id = space.node.node_id
+    archive = tmp_path / "cube.tar.gz"
+    assert main(["--data-dir", str(space.data_dir), "backup", str(archive)]) == 0
+    space.close()
+    assert main(["--data-dir", str(space.data_dir), "key", "rotate"]) == 0
+    capsys.readouterr()
+    code = main(["--data-dir", str(space.data_dir), "restore", str(archive)])
+    assert code == 0, capsys.readouterr().err
+    node = open_node(str(space.data_dir))
+    try:
+        assert node.node_id == node_id
+    finally:
+        node.close()
+
+
 def test_a_postgresql_node_backs_up_and_restores_through_pg_dump(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -7,6 +7,7 @@ changing nothing; the CLI, the admin page and the hourly job."""
 from __future__ import annotations
 
 import re
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -223,6 +224,22 @@ def test_the_cli_imports_lists_syncs_and_removes(
     assert main([*at, "event", "import-ics", "not a url"]) == 1
     err = capsys.readouterr()[1]
     assert err.startswith("spazi: error: url:") and err.count("\n") == 1
+
+
+def test_a_failing_fetch_is_one_line_that_says_what_failed_and_what_next(
+    hub: SpaceNode, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/calendar.ics"
+    assert main(["--data-dir", str(hub.data_dir), "event", "import-ics", url]) == 1
+    err = capsys.readouterr()[1]
+    errors = [line for line in err.splitlines() if line.startswith("spazi: error:")]
+    assert len(errors) == 1 and err.endswith(errors[0] + "\n"), err
+    assert "could not be fetched" in err and "Connection refused" in err and url in err, err
+    assert "calendars --sync 1" in err, err
+    assert "urllib3" not in err and "Pool" not in err and "Errno" not in err, err
 
 
 def test_the_job_follows_calendars_and_one_failure_stops_no_other(

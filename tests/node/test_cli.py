@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -341,3 +343,21 @@ def test_prices_use_each_currencys_decimals(cli_node: SpaceNode, capsys) -> None
     assert code == 2 and "no decimals for JPY" in err
     code, out, _ = run(capsys, "--data-dir", d, "resource", "list")
     assert "12.125 KWD" in out
+    office = next(line for line in out.splitlines() if line.startswith("kw "))
+    assert office.split() == ["kw", "office", "Office", "2", "12.125", "KWD"]  # no hour price
+
+
+def test_a_closed_stdout_does_not_claim_nothing_was_changed(tmp_path: Path) -> None:
+    data = tmp_path / "cube"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "node.cli", "init", str(data), "--name", "TheCube",
+         "--url", "https://thecube.example"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # the reader (`| head -1`) is gone before anything is written
+    err = process.stderr.read()
+    code = process.wait(timeout=60)
+    assert (data / "spazi.toml").exists() and (data / "node.key").exists()
+    assert "nothing was changed" not in err and err.count("\n") <= 1, err
+    assert code != 0  # the output was cut short

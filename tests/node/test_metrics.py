@@ -18,6 +18,8 @@ from tests.support import FakeClock, SpaceNode
 def _samples(client, headers=None) -> dict[tuple[str, tuple], float]:  # type: ignore[no-untyped-def]
     response = client.get("/metrics", headers=headers or {})
     assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.headers["Content-Type"].lower().count("charset") == 1, response.headers
+    assert response.mimetype == "text/plain"
     found = {}
     for family in text_string_to_metric_families(response.get_data(as_text=True)):
         for sample in family.samples:

@@ -362,6 +362,18 @@ def test_unknown_event_is_an_html_404(space: SpaceNode) -> None:
     assert '<meta name="robots" content="noindex">' in html
 
 
+def test_an_unknown_address_among_the_pages_is_an_html_404(space: SpaceNode) -> None:
+    # A section of pages (/admin/, /events/) answers an address it lacks as a page does,
+    # whatever the client accepts; the API's own unknown addresses stay problem+json.
+    for path in ("/admin/nope", "/events/nope/nothing"):
+        response = space.client.get(path, headers={"Accept": "*/*"})
+        assert response.status_code == 404, path
+        assert response.mimetype == "text/html", path
+        assert "There is nothing at this address." in response.get_data(as_text=True)
+    api = space.client.get("/api/v1/nope", headers={"Accept": "text/html"})
+    assert api.status_code == 404 and api.mimetype == "application/problem+json"
+
+
 def test_errors_stay_problem_json_for_machines(space: SpaceNode) -> None:
     api = space.client.get("/api/v1/events/no-such-event", headers={"Accept": "text/html"})
     assert api.status_code == 404

@@ -23,6 +23,7 @@ from node.network.outbox import drain
 from node.projects import answers, service
 from node.projects.models import ReceivedAnswer, ReceivedReply, SentAnswer
 from node.twinning.member_links import member_link
+from tests.cli_network import in_network, run_cli
 from tests.mail_server import Inbox, smtp_settings
 from tests.network import Network, network, signed_inbox_post
 from tests.node.test_admin_pages import EMAIL, csrf_token, logged_in_admin
@@ -401,6 +402,21 @@ def test_the_admin_changes_a_call_and_a_bad_change_keeps_the_old_one(net: Networ
         "skills": ["print"],
         "remote": False,
     }
+
+
+def test_spazi_project_answers_shows_times_in_minutes_with_utc_named(
+    net: Network, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    in_network(net, monkeypatch)
+    w = net["w"]
+    post_call(net)
+    net.settle()
+    with w.node.db.write() as session:
+        answers.receive_answer(session, w.node, net["c"].id, _answer_message(net, "c"))
+    code, out, err = run_cli(capsys, net, "w", "project", "answers", "grafica")
+    assert code == 0, err
+    (heading,) = [line for line in out.splitlines() if line.startswith("answer ")]
+    assert re.search(r", \d{4}-\d\d-\d\d \d\d:\d\d UTC$", heading), heading
 
 
 def test_a_kept_answer_delivered_again_after_the_call_closed_is_known(net: Network) -> None:

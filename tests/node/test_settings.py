@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -215,3 +218,23 @@ def test_spazi_run_refuses_an_out_of_range_port(
                  "--port", "70000"]) == 1  # fmt: skip
     assert "port must be" in capsys.readouterr().err
     assert not (tmp_path / "m" / "spazi.toml").exists()
+
+
+def test_spazi_run_on_a_busy_port_refuses_before_it_starts_anything(tmp_path: Path) -> None:
+    from node.bootstrap import init_node
+
+    init_node(tmp_path / "n", "Loft", "http://loft.example")
+    with socket.socket() as busy:
+        busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        run = subprocess.run(
+            [sys.executable, "-m", "node.cli", "--data-dir", str(tmp_path / "n"), "run",
+             "--host", "127.0.0.1", "--port", str(port)],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    assert run.returncode != 0
+    assert run.stderr.count("\n") == 1, run.stderr
+    assert run.stderr.startswith("spazi: error: port ") and "in use" in run.stderr
+    assert "--port" in run.stderr and "Serving" not in run.stderr

@@ -81,6 +81,8 @@ def test_the_whole_loop_from_the_terminal(
     code, out, _ = run_cli(capsys, net, "a", "pass", "list", "--json")
     jtis = re.findall(r'"jti": "([^"]+)"', out)
     assert len(jtis) == 1  # the first one expired
+    code, out, _ = run_cli(capsys, net, "a", "pass", "list")
+    assert code == 0 and "The Cube" in out and "did:key" not in out, out  # the partner's name
     code, out, err = run_cli(capsys, net, "a", "pass", "revoke", jtis[0])
     assert code == 0, err
 
