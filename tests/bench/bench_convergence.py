@@ -607,7 +607,10 @@ def main(argv: list[str] | None = None) -> int:
     where = args.dir or (str(shm) if shm.is_dir() else None)
     setup: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="spazi-bench-convergence-", dir=where) as tmp:
-        net = Network(Path(tmp), FakeClock())
+        # One process hosts every node, so a thread holding a node's write lock waits for the
+        # GIL behind the others; at 1,000 nodes a settling round once outwaited the default
+        # 5 s busy timeout ("database is locked"). A minute keeps the run going.
+        net = Network(Path(tmp), FakeClock(), settings={"db_busy_timeout_ms": 60_000})
         try:
             template = empty_database(Path(tmp))
             say(f"creating {args.nodes} nodes in {tmp} (schema copied from one migrated file)...")
