@@ -2,7 +2,7 @@
 thousand nodes, hints on and off, and how many messages each node sends for it.
 
 Run from the repository root: ``.venv/bin/python tests/bench/bench_convergence.py
-[--nodes 1000] [--degree-min 3] [--degree-max 5] [--seed 7] [--settle copy|pull]
+[--nodes 1000] [--degree-min 3] [--degree-max 5] [--seed 7] [--settle copy|store|pull]
 [--no-hints-off]``
 
 The network: ``--nodes`` real nodes in this process (``tests.network.Network``: each a
@@ -17,12 +17,16 @@ seeded RNG and redrawn until it is simple and connected; every link is made with
 
 Before anything is measured the network is settled: every node holds every other node's feed
 (profile and peer lists), as it would after running for a while. Pulling that through sync is
-N² feed requests (a 50-node network takes a minute), so by default (``--settle copy``) each
-node stores the feeds it lacks directly with ``feedstore.store_verified`` (the function its sync
-store calls for a verified page; each entry's signature checked once by ``parse_entry``), and
-then real sync rounds run (hints delivered, every node pulls every peer) until one moves
-nothing: that last round shows the state is what settling would have left. ``--settle pull``
-settles by pulls alone.
+N² feed requests (a 50-node network takes a minute). With ``--settle store`` each node stores
+the feeds it lacks directly with ``feedstore.store_verified`` (the function its sync store calls
+for a verified page; each entry's signature checked once by ``parse_entry``): ~6 ms per (node,
+origin) pair, hours at 1,000 nodes. By default (``--settle copy``) only two reference nodes store
+them so, and every other node's database receives the same rows by ``ATTACH`` + ``INSERT …
+SELECT`` (``tests/bench/settle_copy.py``: its own per-node columns kept or computed as storing
+would; ``test_bench_settle_copy.py`` checks the result equals storing's). Either way real sync
+rounds then run (hints delivered, every node pulls every peer) until one moves nothing: that
+last round shows the state is what settling would have left. ``--settle pull`` settles by pulls
+alone.
 
 How the simulation maps to time
 -------------------------------
@@ -98,6 +102,7 @@ from node.migrate import upgrade
 from node.models import OutboxMessage, Peer
 from node.services.events import add_event
 from tests.bench.common import say
+from tests.bench.settle_copy import FEED_TABLES, copy_mirror, table_counts, tables_changed
 from tests.network import Network
 from tests.support import FakeClock
 
@@ -254,30 +259,16 @@ class Outcome:
     window: float = 0.0
 
 
-def mirror(net: Network, names: list[str], edges: list[tuple[int, int]]) -> int:
-    """Give every node every other node's feed, as settling would, without the N² pulls.
-
-    Each origin's entries are read from its own database and verified once (``parse_entry``:
-    shape, signature); each node then stores every feed it lacks through
-    ``feedstore.store_verified`` — the function its sync store calls for a verified page — in
-    one transaction, relayed by its peer on a shortest path towards the origin (the peer a real
-    pull would most likely have got it from). Returns the entries stored. A real settling round
-    afterwards (``settle``) checks that nothing is left to move.
-    """
-    feeds: dict[int, list[Any]] = {}
-    for index, name in enumerate(names):
-        node = net[name].node
-        with node.db.read() as session:
-            ring = feedstore.keyring(session)
-            raws = feedstore.page_raw(session, node.node_id, 0, 1_000_000)
-        feeds[index] = [parse_entry(parse_strict(raw), ring, checked=True) for raw in raws]
-    links: dict[int, list[int]] = {n: [] for n in range(len(names))}
+def next_hops(count: int, edges: list[tuple[int, int]]) -> dict[int, list[int]]:
+    """Origin → for each node, its next hop towards the origin on a shortest path (the lowest
+    numbered such peer: breadth-first from the origin, neighbours in order)."""
+    links: dict[int, list[int]] = {n: [] for n in range(count)}
     for a, b in edges:
         links[a].append(b)
         links[b].append(a)
-    towards: dict[int, list[int]] = {}  # origin → for each node, its next hop towards the origin
-    for origin in range(len(names)):
-        parent = [-1] * len(names)
+    towards: dict[int, list[int]] = {}
+    for origin in range(count):
+        parent = [-1] * count
         parent[origin] = origin
         queue = deque([origin])
         while queue:
@@ -287,10 +278,44 @@ def mirror(net: Network, names: list[str], edges: list[tuple[int, int]]) -> int:
                     parent[there] = here
                     queue.append(there)
         towards[origin] = parent
-    ids = [net[name].id for name in names]
-    stored = 0
+    return towards
+
+
+def own_feeds(net: Network, names: list[str]) -> dict[int, list[Any]]:
+    """Every node's own feed, read from its database and verified once (``parse_entry``)."""
+    feeds: dict[int, list[Any]] = {}
     for index, name in enumerate(names):
         node = net[name].node
+        with node.db.read() as session:
+            ring = feedstore.keyring(session)
+            raws = feedstore.page_raw(session, node.node_id, 0, 1_000_000)
+        feeds[index] = [parse_entry(parse_strict(raw), ring, checked=True) for raw in raws]
+    return feeds
+
+
+def mirror(
+    net: Network,
+    names: list[str],
+    edges: list[tuple[int, int]],
+    only: list[int] | None = None,
+    feeds: dict[int, list[Any]] | None = None,
+) -> int:
+    """Give every node (or the nodes ``only``) every other node's feed, as settling would,
+    without the N² pulls.
+
+    Each origin's entries are read from its own database and verified once (``parse_entry``:
+    shape, signature); each node then stores every feed it lacks through
+    ``feedstore.store_verified`` — the function its sync store calls for a verified page — in
+    one transaction, relayed by its peer on a shortest path towards the origin (the peer a real
+    pull would most likely have got it from). Returns the entries stored. A real settling round
+    afterwards (``settle``) checks that nothing is left to move.
+    """
+    feeds = own_feeds(net, names) if feeds is None else feeds
+    towards = next_hops(len(names), edges)
+    ids = [net[name].id for name in names]
+    stored = 0
+    for done, index in enumerate(range(len(names)) if only is None else only, 1):
+        node = net[names[index]].node
         with node.db.write() as session:
             for origin, entries in feeds.items():
                 if origin == index:
@@ -306,6 +331,35 @@ def mirror(net: Network, names: list[str], edges: list[tuple[int, int]]) -> int:
                     now=node.now(),
                 )
                 stored += len(rest)
+        if done % 100 == 0:
+            say(f"  {done}/{len(names)} nodes hold every feed ({rss_mb():.0f} MB RSS)")
+    return stored
+
+
+def database_file(net: Network, name: str) -> Path:
+    """The SQLite file of node ``name``."""
+    return Path(str(net[name].node.db.engine.url.database))
+
+
+def copy_settle(net: Network, names: list[str], edges: list[tuple[int, int]]) -> int:
+    """``mirror`` for two reference nodes (the first two), then every other node's rows copied
+    from theirs (``settle_copy.copy_mirror``). Refuses when storing wrote a table the copy does
+    not know (a feed type projected elsewhere): the copy would then leave it out. Returns the
+    entries stored or copied."""
+    first, second = database_file(net, names[0]), database_file(net, names[1])
+    before = table_counts(first)
+    stored = mirror(net, names, edges, only=[0, 1])
+    unknown = tables_changed(before, table_counts(first)) - FEED_TABLES
+    if unknown:
+        raise SystemExit(f"storing the feeds wrote {sorted(unknown)}: --settle copy cannot copy it")
+    towards = next_hops(len(names), edges)
+    ids = [net[name].id for name in names]
+    for index in range(2, len(names)):
+        relays = {ids[o]: ids[towards[o][index]] for o in range(len(names)) if o != index}
+        node = net[names[index]].node
+        stored += copy_mirror(
+            database_file(net, names[index]), ids[index], first, ids[0], second, relays, node.now()
+        )
         if (index + 1) % 100 == 0:
             say(f"  {index + 1}/{len(names)} nodes hold every feed ({rss_mb():.0f} MB RSS)")
     return stored
@@ -529,10 +583,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
         "--settle",
-        choices=("copy", "pull"),
+        choices=("copy", "store", "pull"),
         default="copy",
-        help="copy: store every feed in every node directly, then settle with real pulls (the "
-        "default); pull: real pulls only (O(N²) requests, minutes at 50 nodes)",
+        help="copy: two nodes store every feed, the others' rows are copied from theirs, then "
+        "real pulls settle (the default); store: every node stores every feed directly, then "
+        "real pulls settle; pull: real pulls only (O(N²) requests, minutes at 50 nodes)",
     )
     parser.add_argument(
         "--no-hints-off", action="store_true", help="measure with hints ON only (saves time)"
@@ -552,7 +607,10 @@ def main(argv: list[str] | None = None) -> int:
     where = args.dir or (str(shm) if shm.is_dir() else None)
     setup: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="spazi-bench-convergence-", dir=where) as tmp:
-        net = Network(Path(tmp), FakeClock())
+        # One process hosts every node, so a thread holding a node's write lock waits for the
+        # GIL behind the others; at 1,000 nodes a settling round once outwaited the default
+        # 5 s busy timeout ("database is locked"). A minute keeps the run going.
+        net = Network(Path(tmp), FakeClock(), settings={"db_busy_timeout_ms": 60_000})
         try:
             template = empty_database(Path(tmp))
             say(f"creating {args.nodes} nodes in {tmp} (schema copied from one migrated file)...")
@@ -570,10 +628,14 @@ def main(argv: list[str] | None = None) -> int:
                     say(f"  {count}/{len(edges)}")
             setup["peer"] = time.monotonic() - mark
             mark = time.monotonic()
-            if args.settle == "copy":
+            if args.settle == "store":
                 say("every node stores every other node's feed (store_verified)...")
                 copied = mirror(net, names, edges)
                 say(f"  {copied} entries stored ({time.monotonic() - mark:.0f} s)")
+            elif args.settle == "copy":
+                say("two nodes store every feed (store_verified), the others copy their rows...")
+                copied = copy_settle(net, names, edges)
+                say(f"  {copied} entries stored or copied ({time.monotonic() - mark:.0f} s)")
             setup["mirror"] = time.monotonic() - mark
             say("settling (everyone pulls until nothing moves)...")
             mark = time.monotonic()

@@ -860,3 +860,23 @@ def test_a_304_nobody_asked_for_and_odd_validators_are_refused(server: LoopServe
         refused("bad-response", lambda: c.get_heads(server.url))
         # A validator that is not an entity tag is never kept to be sent back.
         assert c.get_forks_if_changed(server.url, None) == ([], None)
+
+
+def test_local_origins_are_told_apart_by_scheme_host_and_port(fake_dns: Any) -> None:
+    answers, _ = fake_dns
+    answers["a.test"] = ["127.0.0.1"]
+    heads = {"/federation/v1/heads": (200, {"Content-Type": "application/json"}, b'{"heads": {}}')}
+    plain, other_port, other_host = CannedAdapter(heads), CannedAdapter(heads), CannedAdapter(heads)
+    with client() as c:
+        c.mount_local("http://a.test", plain)
+        c.mount_local("http://a.test:8080", other_port)
+        c.mount_local("http://b.test", other_host)
+        for name in range(200):  # many routes, as in an in-process network of many nodes
+            c.mount_local(f"http://n{name}.test", CannedAdapter({}))
+        assert c.get_heads("http://a.test:8080") == {}
+        assert c.get_heads("http://B.test") == {}
+        assert c.get_heads("http://a.test") == {}
+        refused("private-address", lambda: c.get_heads("https://a.test"))  # not registered
+    assert plain.seen == ["http://a.test/federation/v1/heads"]
+    assert other_port.seen == ["http://a.test:8080/federation/v1/heads"]
+    assert other_host.seen == ["http://b.test/federation/v1/heads"]
