@@ -86,8 +86,12 @@ def open_node(
         passphrase = settings["key_passphrase"].encode() or None
         key = NodeKey.load(key_path(settings), passphrase)
     db = Database(settings["database_url"], settings["db_busy_timeout_ms"])
-    with db.read() as session:
-        own = self_origin(session)
+    try:
+        with db.read() as session:
+            own = self_origin(session)
+    except BaseException:
+        db.dispose()  # a database that cannot be read keeps no connection open
+        raise
     # The node id is the did of the genesis key and survives rotation; before the first entry
     # exists (during init) it is the did of the key itself.
     node_id = own.id if own is not None else key.did

@@ -175,10 +175,14 @@ def _holder(data_dir: Path) -> str | None:
     key = data_dir / "node.key"
     if not key.exists():
         return None
-    try:
-        node = open_node(str(data_dir))
-    except Exception:  # no readable database: the keys are all there is to go by
-        node = None
+    node = None
+    url = make_url(_configured_url(data_dir) or "sqlite://")
+    # SQLite would create an empty database file to answer; a missing one holds no feed.
+    if not url.drivername.startswith("sqlite") or Path(url.database or "").exists():
+        try:
+            node = open_node(str(data_dir))
+        except Exception:  # no readable database: the keys are all there is to go by
+            node = None
     if node is not None:
         try:
             return node.node_id

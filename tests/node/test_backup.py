@@ -120,6 +120,21 @@ def test_a_node_restores_its_own_backup_into_its_own_folder_after_a_key_rotation
         node.close()
 
 
+def test_a_folder_with_a_key_and_no_database_is_judged_by_its_key_and_left_alone(
+    tmp_path: Path,
+) -> None:
+    # Looking for the node already there must not create a database file (nor keep one open).
+    from federation.keys import NodeKey
+    from node.backup.archive import _holder
+
+    folder = tmp_path / "bare"
+    folder.mkdir()
+    key = NodeKey.generate()
+    key.save(folder / "node.key")
+    assert _holder(folder) == key.did
+    assert sorted(p.name for p in folder.iterdir()) == ["node.key"]
+
+
 def test_a_postgresql_node_backs_up_and_restores_through_pg_dump(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
