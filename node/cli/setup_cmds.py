@@ -97,18 +97,20 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def address_free(host: str, port: int) -> bool:
-    """Whether a server can listen on ``host``:``port`` now (reusing TIME_WAIT, as Werkzeug's
-    server does)."""
+    """Whether the server can listen on ``host``:``port`` now: the same address family and
+    socket address Werkzeug's server will bind (``werkzeug.serving``: IPv4 for a host name,
+    even where the name resolves to ``::1`` first), reusing TIME_WAIT as it does."""
     import errno
     import socket
 
+    from werkzeug.serving import get_sockaddr, select_address_family
+
+    family = select_address_family(host, port)
     try:
-        family, kind, proto, _, address = socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-        )[0]
+        address = get_sockaddr(host, port, family)
     except OSError:
         return True  # a name that does not resolve: the server's own error says so
-    with socket.socket(family, kind, proto) as probe:
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(address)

@@ -238,3 +238,17 @@ def test_spazi_run_on_a_busy_port_refuses_before_it_starts_anything(tmp_path: Pa
     assert run.stderr.count("\n") == 1, run.stderr
     assert run.stderr.startswith("spazi: error: port ") and "in use" in run.stderr
     assert "--port" in run.stderr and "Serving" not in run.stderr
+
+
+def test_a_busy_port_is_found_on_the_address_the_server_binds() -> None:
+    # "localhost" is bound as IPv4 by the server whatever the name resolves to first.
+    from node.cli.setup_cmds import address_free
+
+    with socket.socket() as busy:
+        busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert not address_free("localhost", port)
+        assert not address_free("127.0.0.1", port)
+    assert address_free("127.0.0.1", port)
