@@ -7,6 +7,7 @@ next run), each on its own loopback port from ``--port`` up, on SQLite.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
 import signal
 import tempfile
@@ -26,8 +27,10 @@ def _progress(message: str) -> None:
     echo("… {}", message, err=True)
 
 
-class _Terminated(Exception):
-    """SIGTERM or SIGHUP reached the demo: it stops as on Ctrl-C."""
+class _Terminated(BaseException):
+    """SIGTERM or SIGHUP reached the demo: it stops as on Ctrl-C. A ``BaseException``, as
+    ``KeyboardInterrupt`` is, so that no ``except Exception`` in the code it interrupts (a
+    request to a node that is starting) can swallow it."""
 
 
 def _terminated(signum: int, frame: FrameType | None) -> None:
@@ -70,7 +73,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     except DemoError as exc:
         raise CliError(str(exc)) from None
     except (KeyboardInterrupt, _Terminated):
-        echo("Stopping the demo network.", err=True)
+        with contextlib.suppress(OSError):  # SIGHUP: the terminal is gone; clean up all the same
+            echo("Stopping the demo network.", err=True)
         return 0
     finally:
         for sig in previous:  # a second signal must not cut the clean-up short

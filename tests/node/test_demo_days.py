@@ -28,3 +28,17 @@ def test_every_demo_event_is_on_an_open_day_and_on_the_weekday_it_names(today: d
                 assert day.weekday() == number, (event.title, day)
     friday = next(e for e in CUBE.events if e.title == "Friday demo night")
     assert event_day(CUBE, friday, today).strftime("%A") == "Friday"
+
+
+def test_a_stop_signal_is_not_swallowed_by_an_except_exception_it_interrupts() -> None:
+    # SIGTERM may arrive while a request to a starting node is inside `except Exception`.
+    from node.demo.cli import _Terminated
+
+    def interrupted() -> None:
+        try:
+            raise _Terminated(15)
+        except Exception:  # what a library or the demo's own polling does
+            pass
+
+    with pytest.raises(_Terminated):
+        interrupted()
