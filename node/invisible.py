@@ -22,8 +22,15 @@ ZERO_WIDTH = (
     0x3164, 0xFEFF, 0xFFA0,
 )  # fmt: skip
 UNSEEN = (*BIDI, *SEPARATORS, *ZERO_WIDTH)
-# For str.translate: every one of them removed.
-DROPPED = dict.fromkeys(UNSEEN)
+# The zero-width non-joiner and joiner spell words (Persian, the Indic scripts) and emoji
+# sequences: a line for a person to read keeps them.
+JOINERS = (0x200C, 0x200D)
+# For str.translate on one line of text (a mail header): each separator a space, every other
+# unseen character but the joiners removed.
+ONE_LINE = {
+    **dict.fromkeys(code for code in UNSEEN if code not in JOINERS),
+    **dict.fromkeys(SEPARATORS, " "),
+}
 # The explicit embeddings, overrides and isolates, which reorder the text that follows them
 # (the marks U+061C, U+200E and U+200F only place the characters beside them): removed from
 # the body of a mail, where a name or a message from a peer sits inside our own sentences.

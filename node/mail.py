@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from federation.backoff import next_delay
 from federation.schema import ONE_LINE_CONTROLS
 from node.clock import aware
-from node.invisible import DROPPED, REORDERING
+from node.invisible import ONE_LINE, REORDERING
 from node.models import AdminUser, QueuedMail
 from node.runtime import Node
 
@@ -52,10 +52,10 @@ def configured(node: Node) -> bool:
 
 
 def _header(text: str) -> str:
-    """``text`` as one header line: controls become spaces, and the characters that would
-    disguise it (a peer's name with a bidi override or a zero-width space, node/invisible.py)
-    are dropped; a subject names things, it needs none of them."""
-    return " ".join(ONE_LINE_CONTROLS.sub(" ", text).translate(DROPPED).split())[:300]
+    """``text`` as one header line: controls and line separators become spaces, and the
+    characters that would disguise it (a peer's name with a bidi override or a zero-width
+    space, node/invisible.py) are dropped; a subject names things, it needs none of them."""
+    return " ".join(ONE_LINE_CONTROLS.sub(" ", text).translate(ONE_LINE).split())[:300]
 
 
 def _addresses(to: Sequence[str]) -> list[str]:

@@ -110,6 +110,27 @@ def test_no_header_can_be_smuggled_into_a_mail(net: Network) -> None:
     assert message["Bcc"] is None and message["Subject"] == "Hi Bcc: evil@example.org"
 
 
+@pytest.mark.parametrize(
+    ("subject", "header"),
+    [
+        ("Mal\u202elory\u200b asks", "Mallory asks"),  # a reversal, a hidden space: dropped
+        ("Café\u2028Bar", "Café Bar"),  # a line separator is a space, as a line end is
+        (
+            "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",
+            "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",
+        ),  # Persian keeps its joiner
+        (
+            "\U0001f469\u200d\U0001f4bb joins",
+            "\U0001f469\u200d\U0001f4bb joins",
+        ),  # so does an emoji
+    ],
+)
+def test_a_subject_drops_what_would_disguise_it_and_keeps_what_spells_words(
+    net: Network, subject: str, header: str
+) -> None:
+    assert str(mail.build(net["a"].node, ["ada@example.org"], subject, "x")["Subject"]) == header
+
+
 def test_a_proposal_delivered_twice_is_told_once(net: Network, smtp: tuple[Inbox, int]) -> None:
     inbox, _ = smtp
     with net["b"].node.db.write() as session:
