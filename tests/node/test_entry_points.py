@@ -19,6 +19,18 @@ def _run(code: str) -> str:
     return done.stdout.strip()
 
 
+def _loaded_by(data_dir: Path, argv: list[str], heavy: tuple[str, ...]) -> str:
+    """``EXIT <code> LOADED [...]``: the command's exit status in a fresh interpreter and which
+    of the ``heavy`` modules it imported."""
+    out = _run(
+        "import sys\n"
+        "from node.cli.main import main\n"
+        f"code = main(['--data-dir', {str(data_dir)!r}, *{argv!r}])\n"
+        f"print('EXIT', code, 'LOADED', sorted(m for m in {heavy!r} if m in sys.modules))\n"
+    )
+    return out.splitlines()[-1]
+
+
 @pytest.mark.parametrize(
     ("argv", "module", "func", "at_least"),
     [
@@ -172,14 +184,8 @@ def test_a_list_loads_neither_the_web_nor_the_inbox_nor_marshmallow(
 
     node = make_node(tmp_path)
     node.close()
-    out = _run(
-        "import sys\n"
-        "from node.cli.main import main\n"
-        f"code = main(['--data-dir', {str(node.data_dir)!r}, *{argv!r}])\n"
-        "heavy = ('flask', 'marshmallow', 'requests', 'node.network.inbox', 'node.web')\n"
-        "print('EXIT', code, 'LOADED', sorted(m for m in heavy if m in sys.modules))\n"
-    )
-    assert out.splitlines()[-1] == "EXIT 0 LOADED []"
+    heavy = ("flask", "marshmallow", "requests", "node.network.inbox", "node.web")
+    assert _loaded_by(node.data_dir, argv, heavy) == "EXIT 0 LOADED []"
 
 
 def test_only_lists_and_shows_skip_the_registry_check() -> None:
@@ -212,15 +218,9 @@ def test_a_command_that_writes_checks_the_declarations_without_the_features_code
 
     node = make_node(tmp_path)
     node.close()
-    out = _run(
-        "import sys\n"
-        "from node.cli.main import main\n"
-        f"code = main(['--data-dir', {str(node.data_dir)!r}, 'sync'])\n"
-        "heavy = ('flask', 'marshmallow', 'icalendar', 'apscheduler', 'node.network.inbox',\n"
-        "         'node.twinning.handlers', 'node.bookings.handlers', 'node.projects.handlers',\n"
-        "         'node.projectors', 'node.web', 'node.network.outbox', 'node.services.cohosts',\n"
-        "         'federation.httpsig')\n"
-        "print('EXIT', code, 'LOADED', sorted(m for m in heavy if m in sys.modules))\n"
-    )
+    heavy = ("flask", "marshmallow", "icalendar", "apscheduler", "node.network.inbox",
+             "node.twinning.handlers", "node.bookings.handlers", "node.projects.handlers",
+             "node.projectors", "node.web", "node.network.outbox", "node.services.cohosts",
+             "federation.httpsig")  # fmt: skip
     # No peer to sync with: the command got past the start-up checks and stopped there.
-    assert out.splitlines()[-1] == "EXIT 1 LOADED []"
+    assert _loaded_by(node.data_dir, ["sync"], heavy) == "EXIT 1 LOADED []"
