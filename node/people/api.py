@@ -1,17 +1,25 @@
 """The people part of the JSON API: ``GET /api/v1/people``, the network's member profiles by
-skill and city, in the OpenAPI document like the rest of ``/api/v1`` (public, no token)."""
+skill and city (public, no token), and ``/api/v1/members/<id>/profile``, an admin publishing,
+reading and withdrawing a member's own profile with the date the member consented (as
+``spazi member profile`` and the admin page do); in the OpenAPI document like the rest of
+``/api/v1``."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, jsonify, request
 from marshmallow import fields, validate
 
+from node.errors import NotFound
+from node.http.api import admin_token
 from node.http.apidoc import operation
 from node.http.context import node
 from node.http.marks import etagged
+from node.http.problems import json_body
 from node.http.responses import RESPONSES
+from node.messages import N_
 from node.people import service
-from node.schemas import Line, StrictSchema
+from node.schemas import Line, Lines, LinkSchema, StrictSchema
+from node.services.members import get_member
 from node.services.validation import load
 
 bp = etagged(Blueprint("people_api", __name__, url_prefix="/api/v1"))
@@ -58,6 +66,39 @@ RESPONSES["PeopleList"] = {
 }
 
 
+RESPONSES["MemberProfileView"] = {
+    "type": "object",
+    "required": ["id", "name", "skills", "consent_date", "consent_by"],
+    "properties": {
+        "id": _STRING,
+        "name": _STRING,
+        "bio": _STRING,
+        "skills": _STRINGS,
+        "offers": _STRING,
+        "seeks": _STRING,
+        "languages": _STRINGS,
+        "links": RESPONSES["PersonView"]["properties"]["links"],
+        "consent_date": {"type": "string", "format": "date"},
+        "consent_by": {"type": "string", "enum": ["admin", "member"]},
+    },
+}
+
+
+class ProfilePublishSchema(StrictSchema):
+    """A member's network profile as an admin publishes it: the fields' shapes here, their
+    rules (lengths, how many skills, the links) in ``service.profile_document``, the one place
+    the pages, the CLI and the API share."""
+
+    name = Line(required=True)
+    bio = Lines()
+    offers = Lines()
+    seeks = Lines()
+    skills = fields.List(Line(), required=True)
+    languages = fields.List(Line())
+    links = fields.List(fields.Nested(LinkSchema))
+    consent_date = fields.Date(required=True, format="iso")
+
+
 class PeopleQuerySchema(StrictSchema):
     """Filters of the people list (query string)."""
 
@@ -91,6 +132,84 @@ def people() -> Response:
             "next_page": page + 1 if more else None,
         }
     )
+
+
+def _own_profile(member_id: int) -> Response:
+    """The member's published profile, or 404 ``no-profile``."""
+    current = node()
+    with current.db.read() as session:
+        get_member(session, member_id)  # an unknown member is 404 as such
+        profile = service.own_profile(session, current, member_id)
+    if profile is None:
+        raise NotFound(
+            N_("member %(member_id)s has no published profile", member_id=member_id),
+            reason="no-profile",
+        )
+    return jsonify(profile)
+
+
+@operation(
+    bp,
+    "/members/<int:member_id>/profile",
+    "GET",
+    "A member's published network profile, with the date they consented (private)",
+    admin=True,
+    responses={"200": "OK", "404": "Unknown member or no profile"},
+    returns="MemberProfileView",
+)
+def get_member_profile(member_id: int) -> Response:
+    current = node()
+    with current.db.write() as session:
+        admin_token(session)
+    return _own_profile(member_id)
+
+
+@operation(
+    bp,
+    "/members/<int:member_id>/profile",
+    "PUT",
+    "Publish (or replace) a member's network profile, recording the date the member consented",
+    admin=True,
+    body=ProfilePublishSchema,
+    returns="MemberProfileView",
+)
+def put_member_profile(member_id: int) -> Response:
+    current = node()
+    with current.db.write() as session:
+        admin_token(session)
+        data = load(ProfilePublishSchema(), json_body())
+        consent_date = data.pop("consent_date").isoformat()
+        service.publish_profile(
+            session,
+            current,
+            member_id,
+            data,
+            consent=True,
+            consent_by="admin",
+            consent_date=consent_date,
+        )
+    return _own_profile(member_id)
+
+
+@operation(
+    bp,
+    "/members/<int:member_id>/profile",
+    "DELETE",
+    "Withdraw a member's profile: every node that mirrored it erases its text when it syncs",
+    admin=True,
+    responses={"204": "Withdrawn", "404": "Unknown member or no profile"},
+)
+def delete_member_profile(member_id: int) -> tuple[str, int]:
+    current = node()
+    with current.db.write() as session:
+        admin_token(session)
+        withdrawn = service.withdraw_profile(session, current, member_id)
+    if not withdrawn:
+        raise NotFound(
+            N_("member %(member_id)s has no published profile", member_id=member_id),
+            reason="no-profile",
+        )
+    return "", 204
 
 
 def init_app(app: Flask) -> None:
