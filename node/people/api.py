@@ -1,25 +1,22 @@
 """The people part of the JSON API: ``GET /api/v1/people``, the network's member profiles by
-skill and city (public, no token), and ``/api/v1/members/<id>/profile``, an admin publishing,
-reading and withdrawing a member's own profile with the date the member consented (as
-``spazi member profile`` and the admin page do); in the OpenAPI document like the rest of
-``/api/v1``."""
+skill and city (public, no token), and ``/api/v1/members/<id>/profile``, an admin publishing
+(``PUT``, answered with the profile as published) and withdrawing (``DELETE``) a member's own
+profile with the date the member consented, as ``spazi member profile`` and the admin page do;
+in the OpenAPI document like the rest of ``/api/v1``."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, jsonify, request
 from marshmallow import fields, validate
 
-from node.errors import NotFound
 from node.http.api import admin_token
 from node.http.apidoc import operation
 from node.http.context import node
 from node.http.marks import etagged
 from node.http.problems import json_body
 from node.http.responses import RESPONSES
-from node.messages import N_
 from node.people import service
 from node.schemas import Line, Lines, LinkSchema, StrictSchema
-from node.services.members import get_member
 from node.services.validation import load
 
 bp = etagged(Blueprint("people_api", __name__, url_prefix="/api/v1"))
@@ -134,36 +131,6 @@ def people() -> Response:
     )
 
 
-def _own_profile(member_id: int) -> Response:
-    """The member's published profile, or 404 ``no-profile``."""
-    current = node()
-    with current.db.read() as session:
-        get_member(session, member_id)  # an unknown member is 404 as such
-        profile = service.own_profile(session, current, member_id)
-    if profile is None:
-        raise NotFound(
-            N_("member %(member_id)s has no published profile", member_id=member_id),
-            reason="no-profile",
-        )
-    return jsonify(profile)
-
-
-@operation(
-    bp,
-    "/members/<int:member_id>/profile",
-    "GET",
-    "A member's published network profile, with the date they consented (private)",
-    admin=True,
-    responses={"200": "OK", "404": "Unknown member or no profile"},
-    returns="MemberProfileView",
-)
-def get_member_profile(member_id: int) -> Response:
-    current = node()
-    with current.db.write() as session:
-        admin_token(session)
-    return _own_profile(member_id)
-
-
 @operation(
     bp,
     "/members/<int:member_id>/profile",
@@ -188,7 +155,8 @@ def put_member_profile(member_id: int) -> Response:
             consent_by="admin",
             consent_date=consent_date,
         )
-    return _own_profile(member_id)
+        profile = service.own_profile(session, current, member_id)
+    return jsonify(profile)
 
 
 @operation(
@@ -197,18 +165,14 @@ def put_member_profile(member_id: int) -> Response:
     "DELETE",
     "Withdraw a member's profile: every node that mirrored it erases its text when it syncs",
     admin=True,
-    responses={"204": "Withdrawn", "404": "Unknown member or no profile"},
+    responses={"204": "Withdrawn, or there was none", "404": "Unknown member"},
 )
 def delete_member_profile(member_id: int) -> tuple[str, int]:
+    # Idempotent, as a DELETE is: withdrawing a profile that is not published changes nothing.
     current = node()
     with current.db.write() as session:
         admin_token(session)
-        withdrawn = service.withdraw_profile(session, current, member_id)
-    if not withdrawn:
-        raise NotFound(
-            N_("member %(member_id)s has no published profile", member_id=member_id),
-            reason="no-profile",
-        )
+        service.withdraw_profile(session, current, member_id)
     return "", 204
 
 
