@@ -23,6 +23,7 @@ from federation.detached import detached_hash, encode_detached, new_salt
 from federation.errors import BodyError
 from federation.schema import URL
 from node import published
+from node.db import fits_key
 from node.errors import Conflict, InvalidInput, NodeError, NotFound
 from node.formats import parse_date, parse_items, parse_link
 from node.messages import N_
@@ -155,7 +156,7 @@ def _profile_id(member: Member) -> str:
 def own_profile(session: Session, node: Node, member_id: int) -> dict[str, Any] | None:
     """The member's published profile (the detached body, salt left out) with its consent, or
     None when the member has none published."""
-    row = session.get(MemberProfile, member_id)
+    row = session.get(MemberProfile, member_id) if fits_key(member_id) else None
     if row is None or not row.published:
         return None
     person = session.get(NetworkPerson, (node.node_id, row.profile_id))
@@ -227,9 +228,9 @@ def withdraw_profile(session: Session, node: Node, member_id: int) -> bool:
     """Withdraw the member's profile: a ``profile.withdraw`` entry (every node that mirrored
     the profile erases its text when it syncs it) and the messages waiting for the member are
     deleted. False when there was nothing published."""
+    get_member(session, member_id)  # an unknown member (or an id no row can have) is refused
     row = session.get(MemberProfile, member_id)
     if row is None or not row.published:
-        get_member(session, member_id)  # an unknown member is refused as such
         return False
     publish(session, node, "profile.withdraw", {"id": row.profile_id})
     row.published, row.updated = False, node.now()

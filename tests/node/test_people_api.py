@@ -64,8 +64,13 @@ def test_an_admin_publishes_and_withdraws_a_profile(space: SpaceNode) -> None:
     before = space.counts()
     assert space.client.delete(url, headers=space.auth()).status_code == 204  # idempotent
     assert space.counts() == before
-    _problem(space.client.delete("/api/v1/members/999/profile", headers=space.auth()), 404,
-             "unknown-member")  # fmt: skip
+    for unknown in ("999", "99999999999999999999"):  # the second fits no database integer
+        gone = space.client.delete(f"/api/v1/members/{unknown}/profile", headers=space.auth())
+        _problem(gone, 404, "unknown-member")
+        put = space.client.put(
+            f"/api/v1/members/{unknown}/profile", json=PROFILE, headers=space.auth()
+        )
+        _problem(put, 404, "unknown-member")
 
 
 def test_bad_profiles_are_refused_and_change_nothing(space: SpaceNode) -> None:
