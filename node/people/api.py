@@ -23,34 +23,36 @@ bp = etagged(Blueprint("people_api", __name__, url_prefix="/api/v1"))
 
 _STRING = {"type": "string"}
 _STRINGS = {"type": "array", "items": _STRING}
+# The fields of a profile's detached body (protocol.md §Entry types, ``profile.put``), as the
+# network's view of a person and the admin's view of a member's own profile both carry them.
+_PROFILE = {
+    "name": _STRING,
+    "bio": _STRING,
+    "skills": _STRINGS,
+    "offers": _STRING,
+    "seeks": _STRING,
+    "languages": _STRINGS,
+    "links": {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["title", "url"],
+            "properties": {"title": _STRING, "url": _STRING},
+        },
+    },
+}
 RESPONSES["PersonView"] = {
     "type": "object",
-    "required": sorted(
-        ["origin", "id", "name", "bio", "skills", "offers", "seeks", "languages", "links",
-         "space", "city", "contact_url"]
-    ),
+    "required": sorted([*_PROFILE, "origin", "id", "space", "city", "contact_url"]),
     "properties": {
+        **_PROFILE,
         "origin": _STRING,
         "id": _STRING,
-        "name": _STRING,
-        "bio": _STRING,
-        "skills": _STRINGS,
-        "offers": _STRING,
-        "seeks": _STRING,
-        "languages": _STRINGS,
-        "links": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["title", "url"],
-                "properties": {"title": _STRING, "url": _STRING},
-            },
-        },
         "space": _STRING,
         "city": _STRING,
         "contact_url": {"type": "string", "nullable": True},
     },
-}  # fmt: skip
+}
 RESPONSES["PeopleList"] = {
     "type": "object",
     "required": ["people", "total", "page", "next_page"],
@@ -67,14 +69,8 @@ RESPONSES["MemberProfileView"] = {
     "type": "object",
     "required": ["id", "name", "skills", "consent_date", "consent_by"],
     "properties": {
+        **_PROFILE,
         "id": _STRING,
-        "name": _STRING,
-        "bio": _STRING,
-        "skills": _STRINGS,
-        "offers": _STRING,
-        "seeks": _STRING,
-        "languages": _STRINGS,
-        "links": RESPONSES["PersonView"]["properties"]["links"],
         "consent_date": {"type": "string", "format": "date"},
         "consent_by": {"type": "string", "enum": ["admin", "member"]},
     },
