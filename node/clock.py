@@ -44,6 +44,11 @@ def utc_text(value: datetime) -> str:
     return aware(value).astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
+def utc_minute(value: datetime) -> str:
+    """A stored instant for a person to read: ``2026-12-01 09:00 UTC`` (the CLI's lists)."""
+    return utc_text(value)[:16].replace("T", " ") + " UTC"
+
+
 def ms_to_dt(ms: int) -> datetime:
     """Unix milliseconds (an entry's ``ts``) as an aware UTC datetime."""
     return datetime.fromtimestamp(ms / 1000, UTC)

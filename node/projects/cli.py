@@ -87,9 +87,7 @@ def cmd_project_list(args: argparse.Namespace, node: Node) -> int:
 
 def cmd_project_answers(args: argparse.Namespace, node: Node) -> int:
     """The answers to one call (or to all), newest first, with our replies."""
-    from datetime import UTC
-
-    from node.clock import aware
+    from node.clock import utc_minute
     from node.projects import answers, service
 
     with node.db.read() as session:
@@ -103,8 +101,7 @@ def cmd_project_answers(args: argparse.Namespace, node: Node) -> int:
         echo("no answers yet")
         return 0
     for a in found:
-        # To the minute, the zone named, as `spazi pass list` and the other commands show times.
-        received = aware(a.received).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        received = utc_minute(a.received)  # as `spazi pass list` shows times
         echo("answer {} to {}: {} ({}), {}", a.id, a.project_id, a.name, a.home_name, received)
         for line in a.message.splitlines():
             echo("  {}", line)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from node.cli.output import CliError, echo, emit_json, table, verbatim
+from node.clock import utc_minute
 
 if TYPE_CHECKING:
     from node.runtime import Node
@@ -144,7 +145,7 @@ def cmd_agreement_terminate(args: argparse.Namespace, node: Node) -> int:
 
 
 def _when(seconds: int) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return utc_minute(datetime.fromtimestamp(seconds, UTC))
 
 
 def cmd_pass_issue(args: argparse.Namespace, node: Node) -> int:
