@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
+DAY_NAMES = [*WEEKDAYS, "Saturday", "Sunday"]  # in date.weekday() order
 
 
 def hours(opens: str, closes: str, saturday: tuple[str, str] | None = None) -> list[dict[str, Any]]:
@@ -41,8 +42,7 @@ def event_day(space: DemoSpace, event: DemoEvent, today: date) -> date:
     night" on a Friday, never on a weekend when the space is closed)."""
     from node.bookings.hours import day_span  # the node's own rule for an open day
 
-    days = [*WEEKDAYS, "Saturday", "Sunday"]
-    named = next((n for n, name in enumerate(days) if name in event.title), None)
+    named = next((n for n, name in enumerate(DAY_NAMES) if name in event.title), None)
     start = today + timedelta(days=event.days_ahead)
     for ahead in range(14):
         day = start + timedelta(days=ahead)

@@ -126,7 +126,7 @@ def _page_sections(app: Flask) -> frozenset[str]:
             if first and "<" not in first and is_page_path(rule.rule):
                 found.add(first)
         sections = app.extensions["spazi_page_sections"] = frozenset(found)
-    return frozenset(sections)
+    return sections
 
 
 def wants_page() -> bool:

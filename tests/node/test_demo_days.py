@@ -8,11 +8,10 @@ from datetime import date, timedelta
 import pytest
 
 from node.bookings.hours import day_span
-from node.demo.spaces import CUBE, JOINT_EVENT, WEEKDAYS, demo_spaces, event_day
+from node.demo.spaces import CUBE, DAY_NAMES, JOINT_EVENT, demo_spaces, event_day
 
 # Seven first runs, one on each weekday (2026-11-30 is a Monday).
 STARTS = [date(2026, 11, 30) + timedelta(days=n) for n in range(7)]
-DAY_NAMES = [*WEEKDAYS, "Saturday", "Sunday"]
 
 
 @pytest.mark.parametrize("today", STARTS, ids=lambda d: d.strftime("%A"))
