@@ -265,9 +265,9 @@ def _expire(node: Node) -> None:
     """Give up, unsent, the notices older than :data:`GIVE_UP_AFTER` (after the mail settings
     were removed, say: a stale invitation must not go out weeks later), and prune the given-up
     rows older than :data:`KEEP_GIVEN_UP`."""
-    if not stale(node):
-        return  # the usual case: a read, no write
     now = node.now()
+    if not _any(node, _stale(now)):
+        return  # the usual case: a read, no write
     with node.db.write() as session:
         rows = session.scalars(
             select(QueuedMail).where(
@@ -283,12 +283,8 @@ def _expire(node: Node) -> None:
         )
 
 
-def stale(node: Node) -> bool:
-    """Whether a notice is too old to send or a given-up one old enough to prune (a read)."""
-    return _any(node, _stale(node.now()))
-
-
 def _stale(now: datetime) -> Any:
+    """The condition of a notice too old to send, or of a given-up one old enough to prune."""
     return (QueuedMail.next_try.is_not(None) & (QueuedMail.created < now - GIVE_UP_AFTER)) | (
         QueuedMail.next_try.is_(None) & (QueuedMail.created < now - KEEP_GIVEN_UP)
     )
